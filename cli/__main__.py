@@ -1,0 +1,5 @@
+"""``python -m nbrun.cli``."""
+
+from .main import main
+
+main()

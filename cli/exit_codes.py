@@ -1,0 +1,47 @@
+"""Exit codes of the ``nbrun`` command, one place for all of them."""
+
+from __future__ import annotations
+
+import signal
+
+from nbrun.errors import KernelError, NbrunError, NotebookError
+from nbrun.result import RunStatus
+
+OK = 0
+CELL_ERROR = 1
+USAGE = 2
+TIMEOUT = 3
+KERNEL = 4
+NOTEBOOK_INVALID_OR_IO = 5
+SIGINT = 128 + signal.SIGINT  # 130
+SIGTERM = 128 + signal.SIGTERM  # 143
+
+HELP_TEXT = """\
+Exit codes: 0 success; 1 a cell raised; 2 usage error; 3 a cell or the
+notebook timed out; 4 the kernel died or failed to start (or is unknown);
+5 a notebook is unreadable or invalid, or an output could not be written;
+130 / 143 interrupted by SIGINT / SIGTERM. With several notebooks: the code
+of the first failing notebook in the order given."""
+
+_BY_STATUS = {
+    RunStatus.OK: OK,
+    RunStatus.ERROR: CELL_ERROR,
+    RunStatus.TIMEOUT: TIMEOUT,
+    RunStatus.KERNEL_DIED: KERNEL,
+}
+
+
+def for_status(status: RunStatus, interrupted_by: str | None) -> int:
+    """The exit code for a finished run."""
+    if status is RunStatus.INTERRUPTED:
+        return SIGTERM if interrupted_by == "SIGTERM" else SIGINT
+    return _BY_STATUS[status]
+
+
+def for_error(error: NbrunError) -> int:
+    """The exit code for an error raised before or after execution."""
+    if isinstance(error, NotebookError):
+        return NOTEBOOK_INVALID_OR_IO
+    if isinstance(error, KernelError):
+        return KERNEL
+    return CELL_ERROR

@@ -1,0 +1,124 @@
+"""The ``nbrun`` command line (click). Owns argv, printing and exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from . import exit_codes
+from .batch import BatchPlan, plan_batch, run_batch
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _Seconds(click.ParamType):
+    """A positive number of seconds."""
+
+    name = "SECONDS"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            seconds = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not seconds > 0:
+            self.fail(f"{value!r} must be a positive number of seconds", param, ctx)
+        return seconds
+
+
+SECONDS = _Seconds()
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(package_name="nbrun", prog_name="nbrun")
+def main() -> None:
+    """Run Jupyter notebooks headlessly: faithful outputs, loud failures, CI-ready."""
+
+
+@main.command("run", epilog=exit_codes.HELP_TEXT, context_settings=CONTEXT)
+@click.argument("notebooks", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the executed notebook here (one input only).")
+@click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), help="Write executed notebooks into DIR.")
+@click.option("-k", "--kernel", "kernel_name", help="Kernel to use (default: the notebook's, else python3).")
+@click.option("--cwd", type=click.Path(path_type=Path, file_okay=False, exists=True), help="Kernel working directory (default: the notebook's folder).")
+@click.option("--timeout", type=SECONDS, help="Per-cell wall-clock limit; on expiry the cell is interrupted.")
+@click.option("--notebook-timeout", type=SECONDS, help="Wall-clock limit for each whole notebook.")
+@click.option("--startup-timeout", type=SECONDS, default=60.0, show_default=True, help="Limit for the kernel to start.")
+@click.option("--interrupt-grace", type=SECONDS, default=5.0, show_default=True, help="After an interrupt, wait this long before killing the kernel.")
+@click.option("--allow-errors", is_flag=True, help="Run every cell even when some raise; errors are recorded, exit 0.")
+@click.option("--restart-on-death", is_flag=True, help="If the kernel dies, start a fresh one and go on with the next cell.")
+@click.option("--max-output-bytes", type=click.IntRange(min=1), default=10 * 1024 * 1024, show_default=True, help="Outputs kept per cell; the rest is dropped with a visible marker.")
+@click.option("--autosave", "autosave_seconds", type=SECONDS, help="Rewrite the output notebook every SECONDS during the run.")
+@click.option("--stdin-file", type=click.File("r", encoding="utf-8"), help="Answer input() calls with this file's lines, in order.")
+@click.option("--no-progress", is_flag=True, help="No progress bar (it is also off when stderr is not a terminal).")
+@click.option("--log-output", is_flag=True, help="Stream cell stdout/stderr live to stderr.")
+@click.option("-v", "--verbose", count=True, help="Show kernel output and more detail (-vv: debug).")
+def run_command(
+    notebooks: tuple[Path, ...],
+    output: Path | None,
+    output_dir: Path | None,
+    kernel_name: str | None,
+    cwd: Path | None,
+    timeout: float | None,
+    notebook_timeout: float | None,
+    startup_timeout: float,
+    interrupt_grace: float,
+    allow_errors: bool,
+    restart_on_death: bool,
+    max_output_bytes: int,
+    autosave_seconds: float | None,
+    stdin_file: object,
+    no_progress: bool,
+    log_output: bool,
+    verbose: int,
+) -> None:
+    """Execute NOTEBOOKS and write them back (in place unless -o/--output-dir).
+
+    Each notebook gets a fresh kernel, started in the notebook's folder. The
+    executed notebook is written even when a cell fails, with the failure
+    recorded in metadata.nbrun.
+    """
+    from nbrun.options import ExecuteOptions
+
+    _configure_logging(verbose)
+    if output is not None and output_dir is not None:
+        raise click.UsageError("use either -o/--output or --output-dir, not both")
+    if output is not None and len(notebooks) > 1:
+        raise click.UsageError("-o/--output takes one notebook; use --output-dir for several")
+    stdin_lines = None
+    if stdin_file is not None:
+        stdin_lines = tuple(line.rstrip("\r\n") for line in stdin_file)  # type: ignore[attr-defined]
+    options = ExecuteOptions(
+        kernel_name=kernel_name,
+        cwd=cwd.resolve() if cwd else None,
+        timeout=timeout,
+        notebook_timeout=notebook_timeout,
+        startup_timeout=startup_timeout,
+        interrupt_grace=interrupt_grace,
+        allow_errors=allow_errors,
+        restart_on_death=restart_on_death,
+        max_output_bytes=max_output_bytes,
+        autosave_seconds=autosave_seconds,
+        stdin_lines=stdin_lines,
+    )
+    plan: BatchPlan = plan_batch(notebooks, output=output, output_dir=output_dir)
+    code = run_batch(plan, options, show_progress=not no_progress, log_output=log_output, verbose=verbose)
+    sys.exit(code)
+
+
+def _configure_logging(verbose: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("nbrun: %(levelname)s: %(message)s"))
+    nbrun_log = logging.getLogger("nbrun")
+    nbrun_log.handlers[:] = [handler]
+    nbrun_log.propagate = False
+    nbrun_log.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    for noisy in ("traitlets", "asyncio", "jupyter_client"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.CRITICAL)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,140 @@
+"""The public entry points: execute a notebook node, or run a file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from pathlib import Path
+from typing import Any, AsyncIterator, Coroutine, TypeVar
+
+from nbformat import NotebookNode
+
+from .control import RunControl
+from .errors import NbrunError
+from .events import ExecutionObserver
+from .executor import NotebookExecution
+from .notebook_io import read_notebook, write_notebook
+from .options import ExecuteOptions
+from .result import ExecutionResult
+
+T = TypeVar("T")
+
+
+async def async_execute(
+    nb: NotebookNode,
+    options: ExecuteOptions | None = None,
+    *,
+    observer: ExecutionObserver | None = None,
+    control: RunControl | None = None,
+) -> ExecutionResult:
+    """Execute *nb* in place and return the result (never raises for a cell error).
+
+    Call ``result.raise_for_status()`` to turn a failed run into an exception.
+    Raises NoSuchKernelError / KernelStartError if no kernel could be started.
+    """
+    execution = NotebookExecution(nb, options or ExecuteOptions(), observer=observer, control=control)
+    return await execution.run()
+
+
+def execute(
+    nb: NotebookNode,
+    options: ExecuteOptions | None = None,
+    *,
+    observer: ExecutionObserver | None = None,
+    control: RunControl | None = None,
+) -> ExecutionResult:
+    """Synchronous :func:`async_execute`; works inside a running event loop too."""
+    return run_sync(async_execute(nb, options, observer=observer, control=control))
+
+
+async def async_run_path(
+    input_path: Path | str,
+    output_path: Path | str | None = None,
+    options: ExecuteOptions | None = None,
+    *,
+    observer: ExecutionObserver | None = None,
+    control: RunControl | None = None,
+) -> ExecutionResult:
+    """Read *input_path*, execute it and write it to *output_path* (default: in place).
+
+    The kernel runs in the notebook's folder unless ``options.cwd`` is set.
+    The notebook is written even when the run fails, with the failure
+    recorded in it; with ``options.autosave_seconds`` it is also rewritten
+    periodically during the run. Raises NotebookReadError,
+    NotebookWriteError, NoSuchKernelError or KernelStartError.
+    """
+    source = Path(input_path)
+    target = Path(output_path) if output_path is not None else source
+    options = options or ExecuteOptions()
+    nb = read_notebook(source)
+    if options.cwd is None:
+        options = options.with_changes(cwd=source.resolve().parent)
+    execution = NotebookExecution(nb, options, observer=observer, control=control)
+    async with _autosaving(execution, target, options.autosave_seconds):
+        result = await execution.run()
+    write_notebook(result.notebook, target)
+    return result
+
+
+def run_path(
+    input_path: Path | str,
+    output_path: Path | str | None = None,
+    options: ExecuteOptions | None = None,
+    *,
+    observer: ExecutionObserver | None = None,
+    control: RunControl | None = None,
+) -> ExecutionResult:
+    """Synchronous :func:`async_run_path`."""
+    return run_sync(async_run_path(input_path, output_path, options, observer=observer, control=control))
+
+
+@contextlib.asynccontextmanager
+async def _autosaving(execution: NotebookExecution, target: Path, every: float | None) -> AsyncIterator[None]:
+    """Rewrite *target* every *every* seconds while the body runs."""
+    if not every:
+        yield
+        return
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(every)
+            if execution.started:
+                try:
+                    write_notebook(execution.snapshot(), target)
+                except NbrunError as exc:
+                    execution.observer.warning(f"autosave failed: {exc}")
+
+    task = asyncio.ensure_future(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run *coro* to completion from synchronous code.
+
+    Without a running loop this is ``asyncio.run``; inside one (a Jupyter
+    kernel, an async server) the coroutine runs on a helper thread.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="nbrun-run-sync")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]

@@ -1,0 +1,335 @@
+"""One kernel process and its client: start, talk, watch, stop.
+
+Each session gets a private temporary folder holding the connection file,
+the IPC sockets (no TCP ports, so concurrent starts cannot collide) and the
+kernel's captured stdout/stderr log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from queue import Empty
+from typing import Any
+
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.manager import AsyncKernelManager
+
+from .errors import KernelStartError, NoSuchKernelError
+
+log = logging.getLogger("nbrun")
+
+Message = dict[str, Any]
+_HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"
+_STDERR_TAIL_BYTES = 64 * 1024
+
+
+def installed_kernels() -> list[str]:
+    """Names of the kernels jupyter_client can find."""
+    return sorted(KernelSpecManager().find_kernel_specs())
+
+
+class KernelExit:
+    """How a kernel process ended."""
+
+    def __init__(self, returncode: int | None) -> None:
+        self.returncode = returncode
+
+    @property
+    def signal_name(self) -> str | None:
+        if self.returncode is not None and self.returncode < 0:
+            try:
+                return signal.Signals(-self.returncode).name
+            except ValueError:
+                return f"signal {-self.returncode}"
+        return None
+
+    def describe(self) -> str:
+        """A short human reason, with a likely cause where one can be told."""
+        if self.returncode is None:
+            return "the kernel process ended (exit status unknown)"
+        name = self.signal_name
+        if name == "SIGKILL":
+            return "killed by SIGKILL (possibly out of memory)"
+        if name == "SIGSEGV":
+            return "crashed with SIGSEGV (segmentation fault in native code)"
+        if name is not None:
+            return f"killed by {name}"
+        return f"exited with code {self.returncode}"
+
+
+class KernelSession:
+    """A started, ready kernel. Use ``await KernelSession.start(...)``."""
+
+    def __init__(self, manager: AsyncKernelManager, folder: Path, log_path: Path, log_file: Any) -> None:
+        self._manager = manager
+        self._client = manager.client()
+        self._folder = folder
+        self._log_path = log_path
+        self._log_file = log_file
+        self.kernel_info: dict[str, Any] = {}
+        self.pid: int | None = getattr(manager.provisioner, "pid", None)
+        self._exit: KernelExit | None = None
+        self._closed = False
+
+    @classmethod
+    async def start(
+        cls,
+        kernel_name: str,
+        cwd: Path,
+        *,
+        startup_timeout: float,
+        extra_args: tuple[str, ...] = (),
+        attempts: int = 2,
+    ) -> KernelSession:
+        """Start a kernel and wait until it answers; retry a failed start once."""
+        spec_manager = KernelSpecManager()
+        try:
+            spec = spec_manager.get_kernel_spec(kernel_name)
+        except NoSuchKernel:
+            raise NoSuchKernelError(kernel_name, installed_kernels()) from None
+        last_error: KernelStartError | None = None
+        for attempt in range(attempts):
+            try:
+                return await cls._start_once(kernel_name, spec.argv, cwd, startup_timeout, extra_args)
+            except KernelStartError as exc:
+                last_error = exc
+                log.warning("kernel start attempt %d failed: %s", attempt + 1, exc)
+        assert last_error is not None
+        raise last_error
+
+    @classmethod
+    async def _start_once(
+        cls, kernel_name: str, argv: list[str], cwd: Path, startup_timeout: float, extra_args: tuple[str, ...]
+    ) -> KernelSession:
+        folder = Path(tempfile.mkdtemp(prefix="nbrun-"))
+        log_path = folder / "kernel.log"
+        log_file = open(log_path, "wb")  # noqa: SIM115 - closed by close()
+        manager = AsyncKernelManager(
+            kernel_name=kernel_name,
+            connection_file=str(folder / "kernel.json"),
+            transport="ipc" if sys.platform != "win32" else "tcp",
+        )
+        arguments = list(extra_args)
+        if manager.ipykernel or any("ipykernel" in part for part in argv):
+            arguments.insert(0, _HISTORY_IN_MEMORY)
+        env = dict(os.environ)
+        env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+        session: KernelSession | None = None
+        try:
+            await manager.start_kernel(
+                extra_arguments=arguments, cwd=str(cwd), stdout=log_file, stderr=log_file, env=env
+            )
+            session = cls(manager, folder, log_path, log_file)
+            await session._wait_ready(startup_timeout)
+            return session
+        except KernelStartError:
+            await cls._abandon(session, manager, folder, log_file)
+            raise
+        except Exception as exc:
+            await cls._abandon(session, manager, folder, log_file)
+            raise KernelStartError(f"kernel {kernel_name!r} failed to start: {exc}") from exc
+        except BaseException:
+            await cls._abandon(session, manager, folder, log_file)
+            raise
+
+    @staticmethod
+    async def _abandon(session: KernelSession | None, manager: AsyncKernelManager, folder: Path, log_file: Any) -> None:
+        if session is not None:
+            await session.close(grace=0)
+            return
+        try:
+            if manager.has_kernel:
+                await manager.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001 - best effort on a failed start
+            pass
+        log_file.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    async def _wait_ready(self, timeout: float) -> None:
+        """kernel_info answered and IOPub connected; no fixed quiet period."""
+        client = self._client
+        client.start_channels(hb=False)
+        deadline = time.monotonic() + timeout
+        while True:
+            request_id = client.kernel_info()
+            reply = await self._await_reply(request_id, deadline)
+            if reply is not None and await self._iopub_connected(deadline):
+                self.kernel_info = reply.get("content", {})
+                return
+            if time.monotonic() >= deadline:
+                raise KernelStartError(
+                    f"kernel did not answer within {timeout:g} s{self._tail_suffix()}"
+                )
+
+    async def _await_reply(self, request_id: str, deadline: float) -> Message | None:
+        while time.monotonic() < deadline:
+            exit_status = await self.poll_exit()
+            if exit_status is not None:
+                raise KernelStartError(f"kernel {exit_status.describe()} during start{self._tail_suffix()}")
+            msg = await self.get_shell(timeout=0.1)
+            if msg is not None and msg.get("parent_header", {}).get("msg_id") == request_id:
+                return msg
+        return None
+
+    async def _iopub_connected(self, deadline: float) -> bool:
+        """Any IOPub message (status of our request, welcome) proves the subscription."""
+        until = min(deadline, time.monotonic() + 0.5)
+        while time.monotonic() < until:
+            if await self.get_iopub(timeout=0.05) is not None:
+                return True
+        return False
+
+    # -- talking -----------------------------------------------------------
+
+    def execute(self, code: str, *, stop_on_error: bool, allow_stdin: bool) -> str:
+        """Send an execute_request; return its msg_id."""
+        return self._client.execute(
+            code, store_history=True, allow_stdin=allow_stdin, stop_on_error=stop_on_error
+        )
+
+    async def get_iopub(self, timeout: float) -> Message | None:
+        return await self._get(self._client.get_iopub_msg, timeout)
+
+    async def get_shell(self, timeout: float) -> Message | None:
+        return await self._get(self._client.get_shell_msg, timeout)
+
+    async def get_stdin(self, timeout: float) -> Message | None:
+        return await self._get(self._client.get_stdin_msg, timeout)
+
+    def input_reply(self, value: str) -> None:
+        self._client.input(value)
+
+    @staticmethod
+    async def _get(getter: Any, timeout: float) -> Message | None:
+        try:
+            return await getter(timeout=timeout)
+        except Empty:
+            return None
+
+    # -- watching and stopping ---------------------------------------------
+
+    async def poll_exit(self) -> KernelExit | None:
+        """The kernel's exit if it has ended, else None (cheap, no blocking)."""
+        if self._exit is None:
+            provisioner = self._manager.provisioner
+            if provisioner is None:
+                return KernelExit(None)
+            code = await provisioner.poll()
+            if code is not None:
+                self._exit = KernelExit(code)
+        return self._exit
+
+    async def wait_exit(self, interval: float = 0.1) -> KernelExit:
+        """Return when the kernel process has ended."""
+        while True:
+            exit_status = await self.poll_exit()
+            if exit_status is not None:
+                return exit_status
+            await asyncio.sleep(interval)
+
+    async def interrupt(self) -> None:
+        try:
+            await self._manager.interrupt_kernel()
+        except Exception as exc:  # noqa: BLE001 - a dead kernel cannot be interrupted
+            log.debug("interrupt failed: %s", exc)
+
+    async def kill(self) -> None:
+        """SIGKILL the kernel's process group."""
+        provisioner = self._manager.provisioner
+        if provisioner is not None and await self.poll_exit() is None:
+            try:
+                await provisioner.kill()
+            except Exception as exc:  # noqa: BLE001
+                log.debug("kill failed: %s", exc)
+
+    def stderr_tail(self, lines: int = 20) -> str:
+        """The last lines the kernel wrote to its stdout/stderr."""
+        try:
+            self._log_file.flush()
+        except (OSError, ValueError):
+            pass
+        try:
+            with open(self._log_path, "rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                size = handle.tell()
+                handle.seek(max(size - _STDERR_TAIL_BYTES, 0))
+                data = handle.read()
+        except OSError:
+            return ""
+        text = data.decode("utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stderr_text(self) -> str:
+        """Everything the kernel wrote to its stdout/stderr (for ``-v``)."""
+        if self._closed:
+            return self.captured_output
+        try:
+            return self._log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def _tail_suffix(self) -> str:
+        tail = self.stderr_tail(5)
+        return f"; kernel output: {tail.strip().splitlines()[-1]}" if tail.strip() else ""
+
+    async def close(self, grace: float = 1.0) -> KernelExit:
+        """Ask the kernel to exit, then escalate to SIGTERM and SIGKILL.
+
+        Never waits longer than about ``grace + 1`` seconds; afterwards no
+        process of this kernel is left and the temporary folder is gone.
+        """
+        if self._closed:
+            return self._exit or KernelExit(None)
+        try:
+            if await self.poll_exit() is None and grace > 0:
+                self._client.shutdown()
+                await self._wait_exit_for(grace)
+            provisioner = self._manager.provisioner
+            if await self.poll_exit() is None and provisioner is not None:
+                await provisioner.terminate()
+                await self._wait_exit_for(0.5)
+            if await self.poll_exit() is None:
+                await self.kill()
+                await self._wait_exit_for(2.0)
+        finally:
+            self.captured_output = self.stderr_text()
+            self._closed = True
+            await self._release()
+        return self._exit or KernelExit(None)
+
+    async def _wait_exit_for(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self.wait_exit(0.02), timeout=seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    async def _release(self) -> None:
+        try:
+            self._client.stop_channels()
+        except Exception:  # noqa: BLE001
+            pass
+        provisioner = self._manager.provisioner
+        if provisioner is not None and getattr(provisioner, "process", None) is not None:
+            try:
+                provisioner.process.wait(timeout=0)
+            except Exception:  # noqa: BLE001
+                pass
+        try:
+            await self._manager.cleanup_resources()
+        except Exception:  # noqa: BLE001
+            pass
+        try:
+            self._log_file.close()
+        except OSError:
+            pass
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    captured_output: str = ""

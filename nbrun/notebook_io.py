@@ -1,0 +1,172 @@
+"""Reading notebooks safely and writing them atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+
+from .errors import NotebookReadError, NotebookWriteError
+
+_SUPPORTED_MAJORS = (3, 4)
+
+
+def read_notebook(path: Path | str) -> NotebookNode:
+    """Read, upgrade (to nbformat 4) and validate the notebook at *path*.
+
+    Raises:
+        NotebookReadError: with a one-line reason for any unusable input.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise NotebookReadError(path, "no such file") from None
+    except IsADirectoryError:
+        raise NotebookReadError(path, "is a directory, not a notebook file") from None
+    except OSError as exc:
+        raise NotebookReadError(path, f"cannot read: {exc.strerror or exc}") from None
+    return parse_notebook(raw, path)
+
+
+def parse_notebook(raw: bytes | str, path: Path | str | None = None) -> NotebookNode:
+    """Parse notebook bytes or text into a validated nbformat-4 node."""
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise NotebookReadError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    else:
+        text = raw
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotebookReadError(
+            path, f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
+    except RecursionError:
+        raise NotebookReadError(path, "not valid JSON (nested too deeply)") from None
+    return _to_notebook(data, path)
+
+
+def _to_notebook(data: Any, path: Path | str | None) -> NotebookNode:
+    if not isinstance(data, dict):
+        raise NotebookReadError(path, f"not a notebook (the JSON top level is a {type(data).__name__})")
+    major = data.get("nbformat")
+    if not isinstance(major, int) or isinstance(major, bool):
+        raise NotebookReadError(path, "not a notebook (no integer 'nbformat' field)")
+    if major not in _SUPPORTED_MAJORS:
+        raise NotebookReadError(path, f"unsupported nbformat version {major} (nbrun reads 3 and 4)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            minor = data.get("nbformat_minor", 0)
+            nb = nbformat.versions[major].to_notebook_json(data, minor=minor)
+            nb = nbformat.convert(nb, 4)
+            nbformat.validate(nb)
+    except nbformat.ValidationError as exc:
+        raise NotebookReadError(path, f"not a valid notebook: {_first_line(exc.message)}") from None
+    except Exception as exc:  # nbformat raises many types on malformed input
+        raise NotebookReadError(path, f"not a valid notebook: {_first_line(str(exc)) or type(exc).__name__}") from None
+    problem = _structural_problem(nb)
+    if problem:
+        raise NotebookReadError(path, f"not a valid notebook: {problem}")
+    return nb
+
+
+def _structural_problem(nb: NotebookNode) -> str | None:
+    """Catch what schema validation lets through but execution relies on."""
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        return "'cells' is missing or not a list"
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict) or not isinstance(cell.get("source"), str):
+            return f"cell {index} has no text source"
+        if cell.get("cell_type") == "code" and not isinstance(cell.get("outputs"), list):
+            return f"cell {index} has no outputs list"
+        if not isinstance(cell.get("metadata", {}), dict):
+            return f"cell {index} metadata is not a mapping"
+    if not isinstance(nb.get("metadata"), dict):
+        return "notebook metadata is not a mapping"
+    return None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:200] if text.strip() else ""
+
+
+def notebook_to_text(nb: NotebookNode) -> str:
+    """Serialise a notebook the way Jupyter writes it (sorted keys, indent 1)."""
+    text = nbformat.v4.nbjson.writes(nb)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def write_notebook(nb: NotebookNode, path: Path | str) -> None:
+    """Write *nb* to *path* atomically: temp file, fsync, ``os.replace``.
+
+    The target is either left as it was or replaced whole; parent folders are
+    created. Raises NotebookWriteError with a one-line reason.
+    """
+    path = Path(path)
+    try:
+        text = notebook_to_text(nb)
+    except (TypeError, ValueError) as exc:
+        raise NotebookWriteError(path, f"cannot serialise notebook: {exc}") from None
+    write_text_atomic(text, path)
+
+
+def write_text_atomic(text: str, path: Path) -> None:
+    """Replace *path* with *text* (UTF-8) atomically, keeping its permissions."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NotebookWriteError(path, f"cannot create folder {folder}: {exc.strerror or exc}") from None
+    if path.is_dir():
+        raise NotebookWriteError(path, "output path is a directory")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".nbrun-tmp", dir=folder)
+    except OSError as exc:
+        raise NotebookWriteError(path, f"cannot write in {folder}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _copy_mode(path, tmp_name)
+        os.replace(tmp_name, path)
+    except OSError as exc:
+        _remove_quietly(tmp_name)
+        raise NotebookWriteError(path, f"cannot write: {exc.strerror or exc}") from None
+    except BaseException:
+        _remove_quietly(tmp_name)
+        raise
+
+
+def _copy_mode(existing: Path, tmp_name: str) -> None:
+    try:
+        mode = existing.stat().st_mode & 0o7777
+    except OSError:
+        mode = 0o666 & ~_umask()
+    os.chmod(tmp_name, mode)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _remove_quietly(name: str) -> None:
+    try:
+        os.unlink(name)
+    except OSError:
+        pass

@@ -1,0 +1,78 @@
+"""The one options object that configures a notebook run."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_KERNEL = "python3"
+DEFAULT_MAX_OUTPUT_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ExecuteOptions:
+    """How to execute a notebook.
+
+    Every field has a safe default; build a variant with :meth:`with_changes`.
+
+    Attributes:
+        kernel_name: kernel to start; ``None`` means the notebook's
+            ``metadata.kernelspec.name``, else ``python3``.
+        cwd: kernel working directory; ``None`` means the notebook's folder
+            (or the process cwd for an in-memory notebook).
+        timeout: wall-clock seconds a cell may run; ``None`` for no limit.
+        notebook_timeout: wall-clock seconds for the whole notebook.
+        startup_timeout: seconds for the kernel to start and answer.
+        interrupt_grace: seconds to wait after an interrupt before killing.
+        iopub_silence_timeout: after a cell's shell reply, how long IOPub may be
+            silent before nbrun stops waiting for the cell's ``idle`` status.
+        allow_errors: run every cell even when one raises.
+        skip_tag: cells with this tag are not executed (outputs cleared).
+        raises_tag: cells with this tag may raise without stopping the run.
+        max_output_bytes: outputs kept per cell; past it they are truncated
+            with a visible marker.
+        restart_on_death: start a fresh kernel and go on after a kernel dies.
+        stdin_lines: answers for ``input()`` calls, in order; ``None`` refuses
+            stdin (``input()`` raises in the kernel).
+        store_widget_state: save widget comm state in ``metadata.widgets``.
+        record_timing: write ``cell.metadata.execution`` timestamps.
+        extra_kernel_args: extra command-line arguments for the kernel.
+        autosave_seconds: with ``run_path``, rewrite the output notebook
+            this often during the run (``None``: only at the end).
+    """
+
+    kernel_name: str | None = None
+    cwd: Path | None = None
+    timeout: float | None = None
+    notebook_timeout: float | None = None
+    startup_timeout: float = 60.0
+    interrupt_grace: float = 5.0
+    iopub_silence_timeout: float = 10.0
+    allow_errors: bool = False
+    skip_tag: str = "skip-execution"
+    raises_tag: str = "raises-exception"
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+    restart_on_death: bool = False
+    stdin_lines: tuple[str, ...] | None = None
+    store_widget_state: bool = True
+    record_timing: bool = True
+    extra_kernel_args: tuple[str, ...] = field(default_factory=tuple)
+    autosave_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("timeout", "notebook_timeout", "autosave_seconds"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be positive, got {value}")
+        for name in ("startup_timeout", "interrupt_grace", "iopub_silence_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.max_output_bytes <= 0:
+            raise ValueError(f"max_output_bytes must be positive, got {self.max_output_bytes}")
+        if self.cwd is not None and not isinstance(self.cwd, Path):
+            object.__setattr__(self, "cwd", Path(os.fspath(self.cwd)))
+
+    def with_changes(self, **changes: object) -> ExecuteOptions:
+        """Return a copy with some fields replaced."""
+        return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,227 @@
+"""Turning IOPub messages into notebook outputs (no I/O here).
+
+``CellOutputs.apply`` takes one IOPub message meant for the running cell and
+updates the cell's output list the way Jupyter's front ends do: consecutive
+streams of one name merge (with ``\\r``/``\\b`` applied), ``clear_output`` with
+``wait=True`` is deferred to the next output, and ``display_id`` updates
+reach every output that carries the id, in any cell.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Callable
+
+from nbformat import NotebookNode
+
+from .terminal import TerminalText
+from .widgets import WidgetStates
+
+Message = dict[str, Any]
+StreamCallback = Callable[[str, str], None]
+
+
+def message_time(msg: Message) -> str | None:
+    """The message header's date as Jupyter's ISO string (UTC, ``Z``)."""
+    date = msg.get("header", {}).get("date")
+    if isinstance(date, datetime.datetime):
+        if date.tzinfo is None:
+            date = date.replace(tzinfo=datetime.timezone.utc)
+        return date.astimezone(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(date, str) and date:
+        return date
+    return None
+
+
+class DisplayRegistry:
+    """Where each ``display_id`` is shown, as references to output nodes."""
+
+    def __init__(self) -> None:
+        self._shown: dict[str, list[NotebookNode]] = {}
+
+    def record(self, display_id: str, output: NotebookNode) -> None:
+        self._shown.setdefault(display_id, []).append(output)
+
+    def update(self, display_id: str, content: dict[str, Any]) -> None:
+        """Replace data and metadata of every output showing *display_id*."""
+        for output in self._shown.get(display_id, ()):
+            output["data"] = content.get("data", {})
+            output["metadata"] = content.get("metadata", {})
+
+    def forget(self, outputs: list[NotebookNode]) -> None:
+        """Drop references to outputs that were cleared."""
+        gone = {id(output) for output in outputs}
+        if not gone:
+            return
+        for display_id in list(self._shown):
+            kept = [o for o in self._shown[display_id] if id(o) not in gone]
+            if kept:
+                self._shown[display_id] = kept
+            else:
+                del self._shown[display_id]
+
+
+def _payload_size(content: dict[str, Any]) -> int:
+    size = 0
+    for value in content.get("data", {}).values():
+        size += len(value) if isinstance(value, str) else len(str(value))
+    return size
+
+
+class CellOutputs:
+    """Collects one cell's outputs and timing from its IOPub messages."""
+
+    def __init__(
+        self,
+        outputs: list[NotebookNode],
+        displays: DisplayRegistry,
+        widgets: WidgetStates | None = None,
+        *,
+        max_bytes: int | None = None,
+        on_stream: StreamCallback | None = None,
+    ) -> None:
+        self.outputs = outputs
+        self.timing: dict[str, str] = {}
+        self.execution_count: int | None = None
+        self.dropped_bytes = 0
+        self.dropped_messages = 0
+        self._displays = displays
+        self._widgets = widgets
+        self._max_bytes = max_bytes
+        self._on_stream = on_stream
+        self._kept_bytes = 0
+        self._clear_pending = False
+        self._open_stream: tuple[NotebookNode, TerminalText] | None = None
+
+    @property
+    def truncated(self) -> bool:
+        return self.dropped_messages > 0
+
+    def apply(self, msg: Message) -> bool:
+        """Apply one message; return True when it is the cell's ``idle`` status."""
+        msg_type = msg.get("header", {}).get("msg_type") or msg.get("msg_type", "")
+        content = msg.get("content", {})
+        if msg_type == "status":
+            state = content.get("execution_state")
+            if state == "busy":
+                self._stamp("iopub.status.busy", msg)
+            elif state == "idle":
+                self._stamp("iopub.status.idle", msg)
+                return True
+        elif msg_type == "execute_input":
+            self._stamp("iopub.execute_input", msg)
+            count = content.get("execution_count")
+            if isinstance(count, int):
+                self.execution_count = count
+        elif msg_type == "stream":
+            self._stream(str(content.get("name", "stdout")), str(content.get("text", "")))
+        elif msg_type in ("display_data", "execute_result"):
+            self._display(msg_type, content)
+        elif msg_type == "update_display_data":
+            display_id = content.get("transient", {}).get("display_id")
+            if display_id:
+                self._displays.update(display_id, content)
+        elif msg_type == "error":
+            self._append(_error_output(content), _error_size(content))
+        elif msg_type == "clear_output":
+            if content.get("wait"):
+                self._clear_pending = True
+            else:
+                self._clear()
+        elif msg_type.startswith("comm_") and self._widgets is not None:
+            self._widgets.apply(msg_type, content, msg.get("buffers") or [])
+        return False
+
+    def sync(self) -> None:
+        """Write the open stream's rendered text into its output node."""
+        if self._open_stream is not None:
+            node, text = self._open_stream
+            node["text"] = text.value()
+
+    def finish(self) -> None:
+        """Sync and close the open stream (call when the cell is done)."""
+        self.sync()
+        self._open_stream = None
+
+    def _stamp(self, key: str, msg: Message) -> None:
+        stamp = message_time(msg)
+        if stamp is not None:
+            self.timing[key] = stamp
+
+    def _stream(self, name: str, text: str) -> None:
+        if self._on_stream is not None and text:
+            self._on_stream(name, text)
+        if self._clear_pending:
+            self._clear()
+        text = self._admit_text(text)
+        if not text:
+            return
+        if self._open_stream is not None and self._open_stream[0]["name"] == name:
+            self._open_stream[1].feed(text)
+            return
+        self.finish()
+        node = NotebookNode(output_type="stream", name=name, text="")
+        self._open_stream = (node, TerminalText(text))
+        self.outputs.append(node)
+
+    def _display(self, msg_type: str, content: dict[str, Any]) -> None:
+        display_id = content.get("transient", {}).get("display_id")
+        if display_id:
+            self._displays.update(display_id, content)
+        node = NotebookNode(
+            output_type=msg_type,
+            data=content.get("data", {}),
+            metadata=content.get("metadata", {}),
+        )
+        if msg_type == "execute_result":
+            node["execution_count"] = content.get("execution_count")
+        if self._append(node, _payload_size(content)) and display_id:
+            self._displays.record(display_id, node)
+
+    def _append(self, node: NotebookNode, size: int) -> bool:
+        if self._clear_pending:
+            self._clear()
+        if not self._admit(size):
+            return False
+        self.finish()
+        self.outputs.append(node)
+        return True
+
+    def _admit(self, size: int) -> bool:
+        if self._max_bytes is not None and self._kept_bytes + size > self._max_bytes:
+            self.dropped_bytes += size
+            self.dropped_messages += 1
+            return False
+        self._kept_bytes += size
+        return True
+
+    def _admit_text(self, text: str) -> str:
+        """Keep the part of *text* that fits the budget; count the rest."""
+        if self._max_bytes is None or self._kept_bytes + len(text) <= self._max_bytes:
+            self._kept_bytes += len(text)
+            return text
+        room = max(self._max_bytes - self._kept_bytes, 0)
+        self.dropped_bytes += len(text) - room
+        self.dropped_messages += 1
+        self._kept_bytes += room
+        return text[:room]
+
+    def _clear(self) -> None:
+        self._clear_pending = False
+        self._open_stream = None
+        self._displays.forget(self.outputs)
+        del self.outputs[:]
+        self._kept_bytes = 0
+
+
+def _error_output(content: dict[str, Any]) -> NotebookNode:
+    return NotebookNode(
+        output_type="error",
+        ename=str(content.get("ename", "")),
+        evalue=str(content.get("evalue", "")),
+        traceback=[str(line) for line in content.get("traceback", [])],
+    )
+
+
+def _error_size(content: dict[str, Any]) -> int:
+    return sum(len(str(line)) for line in content.get("traceback", []))
