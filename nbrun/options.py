@@ -40,6 +40,14 @@ class ExecuteOptions:
         extra_kernel_args: extra command-line arguments for the kernel.
         autosave_seconds: with ``run_path``, rewrite the output notebook
             this often during the run (``None``: only at the end).
+        extract_images: with ``run_path``, write image outputs as files into
+            this folder (``None``: no extraction).
+        strip_images: with ``extract_images``, drop the base64 payloads from
+            the written notebook and keep only the file references.
+        strict_images: a broken image payload fails the run instead of
+            only warning.
+        overwrite_images: replace files in ``extract_images`` even when nbrun
+            did not write them for this notebook.
     """
 
     kernel_name: str | None = None
@@ -59,6 +67,10 @@ class ExecuteOptions:
     record_timing: bool = True
     extra_kernel_args: tuple[str, ...] = field(default_factory=tuple)
     autosave_seconds: float | None = None
+    extract_images: Path | None = None
+    strip_images: bool = False
+    strict_images: bool = False
+    overwrite_images: bool = False
 
     def __post_init__(self) -> None:
         for name in ("timeout", "notebook_timeout", "autosave_seconds"):
@@ -70,8 +82,12 @@ class ExecuteOptions:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.max_output_bytes <= 0:
             raise ValueError(f"max_output_bytes must be positive, got {self.max_output_bytes}")
-        if self.cwd is not None and not isinstance(self.cwd, Path):
-            object.__setattr__(self, "cwd", Path(os.fspath(self.cwd)))
+        for name in ("cwd", "extract_images"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Path):
+                object.__setattr__(self, name, Path(os.fspath(value)))
+        if self.strip_images and self.extract_images is None:
+            raise ValueError("strip_images needs extract_images")
 
     def with_changes(self, **changes: object) -> ExecuteOptions:
         """Return a copy with some fields replaced."""
