@@ -1,0 +1,70 @@
+"""Shared fixtures: notebook builders, process checks, sample paths."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Callable, Iterator
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from procs import kernel_pids
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_notebooks"
+
+# Stable tracebacks between nbrun and nbclient runs.
+os.environ.setdefault("IPYKERNEL_CELL_NAME", "<IPY-INPUT>")
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+
+
+def make_notebook(*sources: str | tuple[str, list[str]]) -> nbformat.NotebookNode:
+    """A python3 notebook whose code cells have the given sources (or (source, tags))."""
+    cells = []
+    for item in sources:
+        source, tags = (item, []) if isinstance(item, str) else item
+        cell = new_code_cell(source)
+        if tags:
+            cell.metadata["tags"] = tags
+        cells.append(cell)
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+@pytest.fixture
+def write_nb(tmp_path: Path) -> Callable[..., Path]:
+    """Write a notebook built from sources into tmp_path; return its path."""
+
+    def writer(*sources: str | tuple[str, list[str]], name: str = "nb.ipynb") -> Path:
+        path = tmp_path / name
+        nbformat.write(make_notebook(*sources), path)
+        return path
+
+    return writer
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path) -> Callable[[str], Path]:
+    """Copy a sample notebook (and its data folder) into tmp_path."""
+
+    def copier(name: str) -> Path:
+        shutil.copy(SAMPLES / name, tmp_path / name)
+        if (SAMPLES / "data").is_dir() and not (tmp_path / "data").exists():
+            shutil.copytree(SAMPLES / "data", tmp_path / "data")
+        return tmp_path / name
+
+    return copier
+
+
+@pytest.fixture
+def no_leaked_kernels() -> Iterator[None]:
+    """Fail if a kernel process started during the test is still alive after it."""
+    before = kernel_pids()
+    yield
+    leaked = kernel_pids() - before
+    assert not leaked, f"kernel processes left behind: {sorted(leaked)}"

@@ -1,0 +1,48 @@
+"""Finding kernel processes by pid (Linux /proc), to prove none is left."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+
+def kernel_pids() -> set[int]:
+    """Pids of live ipykernel processes started by nbrun (connection file in an nbrun- folder)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state == "Z":
+            continue
+        if any(b"ipykernel" in part for part in cmdline) and any(b"nbrun-" in part for part in cmdline):
+            found.add(int(entry.name))
+    return found
+
+
+def wait_gone(pids: set[int], timeout: float = 5.0) -> set[int]:
+    """Wait until *pids* have exited; return those still alive."""
+    deadline = time.monotonic() + timeout
+    alive = set(pids)
+    while alive and time.monotonic() < deadline:
+        alive = {pid for pid in alive if _alive(pid)}
+        if alive:
+            time.sleep(0.05)
+    return alive
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def pid_alive(pid: int) -> bool:
+    return _alive(pid) and os.path.exists(f"/proc/{pid}")
