@@ -104,7 +104,7 @@ def _report(item: BatchItem, result: ExecutionResult, verbose: int) -> None:
         click.echo(f"nbrun: kernel output for {item.source}:", err=True)
         click.echo(_indent(result.kernel_output), err=True)
     if result.status is RunStatus.OK:
-        click.echo(f"nbrun: ok {item.source}{where} ({executed} cells, {result.duration:.2f} s)", err=True)
+        click.echo(f"nbrun: ok {item.source}{where} ({executed} cell{'s' if executed != 1 else ''}, {result.duration:.2f} s)", err=True)
         return
     click.echo(f"nbrun: FAILED {item.source}: {result.message} (notebook written to {item.target})", err=True)
     traceback = _failing_traceback(result)

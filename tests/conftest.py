@@ -16,8 +16,6 @@ from procs import kernel_pids
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_notebooks"
 
-# Stable tracebacks between nbrun and nbclient runs.
-os.environ.setdefault("IPYKERNEL_CELL_NAME", "<IPY-INPUT>")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 
