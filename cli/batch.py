@@ -28,6 +28,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 class BatchItem:
     source: Path
     target: Path
+    relative_folder: Path = Path()  # the input's folder relative to the batch's common folder
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,6 @@ def plan_batch(notebooks: tuple[Path, ...], *, output: Path | None, output_dir: 
     """Pair each input with its output path (in place by default)."""
     if output is not None:
         return BatchPlan((BatchItem(notebooks[0], output),))
-    if output_dir is None:
-        return BatchPlan(tuple(BatchItem(path, path) for path in notebooks))
     base = _common_folder(notebooks)
     items = []
     for path in notebooks:
@@ -48,7 +47,8 @@ def plan_batch(notebooks: tuple[Path, ...], *, output: Path | None, output_dir: 
             relative = path.resolve().relative_to(base)
         except ValueError:
             relative = Path(path.name)
-        items.append(BatchItem(path, output_dir / relative))
+        target = path if output_dir is None else output_dir / relative
+        items.append(BatchItem(path, target, relative.parent))
     return BatchPlan(tuple(items))
 
 
@@ -86,6 +86,8 @@ async def _run_one(
     item: BatchItem, options: ExecuteOptions, control: RunControl, show_progress: bool, log_output: bool, verbose: int
 ) -> int:
     observer = TerminalObserver(item.source.name, show_progress=show_progress, log_output=log_output)
+    if options.extract_images is not None:
+        options = options.with_changes(extract_images=options.extract_images / item.relative_folder)
     try:
         result = await async_run_path(item.source, item.target, options, observer=observer, control=control)
     except NbrunError as exc:
@@ -94,7 +96,22 @@ async def _run_one(
         return exit_codes.for_error(exc)
     observer.close()
     _report(item, result, verbose)
-    return exit_codes.for_status(result.status, result.interrupted_by)
+    code = exit_codes.for_status(result.status, result.interrupted_by)
+    if options.extract_images is not None:
+        code = _report_images(item, result, options) or code
+    return code
+
+
+def _report_images(item: BatchItem, result: ExecutionResult, options: ExecuteOptions) -> int:
+    """Print image warnings and the summary line; return 5 for --strict-images failures."""
+    for warning in result.image_warnings:
+        click.echo(f"nbrun: warning: {warning}", err=True)
+    count = len(result.extracted_files)
+    click.echo(f"nbrun: wrote {count} image{'s' if count != 1 else ''} for {item.source} to {options.extract_images}", err=True)
+    if options.strict_images and result.broken_images:
+        click.echo(f"nbrun: error: {item.source}: {result.broken_images} broken image payload(s) (--strict-images)", err=True)
+        return exit_codes.NOTEBOOK_INVALID_OR_IO
+    return exit_codes.OK
 
 
 def _report(item: BatchItem, result: ExecutionResult, verbose: int) -> None:

@@ -53,6 +53,10 @@ def main() -> None:
 @click.option("--max-output-bytes", type=click.IntRange(min=1), default=10 * 1024 * 1024, show_default=True, help="Outputs kept per cell; the rest is dropped with a visible marker.")
 @click.option("--autosave", "autosave_seconds", type=SECONDS, help="Rewrite the output notebook every SECONDS during the run.")
 @click.option("--stdin-file", type=click.File("r", encoding="utf-8"), help="Answer input() calls with this file's lines, in order.")
+@click.option("--extract-images", type=click.Path(path_type=Path, file_okay=False), help="Write image outputs to DIR as PNG/SVG files.")
+@click.option("--strip-images", is_flag=True, help="With --extract-images: drop the base64 images from the notebook, keep file references.")
+@click.option("--strict-images", is_flag=True, help="A broken image payload makes the run fail (exit 5) instead of only warning.")
+@click.option("--force", is_flag=True, help="Overwrite files in the images folder that nbrun did not write for this notebook.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (it is also off when stderr is not a terminal).")
 @click.option("--log-output", is_flag=True, help="Stream cell stdout/stderr live to stderr.")
 @click.option("-v", "--verbose", count=True, help="Show kernel output and more detail (-vv: debug).")
@@ -71,6 +75,10 @@ def run_command(
     max_output_bytes: int,
     autosave_seconds: float | None,
     stdin_file: object,
+    extract_images: Path | None,
+    strip_images: bool,
+    strict_images: bool,
+    force: bool,
     no_progress: bool,
     log_output: bool,
     verbose: int,
@@ -88,6 +96,8 @@ def run_command(
         raise click.UsageError("use either -o/--output or --output-dir, not both")
     if output is not None and len(notebooks) > 1:
         raise click.UsageError("-o/--output takes one notebook; use --output-dir for several")
+    if strip_images and extract_images is None:
+        raise click.UsageError("--strip-images needs --extract-images DIR")
     stdin_lines = None
     if stdin_file is not None:
         stdin_lines = tuple(line.rstrip("\r\n") for line in stdin_file)  # type: ignore[attr-defined]
@@ -103,6 +113,10 @@ def run_command(
         max_output_bytes=max_output_bytes,
         autosave_seconds=autosave_seconds,
         stdin_lines=stdin_lines,
+        extract_images=extract_images,
+        strip_images=strip_images,
+        strict_images=strict_images,
+        overwrite_images=force,
     )
     plan: BatchPlan = plan_batch(notebooks, output=output, output_dir=output_dir)
     code = run_batch(plan, options, show_progress=not no_progress, log_output=log_output, verbose=verbose)

@@ -11,7 +11,7 @@ from typing import Any, AsyncIterator, Coroutine, TypeVar
 from nbformat import NotebookNode
 
 from .control import RunControl
-from .errors import NbrunError
+from .errors import NbrunError, NotebookWriteError
 from .events import ExecutionObserver
 from .executor import NotebookExecution
 from .notebook_io import read_notebook, write_notebook
@@ -61,8 +61,10 @@ async def async_run_path(
     The kernel runs in the notebook's folder unless ``options.cwd`` is set.
     The notebook is written even when the run fails, with the failure
     recorded in it; with ``options.autosave_seconds`` it is also rewritten
-    periodically during the run. Raises NotebookReadError,
-    NotebookWriteError, NoSuchKernelError or KernelStartError.
+    periodically during the run. With ``options.extract_images`` the image
+    outputs are written as files first (``result.extracted_files``).
+    Raises NotebookReadError, NotebookWriteError (ImageConflictError for a
+    foreign file in the images folder), NoSuchKernelError or KernelStartError.
     """
     source = Path(input_path)
     target = Path(output_path) if output_path is not None else source
@@ -73,6 +75,24 @@ async def async_run_path(
     execution = NotebookExecution(nb, options, observer=observer, control=control)
     async with _autosaving(execution, target, options.autosave_seconds):
         result = await execution.run()
+    if options.extract_images is not None:
+        from .images import extract_images  # Pillow is imported only when needed
+
+        try:
+            report = extract_images(
+                result.notebook,
+                stem=source.stem,
+                images_dir=options.extract_images,
+                notebook_dir=target.resolve().parent,
+                options=options,
+                source_id=str(source.resolve()),
+            )
+        except NotebookWriteError:
+            write_notebook(result.notebook, target)  # keep the run even if the images could not be written
+            raise
+        result.extracted_files = report.written
+        result.image_warnings = report.warnings
+        result.broken_images = report.broken
     write_notebook(result.notebook, target)
     return result
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nbformat import NotebookNode
@@ -83,6 +84,9 @@ class ExecutionResult:
     kernel_output: str = ""
     restarts: int = 0
     interrupted_by: str | None = None
+    extracted_files: list[Path] = field(default_factory=list)
+    image_warnings: list[str] = field(default_factory=list)
+    broken_images: int = 0
 
     @property
     def ok(self) -> bool:

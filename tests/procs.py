@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from pathlib import Path
+
+# Every process this test session starts inherits the marker, kernels too,
+# so kernels of other nbrun runs on the machine are never counted.
+MARKER = "NBRUN_TEST_SESSION"
+os.environ.setdefault(MARKER, uuid.uuid4().hex)
+_MARK = f"{MARKER}={os.environ[MARKER]}".encode()
 
 
 def kernel_pids() -> set[int]:
-    """Pids of live ipykernel processes started by nbrun (connection file in an nbrun- folder)."""
+    """Pids of live ipykernel processes started by nbrun in this test session."""
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -21,7 +28,12 @@ def kernel_pids() -> set[int]:
         if state == "Z":
             continue
         if any(b"ipykernel" in part for part in cmdline) and any(b"nbrun-" in part for part in cmdline):
-            found.add(int(entry.name))
+            try:
+                environ = (entry / "environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if _MARK in environ:
+                found.add(int(entry.name))
     return found
 
 
