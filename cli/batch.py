@@ -107,7 +107,10 @@ def _report_images(item: BatchItem, result: ExecutionResult, options: ExecuteOpt
     for warning in result.image_warnings:
         click.echo(f"nbrun: warning: {warning}", err=True)
     count = len(result.extracted_files)
-    click.echo(f"nbrun: wrote {count} image{'s' if count != 1 else ''} for {item.source} to {options.extract_images}", err=True)
+    if count or result.image_warnings:
+        click.echo(
+            f"nbrun: wrote {count} image{'s' if count != 1 else ''} for {item.source} to {options.extract_images}", err=True
+        )
     if options.strict_images and result.broken_images:
         click.echo(f"nbrun: error: {item.source}: {result.broken_images} broken image payload(s) (--strict-images)", err=True)
         return exit_codes.NOTEBOOK_INVALID_OR_IO

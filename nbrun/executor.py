@@ -372,6 +372,11 @@ class NotebookExecution:
                 result.interrupted_by = self.control.reason
         errors = [r.index for r in self._records if r.status is CellStatus.ERROR]
         metadata = result.metadata()
+        if failure is not None:
+            failed_meta = self.nb.cells[failure[1].index].metadata.get("nbrun", {})
+            for key in ("kernel_exit", "timeout", "actions"):
+                if key in failed_meta:
+                    metadata[key] = failed_meta[key]
         if errors:
             metadata["cells_with_errors"] = errors
         self.nb.metadata["nbrun"] = metadata

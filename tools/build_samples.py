@@ -72,6 +72,20 @@ def main():
              "    ax.plot(np.arange(len(rows)), rows['units'], label=region)\n"
              "ax.set_title('Units per day')\nax.set_xlabel('day')\nax.legend()\nplt.show()"),
     ))
+    write("plots.ipynb", notebook(
+        new_markdown_cell("# Several plots\nA matplotlib line chart and scatter, a JPEG made with Pillow and an SVG."),
+        code("import numpy as np\nimport matplotlib.pyplot as plt\n%matplotlib inline\nx = np.linspace(0, 4 * np.pi, 200)"),
+        code("fig, ax = plt.subplots(figsize=(5, 3))\nax.plot(x, np.sin(x), label='sin')\nax.plot(x, np.cos(x), label='cos')\n"
+             "ax.legend()\nax.set_title('Waves')\nplt.show()"),
+        code("rng = np.random.default_rng(3)\npoints = rng.normal(size=(300, 2))\nfig, ax = plt.subplots(figsize=(4, 4))\n"
+             "ax.scatter(points[:, 0], points[:, 1], s=8, alpha=0.6)\nax.set_title('Scatter')\nplt.show()"),
+        code("import io\nfrom PIL import Image as PILImage, ImageDraw\nfrom IPython.display import Image, SVG, display\n"
+             "canvas = PILImage.new('RGB', (160, 90), 'white')\ndraw = ImageDraw.Draw(canvas)\n"
+             "draw.rectangle([10, 10, 150, 80], outline='navy', width=3)\ndraw.text((40, 38), 'JPEG sample', fill='black')\n"
+             "buffer = io.BytesIO()\ncanvas.save(buffer, format='JPEG')\ndisplay(Image(data=buffer.getvalue(), format='jpeg'))\n"
+             "display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"120\" height=\"60\">'\n"
+             "            '<circle cx=\"30\" cy=\"30\" r=\"25\" fill=\"teal\"/><text x=\"60\" y=\"35\">SVG</text></svg>'))"),
+    ))
     write("hello.ipynb", notebook(code('print("testing testing")')))
     write("failing.ipynb", notebook(
         code("x = 41\nprint('before the failure')"),
