@@ -1,4 +1,4 @@
-"""Planning which notebook goes where, and running them with signal handling."""
+"""Planning which notebook goes where, running them, and telling the user."""
 
 from __future__ import annotations
 
@@ -7,19 +7,23 @@ import os
 import re
 import signal
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import click
 
-from nbrun.api import async_run_path
+from nbrun.batch import BatchJob, BatchObserver, BatchOutcome, run_batch
 from nbrun.control import RunControl
-from nbrun.errors import NbrunError
+from nbrun.events import ExecutionObserver
 from nbrun.options import ExecuteOptions
-from nbrun.result import ExecutionResult, RunStatus
+from nbrun.result import RunStatus
 
 from . import exit_codes
-from .reporting import TerminalObserver
+from .reporting import TerminalObserver, is_tty
+from .reports import outcome_exit_code, run_record, utc_now, write_json, write_junit
+from .summary import summary_table
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
@@ -32,14 +36,20 @@ class BatchItem:
 
 
 @dataclass(frozen=True)
-class BatchPlan:
-    items: tuple[BatchItem, ...]
+class Presentation:
+    """How the CLI shows a batch: progress, live output, reports."""
+
+    show_progress: bool
+    log_output: bool
+    verbose: int
+    junit_xml: Path | None = None
+    json_report: str | None = None
 
 
-def plan_batch(notebooks: tuple[Path, ...], *, output: Path | None, output_dir: Path | None) -> BatchPlan:
-    """Pair each input with its output path (in place by default)."""
+def plan_batch(notebooks: list[Path], *, output: Path | None, output_dir: Path | None) -> list[BatchItem]:
+    """Pair each input with its output path (in place by default; --output-dir mirrors folders)."""
     if output is not None:
-        return BatchPlan((BatchItem(notebooks[0], output),))
+        return [BatchItem(notebooks[0], output)]
     base = _common_folder(notebooks)
     items = []
     for path in notebooks:
@@ -49,97 +59,162 @@ def plan_batch(notebooks: tuple[Path, ...], *, output: Path | None, output_dir: 
             relative = Path(path.name)
         target = path if output_dir is None else output_dir / relative
         items.append(BatchItem(path, target, relative.parent))
-    return BatchPlan(tuple(items))
+    return items
 
 
-def _common_folder(paths: tuple[Path, ...]) -> Path:
+def _common_folder(paths: list[Path]) -> Path:
     folders = [str(path.resolve().parent) for path in paths]
     return Path(os.path.commonpath(folders)) if folders else Path.cwd()
 
 
-def run_batch(plan: BatchPlan, options: ExecuteOptions, *, show_progress: bool, log_output: bool, verbose: int) -> int:
-    """Run every item one after another; return the process exit code."""
-    return asyncio.run(_run_all(plan, options, show_progress=show_progress, log_output=log_output, verbose=verbose))
+def make_jobs(items: list[BatchItem], options: ExecuteOptions) -> list[BatchJob]:
+    jobs = []
+    for item in items:
+        job_options = options
+        if options.extract_images is not None:
+            job_options = options.with_changes(extract_images=options.extract_images / item.relative_folder)
+        jobs.append(BatchJob(item.source, item.target, job_options))
+    return jobs
 
 
-async def _run_all(plan: BatchPlan, options: ExecuteOptions, *, show_progress: bool, log_output: bool, verbose: int) -> int:
+def execute_jobs(jobs: list[BatchJob], presentation: Presentation, *, max_parallel: int, fail_fast: bool) -> int:
+    """Run the jobs, print per-notebook lines, the summary and reports; return the exit code."""
+    return asyncio.run(_execute(jobs, presentation, max_parallel, fail_fast))
+
+
+async def _execute(jobs: list[BatchJob], presentation: Presentation, max_parallel: int, fail_fast: bool) -> int:
     control = RunControl()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, control.request_stop, sig.name)
-    codes: list[int] = []
+    reporter = CliBatchReporter(len(jobs), presentation, max_parallel)
+    started, clock = utc_now(), time.monotonic()
     try:
-        for item in plan.items:
-            if control.stop_requested:
-                click.echo(f"nbrun: {item.source}: not run (interrupted)", err=True)
-                continue
-            codes.append(await _run_one(item, options, control, show_progress, log_output, verbose))
+        outcomes = await run_batch(jobs, max_parallel=max_parallel, fail_fast=fail_fast, control=control, observer=reporter)
     finally:
+        reporter.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-    if control.stop_requested:
-        return exit_codes.SIGTERM if control.reason == "SIGTERM" else exit_codes.SIGINT
-    return next((code for code in codes if code != exit_codes.OK), exit_codes.OK)
-
-
-async def _run_one(
-    item: BatchItem, options: ExecuteOptions, control: RunControl, show_progress: bool, log_output: bool, verbose: int
-) -> int:
-    observer = TerminalObserver(item.source.name, show_progress=show_progress, log_output=log_output)
-    if options.extract_images is not None:
-        options = options.with_changes(extract_images=options.extract_images / item.relative_folder)
-    try:
-        result = await async_run_path(item.source, item.target, options, observer=observer, control=control)
-    except NbrunError as exc:
-        observer.close()
-        click.echo(f"nbrun: error: {exc}", err=True)
-        return exit_codes.for_error(exc)
-    observer.close()
-    _report(item, result, verbose)
-    code = exit_codes.for_status(result.status, result.interrupted_by)
-    if options.extract_images is not None:
-        code = _report_images(item, result, options) or code
+    duration = time.monotonic() - clock
+    code = _exit_code(outcomes, control)
+    if len(outcomes) > 1:
+        click.echo(summary_table(outcomes, duration), err=True)
+    _write_reports(outcomes, presentation, started, duration, code)
     return code
 
 
-def _report_images(item: BatchItem, result: ExecutionResult, options: ExecuteOptions) -> int:
-    """Print image warnings and the summary line; return 5 for --strict-images failures."""
-    for warning in result.image_warnings:
-        click.echo(f"nbrun: warning: {warning}", err=True)
-    count = len(result.extracted_files)
-    if count or result.image_warnings:
-        click.echo(
-            f"nbrun: wrote {count} image{'s' if count != 1 else ''} for {item.source} to {options.extract_images}", err=True
-        )
-    if options.strict_images and result.broken_images:
-        click.echo(f"nbrun: error: {item.source}: {result.broken_images} broken image payload(s) (--strict-images)", err=True)
-        return exit_codes.NOTEBOOK_INVALID_OR_IO
+def _exit_code(outcomes: list[BatchOutcome], control: RunControl) -> int:
+    if control.stop_requested:
+        return exit_codes.SIGTERM if control.reason == "SIGTERM" else exit_codes.SIGINT
+    for outcome in outcomes:
+        code = outcome_exit_code(outcome)
+        if outcome.result is not None and outcome.job.options.strict_images and outcome.result.broken_images:
+            code = code or exit_codes.NOTEBOOK_INVALID_OR_IO
+        if code != exit_codes.OK:
+            return code
     return exit_codes.OK
 
 
-def _report(item: BatchItem, result: ExecutionResult, verbose: int) -> None:
-    where = "" if item.target == item.source else f" -> {item.target}"
-    executed = sum(1 for cell in result.cells if cell.duration is not None)
-    if verbose and result.kernel_output.strip():
-        click.echo(f"nbrun: kernel output for {item.source}:", err=True)
-        click.echo(_indent(result.kernel_output), err=True)
-    if result.status is RunStatus.OK:
-        click.echo(f"nbrun: ok {item.source}{where} ({executed} cell{'s' if executed != 1 else ''}, {result.duration:.2f} s)", err=True)
-        return
-    click.echo(f"nbrun: FAILED {item.source}: {result.message} (notebook written to {item.target})", err=True)
-    traceback = _failing_traceback(result)
-    if traceback:
-        click.echo(_indent(traceback), err=True)
+def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, started: str, duration: float, code: int) -> None:
+    if presentation.junit_xml is not None:
+        write_junit(outcomes, presentation.junit_xml, started, duration)
+    if presentation.json_report is not None:
+        write_json(run_record(outcomes, started, duration, code), presentation.json_report)
 
 
-def _failing_traceback(result: ExecutionResult) -> str:
-    if result.failed_cell is None or result.status is not RunStatus.ERROR:
+class CliBatchReporter(BatchObserver):
+    """An overall bar (several notebooks, TTY), per-notebook cell bars, one line per finished notebook."""
+
+    def __init__(self, total: int, presentation: Presentation, max_parallel: int, stream: TextIO | None = None) -> None:
+        self.presentation = presentation
+        self.stream = stream or sys.stderr
+        self.bars = presentation.show_progress and is_tty(self.stream)
+        self.failures = 0
+        self._free_slots = list(range(1, max_parallel + 1)) if total > 1 else [0]
+        self._slots: dict[Path, int] = {}
+        self._cell_observers: dict[Path, TerminalObserver] = {}
+        self._overall = None
+        if self.bars and total > 1:
+            from tqdm import tqdm
+
+            self._overall = tqdm(total=total, desc="notebooks", unit="nb", file=self.stream, position=0)
+
+    def job_started(self, job: BatchJob) -> ExecutionObserver:
+        slot = self._free_slots.pop(0) if self._free_slots else 0
+        self._slots[job.source] = slot
+        observer = TerminalObserver(job.source.name, show_progress=self.bars, log_output=self.presentation.log_output,
+                                    stream=self.stream, position=slot)
+        self._cell_observers[job.source] = observer
+        return observer
+
+    def job_finished(self, outcome: BatchOutcome) -> None:
+        observer = self._cell_observers.pop(outcome.job.source, None)
+        if observer is not None:
+            observer.close()
+        if outcome.job.source in self._slots:
+            self._free_slots.append(self._slots.pop(outcome.job.source))
+            self._free_slots.sort()
+        if not outcome.ok:
+            self.failures += 1
+        self._emit(_finished_lines(outcome, self.presentation.verbose, is_tty(self.stream)))
+        if self._overall is not None:
+            self._overall.set_postfix_str(f"{self.failures} failed", refresh=False)
+            self._overall.update(1)
+
+    def close(self) -> None:
+        for observer in self._cell_observers.values():
+            observer.close()
+        if self._overall is not None:
+            self._overall.close()
+
+    def _emit(self, text: str) -> None:
+        if not text:
+            return
+        if self._overall is not None:
+            from tqdm import tqdm
+
+            tqdm.write(text, file=self.stream)
+        else:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+
+def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
+    job, result = outcome.job, outcome.result
+    lines: list[str] = []
+    if outcome.error is not None:
+        lines.append(f"nbrun: error: {outcome.error}")
+    elif result is None:
+        lines.append(f"nbrun: {job.source}: {outcome.skipped_reason}")
+    else:
+        if verbose and result.kernel_output.strip():
+            lines += [f"nbrun: kernel output for {job.source}:", _indent(result.kernel_output)]
+        where = "" if job.target == job.source else f" -> {job.target}"
+        if result.status is RunStatus.OK:
+            executed = sum(1 for cell in result.cells if cell.duration is not None)
+            lines.append(f"nbrun: ok {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}, {result.duration:.2f} s)")
+        else:
+            lines.append(f"nbrun: FAILED {job.source}: {result.message} (notebook written to {job.target})")
+            traceback = _failing_traceback(outcome, colour)
+            if traceback:
+                lines.append(_indent(traceback))
+        lines += [f"nbrun: warning: {warning}" for warning in result.image_warnings]
+        count = len(result.extracted_files)
+        if count or result.image_warnings:
+            lines.append(f"nbrun: wrote {count} image{'s' if count != 1 else ''} for {job.source} to {job.options.extract_images}")
+        if job.options.strict_images and result.broken_images:
+            lines.append(f"nbrun: error: {job.source}: {result.broken_images} broken image payload(s) (--strict-images)")
+    return "\n".join(lines)
+
+
+def _failing_traceback(outcome: BatchOutcome, colour: bool) -> str:
+    result = outcome.result
+    if result is None or result.failed_cell is None or result.status is not RunStatus.ERROR:
         return ""
-    cell = result.notebook.cells[result.failed_cell]
-    for output in reversed(cell.get("outputs", [])):
+    for output in reversed(result.notebook.cells[result.failed_cell].get("outputs", [])):
         if output.get("output_type") == "error":
             text = "\n".join(output.get("traceback", []))
-            return text if sys.stderr.isatty() else _ANSI.sub("", text)
+            return text if colour else _ANSI.sub("", text)
     return ""
 
 

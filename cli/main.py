@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from . import exit_codes
-from .batch import BatchPlan, plan_batch, run_batch
+from .batch import Presentation, execute_jobs, make_jobs, plan_batch
+from .discover import discover
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -32,6 +34,25 @@ class _Seconds(click.ParamType):
 SECONDS = _Seconds()
 
 
+class _Jobs(click.ParamType):
+    """A positive integer, or ``auto`` for the number of CPUs."""
+
+    name = "N|auto"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        if str(value).lower() == "auto":
+            return os.cpu_count() or 1
+        try:
+            jobs = int(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a number of jobs (or 'auto')", param, ctx)
+        if jobs < 1:
+            self.fail("needs at least 1 job", param, ctx)
+        return jobs
+
+
 @click.group(context_settings=CONTEXT)
 @click.version_option(package_name="nbrun", prog_name="nbrun")
 def main() -> None:
@@ -40,6 +61,11 @@ def main() -> None:
 
 @main.command("run", epilog=exit_codes.HELP_TEXT, context_settings=CONTEXT)
 @click.argument("notebooks", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-j", "--jobs", type=_Jobs(), default=1, show_default=True, help="Run up to N notebooks at once, each in its own kernel ('auto': one per CPU).")
+@click.option("--exclude", multiple=True, metavar="PATTERN", help="Skip notebooks whose path or a folder name matches PATTERN (repeatable).")
+@click.option("--fail-fast", is_flag=True, help="After a failure, start no further notebooks (running ones finish).")
+@click.option("--junit-xml", type=click.Path(path_type=Path, dir_okay=False), help="Write a JUnit XML report (one testcase per notebook).")
+@click.option("--json", "json_report", metavar="FILE", help="Write the JSON run record to FILE ('-' for stdout).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the executed notebook here (one input only).")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), help="Write executed notebooks into DIR.")
 @click.option("-k", "--kernel", "kernel_name", help="Kernel to use (default: the notebook's, else python3).")
@@ -62,6 +88,11 @@ def main() -> None:
 @click.option("-v", "--verbose", count=True, help="Show kernel output and more detail (-vv: debug).")
 def run_command(
     notebooks: tuple[Path, ...],
+    jobs: int,
+    exclude: tuple[str, ...],
+    fail_fast: bool,
+    junit_xml: Path | None,
+    json_report: str | None,
     output: Path | None,
     output_dir: Path | None,
     kernel_name: str | None,
@@ -85,16 +116,21 @@ def run_command(
 ) -> None:
     """Execute NOTEBOOKS and write them back (in place unless -o/--output-dir).
 
-    Each notebook gets a fresh kernel, started in the notebook's folder. The
-    executed notebook is written even when a cell fails, with the failure
-    recorded in metadata.nbrun.
+    NOTEBOOKS are files, folders (searched recursively for *.ipynb, skipping
+    hidden folders and .ipynb_checkpoints) or glob patterns. Each notebook
+    gets a fresh kernel, started in the notebook's folder. The executed
+    notebook is written even when a cell fails, with the failure recorded in
+    metadata.nbrun.
     """
     from nbrun.options import ExecuteOptions
 
     _configure_logging(verbose)
     if output is not None and output_dir is not None:
         raise click.UsageError("use either -o/--output or --output-dir, not both")
-    if output is not None and len(notebooks) > 1:
+    paths = discover(notebooks, exclude)
+    if not paths:
+        raise click.UsageError("no notebooks left to run after --exclude")
+    if output is not None and len(paths) > 1:
         raise click.UsageError("-o/--output takes one notebook; use --output-dir for several")
     if strip_images and extract_images is None:
         raise click.UsageError("--strip-images needs --extract-images DIR")
@@ -118,9 +154,10 @@ def run_command(
         strict_images=strict_images,
         overwrite_images=force,
     )
-    plan: BatchPlan = plan_batch(notebooks, output=output, output_dir=output_dir)
-    code = run_batch(plan, options, show_progress=not no_progress, log_output=log_output, verbose=verbose)
-    sys.exit(code)
+    presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
+                                junit_xml=junit_xml, json_report=json_report)
+    items = plan_batch(paths, output=output, output_dir=output_dir)
+    sys.exit(execute_jobs(make_jobs(items, options), presentation, max_parallel=jobs, fail_fast=fail_fast))
 
 
 def _configure_logging(verbose: int) -> None:

@@ -19,11 +19,14 @@ class TerminalObserver(ExecutionObserver):
     not tear the bar.
     """
 
-    def __init__(self, label: str, *, show_progress: bool, log_output: bool, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, label: str, *, show_progress: bool, log_output: bool, stream: TextIO | None = None, position: int = 0
+    ) -> None:
         self.label = label
         self.stream = stream or sys.stderr
-        self.show_progress = show_progress and _is_tty(self.stream)
+        self.show_progress = show_progress and is_tty(self.stream)
         self.log_output = log_output
+        self.position = position
         self._bar = None
         self._line_open: dict[str, bool] = {}
 
@@ -31,7 +34,9 @@ class TerminalObserver(ExecutionObserver):
         if self.show_progress:
             from tqdm import tqdm  # imported lazily: keeps `nbrun --help` fast
 
-            self._bar = tqdm(total=code_cells, desc=self.label, unit="cell", file=self.stream, leave=False)
+            self._bar = tqdm(
+                total=code_cells, desc=self.label, unit="cell", file=self.stream, leave=False, position=self.position
+            )
 
     def cell_started(self, index: int, cell: NotebookNode) -> None:
         if self._bar is not None:
@@ -77,7 +82,7 @@ class TerminalObserver(ExecutionObserver):
             self.stream.flush()
 
 
-def _is_tty(stream: TextIO) -> bool:
+def is_tty(stream: TextIO) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

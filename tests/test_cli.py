@@ -125,8 +125,12 @@ def test_bad_input_one_line_exit_5_input_unchanged(tmp_path: Path, name: str) ->
 def test_missing_file_and_directory(tmp_path: Path) -> None:
     missing = invoke(str(tmp_path / "missing.ipynb"))
     assert missing.exit_code == 5 and "no such file" in one_line(missing.stderr)
-    folder = invoke(str(tmp_path))
-    assert folder.exit_code == 5 and "directory" in one_line(folder.stderr)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    folder = invoke(str(empty))
+    assert folder.exit_code == 2 and "contains no notebooks" in one_line(folder.stderr)
+    pattern = invoke(str(tmp_path / "*.ipynb"))
+    assert pattern.exit_code == 2 and "no notebooks match" in one_line(pattern.stderr)
 
 
 @pytest.mark.kernel
@@ -156,7 +160,10 @@ def test_unwritable_output_exit_5_and_input_untouched(write_nb, tmp_path: Path) 
 
 def test_usage_errors_exit_2(write_nb, tmp_path: Path) -> None:
     path = write_nb("1")
-    assert invoke(str(path), str(path), "-o", str(tmp_path / "x.ipynb")).exit_code == 2
+    other = write_nb("2", name="other.ipynb")
+    assert invoke(str(path), str(other), "-o", str(tmp_path / "x.ipynb")).exit_code == 2
+    assert invoke(str(path), "-j", "0").exit_code == 2
+    assert invoke(str(path), "--exclude", "*.ipynb").exit_code == 2
     assert invoke(str(path), "--timeout", "-3").exit_code == 2
     assert invoke(str(path), "--timeout", "soon").exit_code == 2
     assert CliRunner().invoke(main, ["run"]).exit_code == 2

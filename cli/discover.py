@@ -1,0 +1,72 @@
+"""Turning command-line arguments into notebook paths: files, folders, globs."""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+from pathlib import Path
+
+import click
+
+_GLOB_CHARS = set("*?[")
+
+
+class NothingToRun(click.ClickException):
+    """An argument names no notebook (a usage error: exit 2, one line)."""
+
+    exit_code = 2
+
+
+def discover(arguments: tuple[Path, ...], excludes: tuple[str, ...]) -> list[Path]:
+    """Expand *arguments* in order, without duplicates.
+
+    A folder is searched recursively for ``*.ipynb``, skipping hidden folders
+    and ``.ipynb_checkpoints``; a glob pattern is expanded (``**`` allowed);
+    anything else is taken as a file path as given (a missing file is
+    reported when it is run). ``--exclude`` patterns match the path as
+    given or any of its parts' names.
+    """
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for argument in arguments:
+        for path in _expand(argument):
+            key = path.resolve()
+            if key in seen or _excluded(path, excludes):
+                continue
+            seen.add(key)
+            found.append(path)
+    return found
+
+
+def _expand(argument: Path) -> list[Path]:
+    text = str(argument)
+    if argument.is_dir():
+        notebooks = sorted(_walk(argument))
+        if not notebooks:
+            raise NothingToRun(f"{argument}: folder contains no notebooks")
+        return notebooks
+    if _GLOB_CHARS & set(text) and not argument.exists():
+        matches = sorted(Path(p) for p in glob.glob(text, recursive=True) if p.endswith(".ipynb"))
+        matches = [p for p in matches if not _hidden(p)]
+        if not matches:
+            raise NothingToRun(f"{text}: no notebooks match this pattern")
+        return matches
+    return [argument]
+
+
+def _walk(folder: Path) -> list[Path]:
+    notebooks = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        notebooks.extend(Path(root) / name for name in files if name.endswith(".ipynb") and not name.startswith("."))
+    return notebooks
+
+
+def _hidden(path: Path) -> bool:
+    return any(part.startswith(".") and part not in (".", "..") for part in path.parts[:-1])
+
+
+def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
+    text = path.as_posix()
+    return any(fnmatch.fnmatch(text, pattern) or any(fnmatch.fnmatch(part, pattern) for part in path.parts) for pattern in patterns)

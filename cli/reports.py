@@ -1,0 +1,166 @@
+"""Machine-readable reports of a batch: the JSON run record and JUnit XML."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from nbrun import __version__
+from nbrun.batch import BatchOutcome
+from nbrun.notebook_io import write_text_atomic
+
+from . import exit_codes
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+# XML 1.0 cannot carry most control characters, even escaped.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_MAX_CAPTURE = 1024 * 1024
+
+
+def outcome_exit_code(outcome: BatchOutcome) -> int:
+    if outcome.result is not None and outcome.error is None:
+        return exit_codes.for_status(outcome.result.status, outcome.result.interrupted_by)
+    if outcome.error is not None:
+        return exit_codes.for_error(outcome.error)
+    return exit_codes.OK
+
+
+def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
+    """The JSON record of one notebook."""
+    result = outcome.result
+    record: dict[str, Any] = {
+        "input": str(outcome.job.source),
+        "output": str(outcome.job.target),
+        "status": outcome.status,
+        "exit_code": outcome_exit_code(outcome),
+        "duration": round(outcome.duration, 3),
+        "message": outcome.summary() or None,
+        "error": None,
+        "cells": [],
+        "extracted_files": [],
+    }
+    if outcome.job.parameters:
+        record["parameters"] = outcome.job.parameters
+    if result is not None:
+        record["kernel"] = result.kernel_name
+        record["kernel_restarts"] = result.restarts
+        record["cells"] = [cell.to_json() for cell in result.cells]
+        record["extracted_files"] = [str(path) for path in result.extracted_files]
+        if result.failed_cell is not None:
+            record["error"] = {"cell": result.failed_cell, "ename": result.ename, "evalue": result.evalue}
+    return record
+
+
+def run_record(outcomes: list[BatchOutcome], started: str, duration: float, exit_code: int) -> dict[str, Any]:
+    totals: dict[str, int] = {}
+    for outcome in outcomes:
+        totals[outcome.status] = totals.get(outcome.status, 0) + 1
+    return {
+        "nbrun_version": __version__,
+        "started": started,
+        "duration": round(duration, 3),
+        "exit_code": exit_code,
+        "totals": totals,
+        "notebooks": [notebook_record(outcome) for outcome in outcomes],
+    }
+
+
+def write_json(record: dict[str, Any], destination: str) -> None:
+    text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+    if destination == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        write_text_atomic(text, Path(destination))
+
+
+def junit_xml(outcomes: list[BatchOutcome], started: str, duration: float) -> str:
+    """JUnit XML with one testcase per notebook (the format CI servers read)."""
+    counts = {"failures": 0, "errors": 0, "skipped": 0}
+    suite = ET.Element("testsuite", name="nbrun", timestamp=started[:19], hostname=_clean(socket.gethostname()))
+    for outcome in outcomes:
+        suite.append(_testcase(outcome, counts))
+    attributes = {"tests": str(len(outcomes)), **{k: str(v) for k, v in counts.items()}, "time": f"{duration:.3f}"}
+    for key, value in attributes.items():
+        suite.set(key, value)
+    root = ET.Element("testsuites", name="nbrun", tests=attributes["tests"], failures=attributes["failures"],
+                      errors=attributes["errors"], skipped=attributes["skipped"], time=attributes["time"])
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def write_junit(outcomes: list[BatchOutcome], destination: Path, started: str, duration: float) -> None:
+    write_text_atomic(junit_xml(outcomes, started, duration), destination)
+
+
+def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
+    source = outcome.job.source
+    folder = source.parent.as_posix().strip("./").replace("/", ".") or "notebooks"
+    case = ET.Element("testcase", classname=_clean(folder), name=_clean(source.name),
+                      time=f"{outcome.duration:.3f}", file=_clean(source.as_posix()))
+    status = outcome.status
+    if status in ("error", "timeout"):
+        counts["failures"] += 1
+        case.append(_problem("failure", outcome))
+    elif status in ("kernel-died", "invalid", "kernel-failed", "io-error"):
+        counts["errors"] += 1
+        case.append(_problem("error", outcome))
+    elif status in ("interrupted", "skipped"):
+        counts["skipped"] += 1
+        ET.SubElement(case, "skipped", message=_clean(outcome.summary() or status))
+    stdout, stderr = _captured_streams(outcome)
+    if stdout:
+        ET.SubElement(case, "system-out").text = stdout
+    if stderr:
+        ET.SubElement(case, "system-err").text = stderr
+    return case
+
+
+def _problem(tag: str, outcome: BatchOutcome) -> ET.Element:
+    result = outcome.result
+    if result is not None and result.ename:
+        message, kind = f"{result.ename}: {result.evalue}", result.ename
+    else:
+        message, kind = outcome.summary() or outcome.status, outcome.status
+    element = ET.Element(tag, message=_clean(message.splitlines()[0] if message else ""), type=_clean(kind))
+    element.text = _failure_details(outcome)
+    return element
+
+
+def _failure_details(outcome: BatchOutcome) -> str:
+    result = outcome.result
+    if result is None or result.failed_cell is None:
+        return _clean(outcome.summary())
+    cell = result.notebook.cells[result.failed_cell]
+    parts = [f"{outcome.summary()}", "", f"Cell {result.failed_cell} source:", cell.get("source", ""), ""]
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            parts.append("\n".join(output.get("traceback", [])))
+    return _clean("\n".join(parts))
+
+
+def _captured_streams(outcome: BatchOutcome) -> tuple[str, str]:
+    if outcome.result is None:
+        return "", ""
+    streams: dict[str, list[str]] = {"stdout": [], "stderr": []}
+    for cell in outcome.result.notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") in streams:
+                text = output.get("text", "")
+                streams[output["name"]].append("".join(text) if isinstance(text, list) else text)
+    return tuple(_clean("".join(parts)[:_MAX_CAPTURE]) for parts in (streams["stdout"], streams["stderr"]))  # type: ignore[return-value]
+
+
+def _clean(text: str) -> str:
+    return _XML_ILLEGAL.sub("", _ANSI.sub("", text))
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
