@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import threading
 from pathlib import Path
-from typing import Any, AsyncIterator, Coroutine, TypeVar
+from typing import Any, AsyncContextManager, AsyncIterator, Callable, Coroutine, TypeVar
 
 from nbformat import NotebookNode
 
@@ -66,13 +66,27 @@ async def async_run_path(
     Raises NotebookReadError, NotebookWriteError (ImageConflictError for a
     foreign file in the images folder), NoSuchKernelError or KernelStartError.
     """
-    source = Path(input_path)
-    target = Path(output_path) if output_path is not None else source
-    options = options or ExecuteOptions()
+    return await run_file(Path(input_path), None if output_path is None else Path(output_path),
+                          options or ExecuteOptions(), observer=observer, control=control)
+
+
+async def run_file(
+    source: Path,
+    target: Path | None,
+    options: ExecuteOptions,
+    *,
+    observer: ExecutionObserver | None = None,
+    control: RunControl | None = None,
+    ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
+    reap_in_background: bool = False,
+) -> ExecutionResult:
+    """:func:`async_run_path` plus the hooks a batch needs (see NotebookExecution)."""
+    target = target if target is not None else source
     nb = read_notebook(source)
     if options.cwd is None:
         options = options.with_changes(cwd=source.resolve().parent)
-    execution = NotebookExecution(nb, options, observer=observer, control=control)
+    execution = NotebookExecution(nb, options, observer=observer, control=control,
+                                  ready_gate=ready_gate, reap_in_background=reap_in_background)
     async with _autosaving(execution, target, options.autosave_seconds):
         result = await execution.run()
     if options.extract_images is not None:

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Sequence
 
-from .api import async_run_path
+from .api import run_file
 from .control import RunControl
 from .errors import KernelError, NbrunError, NotebookReadError
 from .events import ExecutionObserver
+from .kernel import reap_kernels
 from .options import ExecuteOptions
 from .result import ExecutionResult
 
@@ -80,9 +81,38 @@ class BatchObserver:
 Runner = Callable[[BatchJob, ExecutionObserver, RunControl], Awaitable[ExecutionResult]]
 
 
-async def run_local(job: BatchJob, observer: ExecutionObserver, control: RunControl) -> ExecutionResult:
-    """The default runner: execute the notebook here, with a local kernel."""
-    return await async_run_path(job.source, job.target, job.options, observer=observer, control=control)
+class _Skip(Exception):
+    """Raised at the run gate when a prepared notebook must not run after all."""
+
+
+class _RunSlot:
+    """The concurrency gate a notebook enters once its kernel is ready.
+
+    The slot is given back by :meth:`release` once the job's outcome is
+    known (not on leaving the block), so --fail-fast sees a failure before
+    the next notebook may start.
+    """
+
+    def __init__(self, slots: asyncio.Semaphore, skip_reason: Callable[[], str | None]) -> None:
+        self._slots = slots
+        self._skip_reason = skip_reason
+        self._held = False
+
+    async def __aenter__(self) -> None:
+        await self._slots.acquire()
+        self._held = True
+        reason = self._skip_reason()
+        if reason is not None:
+            self.release()
+            raise _Skip(reason)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._slots.release()
 
 
 async def run_batch(
@@ -92,39 +122,67 @@ async def run_batch(
     fail_fast: bool = False,
     control: RunControl | None = None,
     observer: BatchObserver | None = None,
-    runner: Runner = run_local,
+    runner: Runner | None = None,
+    prestart: int | None = None,
 ) -> list[BatchOutcome]:
-    """Run *jobs* with at most *max_parallel* at once.
+    """Run *jobs* with at most *max_parallel* executing at once.
 
-    A failure does not stop the others unless *fail_fast* (then jobs not yet
-    started are skipped; running ones finish). A stop request on *control*
-    interrupts every running notebook and skips the rest.
+    Locally, up to *prestart* further kernels (default: *max_parallel*) boot
+    while notebooks run, so kernel start is off the critical path, and
+    finished kernels are shut down in the background. A failure does not
+    stop the others unless *fail_fast* (then jobs not yet started are
+    skipped; running ones finish). A stop request on *control* interrupts
+    every running notebook and skips the rest. A custom *runner* (e.g. a
+    cluster) replaces local execution and does its own scheduling.
     """
     control = control or RunControl()
     observer = observer or BatchObserver()
-    gate = asyncio.Semaphore(max(1, max_parallel))
+    max_parallel = max(1, max_parallel)
+    lookahead = max_parallel if prestart is None else max(0, prestart)
+    starting = asyncio.Semaphore(max_parallel + lookahead if runner is None else max_parallel)
+    running = asyncio.Semaphore(max_parallel)
     failed = asyncio.Event()
 
+    def skip_reason() -> str | None:
+        if control.stop_requested:
+            return f"not run: {control.reason}"
+        if fail_fast and failed.is_set():
+            return "not run: an earlier notebook failed (--fail-fast)"
+        return None
+
     async def one(job: BatchJob) -> BatchOutcome:
-        async with gate:
-            if control.stop_requested:
-                return _skipped(job, f"not run: {control.reason}", observer)
-            if fail_fast and failed.is_set():
-                return _skipped(job, "not run: an earlier notebook failed (--fail-fast)", observer)
+        async with starting:
+            reason = skip_reason()
+            if reason is not None:
+                return _skipped(job, reason, observer)
             outcome = BatchOutcome(job)
             began = time.monotonic()
             cell_observer = observer.job_started(job)
+            slot = _RunSlot(running, skip_reason)
             try:
-                outcome.result = await runner(job, cell_observer, control)
+                if runner is not None:
+                    outcome.result = await runner(job, cell_observer, control)
+                else:
+                    outcome.result = await run_file(
+                        job.source, job.target, job.options, observer=cell_observer, control=control,
+                        ready_gate=lambda: slot, reap_in_background=True,
+                    )
+            except _Skip as skip:
+                outcome.skipped_reason = str(skip)
             except NbrunError as exc:
                 outcome.error = exc
-            outcome.duration = time.monotonic() - began
-            if not outcome.ok:
-                failed.set()
+            finally:
+                outcome.duration = time.monotonic() - began
+                if not outcome.ok and outcome.skipped_reason is None:
+                    failed.set()
+                slot.release()
             observer.job_finished(outcome)
             return outcome
 
-    return list(await asyncio.gather(*(one(job) for job in jobs)))
+    try:
+        return list(await asyncio.gather(*(one(job) for job in jobs)))
+    finally:
+        await reap_kernels()
 
 
 def _skipped(job: BatchJob, reason: str, observer: BatchObserver) -> BatchOutcome:

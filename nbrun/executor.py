@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, AsyncContextManager, Awaitable, Callable, Protocol
 
 from nbformat import NotebookNode
 
@@ -25,6 +26,7 @@ class Kernel(KernelLike, Protocol):
     kernel_info: dict[str, Any]
 
     async def close(self, grace: float = 1.0) -> KernelExit: ...
+    def close_in_background(self, grace: float = 0.5) -> None: ...
     def stderr_tail(self, lines: int = 20) -> str: ...
     def stderr_text(self) -> str: ...
 
@@ -88,12 +90,16 @@ class NotebookExecution:
         observer: ExecutionObserver | None = None,
         control: RunControl | None = None,
         start_kernel: KernelStarter = start_local_kernel,
+        ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
+        reap_in_background: bool = False,
     ) -> None:
         self.nb = nb
         self.options = options
         self.observer = observer or ExecutionObserver()
         self.control = control
         self._start_kernel = start_kernel
+        self._ready_gate = ready_gate or contextlib.nullcontext
+        self._reap_in_background = reap_in_background
         self._displays = DisplayRegistry()
         self._widgets = WidgetStates() if options.store_widget_state else None
         self._stdin = StdinAnswers(options.stdin_lines) if options.stdin_lines is not None else None
@@ -117,11 +123,22 @@ class NotebookExecution:
         """Start the kernel, run every code cell, stop the kernel.
 
         Raises NoSuchKernelError / KernelStartError when no kernel could be
-        started (the notebook is then left as it was given).
+        started (the notebook is then left as it was given). Cells start
+        running once ``ready_gate`` is entered (a batch's concurrency limit),
+        so the kernel can boot while other notebooks run.
         """
-        clock = time.monotonic()
         cwd = self.options.cwd or Path.cwd()
         self._kernel = await self._start_kernel(self.kernel_name, cwd, self.options)
+        try:
+            async with self._ready_gate():
+                return await self._run_started()
+        finally:
+            await self._stop_kernel(self._reap_in_background)
+
+    async def _run_started(self) -> ExecutionResult:
+        assert self._kernel is not None
+        clock = time.monotonic()
+        self.started_at = utc_now()
         reset_notebook(self.nb, self.options)
         self.started = True
         language_info = self._kernel.kernel_info.get("language_info")
@@ -130,11 +147,8 @@ class NotebookExecution:
         code_cells = sum(1 for cell in self.nb.cells if cell.get("cell_type") == "code")
         self.observer.notebook_started(code_cells)
         deadline = clock + self.options.notebook_timeout if self.options.notebook_timeout else None
-        failure: tuple[RunStatus, CellRecord, str] | None = None
-        try:
-            failure = await self._run_cells(deadline)
-        finally:
-            await self._stop_kernel()
+        failure = await self._run_cells(deadline)
+        await self._stop_kernel(self._reap_in_background)
         result = self._result(failure, time.monotonic() - clock)
         self.observer.notebook_finished(result)
         return result
@@ -339,9 +353,14 @@ class NotebookExecution:
     async def _kernel_alive(self) -> bool:
         return self._kernel is not None and await self._kernel.poll_exit() is None
 
-    async def _stop_kernel(self) -> None:
+    async def _stop_kernel(self, in_background: bool = False) -> None:
         kernel, self._kernel = self._kernel, None
-        if kernel is not None:
+        if kernel is None:
+            return
+        if in_background:
+            self._kernel_output.append(kernel.stderr_text())
+            kernel.close_in_background()
+        else:
             await kernel.close()
             self._kernel_output.append(kernel.stderr_text())
 

@@ -23,12 +23,22 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
 from .errors import KernelStartError, NoSuchKernelError
+from .stdin_channel import StdinChannel
 
 log = logging.getLogger("nbrun")
 
 Message = dict[str, Any]
 _HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"
 _STDERR_TAIL_BYTES = 64 * 1024
+
+
+_REAPING: set[asyncio.Future[None]] = set()
+
+
+async def reap_kernels() -> None:
+    """Wait until every kernel closed in the background has exited."""
+    while _REAPING:
+        await asyncio.gather(*list(_REAPING), return_exceptions=True)
 
 
 def installed_kernels() -> list[str]:
@@ -78,6 +88,7 @@ class KernelSession:
         self.pid: int | None = getattr(manager.provisioner, "pid", None)
         self._exit: KernelExit | None = None
         self._closed = False
+        self._stdin: StdinChannel | None = None
 
     @classmethod
     async def start(
@@ -156,13 +167,15 @@ class KernelSession:
     async def _wait_ready(self, timeout: float) -> None:
         """kernel_info answered and IOPub connected; no fixed quiet period."""
         client = self._client
-        client.start_channels(hb=False)
+        client.start_channels(hb=False, stdin=False)
         deadline = time.monotonic() + timeout
         while True:
             request_id = client.kernel_info()
             reply = await self._await_reply(request_id, deadline)
             if reply is not None and await self._iopub_connected(deadline):
                 self.kernel_info = reply.get("content", {})
+                self._stdin = StdinChannel(client)
+                await self._stdin.wait_connected(min(2.0, max(deadline - time.monotonic(), 0.1)))
                 return
             if time.monotonic() >= deadline:
                 raise KernelStartError(
@@ -202,10 +215,14 @@ class KernelSession:
         return await self._get(self._client.get_shell_msg, timeout)
 
     async def get_stdin(self, timeout: float) -> Message | None:
-        return await self._get(self._client.get_stdin_msg, timeout)
+        if self._stdin is None:
+            await asyncio.sleep(timeout)
+            return None
+        return await self._stdin.get(timeout)
 
     def input_reply(self, value: str) -> None:
-        self._client.input(value)
+        if self._stdin is not None:
+            self._stdin.reply(value)
 
     @staticmethod
     async def _get(getter: Any, timeout: float) -> Message | None:
@@ -280,6 +297,36 @@ class KernelSession:
         tail = self.stderr_tail(5)
         return f"; kernel output: {tail.strip().splitlines()[-1]}" if tail.strip() else ""
 
+    def close_in_background(self, grace: float = 0.5) -> None:
+        """Ask the kernel to exit now and finish closing in a background task.
+
+        The caller moves on at once; :func:`reap_kernels` waits for every such
+        task (each bounded by about ``grace + 1`` s). If the task is
+        cancelled (the event loop is closing) the kernel is killed at once.
+        """
+        task = asyncio.ensure_future(self._close_or_kill(grace))
+        _REAPING.add(task)
+        task.add_done_callback(_REAPING.discard)
+
+    async def _close_or_kill(self, grace: float) -> None:
+        try:
+            await self.close(grace)
+        except asyncio.CancelledError:
+            self.kill_now()
+            raise
+
+    def kill_now(self) -> None:
+        """Synchronous last resort: SIGKILL the kernel's process group, drop its files."""
+        pid = self.pid
+        if pid is not None and self._exit is None:
+            for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+                try:
+                    kill()
+                    break
+                except OSError:
+                    continue
+        shutil.rmtree(self._folder, ignore_errors=True)
+
     async def close(self, grace: float = 1.0) -> KernelExit:
         """Ask the kernel to exit, then escalate to SIGTERM and SIGKILL.
 
@@ -312,6 +359,8 @@ class KernelSession:
             pass
 
     async def _release(self) -> None:
+        if self._stdin is not None:
+            self._stdin.close()
         try:
             self._client.stop_channels()
         except Exception:  # noqa: BLE001

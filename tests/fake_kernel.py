@@ -145,6 +145,9 @@ class FakeKernel:
         self.closed = True
         return self._exit or KernelExit(0)
 
+    def close_in_background(self, grace: float = 0.5) -> None:
+        self.closed = True
+
     def stderr_tail(self, lines: int = 20) -> str:
         return "fake kernel stderr line"
 

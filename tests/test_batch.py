@@ -49,8 +49,9 @@ def build_corpus(root: Path, count: int = 30) -> dict[Path, str]:
     return plan
 
 
-def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*NBRUN, *args], capture_output=True, text=True, timeout=timeout)
+def run_cli(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*NBRUN, *args], capture_output=True, text=True, timeout=timeout,
+                          env=None if env is None else {**os.environ, **env})
 
 
 def test_thirty_notebooks_four_at_a_time(tmp_path: Path) -> None:
@@ -152,18 +153,14 @@ def test_interrupting_a_batch_writes_every_partial_notebook(tmp_path: Path) -> N
 def test_load_two_hundred_tiny_notebooks_eight_at_a_time(tmp_path: Path) -> None:
     for i in range(200):
         nbformat.write(make_notebook(f"x = {i}"), tmp_path / f"t{i:03d}.ipynb")
-    sockets_before = _nbrun_temp_dirs()
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
     started = time.monotonic()
-    proc = run_cli(str(tmp_path), "-j", "8", "--json", str(tmp_path / "run.json"), timeout=600)
+    proc = run_cli(str(tmp_path), "-j", "8", "--json", str(tmp_path / "run.json"), timeout=600,
+                   env={"TMPDIR": str(private_tmp)})
     elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr[-2000:]
     record = json.loads((tmp_path / "run.json").read_text())
     assert record["totals"] == {"ok": 200}
-    assert _nbrun_temp_dirs() <= sockets_before
+    assert list(private_tmp.iterdir()) == []  # every kernel's folder, sockets included, is gone
     print(f"\n200 tiny notebooks with -j 8: {elapsed:.1f} s ({200 / elapsed:.1f} notebooks/s)")
-
-
-def _nbrun_temp_dirs() -> set[str]:
-    import tempfile
-
-    return {name for name in os.listdir(tempfile.gettempdir()) if name.startswith("nbrun-")}
