@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import signal
+from typing import TYPE_CHECKING
 
-from nbrun.errors import KernelError, NbrunError, NotebookError
-from nbrun.result import RunStatus
+if TYPE_CHECKING:  # keep `nbrun --help` from importing the library
+    from nbrun.errors import NbrunError
+    from nbrun.result import RunStatus
 
 OK = 0
 CELL_ERROR = 1
@@ -23,23 +25,20 @@ notebook timed out; 4 the kernel died or failed to start (or is unknown);
 130 / 143 interrupted by SIGINT / SIGTERM. With several notebooks: the code
 of the first failing notebook in the order given."""
 
-_BY_STATUS = {
-    RunStatus.OK: OK,
-    RunStatus.ERROR: CELL_ERROR,
-    RunStatus.TIMEOUT: TIMEOUT,
-    RunStatus.KERNEL_DIED: KERNEL,
-}
+_BY_STATUS = {"ok": OK, "error": CELL_ERROR, "timeout": TIMEOUT, "kernel-died": KERNEL}
 
 
 def for_status(status: RunStatus, interrupted_by: str | None) -> int:
     """The exit code for a finished run."""
-    if status is RunStatus.INTERRUPTED:
+    if status.value == "interrupted":
         return SIGTERM if interrupted_by == "SIGTERM" else SIGINT
-    return _BY_STATUS[status]
+    return _BY_STATUS[status.value]
 
 
 def for_error(error: NbrunError) -> int:
     """The exit code for an error raised before or after execution."""
+    from nbrun.errors import KernelError, NotebookError
+
     if isinstance(error, NotebookError):
         return NOTEBOOK_INVALID_OR_IO
     if isinstance(error, KernelError):

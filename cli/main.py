@@ -10,8 +10,6 @@ from pathlib import Path
 import click
 
 from . import exit_codes
-from .batch import Presentation, execute_jobs, make_jobs, plan_batch
-from .discover import discover
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -83,6 +81,8 @@ def main() -> None:
 @click.option("--strip-images", is_flag=True, help="With --extract-images: drop the base64 images from the notebook, keep file references.")
 @click.option("--strict-images", is_flag=True, help="A broken image payload makes the run fail (exit 5) instead of only warning.")
 @click.option("--force", is_flag=True, help="Overwrite files in the images folder that nbrun did not write for this notebook.")
+@click.option("--no-fast-start", is_flag=True, help="Launch every kernel normally instead of forking it from a warm template.")
+@click.option("--preload", metavar="MODULES", default="", help="Comma-separated modules the warm template imports (e.g. numpy,pandas).")
 @click.option("--no-progress", is_flag=True, help="No progress bar (it is also off when stderr is not a terminal).")
 @click.option("--log-output", is_flag=True, help="Stream cell stdout/stderr live to stderr.")
 @click.option("-v", "--verbose", count=True, help="Show kernel output and more detail (-vv: debug).")
@@ -110,6 +110,8 @@ def run_command(
     strip_images: bool,
     strict_images: bool,
     force: bool,
+    no_fast_start: bool,
+    preload: str,
     no_progress: bool,
     log_output: bool,
     verbose: int,
@@ -122,42 +124,57 @@ def run_command(
     notebook is written even when a cell fails, with the failure recorded in
     metadata.nbrun.
     """
-    from nbrun.options import ExecuteOptions
+    from .discover import discover
 
-    _configure_logging(verbose)
     if output is not None and output_dir is not None:
         raise click.UsageError("use either -o/--output or --output-dir, not both")
+    if strip_images and extract_images is None:
+        raise click.UsageError("--strip-images needs --extract-images DIR")
     paths = discover(notebooks, exclude)
     if not paths:
         raise click.UsageError("no notebooks left to run after --exclude")
     if output is not None and len(paths) > 1:
         raise click.UsageError("-o/--output takes one notebook; use --output-dir for several")
-    if strip_images and extract_images is None:
-        raise click.UsageError("--strip-images needs --extract-images DIR")
-    stdin_lines = None
-    if stdin_file is not None:
-        stdin_lines = tuple(line.rstrip("\r\n") for line in stdin_file)  # type: ignore[attr-defined]
-    options = ExecuteOptions(
-        kernel_name=kernel_name,
-        cwd=cwd.resolve() if cwd else None,
-        timeout=timeout,
-        notebook_timeout=notebook_timeout,
-        startup_timeout=startup_timeout,
-        interrupt_grace=interrupt_grace,
-        allow_errors=allow_errors,
-        restart_on_death=restart_on_death,
-        max_output_bytes=max_output_bytes,
-        autosave_seconds=autosave_seconds,
-        stdin_lines=stdin_lines,
-        extract_images=extract_images,
-        strip_images=strip_images,
-        strict_images=strict_images,
-        overwrite_images=force,
-    )
-    presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
-                                junit_xml=junit_xml, json_report=json_report)
-    items = plan_batch(paths, output=output, output_dir=output_dir)
-    sys.exit(execute_jobs(make_jobs(items, options), presentation, max_parallel=jobs, fail_fast=fail_fast))
+    preload_modules = tuple(name.strip() for name in preload.split(",") if name.strip())
+    from nbrun import forkserver
+
+    if not no_fast_start:
+        forkserver.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
+    try:
+        from nbrun.options import ExecuteOptions
+
+        from .batch import Presentation, execute_jobs, make_jobs, plan_batch
+
+        _configure_logging(verbose)
+        stdin_lines = None
+        if stdin_file is not None:
+            stdin_lines = tuple(line.rstrip("\r\n") for line in stdin_file)  # type: ignore[attr-defined]
+        options = ExecuteOptions(
+            kernel_name=kernel_name,
+            cwd=cwd.resolve() if cwd else None,
+            timeout=timeout,
+            notebook_timeout=notebook_timeout,
+            startup_timeout=startup_timeout,
+            interrupt_grace=interrupt_grace,
+            allow_errors=allow_errors,
+            restart_on_death=restart_on_death,
+            max_output_bytes=max_output_bytes,
+            autosave_seconds=autosave_seconds,
+            stdin_lines=stdin_lines,
+            extract_images=extract_images,
+            strip_images=strip_images,
+            strict_images=strict_images,
+            overwrite_images=force,
+            fast_start=not no_fast_start,
+            preload=preload_modules,
+        )
+        presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
+                                    junit_xml=junit_xml, json_report=json_report)
+        items = plan_batch(paths, output=output, output_dir=output_dir)
+        code = execute_jobs(make_jobs(items, options), presentation, max_parallel=jobs, fail_fast=fail_fast)
+    finally:
+        forkserver.discard_prelaunched()
+    sys.exit(code)
 
 
 def _configure_logging(verbose: int) -> None:

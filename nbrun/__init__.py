@@ -1,56 +1,65 @@
 """nbrun: a headless batch executor for Jupyter notebooks.
 
 The library never prints, exits or reads argv; ``nbrun.cli`` does that.
+Names are imported on first use, so ``import nbrun`` stays cheap.
 """
 
-from .api import async_execute, async_run_path, execute, run_path
-from .control import RunControl
-from .errors import (
-    CellExecutionError,
-    CellTimeoutError,
-    DeadKernelError,
-    ExecutionError,
-    ExecutionInterrupted,
-    KernelError,
-    KernelStartError,
-    NbrunError,
-    NoSuchKernelError,
-    NotebookError,
-    NotebookReadError,
-    NotebookWriteError,
-)
-from .events import ExecutionObserver
-from .notebook_io import read_notebook, write_notebook
-from .options import ExecuteOptions
-from .result import CellRecord, CellStatus, ExecutionResult, RunStatus
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "CellExecutionError",
-    "CellRecord",
-    "CellStatus",
-    "CellTimeoutError",
-    "DeadKernelError",
-    "ExecuteOptions",
-    "ExecutionError",
-    "ExecutionInterrupted",
-    "ExecutionObserver",
-    "ExecutionResult",
-    "KernelError",
-    "KernelStartError",
-    "NbrunError",
-    "NoSuchKernelError",
-    "NotebookError",
-    "NotebookReadError",
-    "NotebookWriteError",
-    "RunControl",
-    "RunStatus",
-    "__version__",
-    "async_execute",
-    "async_run_path",
-    "execute",
-    "read_notebook",
-    "run_path",
-    "write_notebook",
-]
+_EXPORTS = {
+    "async_execute": "api", "async_run_path": "api", "execute": "api", "run_path": "api",
+    "BatchJob": "batch", "BatchOutcome": "batch", "run_batch": "batch",
+    "RunControl": "control",
+    "CellExecutionError": "errors", "CellTimeoutError": "errors", "DeadKernelError": "errors",
+    "ExecutionError": "errors", "ExecutionInterrupted": "errors", "KernelError": "errors",
+    "KernelStartError": "errors", "NbrunError": "errors", "NoSuchKernelError": "errors",
+    "NotebookError": "errors", "NotebookReadError": "errors", "NotebookWriteError": "errors",
+    "ExecutionObserver": "events",
+    "read_notebook": "notebook_io", "write_notebook": "notebook_io",
+    "ExecuteOptions": "options",
+    "CellRecord": "result", "CellStatus": "result", "ExecutionResult": "result", "RunStatus": "result",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nbrun' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:
+    from .api import async_execute, async_run_path, execute, run_path
+    from .batch import BatchJob, BatchOutcome, run_batch
+    from .control import RunControl
+    from .errors import (
+        CellExecutionError,
+        CellTimeoutError,
+        DeadKernelError,
+        ExecutionError,
+        ExecutionInterrupted,
+        KernelError,
+        KernelStartError,
+        NbrunError,
+        NoSuchKernelError,
+        NotebookError,
+        NotebookReadError,
+        NotebookWriteError,
+    )
+    from .events import ExecutionObserver
+    from .notebook_io import read_notebook, write_notebook
+    from .options import ExecuteOptions
+    from .result import CellRecord, CellStatus, ExecutionResult, RunStatus

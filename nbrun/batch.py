@@ -16,6 +16,7 @@ from .api import run_file
 from .control import RunControl
 from .errors import KernelError, NbrunError, NotebookReadError
 from .events import ExecutionObserver
+from .forkserver import fork_server_scope
 from .kernel import reap_kernels
 from .options import ExecuteOptions
 from .result import ExecutionResult
@@ -85,34 +86,76 @@ class _Skip(Exception):
     """Raised at the run gate when a prepared notebook must not run after all."""
 
 
+class _OrderedSlots:
+    """At most *size* notebooks run at once, and they start in the order given.
+
+    Kernels may become ready in any order; a notebook enters only after every
+    earlier one has entered or been dropped, so ``-j 1`` runs them in order.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._running = 0
+        self._next = 0
+        self._passed: set[int] = set()
+        self._changed = asyncio.Condition()
+
+    async def enter(self, index: int) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._next == index and self._running < self._size)
+            self._running += 1
+            self._advance(index)
+
+    async def leave(self) -> None:
+        async with self._changed:
+            self._running -= 1
+            self._changed.notify_all()
+
+    async def drop(self, index: int) -> None:
+        """*index* will never enter (skipped or failed before its cells)."""
+        async with self._changed:
+            self._advance(index)
+
+    def _advance(self, index: int) -> None:
+        self._passed.add(index)
+        while self._next in self._passed:
+            self._next += 1
+        self._changed.notify_all()
+
+
 class _RunSlot:
-    """The concurrency gate a notebook enters once its kernel is ready.
+    """The gate one notebook enters once its kernel is ready.
 
     The slot is given back by :meth:`release` once the job's outcome is
     known (not on leaving the block), so --fail-fast sees a failure before
     the next notebook may start.
     """
 
-    def __init__(self, slots: asyncio.Semaphore, skip_reason: Callable[[], str | None]) -> None:
+    def __init__(self, slots: _OrderedSlots, index: int, skip_reason: Callable[[], str | None]) -> None:
         self._slots = slots
+        self._index = index
         self._skip_reason = skip_reason
         self._held = False
+        self._done = False
 
     async def __aenter__(self) -> None:
-        await self._slots.acquire()
+        await self._slots.enter(self._index)
         self._held = True
         reason = self._skip_reason()
         if reason is not None:
-            self.release()
+            await self.release()
             raise _Skip(reason)
 
     async def __aexit__(self, *exc_info: object) -> None:
         return None
 
-    def release(self) -> None:
+    async def release(self) -> None:
         if self._held:
             self._held = False
-            self._slots.release()
+            await self._slots.leave()
+        elif not self._done:
+            await self._slots.drop(self._index)
+        self._done = True
 
 
 async def run_batch(
@@ -140,7 +183,7 @@ async def run_batch(
     max_parallel = max(1, max_parallel)
     lookahead = max_parallel if prestart is None else max(0, prestart)
     starting = asyncio.Semaphore(max_parallel + lookahead if runner is None else max_parallel)
-    running = asyncio.Semaphore(max_parallel)
+    running = _OrderedSlots(max_parallel)
     failed = asyncio.Event()
 
     def skip_reason() -> str | None:
@@ -150,15 +193,16 @@ async def run_batch(
             return "not run: an earlier notebook failed (--fail-fast)"
         return None
 
-    async def one(job: BatchJob) -> BatchOutcome:
+    async def one(index: int, job: BatchJob) -> BatchOutcome:
         async with starting:
             reason = skip_reason()
             if reason is not None:
+                await running.drop(index)
                 return _skipped(job, reason, observer)
             outcome = BatchOutcome(job)
             began = time.monotonic()
             cell_observer = observer.job_started(job)
-            slot = _RunSlot(running, skip_reason)
+            slot = _RunSlot(running, index, skip_reason)
             try:
                 if runner is not None:
                     outcome.result = await runner(job, cell_observer, control)
@@ -175,14 +219,17 @@ async def run_batch(
                 outcome.duration = time.monotonic() - began
                 if not outcome.ok and outcome.skipped_reason is None:
                     failed.set()
-                slot.release()
+                await slot.release()
             observer.job_finished(outcome)
             return outcome
 
-    try:
-        return list(await asyncio.gather(*(one(job) for job in jobs)))
-    finally:
-        await reap_kernels()
+    fast = runner is None and any(job.options.fast_start for job in jobs)
+    preload = jobs[0].options.preload if jobs else ()
+    async with fork_server_scope(fast, preload):
+        try:
+            return list(await asyncio.gather(*(one(index, job) for index, job in enumerate(jobs))))
+        finally:
+            await reap_kernels()
 
 
 def _skipped(job: BatchJob, reason: str, observer: BatchObserver) -> BatchOutcome:

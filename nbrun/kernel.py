@@ -23,6 +23,8 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
 from .errors import KernelStartError, NoSuchKernelError
+from .forkserver import current_server
+from .provisioner import PROVISIONER_NAME, provisioner_installed
 from .stdin_channel import StdinChannel
 
 log = logging.getLogger("nbrun")
@@ -128,6 +130,8 @@ class KernelSession:
             connection_file=str(folder / "kernel.json"),
             transport="ipc" if sys.platform != "win32" else "tcp",
         )
+        if current_server() is not None and provisioner_installed():
+            manager.kernel_spec.metadata["kernel_provisioner"] = {"provisioner_name": PROVISIONER_NAME}
         arguments = list(extra_args)
         if manager.ipykernel or any("ipykernel" in part for part in argv):
             arguments.insert(0, _HISTORY_IN_MEMORY)

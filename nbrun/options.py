@@ -48,6 +48,11 @@ class ExecuteOptions:
             only warning.
         overwrite_images: replace files in ``extract_images`` even when nbrun
             did not write them for this notebook.
+        fast_start: in a batch, fork kernels from a warm template process
+            when the kernel is this interpreter's ipykernel (falls back to a
+            normal launch otherwise).
+        preload: extra modules the template imports before forking (see the
+            README for the rule that keeps this from changing behaviour).
     """
 
     kernel_name: str | None = None
@@ -71,6 +76,8 @@ class ExecuteOptions:
     strip_images: bool = False
     strict_images: bool = False
     overwrite_images: bool = False
+    fast_start: bool = True
+    preload: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("timeout", "notebook_timeout", "autosave_seconds"):

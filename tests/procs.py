@@ -15,7 +15,7 @@ _MARK = f"{MARKER}={os.environ[MARKER]}".encode()
 
 
 def kernel_pids() -> set[int]:
-    """Pids of live ipykernel processes started by nbrun in this test session."""
+    """Pids of live kernels (launched or forked) and kernel templates started by nbrun in this test session."""
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -27,7 +27,9 @@ def kernel_pids() -> set[int]:
             continue
         if state == "Z":
             continue
-        if any(b"ipykernel" in part for part in cmdline) and any(b"nbrun-" in part for part in cmdline):
+        launched = any(b"ipykernel" in part for part in cmdline) and any(b"nbrun-" in part for part in cmdline)
+        forked_or_template = any(part.endswith(b"_forkserver.py") for part in cmdline)
+        if launched or forked_or_template:
             try:
                 environ = (entry / "environ").read_bytes().split(b"\0")
             except OSError:

@@ -1,0 +1,57 @@
+"""A jupyter_client kernel provisioner that launches through the fork server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from importlib.metadata import entry_points
+from typing import Any
+
+from jupyter_client.connect import KernelConnectionInfo
+from jupyter_client.provisioning import LocalProvisioner
+
+from .forkserver import current_server
+
+log = logging.getLogger("nbrun")
+
+PROVISIONER_NAME = "nbrun-fork"
+
+
+def provisioner_installed() -> bool:
+    """True when the ``nbrun-fork`` entry point is registered (nbrun is installed)."""
+    return any(ep.name == PROVISIONER_NAME for ep in entry_points(group="jupyter_client.kernel_provisioners"))
+
+
+def forkable(cmd: list[str]) -> bool:
+    """True for ``<this python> -m ipykernel_launcher ...`` (the local ipykernel)."""
+    if len(cmd) < 3 or cmd[1:3] != ["-m", "ipykernel_launcher"]:
+        return False
+    try:
+        return os.path.samefile(cmd[0], sys.executable)
+    except OSError:
+        return False
+
+
+class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
+    """Launches through the current fork server when it can, else like LocalProvisioner."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        server = current_server()
+        if server is None or server.failed or not forkable(cmd):
+            return await super().launch_kernel(cmd, **kwargs)
+        log_file = kwargs.get("stdout")
+        log_path = getattr(log_file, "name", os.devnull)
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        env = kwargs.get("env") or dict(os.environ)
+        try:
+            process = await server.spawn(cmd[3:], cwd, env, str(log_path))
+        except (OSError, asyncio.TimeoutError) as exc:
+            log.warning("fast kernel start unavailable (%s); using a normal launch", exc)
+            return await super().launch_kernel(cmd, **kwargs)
+        self.process = process
+        self.pid = process.pid
+        self.pgid = process.pid  # the child called setsid()
+        self.cwd = cwd
+        return self.connection_info
