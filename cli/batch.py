@@ -16,6 +16,7 @@ import click
 
 from nbrun.batch import BatchJob, BatchObserver, BatchOutcome, run_batch
 from nbrun.control import RunControl
+from nbrun.errors import NotebookError
 from nbrun.events import ExecutionObserver
 from nbrun.options import ExecuteOptions
 from nbrun.result import RunStatus
@@ -183,7 +184,9 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
     job, result = outcome.job, outcome.result
     lines: list[str] = []
     if outcome.error is not None:
-        lines.append(f"nbrun: error: {outcome.error}")
+        error = outcome.error
+        named = isinstance(error, NotebookError)  # its message starts with the path already
+        lines.append(f"nbrun: error: {error}" if named else f"nbrun: error: {job.source}: {error}")
     elif result is None:
         lines.append(f"nbrun: {job.source}: {outcome.skipped_reason}")
     else:

@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable, Sequence
 
 from .api import run_file
 from .control import RunControl
-from .errors import KernelError, NbrunError, NotebookReadError
+from .errors import ExecutionInterrupted, KernelError, NbrunError, NotebookReadError
 from .events import ExecutionObserver
 from .forkserver import fork_server_scope
 from .kernel import reap_kernels
@@ -48,6 +48,8 @@ class BatchOutcome:
         if self.result is not None:
             return self.result.status.value
         if self.error is not None:
+            if isinstance(self.error, ExecutionInterrupted):
+                return "interrupted"
             if isinstance(self.error, NotebookReadError):
                 return "invalid"
             if isinstance(self.error, KernelError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
 import time
@@ -12,6 +13,7 @@ from nbformat import NotebookNode
 
 from .cell_runner import CellLimits, CellRun, KernelLike, Outcome, StdinAnswers, run_cell
 from .control import RunControl
+from .errors import ExecutionInterrupted, NbrunError
 from .events import ExecutionObserver
 from .kernel import KernelExit, KernelSession
 from .options import DEFAULT_KERNEL, ExecuteOptions
@@ -127,13 +129,29 @@ class NotebookExecution:
         running once ``ready_gate`` is entered (a batch's concurrency limit),
         so the kernel can boot while other notebooks run.
         """
-        cwd = self.options.cwd or Path.cwd()
-        self._kernel = await self._start_kernel(self.kernel_name, cwd, self.options)
+        self._kernel = await self._start_watching_stop()
         try:
             async with self._ready_gate():
                 return await self._run_started()
         finally:
             await self._stop_kernel(self._reap_in_background)
+
+    async def _start_watching_stop(self) -> Kernel:
+        """Start the kernel, abandoning the start if a stop is requested meanwhile."""
+        start = asyncio.ensure_future(self._start_kernel(self.kernel_name, self.options.cwd or Path.cwd(), self.options))
+        if self.control is None:
+            return await start
+        stop = asyncio.ensure_future(self.control.wait())
+        try:
+            await asyncio.wait({start, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if not start.done():
+            start.cancel()
+            with contextlib.suppress(asyncio.CancelledError, NbrunError):
+                await start
+            raise ExecutionInterrupted(f"interrupted ({self.control.reason}) while the kernel was starting")
+        return start.result()
 
     async def _run_started(self) -> ExecutionResult:
         assert self._kernel is not None

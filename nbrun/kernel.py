@@ -114,9 +114,9 @@ class KernelSession:
                 return await cls._start_once(kernel_name, spec.argv, cwd, startup_timeout, extra_args)
             except KernelStartError as exc:
                 last_error = exc
-                log.warning("kernel start attempt %d failed: %s", attempt + 1, exc)
+                log.info("kernel start attempt %d failed: %s", attempt + 1, exc)
         assert last_error is not None
-        raise last_error
+        raise KernelStartError(f"{last_error} (tried {attempts} times)")
 
     @classmethod
     async def _start_once(
@@ -183,14 +183,16 @@ class KernelSession:
                 return
             if time.monotonic() >= deadline:
                 raise KernelStartError(
-                    f"kernel did not answer within {timeout:g} s{self._tail_suffix()}"
+                    f"kernel {self._manager.kernel_name!r} did not answer within {timeout:g} s{self._tail_suffix()}"
                 )
 
     async def _await_reply(self, request_id: str, deadline: float) -> Message | None:
         while time.monotonic() < deadline:
             exit_status = await self.poll_exit()
             if exit_status is not None:
-                raise KernelStartError(f"kernel {exit_status.describe()} during start{self._tail_suffix()}")
+                raise KernelStartError(
+                    f"kernel {self._manager.kernel_name!r} {exit_status.describe()} during start{self._tail_suffix()}"
+                )
             msg = await self.get_shell(timeout=0.1)
             if msg is not None and msg.get("parent_header", {}).get("msg_id") == request_id:
                 return msg

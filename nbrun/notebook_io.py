@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -54,7 +55,21 @@ def parse_notebook(raw: bytes | str, path: Path | str | None = None) -> Notebook
         ) from None
     except RecursionError:
         raise NotebookReadError(path, "not valid JSON (nested too deeply)") from None
+    if _LONE_SURROGATE_HINT.search(text) and _has_lone_surrogate(data):
+        raise NotebookReadError(path, "not a valid notebook: a string holds an unpaired UTF-16 surrogate escape (\\udXXX)")
     return _to_notebook(data, path)
+
+
+_LONE_SURROGATE_HINT = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    """True if a decoded string cannot be written back as UTF-8."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _to_notebook(data: Any, path: Path | str | None) -> NotebookNode:
@@ -118,6 +133,7 @@ def write_notebook(nb: NotebookNode, path: Path | str) -> None:
     path = Path(path)
     try:
         text = notebook_to_text(nb)
+        text.encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise NotebookWriteError(path, f"cannot serialise notebook: {exc}") from None
     write_text_atomic(text, path)

@@ -61,10 +61,15 @@ class DisplayRegistry:
                 del self._shown[display_id]
 
 
+def utf8_size(text: str) -> int:
+    """Bytes of *text* in UTF-8 (no copy for ASCII, the common case)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
 def _payload_size(content: dict[str, Any]) -> int:
     size = 0
     for value in content.get("data", {}).values():
-        size += len(value) if isinstance(value, str) else len(str(value))
+        size += utf8_size(value if isinstance(value, str) else str(value))
     return size
 
 
@@ -196,15 +201,18 @@ class CellOutputs:
         return True
 
     def _admit_text(self, text: str) -> str:
-        """Keep the part of *text* that fits the budget; count the rest."""
-        if self._max_bytes is None or self._kept_bytes + len(text) <= self._max_bytes:
-            self._kept_bytes += len(text)
+        """Keep the part of *text* that fits the byte budget; count the rest."""
+        size = utf8_size(text)
+        if self._max_bytes is None or self._kept_bytes + size <= self._max_bytes:
+            self._kept_bytes += size
             return text
         room = max(self._max_bytes - self._kept_bytes, 0)
-        self.dropped_bytes += len(text) - room
+        kept = text[:room] if text.isascii() else text.encode("utf-8", "surrogatepass")[:room].decode("utf-8", "ignore")
+        kept_size = utf8_size(kept)
+        self.dropped_bytes += size - kept_size
         self.dropped_messages += 1
-        self._kept_bytes += room
-        return text[:room]
+        self._kept_bytes += kept_size
+        return kept
 
     def _clear(self) -> None:
         self._clear_pending = False
@@ -224,4 +232,4 @@ def _error_output(content: dict[str, Any]) -> NotebookNode:
 
 
 def _error_size(content: dict[str, Any]) -> int:
-    return sum(len(str(line)) for line in content.get("traceback", []))
+    return sum(utf8_size(str(line)) for line in content.get("traceback", []))
