@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 
@@ -74,7 +74,22 @@ def make_jobs(items: list[BatchItem], options: ExecuteOptions) -> list[BatchJob]
         job_options = options
         if options.extract_images is not None:
             job_options = options.with_changes(extract_images=options.extract_images / item.relative_folder)
-        jobs.append(BatchJob(item.source, item.target, job_options))
+        jobs.append(BatchJob(item.source, item.target, job_options, dict(options.parameters or {})))
+    return jobs
+
+
+def grid_jobs(source: Path, template: Path, options: ExecuteOptions, grid: list[dict[str, Any]]) -> list[BatchJob]:
+    """One job per grid entry; each entry overrides the common -p/-y/-f/-r values."""
+    from .params import render_output
+
+    jobs, targets = [], set()
+    for entry in grid:
+        parameters = {**(options.parameters or {}), **entry}
+        target = render_output(template, parameters)
+        if target in targets:
+            raise click.UsageError(f"two grid entries write the same output {target}; put a varying parameter in -o")
+        targets.add(target)
+        jobs.append(BatchJob(source, target, options.with_changes(parameters=parameters), parameters))
     return jobs
 
 

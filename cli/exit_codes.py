@@ -37,8 +37,10 @@ def for_status(status: RunStatus, interrupted_by: str | None) -> int:
 
 def for_error(error: NbrunError) -> int:
     """The exit code for an error raised before or after execution."""
-    from nbrun.errors import ExecutionInterrupted, KernelError, NotebookError
+    from nbrun.errors import ExecutionInterrupted, KernelError, NotebookError, ParameterError
 
+    if isinstance(error, ParameterError):
+        return USAGE
     if isinstance(error, ExecutionInterrupted):
         return SIGINT
     if isinstance(error, NotebookError):

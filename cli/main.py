@@ -83,6 +83,12 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="Overwrite files in the images folder that nbrun did not write for this notebook.")
 @click.option("--no-fast-start", is_flag=True, help="Launch every kernel normally instead of forking it from a warm template.")
 @click.option("--preload", metavar="MODULES", default="", help="Comma-separated modules the warm template imports (e.g. numpy,pandas).")
+@click.option("-p", "--parameter", "typed_params", nargs=2, multiple=True, metavar="NAME VALUE", help="Parameter; VALUE read as int, float, bool, None, else string.")
+@click.option("-r", "--raw-parameter", "raw_params", nargs=2, multiple=True, metavar="NAME VALUE", help="Parameter whose VALUE stays a string.")
+@click.option("-y", "--parameters-yaml", "yaml_params", multiple=True, metavar="YAML", help="Parameters as a YAML mapping string.")
+@click.option("-f", "--parameters-file", "file_params", multiple=True, type=click.Path(path_type=Path, dir_okay=False), help="Parameters from a YAML or JSON file.")
+@click.option("--params-grid", type=click.Path(path_type=Path, dir_okay=False), help="YAML list of parameter mappings: run the notebook once per mapping.")
+@click.option("--strict-params", is_flag=True, help="A parameter the notebook's parameters cell does not declare is an error (exit 2).")
 @click.option("--no-progress", is_flag=True, help="No progress bar (it is also off when stderr is not a terminal).")
 @click.option("--log-output", is_flag=True, help="Stream cell stdout/stderr live to stderr.")
 @click.option("-v", "--verbose", count=True, help="Show kernel output and more detail (-vv: debug).")
@@ -112,6 +118,12 @@ def run_command(
     force: bool,
     no_fast_start: bool,
     preload: str,
+    typed_params: tuple[tuple[str, str], ...],
+    raw_params: tuple[tuple[str, str], ...],
+    yaml_params: tuple[str, ...],
+    file_params: tuple[Path, ...],
+    params_grid: Path | None,
+    strict_params: bool,
     no_progress: bool,
     log_output: bool,
     verbose: int,
@@ -135,6 +147,12 @@ def run_command(
         raise click.UsageError("no notebooks left to run after --exclude")
     if output is not None and len(paths) > 1:
         raise click.UsageError("-o/--output takes one notebook; use --output-dir for several")
+    from .params import collect_parameters, load_grid
+
+    parameters = collect_parameters(file_params, yaml_params, typed_params, raw_params)
+    grid = load_grid(params_grid) if params_grid is not None else None
+    if grid is not None and (len(paths) != 1 or output is None):
+        raise click.UsageError("--params-grid runs one notebook and needs -o with a template such as 'out/{region}.ipynb'")
     preload_modules = tuple(name.strip() for name in preload.split(",") if name.strip())
     from nbrun import forkserver
 
@@ -143,7 +161,8 @@ def run_command(
     try:
         from nbrun.options import ExecuteOptions
 
-        from .batch import Presentation, execute_jobs, make_jobs, plan_batch
+        from .batch import Presentation, execute_jobs, grid_jobs, make_jobs, plan_batch
+        from .params import render_output
 
         _configure_logging(verbose)
         stdin_lines = None
@@ -167,14 +186,45 @@ def run_command(
             overwrite_images=force,
             fast_start=not no_fast_start,
             preload=preload_modules,
+            parameters=parameters,
+            strict_parameters=strict_params,
         )
         presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
                                     junit_xml=junit_xml, json_report=json_report)
-        items = plan_batch(paths, output=output, output_dir=output_dir)
-        code = execute_jobs(make_jobs(items, options), presentation, max_parallel=jobs, fail_fast=fail_fast)
+        if grid is not None:
+            batch = grid_jobs(paths[0], output, options, grid)
+        else:
+            if output is not None and "{" in str(output):
+                output = render_output(output, parameters or {})
+            batch = make_jobs(plan_batch(paths, output=output, output_dir=output_dir), options)
+        code = execute_jobs(batch, presentation, max_parallel=jobs, fail_fast=fail_fast)
     finally:
         forkserver.discard_prelaunched()
     sys.exit(code)
+
+
+@main.command("inspect", context_settings=CONTEXT)
+@click.argument("notebook", type=click.Path(path_type=Path))
+def inspect_command(notebook: Path) -> None:
+    """List the parameters a NOTEBOOK declares in its cell tagged 'parameters'."""
+    from nbrun.errors import NbrunError
+    from nbrun.notebook_io import read_notebook
+    from nbrun.parameters import declared_parameters
+
+    try:
+        declared = declared_parameters(read_notebook(notebook))
+    except NbrunError as exc:
+        click.echo(f"nbrun: error: {exc}", err=True)
+        sys.exit(exit_codes.for_error(exc))
+    if not declared:
+        click.echo(f"{notebook}: no cell tagged 'parameters'", err=True)
+        return
+    click.echo(f"Parameters of {notebook}:")
+    width = max(len(p.name) for p in declared)
+    for parameter in declared:
+        kind = parameter.annotation or parameter.inferred_type
+        note = f"  # {parameter.comment}" if parameter.comment else ""
+        click.echo(f"  {parameter.name.ljust(width)}  {kind:<10}  default {parameter.default}{note}")
 
 
 def _configure_logging(verbose: int) -> None:

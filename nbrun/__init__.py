@@ -19,6 +19,7 @@ _EXPORTS = {
     "ExecutionError": "errors", "ExecutionInterrupted": "errors", "KernelError": "errors",
     "KernelStartError": "errors", "NbrunError": "errors", "NoSuchKernelError": "errors",
     "NotebookError": "errors", "NotebookReadError": "errors", "NotebookWriteError": "errors",
+    "ParameterError": "errors",
     "ExecutionObserver": "events",
     "read_notebook": "notebook_io", "write_notebook": "notebook_io",
     "ExecuteOptions": "options",
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
         NotebookError,
         NotebookReadError,
         NotebookWriteError,
+        ParameterError,
     )
     from .events import ExecutionObserver
     from .notebook_io import read_notebook, write_notebook

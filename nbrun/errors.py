@@ -4,6 +4,7 @@
     ├── NotebookError            the notebook cannot be read, parsed or written
     │   ├── NotebookReadError
     │   └── NotebookWriteError
+    ├── ParameterError           parameters cannot be applied
     ├── KernelError              the kernel could not be used
     │   ├── NoSuchKernelError    an unknown kernel name (lists the installed ones)
     │   └── KernelStartError
@@ -43,6 +44,10 @@ class NotebookReadError(NotebookError):
 
 class NotebookWriteError(NotebookError):
     """The executed notebook could not be written."""
+
+
+class ParameterError(NbrunError):
+    """Parameters cannot be applied (a value, the kernel language, an unknown name)."""
 
 
 class KernelError(NbrunError):

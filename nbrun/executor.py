@@ -18,6 +18,7 @@ from .events import ExecutionObserver
 from .kernel import KernelExit, KernelSession
 from .options import DEFAULT_KERNEL, ExecuteOptions
 from .outputs import CellOutputs, DisplayRegistry
+from .parameters import ParameterError, declared_parameters, inject_parameters, json_safe
 from .result import CellRecord, CellStatus, ExecutionResult, RunStatus
 from .widgets import WidgetStates
 
@@ -129,12 +130,29 @@ class NotebookExecution:
         running once ``ready_gate`` is entered (a batch's concurrency limit),
         so the kernel can boot while other notebooks run.
         """
+        self._apply_parameters()
         self._kernel = await self._start_watching_stop()
         try:
             async with self._ready_gate():
                 return await self._run_started()
         finally:
             await self._stop_kernel(self._reap_in_background)
+
+    def _apply_parameters(self) -> None:
+        """Inject ``options.parameters`` (before the kernel starts, so errors touch nothing)."""
+        parameters = self.options.parameters
+        if parameters is None:
+            return
+        declared = {p.name for p in declared_parameters(self.nb)}
+        unknown = sorted(set(parameters) - declared) if declared else []
+        if unknown:
+            message = f"not declared in the parameters cell: {', '.join(unknown)}"
+            if self.options.strict_parameters:
+                raise ParameterError(message)
+            self.observer.warning(f"unknown parameter(s) {message}")
+        injection = inject_parameters(self.nb, parameters)
+        if injection.warning:
+            self.observer.warning(injection.warning)
 
     async def _start_watching_stop(self) -> Kernel:
         """Start the kernel, abandoning the start if a stop is requested meanwhile."""
@@ -409,6 +427,8 @@ class NotebookExecution:
                 result.interrupted_by = self.control.reason
         errors = [r.index for r in self._records if r.status is CellStatus.ERROR]
         metadata = result.metadata()
+        if self.options.parameters is not None:
+            metadata["parameters"] = json_safe(dict(self.options.parameters))
         if failure is not None:
             failed_meta = self.nb.cells[failure[1].index].metadata.get("nbrun", {})
             for key in ("kernel_exit", "timeout", "actions"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, Mapping
 
 DEFAULT_KERNEL = "python3"
 DEFAULT_MAX_OUTPUT_BYTES = 10 * 1024 * 1024
@@ -53,6 +54,10 @@ class ExecuteOptions:
             normal launch otherwise).
         preload: extra modules the template imports before forking (see the
             README for the rule that keeps this from changing behaviour).
+        parameters: values injected papermill-style in a cell tagged
+            ``injected-parameters`` (``None``: no injection).
+        strict_parameters: a parameter the ``parameters`` cell does not
+            declare is an error instead of a warning.
     """
 
     kernel_name: str | None = None
@@ -78,6 +83,8 @@ class ExecuteOptions:
     overwrite_images: bool = False
     fast_start: bool = True
     preload: tuple[str, ...] = ()
+    parameters: Mapping[str, Any] | None = None
+    strict_parameters: bool = False
 
     def __post_init__(self) -> None:
         for name in ("timeout", "notebook_timeout", "autosave_seconds"):

@@ -72,6 +72,19 @@ def main():
              "    ax.plot(np.arange(len(rows)), rows['units'], label=region)\n"
              "ax.set_title('Units per day')\nax.set_xlabel('day')\nax.legend()\nplt.show()"),
     ))
+    params = code("# Report parameters (papermill-compatible: override with nbrun run -p NAME VALUE)\n"
+                  "date = '2026-09-15'  # the day to report, YYYY-MM-DD\n"
+                  "region = 'all'  # one region, or 'all'", tags=["parameters"])
+    write("daily_report.ipynb", notebook(
+        new_markdown_cell("# Daily sales report\nRun it for any day: `nbrun run daily_report.ipynb -p date 2026-09-14 -o 'out/{date}.ipynb'`"),
+        params,
+        code("import numpy as np\nimport matplotlib.pyplot as plt\n%matplotlib inline\n"
+             "table = np.genfromtxt('data/sales.csv', delimiter=',', names=True, dtype=None, encoding='utf-8')\n"
+             "day = table[table['date'] == date]\nif region != 'all':\n    day = day[day['region'] == region]\n"
+             "print(f'{date} ({region}): {len(day)} rows, {int(day[\"units\"].sum())} units, revenue {day[\"revenue\"].sum():,.2f}')"),
+        code("fig, ax = plt.subplots(figsize=(5, 3))\nax.bar(day['region'], day['revenue'], color='#4c72b0')\n"
+             "ax.set_title(f'Revenue on {date}')\nplt.show()"),
+    ))
     write("plots.ipynb", notebook(
         new_markdown_cell("# Several plots\nA matplotlib line chart and scatter, a JPEG made with Pillow and an SVG."),
         code("import numpy as np\nimport matplotlib.pyplot as plt\n%matplotlib inline\nx = np.linspace(0, 4 * np.pi, 200)"),

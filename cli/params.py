@@ -1,0 +1,88 @@
+"""Parameters from the command line: -f, -y, -p, -r, --params-grid and output templates."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _yaml_loader() -> type:
+    """A safe YAML loader that keeps dates as the strings they were written as (like papermill)."""
+    import yaml
+
+    class NoDatesLoader(yaml.SafeLoader):
+        pass
+
+    NoDatesLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return NoDatesLoader
+
+
+def load_yaml(text: str, where: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        problem = str(exc).splitlines()[0]
+        raise click.UsageError(f"{where}: not valid YAML/JSON ({problem})") from None
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+        raise click.UsageError(f"{where}: parameters must be a mapping of names to values")
+    return value
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.UsageError(f"{path}: cannot read parameters file ({exc})") from None
+
+
+def collect_parameters(files: tuple[Path, ...], yaml_texts: tuple[str, ...],
+                       typed: tuple[tuple[str, str], ...], raw: tuple[tuple[str, str], ...]) -> dict[str, Any] | None:
+    """Merge the sources; later ones win: -f files, then -y, then -p, then -r (each in order given)."""
+    from nbrun.parameters import parse_value
+
+    if not (files or yaml_texts or typed or raw):
+        return None
+    merged: dict[str, Any] = {}
+    for path in files:
+        merged.update(_mapping(load_yaml(_read(path), str(path)), str(path)))
+    for text in yaml_texts:
+        merged.update(_mapping(load_yaml(text, "-y"), "-y"))
+    for name, value in typed:
+        merged[name] = parse_value(value)
+    for name, value in raw:
+        merged[name] = value
+    return merged
+
+
+def load_grid(path: Path) -> list[dict[str, Any]]:
+    """--params-grid: a YAML list of parameter mappings."""
+    grid = load_yaml(_read(path), str(path))
+    if not isinstance(grid, list) or not grid:
+        raise click.UsageError(f"{path}: a parameter grid must be a non-empty YAML list of mappings")
+    return [_mapping(entry, f"{path} entry {index}") for index, entry in enumerate(grid)]
+
+
+def render_output(template: Path, parameters: dict[str, Any]) -> Path:
+    """Format ``-o`` with the parameters, e.g. ``reports/{region}/{date}.ipynb``."""
+    text = str(template)
+    fields = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    missing = sorted(field for field in fields if field.split(".")[0].split("[")[0] not in parameters)
+    if missing:
+        raise click.UsageError(f"output path {text!r} uses {', '.join('{' + m + '}' for m in missing)}, which no parameter sets")
+    try:
+        return Path(text.format(**parameters))
+    except (ValueError, IndexError, AttributeError, KeyError) as exc:
+        raise click.UsageError(f"output path {text!r} cannot be formatted: {exc}") from None

@@ -1,0 +1,194 @@
+"""Papermill-compatible parameters: parse values, write Python literals, inject, inspect."""
+
+from __future__ import annotations
+
+import ast
+import datetime
+import io
+import math
+import tokenize
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell
+
+from .errors import ParameterError
+
+PARAMETERS_TAG = "parameters"
+INJECTED_TAG = "injected-parameters"
+PYTHON_LANGUAGES = {"python", "python3", "ipython", "ipython3"}
+
+
+def parse_value(text: str) -> Any:
+    """A ``-p`` value as papermill reads it: bool, None, int, float, else the string."""
+    if text in ("True", "true"):
+        return True
+    if text in ("False", "false"):
+        return False
+    if text in ("None", "none", "null"):
+        return None
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            continue
+    return text
+
+
+def python_literal(value: Any) -> str:
+    """*value* as Python source that evaluates to an equal value."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "float('nan')"
+        if math.isinf(value):
+            return "float('inf')" if value > 0 else "float('-inf')"
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
+        return repr(value.isoformat())
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{python_literal(key)}: {python_literal(item)}" for key, item in value.items())
+        return "{" + items + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(python_literal(item) for item in value) + "]"
+    raise ParameterError(f"cannot write a Python literal for a {type(value).__name__} value: {value!r}")
+
+
+def json_safe(value: Any) -> Any:
+    """*value* for JSON metadata: NaN and infinities as strings, dates as ISO text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def parameters_source(parameters: Mapping[str, Any]) -> str:
+    """The source of the injected cell."""
+    for name in parameters:
+        if not name.isidentifier():
+            raise ParameterError(f"parameter name {name!r} is not a valid Python identifier")
+    lines = ["# Parameters"] + [f"{name} = {python_literal(value)}" for name, value in parameters.items()]
+    return "\n".join(lines) + "\n"
+
+
+def notebook_language(nb: NotebookNode) -> str:
+    """The notebook's kernel language as its metadata says (``python`` when unstated)."""
+    metadata = nb.get("metadata", {})
+    for key in ("kernelspec", "language_info"):
+        section = metadata.get(key)
+        if isinstance(section, dict):
+            language = section.get("language") or section.get("name") if key == "language_info" else section.get("language")
+            if isinstance(language, str) and language:
+                return language.lower()
+    return "python"
+
+
+@dataclass(frozen=True)
+class Injection:
+    """Where the parameters went: the cell index and whether a warning is due."""
+
+    index: int
+    replaced: bool
+    warning: str | None
+
+
+def inject_parameters(nb: NotebookNode, parameters: Mapping[str, Any]) -> Injection:
+    """Insert (or replace) the ``injected-parameters`` cell, papermill's way."""
+    language = notebook_language(nb)
+    if language not in PYTHON_LANGUAGES:
+        raise ParameterError(f"parameters can only be written for Python kernels, not {language!r}")
+    cell = new_code_cell(parameters_source(parameters))
+    cell.metadata["tags"] = [INJECTED_TAG]
+    old = _tagged(nb, INJECTED_TAG)
+    if old is not None:
+        cell["id"] = nb.cells[old].get("id", cell.get("id"))
+        nb.cells[old] = cell
+        return Injection(old, True, None)
+    anchor = _tagged(nb, PARAMETERS_TAG)
+    if anchor is None:
+        nb.cells.insert(0, cell)
+        return Injection(0, False, "the notebook has no cell tagged 'parameters'; parameters were injected at the top")
+    nb.cells.insert(anchor + 1, cell)
+    return Injection(anchor + 1, False, None)
+
+
+def _tagged(nb: NotebookNode, tag: str) -> int | None:
+    for index, cell in enumerate(nb.cells):
+        if tag in cell.get("metadata", {}).get("tags", []):
+            return index
+    return None
+
+
+@dataclass(frozen=True)
+class DeclaredParameter:
+    """One assignment in the ``parameters`` cell."""
+
+    name: str
+    default: str
+    inferred_type: str
+    annotation: str | None
+    comment: str | None
+
+
+def declared_parameters(nb: NotebookNode) -> list[DeclaredParameter]:
+    """The names, defaults, types and comments of the ``parameters`` cell (Python only)."""
+    index = _tagged(nb, PARAMETERS_TAG)
+    if index is None:
+        return []
+    source = nb.cells[index].source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ParameterError(f"the parameters cell is not valid Python: {exc.msg} (line {exc.lineno})") from None
+    comments = _line_comments(source)
+    found = []
+    for node in tree.body:
+        target, annotation, value = _assignment(node)
+        if target is None or value is None:
+            continue
+        default = ast.get_source_segment(source, value) or ""
+        found.append(DeclaredParameter(
+            name=target,
+            default=default,
+            inferred_type=_infer_type(value),
+            annotation=ast.get_source_segment(source, annotation) if annotation is not None else None,
+            comment=comments.get(node.end_lineno or node.lineno),
+        ))
+    return found
+
+
+def _assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None, ast.expr | None]:
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id, None, node.value
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return node.target.id, node.annotation, node.value
+    return None, None, None
+
+
+def _infer_type(value: ast.expr) -> str:
+    try:
+        return type(ast.literal_eval(value)).__name__
+    except (ValueError, SyntaxError, TypeError):
+        return "expression"
+
+
+def _line_comments(source: str) -> dict[int, str]:
+    comments: dict[int, str] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT:
+                comments[token.start[0]] = token.string.lstrip("#").strip()
+    except (tokenize.TokenError, IndentationError):
+        pass
+    return comments
