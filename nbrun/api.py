@@ -89,6 +89,11 @@ async def run_file(
                                   ready_gate=ready_gate, reap_in_background=reap_in_background)
     async with _autosaving(execution, target, options.autosave_seconds):
         result = await execution.run()
+    return save_result(result, source, target, options)
+
+
+def save_result(result: ExecutionResult, source: Path, target: Path, options: ExecuteOptions) -> ExecutionResult:
+    """Extract images (if asked) and write the executed notebook; shared by local and remote runs."""
     if options.extract_images is not None:
         from .images import extract_images  # Pillow is imported only when needed
 
