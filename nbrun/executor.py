@@ -350,8 +350,12 @@ class NotebookExecution:
                 record.status = CellStatus.OK
                 record.note = "SystemExit(0): the notebook stopped itself; later cells not run"
                 return (RunStatus.OK, record, record.note)
+            if cell.metadata.get("nbrun", {}).get("stdin_exhausted"):
+                record.note = "input() was called after the stdin lines ran out; the kernel was interrupted"
             if allows_error:
                 return None
+            if record.note:
+                return (RunStatus.ERROR, record, f"cell {index}: {record.note}")
             return (RunStatus.ERROR, record, f"cell {index} raised {record.ename}: {record.evalue}")
         if record.status is CellStatus.TIMEOUT:
             self.observer.warning(f"cell {index} {record.note}; {', '.join(record.actions)}")

@@ -85,6 +85,7 @@ def test_stdin_lines_answer_input_and_exhaustion_is_an_error() -> None:
     assert "alpha beta" in nb.cells[0].outputs[-1].text
     assert result.status is RunStatus.ERROR and result.failed_cell == 1
     assert nb.cells[1].metadata.nbrun["stdin_exhausted"] is True
+    assert "stdin lines ran out" in result.message
 
 
 def test_empty_cells_are_not_sent() -> None:
