@@ -11,7 +11,8 @@ from typing import Any, AsyncContextManager, Awaitable, Callable, Protocol
 
 from nbformat import NotebookNode
 
-from .cell_runner import CellLimits, CellRun, KernelLike, Outcome, StdinAnswers, run_cell
+from .cell_record import record_cell
+from .cell_runner import CellLimits, CellRun, KernelLike, StdinAnswers, run_cell
 from .control import RunControl
 from .errors import ExecutionInterrupted, NbrunError
 from .events import ExecutionObserver
@@ -70,16 +71,6 @@ def reset_notebook(nb: NotebookNode, options: ExecuteOptions) -> None:
         cell.setdefault("metadata", NotebookNode())
         cell.metadata.pop("execution", None)
         cell.metadata.pop("nbrun", None)
-
-
-def nbrun_error_output(title: str, detail_lines: list[str]) -> NotebookNode:
-    """An error output written by nbrun itself (the kernel could not write one)."""
-    return NotebookNode(
-        output_type="error",
-        ename="NbrunError",
-        evalue=f"[nbrun] {title}",
-        traceback=[f"[nbrun] {title}", *detail_lines],
-    )
 
 
 class NotebookExecution:
@@ -254,89 +245,11 @@ class NotebookExecution:
             )
         finally:
             self._current = None
-        record = self._record_cell(index, cell, collector, run, time.monotonic() - began)
+        kernel = self._kernel
+        record = record_cell(cell, collector, run, index=index, duration=time.monotonic() - began,
+                             record_timing=self.options.record_timing,
+                             stderr_tail=lambda: kernel.stderr_tail(20) if kernel is not None else "")
         return record, await self._apply_policy(cell, record, run, allows_error)
-
-    def _record_cell(
-        self, index: int, cell: NotebookNode, collector: CellOutputs, run: CellRun, duration: float
-    ) -> CellRecord:
-        reply = run.reply or {}
-        count = reply.get("execution_count", collector.execution_count)
-        cell["execution_count"] = count if isinstance(count, int) else collector.execution_count
-        if self.options.record_timing:
-            cell.metadata["execution"] = dict(collector.timing)
-        record = CellRecord(index, CellStatus.OK, round(duration, 6), cell.get("execution_count"))
-        notes: dict[str, Any] = {}
-        if run.outcome is Outcome.COMPLETED:
-            self._classify_reply(record, reply, cell, run)
-        elif run.outcome is Outcome.TIMED_OUT:
-            record.status = CellStatus.TIMEOUT
-            record.timed_out_after = run.timed_out_after
-            what = "notebook timeout" if run.notebook_deadline_hit else "cell timeout"
-            notes["timeout"] = {"after_seconds": run.timed_out_after, "limit": what}
-            record.note = f"timed out after {run.timed_out_after:g} s ({what})"
-        elif run.outcome is Outcome.KERNEL_DIED:
-            record.status = CellStatus.KERNEL_DIED
-        else:
-            record.status = CellStatus.INTERRUPTED
-        record.actions = list(run.actions)
-        if run.kernel_exit is not None:
-            self._record_death(cell, record, run.kernel_exit, notes)
-        if collector.truncated:
-            self._record_truncation(cell, collector, notes)
-        if run.missing:
-            notes["missing"] = run.missing
-        if run.stdin_exhausted:
-            notes["stdin_exhausted"] = True
-        if record.actions:
-            notes["actions"] = list(record.actions)
-        if notes or record.status is not CellStatus.OK:
-            cell.metadata["nbrun"] = {"status": record.status.value, **notes}
-        return record
-
-    def _classify_reply(self, record: CellRecord, reply: dict[str, Any], cell: NotebookNode, run: CellRun) -> None:
-        status = reply.get("status")
-        if status == "error":
-            record.status = CellStatus.ERROR
-            record.ename = str(reply.get("ename", ""))
-            record.evalue = str(reply.get("evalue", ""))
-        elif status == "aborted":
-            record.status = CellStatus.ERROR
-            record.ename, record.evalue = "ExecutionAborted", "the kernel aborted this request"
-        elif status is None:
-            errors = [o for o in cell.outputs if o.get("output_type") == "error"]
-            if errors:
-                record.status = CellStatus.ERROR
-                record.ename, record.evalue = errors[-1].get("ename"), errors[-1].get("evalue")
-
-    def _record_death(self, cell: NotebookNode, record: CellRecord, exit_status: KernelExit, notes: dict[str, Any]) -> None:
-        assert self._kernel is not None
-        tail = self._kernel.stderr_tail(20)
-        reason = exit_status.describe()
-        record.note = f"kernel died: {reason}"
-        notes["kernel_exit"] = {
-            "returncode": exit_status.returncode,
-            "signal": exit_status.signal_name,
-            "reason": reason,
-            "stderr_tail": tail,
-        }
-        if record.status is CellStatus.KERNEL_DIED:
-            lines = ["Kernel output (last lines):", *tail.splitlines()] if tail.strip() else []
-            cell.outputs.append(nbrun_error_output(f"the kernel died while running this cell: {reason}", lines))
-
-    @staticmethod
-    def _record_truncation(cell: NotebookNode, collector: CellOutputs, notes: dict[str, Any]) -> None:
-        notes["truncated"] = {"dropped_bytes": collector.dropped_bytes, "dropped_messages": collector.dropped_messages}
-        cell.outputs.append(
-            NotebookNode(
-                output_type="stream",
-                name="stderr",
-                text=(
-                    f"[nbrun] output truncated: {collector.dropped_bytes:,} more bytes in "
-                    f"{collector.dropped_messages:,} messages were dropped (limit --max-output-bytes)\n"
-                ),
-            )
-        )
 
     async def _apply_policy(
         self, cell: NotebookNode, record: CellRecord, run: CellRun, allows_error: bool
