@@ -40,9 +40,12 @@ KernelStarter = Callable[[str, Path, ExecuteOptions], Awaitable[Kernel]]
 
 async def start_local_kernel(kernel_name: str, cwd: Path, options: ExecuteOptions) -> Kernel:
     """The default starter: a local kernel through jupyter_client."""
-    return await KernelSession.start(
+    session = await KernelSession.start(
         kernel_name, cwd, startup_timeout=options.startup_timeout, extra_args=options.extra_kernel_args
     )
+    # JSON escapes make the encoded text up to ~2x longer; past this, nothing more could be kept
+    session.max_message_bytes = 2 * options.max_output_bytes + 65536
+    return session
 
 
 def utc_now() -> str:

@@ -25,6 +25,7 @@ from jupyter_client.manager import AsyncKernelManager
 from .errors import KernelStartError, NoSuchKernelError
 from .forkserver import current_server
 from .provisioner import PROVISIONER_NAME, provisioner_installed
+from . import iopub
 from .stdin_channel import StdinChannel
 
 log = logging.getLogger("nbrun")
@@ -91,6 +92,7 @@ class KernelSession:
         self._exit: KernelExit | None = None
         self._closed = False
         self._stdin: StdinChannel | None = None
+        self.max_message_bytes: int | None = None  # stream payloads past this are decoded only in part
 
     @classmethod
     async def start(
@@ -215,7 +217,7 @@ class KernelSession:
         )
 
     async def get_iopub(self, timeout: float) -> Message | None:
-        return await self._get(self._client.get_iopub_msg, timeout)
+        return await iopub.receive(self._client, timeout, self.max_message_bytes)
 
     async def get_shell(self, timeout: float) -> Message | None:
         return await self._get(self._client.get_shell_msg, timeout)

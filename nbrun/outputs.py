@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from nbformat import NotebookNode
 
+from .iopub import DROPPED_KEY
 from .terminal import TerminalText
 from .widgets import WidgetStates
 
@@ -119,7 +120,12 @@ class CellOutputs:
             if isinstance(count, int):
                 self.execution_count = count
         elif msg_type == "stream":
+            counted = self.dropped_messages
             self._stream(str(content.get("name", "stdout")), str(content.get("text", "")))
+            unread = msg.get(DROPPED_KEY, 0)  # the part of a huge message that was never decoded
+            if unread:
+                self.dropped_bytes += unread
+                self.dropped_messages = counted + 1
         elif msg_type in ("display_data", "execute_result"):
             self._display(msg_type, content)
         elif msg_type == "update_display_data":

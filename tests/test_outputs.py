@@ -133,3 +133,16 @@ def test_widget_state_is_recorded_and_unknown_comms_tolerated() -> None:
     assert "x" not in saved["state"]
     assert saved["state"]["b"]["buffers"] == [{"data": "AAE=", "encoding": "base64", "path": ["data"]}]
     assert outputs == []
+
+
+def test_undecoded_part_of_a_huge_stream_message_is_counted_as_dropped() -> None:
+    from nbrun.iopub import DROPPED_KEY
+
+    outputs: list[NotebookNode] = []
+    collector = CellOutputs(outputs, DisplayRegistry(), max_bytes=100)
+    msg = message("stream", {"name": "stdout", "text": "x" * 150}, "p")
+    msg[DROPPED_KEY] = 1000
+    collector.apply(msg)
+    collector.finish()
+    assert len(outputs[0].text) == 100
+    assert collector.dropped_bytes == 1050 and collector.dropped_messages == 1

@@ -1,0 +1,94 @@
+"""Receiving IOPub messages without decoding huge stream payloads whole.
+
+A cell that writes 200 MB in one call arrives as one 200 MB message; decoding
+it the usual way holds about three copies (the frame, the JSON text, the
+string). Only ``max_output_bytes`` of it can ever be kept, so for a stream
+message whose content frame is far larger than that, only a prefix is
+decoded and the rest is counted as dropped. The signature is still checked
+over the whole message. Every other message is decoded as jupyter_client does.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from typing import Any
+
+from jupyter_client.jsonutil import extract_dates
+
+Message = dict[str, Any]
+DROPPED_KEY = "nbrun_dropped_bytes"
+_TEXT_START = re.compile(rb'"text"\s*:\s*"')
+_NAME = re.compile(rb'"name"\s*:\s*"(stdout|stderr)"')
+
+
+async def receive(client: Any, timeout: float, max_content: int | None) -> Message | None:
+    """The next IOPub message, or None after *timeout* seconds."""
+    socket = client.iopub_channel.socket
+    if not await socket.poll(int(timeout * 1000)):
+        return None
+    frames = await socket.recv_multipart(copy=False)
+    session = client.session
+    _, message_frames = session.feed_identities(frames, copy=False)
+    if max_content is not None and len(message_frames) >= 5 and len(message_frames[4].buffer) > max_content:
+        large = _large_stream(session, message_frames, max_content)
+        if large is not None:
+            return large
+    msg: Message = session.deserialize(message_frames, content=True, copy=False)
+    return msg
+
+
+def _large_stream(session: Any, frames: list[Any], max_content: int) -> Message | None:
+    """Decode a prefix of an oversized stream message; None if it is not one."""
+    header = session.unpack(frames[1].bytes)
+    if header.get("msg_type") != "stream":
+        return None
+    if session.auth is not None:
+        digest = session.auth.copy()
+        for frame in frames[1:5]:
+            digest.update(frame.buffer)
+        if not hmac.compare_digest(digest.hexdigest().encode("ascii"), frames[0].bytes):
+            raise ValueError(f"Invalid Signature: {frames[0].bytes!r}")
+    content = frames[4].buffer
+    head = bytes(content[:4096])
+    name, start = _NAME.search(head), _TEXT_START.search(head)
+    end = start.end() + max_content if start is not None else len(content)
+    if name is None or start is None or end >= len(content):
+        return None
+    text, used = _decode_prefix(bytes(content[start.end():end]))
+    tail = bytes(content[-64:])
+    string_end = len(content) - len(tail) + tail.rfind(b'"')  # the closing quote of "text"
+    msg: Message = {
+        "header": _dates(header),
+        "parent_header": _dates(session.unpack(frames[2].bytes)),
+        "metadata": session.unpack(frames[3].bytes),
+        "content": {"name": name.group(1).decode(), "text": text},
+        "buffers": [],
+        DROPPED_KEY: max(string_end - start.end() - used, 0),  # encoded bytes: exact for plain text
+    }
+    msg["msg_id"] = msg["header"].get("msg_id")
+    msg["msg_type"] = "stream"
+    return msg
+
+
+def _decode_prefix(raw: bytes) -> tuple[str, int]:
+    """Decode the longest prefix of a JSON string body that is complete.
+
+    A cut can split an escape (``\\u12``) or a UTF-8 sequence; dropping at most
+    a few bytes from the end fixes both. Returns the text and bytes used.
+    """
+    for cut in range(0, 12):
+        piece = raw[: len(raw) - cut]
+        try:
+            text = json.loads(b'"' + piece + b'"')
+        except ValueError:
+            continue
+        if text and "\ud800" <= text[-1] <= "\udbff":  # half of a surrogate pair
+            text = text[:-1]
+        return text, len(piece)
+    return "", 0
+
+
+def _dates(header: dict[str, Any]) -> dict[str, Any]:
+    return dict(extract_dates(header))
