@@ -1,11 +1,12 @@
 """Receiving IOPub messages without decoding huge stream payloads whole.
 
 A cell that writes 200 MB in one call arrives as one 200 MB message; decoding
-it the usual way holds about three copies (the frame, the JSON text, the
-string). Only ``max_output_bytes`` of it can ever be kept, so for a stream
-message whose content frame is far larger than that, only a prefix is
-decoded and the rest is counted as dropped. The signature is still checked
-over the whole message. Every other message is decoded as jupyter_client does.
+it the usual way holds about four copies (the frame, a bytes copy, the JSON
+text, the string). Large stream messages are instead decoded piece by piece
+straight from the frame, and only up to what could be kept (about
+``max_output_bytes``); the rest is counted as dropped, never decoded. The
+signature is still checked over the whole message. Every other message is
+decoded as jupyter_client does.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from jupyter_client.jsonutil import extract_dates
 
 Message = dict[str, Any]
 DROPPED_KEY = "nbrun_dropped_bytes"
+_LARGE = 1 << 20  # stream messages bigger than this are decoded piece by piece
+_PIECE = 1 << 20
 _TEXT_START = re.compile(rb'"text"\s*:\s*"')
 _NAME = re.compile(rb'"name"\s*:\s*"(stdout|stderr)"')
 
@@ -31,7 +34,7 @@ async def receive(client: Any, timeout: float, max_content: int | None) -> Messa
     frames = await socket.recv_multipart(copy=False)
     session = client.session
     _, message_frames = session.feed_identities(frames, copy=False)
-    if max_content is not None and len(message_frames) >= 5 and len(message_frames[4].buffer) > max_content:
+    if len(message_frames) >= 5 and len(message_frames[4].buffer) > _LARGE:
         large = _large_stream(session, message_frames, max_content)
         if large is not None:
             return large
@@ -39,8 +42,13 @@ async def receive(client: Any, timeout: float, max_content: int | None) -> Messa
     return msg
 
 
-def _large_stream(session: Any, frames: list[Any], max_content: int) -> Message | None:
-    """Decode a prefix of an oversized stream message; None if it is not one."""
+def _large_stream(session: Any, frames: list[Any], max_content: int | None) -> Message | None:
+    """Decode a large stream message piece by piece, at most *max_content* bytes of it.
+
+    The text is returned as a list of pieces (never one more full copy), and
+    what lies past *max_content* is not decoded at all, only counted.
+    None if it is not a stream message this can read.
+    """
     header = session.unpack(frames[1].bytes)
     if header.get("msg_type") != "stream":
         return None
@@ -53,19 +61,26 @@ def _large_stream(session: Any, frames: list[Any], max_content: int) -> Message 
     content = frames[4].buffer
     head = bytes(content[:4096])
     name, start = _NAME.search(head), _TEXT_START.search(head)
-    end = start.end() + max_content if start is not None else len(content)
-    if name is None or start is None or end >= len(content):
-        return None
-    text, used = _decode_prefix(bytes(content[start.end():end]))
     tail = bytes(content[-64:])
     string_end = len(content) - len(tail) + tail.rfind(b'"')  # the closing quote of "text"
+    if name is None or start is None or string_end <= start.end():
+        return None
+    limit = string_end if max_content is None else min(string_end, start.end() + max_content)
+    pieces: list[str] = []
+    position = start.end()
+    while position < limit:
+        text, used = _decode_prefix(bytes(content[position:min(position + _PIECE, limit)]))
+        if used == 0:
+            break
+        pieces.append(text)
+        position += used
     msg: Message = {
         "header": _dates(header),
         "parent_header": _dates(session.unpack(frames[2].bytes)),
         "metadata": session.unpack(frames[3].bytes),
-        "content": {"name": name.group(1).decode(), "text": text},
+        "content": {"name": name.group(1).decode(), "text": pieces},
         "buffers": [],
-        DROPPED_KEY: max(string_end - start.end() - used, 0),  # encoded bytes: exact for plain text
+        DROPPED_KEY: string_end - position,  # encoded bytes never decoded: exact for plain text
     }
     msg["msg_id"] = msg["header"].get("msg_id")
     msg["msg_type"] = "stream"

@@ -8,7 +8,7 @@ import re
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 import nbformat
 from nbformat import NotebookNode
@@ -118,29 +118,83 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0][:200] if text.strip() else ""
 
 
+_SPLIT_MIMES = {"application/javascript", "image/svg+xml"}
+_TRANSIENT_METADATA = ("orig_nbformat", "orig_nbformat_minor", "signature")
+
+
+def _encoder() -> json.JSONEncoder:
+    return json.JSONEncoder(indent=1, sort_keys=True, ensure_ascii=False, separators=(",", ": "),
+                            default=_encode_bytes)
+
+
+def _encode_bytes(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("ascii")
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _split_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
+    return {mime: value.splitlines(True) if isinstance(value, str) and (mime.startswith("text/") or mime in _SPLIT_MIMES)
+            else value for mime, value in bundle.items()}
+
+
+def _disk_view(nb: NotebookNode) -> dict[str, Any]:
+    """The notebook as Jupyter stores it (multi-line text as lists of lines), sharing its data.
+
+    Unlike nbformat's writer this copies no payload: containers are copied
+    shallowly and strings are only split into lines.
+    """
+    view = dict(nb)
+    view["metadata"] = {k: v for k, v in nb.metadata.items() if k not in _TRANSIENT_METADATA}
+    cells = []
+    for cell in nb.cells:
+        disk = dict(cell)
+        if isinstance(disk.get("source"), str):
+            disk["source"] = disk["source"].splitlines(True)
+        if "trusted" in cell.get("metadata", {}):
+            disk["metadata"] = {k: v for k, v in cell.metadata.items() if k != "trusted"}
+        if isinstance(cell.get("attachments"), dict):
+            disk["attachments"] = {name: _split_bundle(bundle) for name, bundle in cell.attachments.items()}
+        if cell.get("cell_type") == "code":
+            disk["outputs"] = [_disk_output(output) for output in cell.get("outputs", [])]
+        cells.append(disk)
+    view["cells"] = cells
+    return view
+
+
+def _disk_output(output: dict[str, Any]) -> dict[str, Any]:
+    disk = dict(output)
+    if output.get("output_type") in ("execute_result", "display_data") and isinstance(output.get("data"), dict):
+        disk["data"] = _split_bundle(output["data"])
+    elif output.get("output_type") == "stream" and isinstance(output.get("text"), str):
+        disk["text"] = output["text"].splitlines(True)
+    return disk
+
+
+def notebook_chunks(nb: NotebookNode) -> Iterator[str]:
+    """The notebook's JSON, byte-identical to nbformat's writer, produced piece by piece."""
+    yield from _encoder().iterencode(_disk_view(nb))
+    yield "\n"
+
+
 def notebook_to_text(nb: NotebookNode) -> str:
     """Serialise a notebook the way Jupyter writes it (sorted keys, indent 1)."""
-    text = nbformat.v4.nbjson.writes(nb)
-    return text if text.endswith("\n") else text + "\n"
+    return "".join(notebook_chunks(nb))
 
 
 def write_notebook(nb: NotebookNode, path: Path | str) -> None:
     """Write *nb* to *path* atomically: temp file, fsync, ``os.replace``.
 
+    The JSON is streamed to the temp file (no whole-notebook copy in memory).
     The target is either left as it was or replaced whole; parent folders are
     created. Raises NotebookWriteError with a one-line reason.
     """
     path = Path(path)
-    try:
-        text = notebook_to_text(nb)
-        text.encode("utf-8")
-    except (TypeError, ValueError) as exc:
-        raise NotebookWriteError(path, f"cannot serialise notebook: {exc}") from None
-    write_text_atomic(text, path)
+    write_text_atomic(notebook_chunks(nb), path)
 
 
-def write_text_atomic(text: str, path: Path) -> None:
-    """Replace *path* with *text* (UTF-8) atomically, keeping its permissions."""
+def write_text_atomic(text: str | Iterable[str], path: Path) -> None:
+    """Replace *path* with *text* (UTF-8; a string or string pieces) atomically, keeping its permissions."""
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -154,7 +208,8 @@ def write_text_atomic(text: str, path: Path) -> None:
         raise NotebookWriteError(path, f"cannot write in {folder}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            for piece in [text] if isinstance(text, str) else text:
+                handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         _copy_mode(path, tmp_name)
@@ -162,6 +217,9 @@ def write_text_atomic(text: str, path: Path) -> None:
     except OSError as exc:
         _remove_quietly(tmp_name)
         raise NotebookWriteError(path, f"cannot write: {exc.strerror or exc}") from None
+    except (TypeError, ValueError) as exc:
+        _remove_quietly(tmp_name)
+        raise NotebookWriteError(path, f"cannot serialise notebook: {exc}") from None
     except BaseException:
         _remove_quietly(tmp_name)
         raise

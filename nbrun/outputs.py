@@ -121,7 +121,9 @@ class CellOutputs:
                 self.execution_count = count
         elif msg_type == "stream":
             counted = self.dropped_messages
-            self._stream(str(content.get("name", "stdout")), str(content.get("text", "")))
+            text = content.get("text", "")
+            for piece in text if isinstance(text, list) else [text]:  # large messages come in pieces
+                self._stream(str(content.get("name", "stdout")), str(piece))
             unread = msg.get(DROPPED_KEY, 0)  # the part of a huge message that was never decoded
             if unread:
                 self.dropped_bytes += unread

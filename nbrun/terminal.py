@@ -58,8 +58,17 @@ class TerminalText:
         return self._size
 
     def value(self) -> str:
-        """The text as displayed."""
-        return "".join(self._chunks) + "".join(self._done) + "".join(self._line)
+        """The text as displayed (joined once and kept joined, so no second copy lingers)."""
+        if len(self._chunks) + len(self._done) > 1:
+            self._chunks = ["".join(self._chunks + self._done)]
+            self._done = []
+        elif self._done:
+            self._chunks, self._done = self._done, []
+        if len(self._line) > 1:
+            self._line = ["".join(self._line)]
+        done = self._chunks[0] if self._chunks else ""
+        line = self._line[0] if self._line else ""
+        return done + line if done and line else done or line
 
     def _feed_plain(self, text: str) -> None:
         newline = text.rfind("\n")

@@ -49,3 +49,13 @@ def test_library_never_prints_or_exits() -> None:
     sources = "\n".join(p.read_text() for p in (ROOT / "nbrun").glob("*.py") if p.name != "_forkserver.py")
     for forbidden in ("print(", "sys.exit", "sys.argv", "import click"):
         assert forbidden not in sources
+
+
+def test_streaming_writer_is_byte_identical_to_nbformat() -> None:
+    import nbformat
+
+    from nbrun.notebook_io import notebook_to_text
+
+    for path in sorted((ROOT / "sample_notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, 4)
+        assert notebook_to_text(nb) == nbformat.writes(nb) + "\n", path.name
