@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -14,9 +15,9 @@ from typing import Any, TextIO
 
 import click
 
-from nbrun.batch import BatchJob, BatchObserver, BatchOutcome, run_batch
+from nbrun.batch import BatchJob, BatchObserver, BatchOutcome, Runner, run_batch
 from nbrun.control import RunControl
-from nbrun.errors import NotebookError
+from nbrun.errors import NbrunError, NotebookError
 from nbrun.events import ExecutionObserver
 from nbrun.options import ExecuteOptions
 from nbrun.result import RunStatus
@@ -93,12 +94,18 @@ def grid_jobs(source: Path, template: Path, options: ExecuteOptions, grid: list[
     return jobs
 
 
-def execute_jobs(jobs: list[BatchJob], presentation: Presentation, *, max_parallel: int, fail_fast: bool) -> int:
-    """Run the jobs, print per-notebook lines, the summary and reports; return the exit code."""
-    return asyncio.run(_execute(jobs, presentation, max_parallel, fail_fast))
+def execute_jobs(jobs: list[BatchJob], presentation: Presentation, *, max_parallel: int, fail_fast: bool,
+                 runner: Runner | None = None) -> int:
+    """Run the jobs, print per-notebook lines, the summary and reports; return the exit code.
+
+    A *runner* (e.g. a DaskRunner) replaces local execution; if it is an async
+    context manager it is entered around the batch.
+    """
+    return asyncio.run(_execute(jobs, presentation, max_parallel, fail_fast, runner))
 
 
-async def _execute(jobs: list[BatchJob], presentation: Presentation, max_parallel: int, fail_fast: bool) -> int:
+async def _execute(jobs: list[BatchJob], presentation: Presentation, max_parallel: int, fail_fast: bool,
+                   runner: Runner | None = None) -> int:
     control = RunControl()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -106,7 +113,15 @@ async def _execute(jobs: list[BatchJob], presentation: Presentation, max_paralle
     reporter = CliBatchReporter(len(jobs), presentation, max_parallel)
     started, clock = utc_now(), time.monotonic()
     try:
-        outcomes = await run_batch(jobs, max_parallel=max_parallel, fail_fast=fail_fast, control=control, observer=reporter)
+        async with contextlib.AsyncExitStack() as stack:
+            if isinstance(runner, contextlib.AbstractAsyncContextManager):
+                await stack.enter_async_context(runner)
+            outcomes = await run_batch(jobs, max_parallel=max_parallel, fail_fast=fail_fast, control=control,
+                                       observer=reporter, runner=runner)
+    except NbrunError as exc:  # the runner could not start (e.g. the cluster is unreachable)
+        reporter.close()
+        click.echo(f"nbrun: error: {exc}", err=True)
+        return exit_codes.for_error(exc)
     finally:
         reporter.close()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -6,10 +6,15 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+from click.core import ParameterSource
 
 from . import exit_codes
+
+if TYPE_CHECKING:
+    from nbrun.dask_backend import DaskRunner
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -92,6 +97,8 @@ def main() -> None:
 @click.option("--no-progress", is_flag=True, help="No progress bar (it is also off when stderr is not a terminal).")
 @click.option("--log-output", is_flag=True, help="Stream cell stdout/stderr live to stderr.")
 @click.option("-v", "--verbose", count=True, help="Show kernel output and more detail (-vv: debug).")
+@click.option("--dask", "dask_address", metavar="ADDRESS|local:N", help="Run each notebook as a task on a Dask cluster: a scheduler address (tcp://host:8786) or local:N worker processes.")
+@click.option("--retries", type=click.IntRange(min=0), default=1, show_default=True, help="With --dask: re-run a notebook whose kernel could not start or whose worker was lost.")
 def run_command(
     notebooks: tuple[Path, ...],
     jobs: int,
@@ -127,6 +134,8 @@ def run_command(
     no_progress: bool,
     log_output: bool,
     verbose: int,
+    dask_address: str | None,
+    retries: int,
 ) -> None:
     """Execute NOTEBOOKS and write them back (in place unless -o/--output-dir).
 
@@ -154,9 +163,12 @@ def run_command(
     if grid is not None and (len(paths) != 1 or output is None):
         raise click.UsageError("--params-grid runs one notebook and needs -o with a template such as 'out/{region}.ipynb'")
     preload_modules = tuple(name.strip() for name in preload.split(",") if name.strip())
+    runner = _dask_runner(dask_address, retries, fail_fast)
+    if runner is not None and click.get_current_context().get_parameter_source("jobs") is ParameterSource.DEFAULT:
+        jobs = len(paths) if grid is None else len(grid)  # the cluster schedules; submit everything
     from nbrun import forkserver
 
-    if not no_fast_start:
+    if not no_fast_start and runner is None:
         forkserver.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
     try:
         from nbrun.options import ExecuteOptions
@@ -197,7 +209,7 @@ def run_command(
             if output is not None and "{" in str(output):
                 output = render_output(output, parameters or {})
             batch = make_jobs(plan_batch(paths, output=output, output_dir=output_dir), options)
-        code = execute_jobs(batch, presentation, max_parallel=jobs, fail_fast=fail_fast)
+        code = execute_jobs(batch, presentation, max_parallel=jobs, fail_fast=fail_fast, runner=runner)
     finally:
         forkserver.discard_prelaunched()
     sys.exit(code)
@@ -225,6 +237,25 @@ def inspect_command(notebook: Path) -> None:
         kind = parameter.annotation or parameter.inferred_type
         note = f"  # {parameter.comment}" if parameter.comment else ""
         click.echo(f"  {parameter.name.ljust(width)}  {kind:<10}  default {parameter.default}{note}")
+
+
+def _dask_runner(address: str | None, retries: int, fail_fast: bool) -> DaskRunner | None:
+    """The --dask runner; exit 2 with one line when the extra is missing."""
+    if address is None:
+        if click.get_current_context().get_parameter_source("retries") is not ParameterSource.DEFAULT:
+            raise click.UsageError("--retries needs --dask")
+        return None
+    if click.get_current_context().params.get("autosave_seconds") is not None:
+        raise click.UsageError("--autosave does not work with --dask (the notebook is on the worker until it ends)")
+    from nbrun.dask_backend import DaskRunner, DaskUnavailableError
+
+    try:
+        return DaskRunner(address, retries=retries, fail_fast=fail_fast)
+    except DaskUnavailableError as exc:
+        click.echo(f"nbrun: error: {exc}", err=True)
+        sys.exit(exit_codes.USAGE)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--dask") from None
 
 
 def _configure_logging(verbose: int) -> None:
