@@ -385,15 +385,15 @@ def run_measuring_rss(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedP
     proc = subprocess.run([sys.executable, str(HELPERS / "rss_wrapper.py"), str(rss_file), "run", *args],
                           capture_output=True, text=True, timeout=120)
     elapsed = time.monotonic() - start
-    return proc, elapsed, int(rss_file.read_text()) / 1024  # ru_maxrss is in KiB on Linux
+    return proc, elapsed, int(rss_file.read_text()) / 1024  # VmHWM, in KiB
 
 
 FLOODS = {
     # name: (cell source, bytes printed, RSS bound in MB)
     # 10**6 lines of 19 bytes: short lines, yet more than the 10 MiB kept.
-    "1e6-short-lines": ("for i in range(10**6):\n    print('short line %07d' % i)", 10**6 * 19, 300),
+    "1e6-short-lines": ("for i in range(10**6):\n    print('short line %07d' % i)", 10**6 * 19, 200),
     "200MB-as-2e6-lines": ("line = 'y' * 99 + '\\n'\nfor i in range(2_000_000):\n    sys.stdout.write(line)",
-                           200_000_000, 300),
+                           200_000_000, 200),
     # One 200 MB write reaches nbrun as ONE 200 MB IOPub message. Decoded whole it
     # would cost ~3 copies (~620 MB measured); nbrun decodes only the prefix it can
     # keep (nbrun/iopub.py), so the zmq frame itself (200 MB) is most of the peak.
