@@ -93,6 +93,7 @@ class KernelSession:
         self._closed = False
         self._stdin: StdinChannel | None = None
         self.max_message_bytes: int | None = None  # stream payloads past this are decoded only in part
+        self.captured_output = ""  # the kernel's stdout/stderr, kept when the session closes
 
     @classmethod
     async def start(
@@ -388,5 +389,3 @@ class KernelSession:
         except OSError:
             pass
         shutil.rmtree(self._folder, ignore_errors=True)
-
-    captured_output: str = ""
