@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from json.encoder import encode_basestring
 import re
 import tempfile
 import warnings
@@ -138,7 +139,7 @@ def _split_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
             else value for mime, value in bundle.items()}
 
 
-def _disk_view(nb: NotebookNode) -> dict[str, Any]:
+def _disk_view(nb: NotebookNode, big: dict[str, str]) -> dict[str, Any]:
     """The notebook as Jupyter stores it (multi-line text as lists of lines), sharing its data.
 
     Unlike nbformat's writer this copies no payload: containers are copied
@@ -156,25 +157,55 @@ def _disk_view(nb: NotebookNode) -> dict[str, Any]:
         if isinstance(cell.get("attachments"), dict):
             disk["attachments"] = {name: _split_bundle(bundle) for name, bundle in cell.attachments.items()}
         if cell.get("cell_type") == "code":
-            disk["outputs"] = [_disk_output(output) for output in cell.get("outputs", [])]
+            disk["outputs"] = [_disk_output(output, big) for output in cell.get("outputs", [])]
         cells.append(disk)
     view["cells"] = cells
     return view
 
 
-def _disk_output(output: dict[str, Any]) -> dict[str, Any]:
+def _disk_output(output: dict[str, Any], big: dict[str, str]) -> dict[str, Any]:
     disk = dict(output)
     if output.get("output_type") in ("execute_result", "display_data") and isinstance(output.get("data"), dict):
         disk["data"] = _split_bundle(output["data"])
     elif output.get("output_type") == "stream" and isinstance(output.get("text"), str):
-        disk["text"] = output["text"].splitlines(True)
+        disk["text"] = [_placeholder(line, big) for line in output["text"].splitlines(True)]
     return disk
 
 
+_BIG_STRING = 1 << 20
+_SLICE = 1 << 18
+_TOKEN_MARK = "\\u0000nbrun-big-"  # how the encoder writes the start of a placeholder
+
+
 def notebook_chunks(nb: NotebookNode) -> Iterator[str]:
-    """The notebook's JSON, byte-identical to nbformat's writer, produced piece by piece."""
-    yield from _encoder().iterencode(_disk_view(nb))
+    """The notebook's JSON, byte-identical to nbformat's writer, produced piece by piece.
+
+    Strings over 1 MiB (a huge stream output) are escaped and written in
+    slices, so no second full copy of them is ever made.
+    """
+    big: dict[str, str] = {}
+    view = _disk_view(nb, big)
+    for chunk in _encoder().iterencode(view):
+        token = next((t for t in big if t in chunk), None) if big and _TOKEN_MARK in chunk else None
+        if token is None:
+            yield chunk
+            continue
+        before, after = chunk.split(token, 1)
+        yield before + '"'
+        text = big[token]
+        for start in range(0, len(text), _SLICE):
+            yield encode_basestring(text[start:start + _SLICE])[1:-1]
+        yield '"' + after
     yield "\n"
+
+
+def _placeholder(value: str, big: dict[str, str]) -> str:
+    """Swap a huge string for a short unique token the encoder passes through."""
+    if len(value) < _BIG_STRING:
+        return value
+    token = f"\x00nbrun-big-{len(big)}-{id(value)}\x00"
+    big[encode_basestring(token)] = value
+    return token
 
 
 def notebook_to_text(nb: NotebookNode) -> str:

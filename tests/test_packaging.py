@@ -59,3 +59,19 @@ def test_streaming_writer_is_byte_identical_to_nbformat() -> None:
     for path in sorted((ROOT / "sample_notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, 4)
         assert notebook_to_text(nb) == nbformat.writes(nb) + "\n", path.name
+
+
+def test_streaming_writer_handles_huge_strings_identically() -> None:
+    import nbformat
+    from nbformat.v4 import new_output
+
+    from conftest import make_notebook
+    from nbrun.notebook_io import notebook_to_text
+
+    nb = make_notebook("x")
+    awkward = 'quote " backslash \\ accent \u00e9 control \x01 emoji \U0001F600 '
+    nb.cells[0].outputs = [
+        new_output("stream", name="stdout", text=awkward * 60_000 + "\nsecond line\n" + "z" * 3_000_000),
+        new_output("stream", name="stderr", text="q" * 2_000_000),
+    ]
+    assert notebook_to_text(nb) == nbformat.writes(nb) + "\n"
