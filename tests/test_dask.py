@@ -22,13 +22,12 @@ import pytest
 
 from conftest import make_notebook
 from normalize import normalized_cells
-from procs import MARKER, kernel_pids, pid_alive, wait_gone
+from procs import kernel_pids, pid_alive, session_pids, wait_gone
 
 distributed = pytest.importorskip("distributed")
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 NBRUN = [sys.executable, "-m", "nbrun.cli", "run"]
-_MARK = f"{MARKER}={os.environ[MARKER]}".encode()
 TINY_PNG = (
     "import io\nfrom PIL import Image as Picture\nfrom IPython.display import Image, display\n"
     "buffer = io.BytesIO()\nPicture.new('RGB', (2, 2), 'red').save(buffer, 'PNG')\ndisplay(Image(buffer.getvalue()))"
@@ -38,18 +37,7 @@ PY_TRACEBACK = "\nTraceback (most recent call last):"
 
 def dask_process_pids() -> set[int]:
     """Live spawned multiprocessing children (Dask worker processes) started by this test session."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            environ = (entry / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"spawn_main" in cmdline and _MARK in environ and pid_alive(int(entry.name)):
-            found.add(int(entry.name))
-    return found
+    return session_pids(lambda cmdline: any(b"spawn_main" in part for part in cmdline))
 
 
 FLAKY_LAUNCHER = """

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from conftest import make_notebook
-from procs import kernel_pids, wait_gone
+from procs import kernel_pids, session_pids, wait_gone
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 
@@ -168,15 +168,7 @@ def test_sigterm_stops_notebooks_running_in_parallel(tmp_path: Path) -> None:
 
 
 def _pids_with(marker: str) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker.encode() in (entry / "cmdline").read_bytes():
-                    found.add(int(entry.name))
-            except OSError:
-                continue
-    return found - {os.getpid()}
+    return session_pids(lambda cmdline: any(marker.encode() in part for part in cmdline))
 
 
 def test_sigint_while_the_kernel_is_starting(tmp_path: Path) -> None:
