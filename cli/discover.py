@@ -56,7 +56,7 @@ def _expand(argument: Path) -> list[Path]:
 
 
 def _walk(folder: Path) -> list[Path]:
-    notebooks = []
+    notebooks: list[Path] = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
         notebooks.extend(Path(root) / name for name in files if name.endswith(".ipynb") and not name.startswith("."))

@@ -204,6 +204,7 @@ def run_command(
         presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
                                     junit_xml=junit_xml, json_report=json_report)
         if grid is not None:
+            assert output is not None  # checked with --params-grid above
             batch = grid_jobs(paths[0], output, options, grid)
         else:
             if output is not None and "{" in str(output):

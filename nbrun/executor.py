@@ -197,9 +197,11 @@ class NotebookExecution:
             if failure is not None:
                 self._finish_record(self._mark(cell, CellRecord(index, CellStatus.NOT_RUN), "not-run"))
                 continue
-            record = self._static_record(index, cell)
-            if record is None:
+            static = self._static_record(index, cell)
+            if static is None:
                 record, failure = await self._run_code_cell(index, cell, deadline)
+            else:
+                record = static
             self._finish_record(record)
         return failure
 

@@ -93,8 +93,8 @@ class ForkServer:
         assert self._process is not None and self._process.stdout is not None
         loop = asyncio.get_running_loop()
         self._ready = loop.create_future()
-        self._reader = asyncio.StreamReader(limit=1 << 20)
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(self._reader), self._process.stdout)
+        reader = self._reader = asyncio.StreamReader(limit=1 << 20)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), self._process.stdout)
         self._pump = asyncio.ensure_future(self._read_messages())
 
     async def _read_messages(self) -> None:

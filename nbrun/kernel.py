@@ -133,8 +133,9 @@ class KernelSession:
             connection_file=str(folder / "kernel.json"),
             transport="ipc" if sys.platform != "win32" else "tcp",
         )
-        if current_server() is not None and provisioner_installed():
-            manager.kernel_spec.metadata["kernel_provisioner"] = {"provisioner_name": PROVISIONER_NAME}
+        spec_in_use = manager.kernel_spec
+        if spec_in_use is not None and current_server() is not None and provisioner_installed():
+            spec_in_use.metadata["kernel_provisioner"] = {"provisioner_name": PROVISIONER_NAME}
         arguments = list(extra_args)
         if manager.ipykernel or any("ipykernel" in part for part in argv):
             arguments.insert(0, _HISTORY_IN_MEMORY)
@@ -374,10 +375,10 @@ class KernelSession:
             self._client.stop_channels()
         except Exception:  # noqa: BLE001
             pass
-        provisioner = self._manager.provisioner
-        if provisioner is not None and getattr(provisioner, "process", None) is not None:
+        process = getattr(self._manager.provisioner, "process", None)
+        if process is not None:
             try:
-                provisioner.process.wait(timeout=0)
+                process.wait(timeout=0)
             except Exception:  # noqa: BLE001
                 pass
         try:

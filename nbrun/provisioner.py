@@ -50,7 +50,7 @@ class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
         except (OSError, asyncio.TimeoutError) as exc:
             log.warning("fast kernel start unavailable (%s); using a normal launch", exc)
             return await super().launch_kernel(cmd, **kwargs)
-        self.process = process
+        self.process = process  # type: ignore[assignment]  # a Popen-like handle on the forked kernel
         self.pid = process.pid
         self.pgid = process.pid  # the child called setsid()
         self.cwd = cwd
