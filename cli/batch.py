@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import signal
 import sys
 import time
@@ -19,15 +18,15 @@ from nbrun.batch import BatchJob, BatchObserver, BatchOutcome, Runner, run_batch
 from nbrun.control import RunControl
 from nbrun.errors import NbrunError, NotebookError
 from nbrun.events import ExecutionObserver
+from nbrun.executor import utc_now
 from nbrun.options import ExecuteOptions
 from nbrun.result import RunStatus
 
 from . import exit_codes
 from .reporting import TerminalObserver, is_tty
-from .reports import outcome_exit_code, run_record, utc_now, write_json, write_junit
+from .reports import failing_traceback, outcome_exit_code, run_record, strip_ansi, write_json, write_junit
 from .summary import summary_table
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 
 @dataclass(frozen=True)
@@ -228,7 +227,8 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
             lines.append(f"nbrun: ok {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}, {result.duration:.2f} s)")
         else:
             lines.append(f"nbrun: FAILED {job.source}: {result.message} (notebook written to {job.target})")
-            traceback = _failing_traceback(outcome, colour)
+            traceback = failing_traceback(outcome) if result.status is RunStatus.ERROR else ""
+            traceback = traceback if colour else strip_ansi(traceback)
             if traceback:
                 lines.append(_indent(traceback))
         lines += [f"nbrun: warning: {warning}" for warning in result.image_warnings]
@@ -238,17 +238,6 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
         if job.options.strict_images and result.broken_images:
             lines.append(f"nbrun: error: {job.source}: {result.broken_images} broken image payload(s) (--strict-images)")
     return "\n".join(lines)
-
-
-def _failing_traceback(outcome: BatchOutcome, colour: bool) -> str:
-    result = outcome.result
-    if result is None or result.failed_cell is None or result.status is not RunStatus.ERROR:
-        return ""
-    for output in reversed(result.notebook.cells[result.failed_cell].get("outputs", [])):
-        if output.get("output_type") == "error":
-            text = "\n".join(output.get("traceback", []))
-            return text if colour else _ANSI.sub("", text)
-    return ""
 
 
 def _indent(text: str) -> str:

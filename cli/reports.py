@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 import re
 import socket
@@ -134,15 +133,25 @@ def _problem(tag: str, outcome: BatchOutcome) -> ET.Element:
     return element
 
 
+def failing_traceback(outcome: BatchOutcome) -> str:
+    """The traceback(s) the failing cell's kernel recorded ('' if none)."""
+    result = outcome.result
+    if result is None or result.failed_cell is None:
+        return ""
+    outputs = result.notebook.cells[result.failed_cell].get("outputs", [])
+    return "\n".join("\n".join(o.get("traceback", [])) for o in outputs if o.get("output_type") == "error")
+
+
+def strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
 def _failure_details(outcome: BatchOutcome) -> str:
     result = outcome.result
     if result is None or result.failed_cell is None:
         return _clean(outcome.summary())
-    cell = result.notebook.cells[result.failed_cell]
-    parts = [f"{outcome.summary()}", "", f"Cell {result.failed_cell} source:", cell.get("source", ""), ""]
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            parts.append("\n".join(output.get("traceback", [])))
+    source = result.notebook.cells[result.failed_cell].get("source", "")
+    parts = [outcome.summary(), "", f"Cell {result.failed_cell} source:", source, "", failing_traceback(outcome)]
     return _clean("\n".join(parts))
 
 
@@ -159,8 +168,4 @@ def _captured_streams(outcome: BatchOutcome) -> tuple[str, str]:
 
 
 def _clean(text: str) -> str:
-    return _XML_ILLEGAL.sub("", _ANSI.sub("", text))
-
-
-def utc_now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+    return _XML_ILLEGAL.sub("", strip_ansi(text))

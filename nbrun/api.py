@@ -82,14 +82,20 @@ async def run_file(
 ) -> ExecutionResult:
     """:func:`async_run_path` plus the hooks a batch needs (see NotebookExecution)."""
     target = target if target is not None else source
-    nb = read_notebook(source)
-    if options.cwd is None:
-        options = options.with_changes(cwd=source.resolve().parent)
+    nb, options = load_for_run(source, options)
     execution = NotebookExecution(nb, options, observer=observer, control=control,
                                   ready_gate=ready_gate, reap_in_background=reap_in_background)
     async with _autosaving(execution, target, options.autosave_seconds):
         result = await execution.run()
     return save_result(result, source, target, options)
+
+
+def load_for_run(source: Path, options: ExecuteOptions) -> tuple[NotebookNode, ExecuteOptions]:
+    """Read *source* and default the kernel cwd to its folder (absolute, so a remote worker can use it)."""
+    nb = read_notebook(source)
+    if options.cwd is None:
+        options = options.with_changes(cwd=source.resolve().parent)
+    return nb, options
 
 
 def save_result(result: ExecutionResult, source: Path, target: Path, options: ExecuteOptions) -> ExecutionResult:

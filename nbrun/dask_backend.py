@@ -169,14 +169,13 @@ class DaskRunner:
 
     async def __call__(self, job: BatchJob, observer: ExecutionObserver, control: RunControl) -> ExecutionResult:
         """Run *job* on the cluster and write its outputs here, as a local run does."""
-        from .api import save_result
-        from .notebook_io import notebook_to_text, read_notebook
+        from .api import load_for_run, save_result
+        from .notebook_io import notebook_to_text
 
         assert self.client is not None, "DaskRunner used before start()"
         self._watch(control)
         try:
-            nb = read_notebook(job.source)
-            options = job.options.with_changes(cwd=job.options.cwd or job.source.resolve().parent)
+            nb, options = load_for_run(job.source, job.options)
             returned = await self._submit(job.source, notebook_to_text(nb), options)
             for text in returned.warnings:
                 observer.warning(text)

@@ -106,7 +106,7 @@ class NotebookExecution:
         self._restarts = 0
         self._kernel_output: list[str] = []
         self.kernel_name = resolve_kernel_name(nb, options)
-        self.started_at = utc_now()
+        self.started_at = ""  # set when the first cell can run (after the kernel and any batch gate)
         self.started = False  # True once the kernel is up and outputs were reset
 
     def snapshot(self) -> NotebookNode:

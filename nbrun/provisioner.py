@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import sys
@@ -19,6 +20,7 @@ log = logging.getLogger("nbrun")
 PROVISIONER_NAME = "nbrun-fork"
 
 
+@functools.lru_cache(maxsize=1)
 def provisioner_installed() -> bool:
     """True when the ``nbrun-fork`` entry point is registered (nbrun is installed)."""
     return any(ep.name == PROVISIONER_NAME for ep in entry_points(group="jupyter_client.kernel_provisioners"))
