@@ -18,9 +18,9 @@ from nbrun.batch import BatchJob, BatchObserver, BatchOutcome, Runner, run_batch
 from nbrun.control import RunControl
 from nbrun.errors import NbrunError, NotebookError
 from nbrun.events import ExecutionObserver
-from nbrun.executor import utc_now
-from nbrun.options import ExecuteOptions
-from nbrun.result import RunStatus
+from nbrun.options import BatchOptions, ExecuteOptions, FileOptions
+from nbrun.protocol import utc_now
+from nbrun.status import RunStatus
 
 from . import exit_codes
 from .reporting import TerminalObserver, is_tty
@@ -68,17 +68,18 @@ def _common_folder(paths: list[Path]) -> Path:
     return Path(os.path.commonpath(folders)) if folders else Path.cwd()
 
 
-def make_jobs(items: list[BatchItem], options: ExecuteOptions) -> list[BatchJob]:
+def make_jobs(items: list[BatchItem], options: ExecuteOptions, file_options: FileOptions) -> list[BatchJob]:
     jobs = []
     for item in items:
-        job_options = options
-        if options.extract_images is not None:
-            job_options = options.with_changes(extract_images=options.extract_images / item.relative_folder)
-        jobs.append(BatchJob(item.source, item.target, job_options, dict(options.parameters or {})))
+        job_files = file_options
+        if file_options.extract_images is not None:
+            job_files = file_options.with_changes(extract_images=file_options.extract_images / item.relative_folder)
+        jobs.append(BatchJob(item.source, item.target, options, dict(options.parameters or {}), job_files))
     return jobs
 
 
-def grid_jobs(source: Path, template: Path, options: ExecuteOptions, grid: list[dict[str, Any]]) -> list[BatchJob]:
+def grid_jobs(source: Path, template: Path, options: ExecuteOptions, file_options: FileOptions,
+              grid: list[dict[str, Any]]) -> list[BatchJob]:
     """One job per grid entry; each entry overrides the common -p/-y/-f/-r values."""
     from .params import render_output
 
@@ -89,34 +90,33 @@ def grid_jobs(source: Path, template: Path, options: ExecuteOptions, grid: list[
         if target in targets:
             raise click.UsageError(f"two grid entries write the same output {target}; put a varying parameter in -o")
         targets.add(target)
-        jobs.append(BatchJob(source, target, options.with_changes(parameters=parameters), parameters))
+        jobs.append(BatchJob(source, target, options.with_changes(parameters=parameters), parameters, file_options))
     return jobs
 
 
-def execute_jobs(jobs: list[BatchJob], presentation: Presentation, *, max_parallel: int, fail_fast: bool,
+def execute_jobs(jobs: list[BatchJob], presentation: Presentation, options: BatchOptions, *,
                  runner: Runner | None = None) -> int:
     """Run the jobs, print per-notebook lines, the summary and reports; return the exit code.
 
     A *runner* (e.g. a DaskRunner) replaces local execution; if it is an async
     context manager it is entered around the batch.
     """
-    return asyncio.run(_execute(jobs, presentation, max_parallel, fail_fast, runner))
+    return asyncio.run(_execute(jobs, presentation, options, runner))
 
 
-async def _execute(jobs: list[BatchJob], presentation: Presentation, max_parallel: int, fail_fast: bool,
+async def _execute(jobs: list[BatchJob], presentation: Presentation, options: BatchOptions,
                    runner: Runner | None = None) -> int:
     control = RunControl()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, control.request_stop, sig.name)
-    reporter = CliBatchReporter(len(jobs), presentation, max_parallel)
+    reporter = CliBatchReporter(len(jobs), presentation, options.max_parallel)
     started, clock = utc_now(), time.monotonic()
     try:
         async with contextlib.AsyncExitStack() as stack:
             if isinstance(runner, contextlib.AbstractAsyncContextManager):
                 await stack.enter_async_context(runner)
-            outcomes = await run_batch(jobs, max_parallel=max_parallel, fail_fast=fail_fast, control=control,
-                                       observer=reporter, runner=runner)
+            outcomes = await run_batch(jobs, options, control=control, observer=reporter, runner=runner)
     except NbrunError as exc:  # the runner could not start (e.g. the cluster is unreachable)
         reporter.close()
         click.echo(f"nbrun: error: {exc}", err=True)
@@ -138,8 +138,6 @@ def _exit_code(outcomes: list[BatchOutcome], control: RunControl) -> int:
         return exit_codes.SIGTERM if control.reason == "SIGTERM" else exit_codes.SIGINT
     for outcome in outcomes:
         code = outcome_exit_code(outcome)
-        if outcome.result is not None and outcome.job.options.strict_images and outcome.result.broken_images:
-            code = code or exit_codes.NOTEBOOK_INVALID_OR_IO
         if code != exit_codes.OK:
             return code
     return exit_codes.OK
@@ -234,9 +232,7 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
         lines += [f"nbrun: warning: {warning}" for warning in result.image_warnings]
         count = len(result.extracted_files)
         if count or result.image_warnings:
-            lines.append(f"nbrun: wrote {count} image{'s' if count != 1 else ''} for {job.source} to {job.options.extract_images}")
-        if job.options.strict_images and result.broken_images:
-            lines.append(f"nbrun: error: {job.source}: {result.broken_images} broken image payload(s) (--strict-images)")
+            lines.append(f"nbrun: wrote {count} image{'s' if count != 1 else ''} for {job.source} to {job.file_options.extract_images}")
     return "\n".join(lines)
 
 

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # keep `nbrun --help` from importing the library
     from nbrun.errors import NbrunError
-    from nbrun.result import RunStatus
 
 OK = 0
 CELL_ERROR = 1
@@ -24,16 +23,6 @@ notebook timed out; 4 the kernel died or failed to start (or is unknown);
 5 a notebook is unreadable or invalid, or an output could not be written;
 130 / 143 interrupted by SIGINT / SIGTERM. With several notebooks: the code
 of the first failing notebook in the order given."""
-
-_BY_STATUS = {"ok": OK, "error": CELL_ERROR, "timeout": TIMEOUT, "kernel-died": KERNEL}
-
-
-def for_status(status: RunStatus, interrupted_by: str | None) -> int:
-    """The exit code for a finished run."""
-    if status.value == "interrupted":
-        return SIGTERM if interrupted_by == "SIGTERM" else SIGINT
-    return _BY_STATUS[status.value]
-
 
 def for_error(error: NbrunError) -> int:
     """The exit code for an error raised before or after execution."""

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import click
 from click.core import ParameterSource
 
+from nbrun.options import DEFAULT_MAX_OUTPUT_BYTES, ExecuteOptions
+
 from . import exit_codes
 
 if TYPE_CHECKING:
@@ -19,22 +21,7 @@ if TYPE_CHECKING:
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-class _Seconds(click.ParamType):
-    """A positive number of seconds."""
-
-    name = "SECONDS"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        try:
-            seconds = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        if not seconds > 0:
-            self.fail(f"{value!r} must be a positive number of seconds", param, ctx)
-        return seconds
-
-
-SECONDS = _Seconds()
+SECONDS = click.FloatRange(min=0, min_open=True)  # a positive number of seconds
 
 
 class _Jobs(click.ParamType):
@@ -75,11 +62,11 @@ def main() -> None:
 @click.option("--cwd", type=click.Path(path_type=Path, file_okay=False, exists=True), help="Kernel working directory (default: the notebook's folder).")
 @click.option("--timeout", type=SECONDS, help="Per-cell wall-clock limit; on expiry the cell is interrupted.")
 @click.option("--notebook-timeout", type=SECONDS, help="Wall-clock limit for each whole notebook.")
-@click.option("--startup-timeout", type=SECONDS, default=60.0, show_default=True, help="Limit for the kernel to start.")
-@click.option("--interrupt-grace", type=SECONDS, default=5.0, show_default=True, help="After an interrupt, wait this long before killing the kernel.")
+@click.option("--startup-timeout", type=SECONDS, default=ExecuteOptions.startup_timeout, show_default=True, help="Limit for the kernel to start.")
+@click.option("--interrupt-grace", type=SECONDS, default=ExecuteOptions.interrupt_grace, show_default=True, help="After an interrupt, wait this long before killing the kernel.")
 @click.option("--allow-errors", is_flag=True, help="Run every cell even when some raise; errors are recorded, exit 0.")
 @click.option("--restart-on-death", is_flag=True, help="If the kernel dies, start a fresh one and go on with the next cell.")
-@click.option("--max-output-bytes", type=click.IntRange(min=1), default=10 * 1024 * 1024, show_default=True, help="Outputs kept per cell; the rest is dropped with a visible marker.")
+@click.option("--max-output-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_OUTPUT_BYTES, show_default=True, help="Outputs kept per cell; the rest is dropped with a visible marker.")
 @click.option("--autosave", "autosave_seconds", type=SECONDS, help="Rewrite the output notebook every SECONDS during the run.")
 @click.option("--stdin-file", type=click.File("r", encoding="utf-8"), help="Answer input() calls with this file's lines, in order.")
 @click.option("--extract-images", type=click.Path(path_type=Path, file_okay=False), help="Write image outputs to DIR as PNG/SVG files.")
@@ -171,7 +158,7 @@ def run_command(
     if not no_fast_start and runner is None:
         forkserver.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
     try:
-        from nbrun.options import ExecuteOptions
+        from nbrun.options import BatchOptions, FileOptions
 
         from .batch import Presentation, execute_jobs, grid_jobs, make_jobs, plan_batch
         from .params import render_output
@@ -190,27 +177,24 @@ def run_command(
             allow_errors=allow_errors,
             restart_on_death=restart_on_death,
             max_output_bytes=max_output_bytes,
-            autosave_seconds=autosave_seconds,
             stdin_lines=stdin_lines,
-            extract_images=extract_images,
-            strip_images=strip_images,
-            strict_images=strict_images,
-            overwrite_images=force,
-            fast_start=not no_fast_start,
-            preload=preload_modules,
             parameters=parameters,
             strict_parameters=strict_params,
         )
+        file_options = FileOptions(autosave_seconds=autosave_seconds, extract_images=extract_images,
+                                   strip_images=strip_images, strict_images=strict_images, overwrite_images=force)
+        batch_options = BatchOptions(max_parallel=jobs, fail_fast=fail_fast, fast_start=not no_fast_start,
+                                     preload=preload_modules)
         presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
                                     junit_xml=junit_xml, json_report=json_report)
         if grid is not None:
             assert output is not None  # checked with --params-grid above
-            batch = grid_jobs(paths[0], output, options, grid)
+            batch = grid_jobs(paths[0], output, options, file_options, grid)
         else:
             if output is not None and "{" in str(output):
                 output = render_output(output, parameters or {})
-            batch = make_jobs(plan_batch(paths, output=output, output_dir=output_dir), options)
-        code = execute_jobs(batch, presentation, max_parallel=jobs, fail_fast=fail_fast, runner=runner)
+            batch = make_jobs(plan_batch(paths, output=output, output_dir=output_dir), options, file_options)
+        code = execute_jobs(batch, presentation, batch_options, runner=runner)
     finally:
         forkserver.discard_prelaunched()
     sys.exit(code)

@@ -23,11 +23,10 @@ _MAX_CAPTURE = 1024 * 1024
 
 
 def outcome_exit_code(outcome: BatchOutcome) -> int:
-    if outcome.result is not None and outcome.error is None:
-        return exit_codes.for_status(outcome.result.status, outcome.result.interrupted_by)
+    """The status's exit code; an error raised instead of a result has its own (exit_codes.for_error)."""
     if outcome.error is not None:
         return exit_codes.for_error(outcome.error)
-    return exit_codes.OK
+    return outcome.status.exit_code_for(outcome.result.interrupted_by if outcome.result is not None else None)
 
 
 def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
@@ -36,7 +35,7 @@ def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
     record: dict[str, Any] = {
         "input": str(outcome.job.source),
         "output": str(outcome.job.target),
-        "status": outcome.status,
+        "status": outcome.status.value,
         "exit_code": outcome_exit_code(outcome),
         "duration": round(outcome.duration, 3),
         "message": outcome.summary() or None,
@@ -59,7 +58,7 @@ def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
 def run_record(outcomes: list[BatchOutcome], started: str, duration: float, exit_code: int) -> dict[str, Any]:
     totals: dict[str, int] = {}
     for outcome in outcomes:
-        totals[outcome.status] = totals.get(outcome.status, 0) + 1
+        totals[outcome.status.value] = totals.get(outcome.status.value, 0) + 1
     return {
         "nbrun_version": __version__,
         "started": started,
@@ -105,15 +104,12 @@ def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
     case = ET.Element("testcase", classname=_clean(folder), name=_clean(source.name),
                       time=f"{outcome.duration:.3f}", file=_clean(source.as_posix()))
     status = outcome.status
-    if status in ("error", "timeout"):
-        counts["failures"] += 1
-        case.append(_problem("failure", outcome))
-    elif status in ("kernel-died", "invalid", "kernel-failed", "io-error"):
-        counts["errors"] += 1
-        case.append(_problem("error", outcome))
-    elif status in ("interrupted", "skipped"):
+    if status.junit in ("failure", "error"):
+        counts[f"{status.junit}s"] += 1
+        case.append(_problem(status.junit, outcome))
+    elif status.junit == "skipped":
         counts["skipped"] += 1
-        ET.SubElement(case, "skipped", message=_clean(outcome.summary() or status))
+        ET.SubElement(case, "skipped", message=_clean(outcome.summary() or status.value))
     stdout, stderr = _captured_streams(outcome)
     if stdout:
         ET.SubElement(case, "system-out").text = stdout
@@ -127,7 +123,7 @@ def _problem(tag: str, outcome: BatchOutcome) -> ET.Element:
     if result is not None and result.ename:
         message, kind = f"{result.ename}: {result.evalue}", result.ename
     else:
-        message, kind = outcome.summary() or outcome.status, outcome.status
+        message, kind = outcome.summary() or outcome.status.value, outcome.status.value
     element = ET.Element(tag, message=_clean(message.splitlines()[0] if message else ""), type=_clean(kind))
     element.text = _failure_details(outcome)
     return element

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from nbrun.batch import BatchOutcome
 
-_LABELS = {"kernel-died": "kernel died", "kernel-failed": "no kernel", "io-error": "I/O error"}
-
 
 def summary_table(outcomes: list[BatchOutcome], duration: float) -> str:
     """A plain-text table: notebook, status, duration, failing cell, error line; then totals."""
@@ -14,13 +12,13 @@ def summary_table(outcomes: list[BatchOutcome], duration: float) -> str:
         result = outcome.result
         cell = "" if result is None or result.failed_cell is None else str(result.failed_cell)
         error = "" if outcome.ok else _first_line(outcome.summary())
-        rows.append((str(outcome.job.source), _LABELS.get(outcome.status, outcome.status),
+        rows.append((str(outcome.job.source), outcome.status.label,
                      f"{outcome.duration:.2f}s", cell, error))
     widths = [min(max(len(row[i]) for row in rows), 60) for i in range(4)]
     lines = ["  ".join(value.ljust(width) for value, width in zip(row[:4], widths)) + "  " + row[4] for row in rows]
     counts: dict[str, int] = {}
     for outcome in outcomes:
-        label = _LABELS.get(outcome.status, outcome.status)
+        label = outcome.status.label
         counts[label] = counts.get(label, 0) + 1
     totals = ", ".join(f"{count} {label}" for label, count in counts.items())
     lines.append(f"{len(outcomes)} notebooks: {totals} in {duration:.2f} s")

@@ -22,8 +22,10 @@ _EXPORTS = {
     "ParameterError": "errors",
     "ExecutionObserver": "events",
     "read_notebook": "notebook_io", "write_notebook": "notebook_io",
-    "ExecuteOptions": "options",
-    "CellRecord": "result", "CellStatus": "result", "ExecutionResult": "result", "RunStatus": "result",
+    "BatchOptions": "options", "ExecuteOptions": "options", "FileOptions": "options",
+    "BrokenImagesError": "pipeline", "FileRun": "pipeline", "Pipeline": "pipeline",
+    "CellRecord": "result", "CellStatus": "result", "ExecutionResult": "result", "Failure": "result",
+    "ImageReport": "result", "RunStatus": "result",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -63,5 +65,6 @@ if TYPE_CHECKING:
     )
     from .events import ExecutionObserver
     from .notebook_io import read_notebook, write_notebook
-    from .options import ExecuteOptions
-    from .result import CellRecord, CellStatus, ExecutionResult, RunStatus
+    from .options import BatchOptions, ExecuteOptions, FileOptions
+    from .pipeline import BrokenImagesError, FileRun, Pipeline
+    from .result import CellRecord, CellStatus, ExecutionResult, Failure, ImageReport, RunStatus

@@ -1,21 +1,21 @@
-"""The public entry points: execute a notebook node, or run a file."""
+"""The public entry points: execute a notebook node, or run a file (sync and async).
+
+Thin wrappers over ``nbrun.pipeline``; the only sync bridge is :func:`run_sync`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from pathlib import Path
-from typing import Any, AsyncContextManager, AsyncIterator, Callable, Coroutine, TypeVar
+from typing import Any, Coroutine, TypeVar
 
 from nbformat import NotebookNode
 
 from .control import RunControl
-from .errors import NbrunError, NotebookWriteError
 from .events import ExecutionObserver
-from .executor import NotebookExecution
-from .notebook_io import read_notebook, write_notebook
-from .options import ExecuteOptions
+from .options import ExecuteOptions, FileOptions
+from .pipeline import FileRun, apply_parameters, execute_notebook, run_file
 from .result import ExecutionResult
 
 T = TypeVar("T")
@@ -30,11 +30,14 @@ async def async_execute(
 ) -> ExecutionResult:
     """Execute *nb* in place and return the result (never raises for a cell error).
 
+    Runs the ``prepare`` (parameters) and ``execute`` stages of the pipeline.
     Call ``result.raise_for_status()`` to turn a failed run into an exception.
     Raises NoSuchKernelError / KernelStartError if no kernel could be started.
     """
-    execution = NotebookExecution(nb, options or ExecuteOptions(), observer=observer, control=control)
-    return await execution.run()
+    options = options or ExecuteOptions()
+    observer = observer or ExecutionObserver()
+    apply_parameters(nb, options, observer)
+    return await execute_notebook(nb, options, observer=observer, control=control)
 
 
 def execute(
@@ -53,73 +56,26 @@ async def async_run_path(
     output_path: Path | str | None = None,
     options: ExecuteOptions | None = None,
     *,
+    file_options: FileOptions | None = None,
     observer: ExecutionObserver | None = None,
     control: RunControl | None = None,
 ) -> ExecutionResult:
     """Read *input_path*, execute it and write it to *output_path* (default: in place).
 
-    The kernel runs in the notebook's folder unless ``options.cwd`` is set.
-    The notebook is written even when the run fails, with the failure
-    recorded in it; with ``options.autosave_seconds`` it is also rewritten
-    periodically during the run. With ``options.extract_images`` the image
-    outputs are written as files first (``result.extracted_files``).
+    The whole file pipeline (see ``nbrun.pipeline``). The kernel runs in the
+    notebook's folder unless ``options.cwd`` is set. The notebook is written
+    even when the run fails, with the failure recorded in it; with
+    ``file_options.autosave_seconds`` it is also rewritten periodically
+    during the run. With ``file_options.extract_images`` the image outputs
+    are written as files first (``result.extracted_files``).
     Raises NotebookReadError, NotebookWriteError (ImageConflictError for a
-    foreign file in the images folder), NoSuchKernelError or KernelStartError.
+    foreign file in the images folder, BrokenImagesError with
+    ``strict_images``), ParameterError, NoSuchKernelError or KernelStartError.
     """
-    return await run_file(Path(input_path), None if output_path is None else Path(output_path),
-                          options or ExecuteOptions(), observer=observer, control=control)
-
-
-async def run_file(
-    source: Path,
-    target: Path | None,
-    options: ExecuteOptions,
-    *,
-    observer: ExecutionObserver | None = None,
-    control: RunControl | None = None,
-    ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
-    reap_in_background: bool = False,
-) -> ExecutionResult:
-    """:func:`async_run_path` plus the hooks a batch needs (see NotebookExecution)."""
-    target = target if target is not None else source
-    nb, options = load_for_run(source, options)
-    execution = NotebookExecution(nb, options, observer=observer, control=control,
-                                  ready_gate=ready_gate, reap_in_background=reap_in_background)
-    async with _autosaving(execution, target, options.autosave_seconds):
-        result = await execution.run()
-    return save_result(result, source, target, options)
-
-
-def load_for_run(source: Path, options: ExecuteOptions) -> tuple[NotebookNode, ExecuteOptions]:
-    """Read *source* and default the kernel cwd to its folder (absolute, so a remote worker can use it)."""
-    nb = read_notebook(source)
-    if options.cwd is None:
-        options = options.with_changes(cwd=source.resolve().parent)
-    return nb, options
-
-
-def save_result(result: ExecutionResult, source: Path, target: Path, options: ExecuteOptions) -> ExecutionResult:
-    """Extract images (if asked) and write the executed notebook; shared by local and remote runs."""
-    if options.extract_images is not None:
-        from .images import extract_images  # Pillow is imported only when needed
-
-        try:
-            report = extract_images(
-                result.notebook,
-                stem=source.stem,
-                images_dir=options.extract_images,
-                notebook_dir=target.resolve().parent,
-                options=options,
-                source_id=str(source.resolve()),
-            )
-        except NotebookWriteError:
-            write_notebook(result.notebook, target)  # keep the run even if the images could not be written
-            raise
-        result.extracted_files = report.written
-        result.image_warnings = report.warnings
-        result.broken_images = report.broken
-    write_notebook(result.notebook, target)
-    return result
+    source = Path(input_path)
+    target = source if output_path is None else Path(output_path)
+    run = FileRun(source, target, options or ExecuteOptions(), file_options or FileOptions())
+    return await run_file(run, observer=observer, control=control)
 
 
 def run_path(
@@ -127,36 +83,13 @@ def run_path(
     output_path: Path | str | None = None,
     options: ExecuteOptions | None = None,
     *,
+    file_options: FileOptions | None = None,
     observer: ExecutionObserver | None = None,
     control: RunControl | None = None,
 ) -> ExecutionResult:
     """Synchronous :func:`async_run_path`."""
-    return run_sync(async_run_path(input_path, output_path, options, observer=observer, control=control))
-
-
-@contextlib.asynccontextmanager
-async def _autosaving(execution: NotebookExecution, target: Path, every: float | None) -> AsyncIterator[None]:
-    """Rewrite *target* every *every* seconds while the body runs."""
-    if not every:
-        yield
-        return
-
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(every)
-            if execution.started:
-                try:
-                    write_notebook(execution.snapshot(), target)
-                except NbrunError as exc:
-                    execution.observer.warning(f"autosave failed: {exc}")
-
-    task = asyncio.ensure_future(loop())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    return run_sync(async_run_path(input_path, output_path, options, file_options=file_options,
+                                   observer=observer, control=control))
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:

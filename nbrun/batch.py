@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Sequence
 
-from .api import run_file
 from .control import RunControl
-from .errors import ExecutionInterrupted, KernelError, NbrunError, NotebookReadError
+from .errors import NbrunError
 from .events import ExecutionObserver
 from .forkserver import fork_server_scope
-from .kernel import reap_kernels
-from .options import ExecuteOptions
+from .options import BatchOptions, ExecuteOptions, FileOptions
+from .pipeline import FileRun, run_file
+from .protocol import Reaper
 from .result import ExecutionResult
+from .status import RunStatus, status_for_error
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,11 @@ class BatchJob:
     target: Path
     options: ExecuteOptions
     parameters: dict[str, Any] = field(default_factory=dict)
+    file_options: FileOptions = field(default_factory=FileOptions)
+
+    @property
+    def file_run(self) -> FileRun:
+        return FileRun(self.source, self.target, self.options, self.file_options)
 
 
 @dataclass
@@ -43,23 +49,17 @@ class BatchOutcome:
     duration: float = 0.0
 
     @property
-    def status(self) -> str:
-        """ok, error, timeout, kernel-died, interrupted, skipped, invalid, kernel-failed or io-error."""
+    def status(self) -> RunStatus:
+        """The result's status, else the one of the error raised, else SKIPPED."""
         if self.result is not None:
-            return self.result.status.value
+            return self.result.status
         if self.error is not None:
-            if isinstance(self.error, ExecutionInterrupted):
-                return "interrupted"
-            if isinstance(self.error, NotebookReadError):
-                return "invalid"
-            if isinstance(self.error, KernelError):
-                return "kernel-failed"
-            return "io-error"
-        return "skipped"
+            return status_for_error(self.error)
+        return RunStatus.SKIPPED
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status is RunStatus.OK
 
     def summary(self) -> str:
         """One line saying what went wrong ('' when ok)."""
@@ -84,8 +84,8 @@ class BatchObserver:
 Runner = Callable[[BatchJob, ExecutionObserver, RunControl], Awaitable[ExecutionResult]]
 
 
-class _Skip(Exception):
-    """Raised at the run gate when a prepared notebook must not run after all."""
+class SkipJob(Exception):
+    """Raised at the run gate (or by a runner) when a prepared notebook must not run after all."""
 
 
 class _OrderedSlots:
@@ -146,7 +146,7 @@ class _RunSlot:
         reason = self._skip_reason()
         if reason is not None:
             await self.release()
-            raise _Skip(reason)
+            raise SkipJob(reason)
 
     async def __aexit__(self, *exc_info: object) -> None:
         return None
@@ -162,27 +162,30 @@ class _RunSlot:
 
 async def run_batch(
     jobs: Sequence[BatchJob],
+    options: BatchOptions | None = None,
     *,
-    max_parallel: int = 1,
-    fail_fast: bool = False,
     control: RunControl | None = None,
     observer: BatchObserver | None = None,
     runner: Runner | None = None,
     prestart: int | None = None,
 ) -> list[BatchOutcome]:
-    """Run *jobs* with at most *max_parallel* executing at once.
+    """Run *jobs* with at most ``options.max_parallel`` executing at once.
 
-    Locally, up to *prestart* further kernels (default: *max_parallel*) boot
-    while notebooks run, so kernel start is off the critical path, and
-    finished kernels are shut down in the background. A failure does not
-    stop the others unless *fail_fast* (then jobs not yet started are
+    Each job is one file run through ``pipeline.run_file``. Locally, up to
+    *prestart* further kernels (default: ``max_parallel``) boot while
+    notebooks run, so kernel start is off the critical path, and finished
+    kernels are shut down in the background by the batch's reaper (waited
+    for before returning). A failure does not stop the others unless
+    ``options.fail_fast`` (then jobs not yet started are
     skipped; running ones finish). A stop request on *control* interrupts
     every running notebook and skips the rest. A custom *runner* (e.g. a
     cluster) replaces local execution and does its own scheduling.
     """
+    options = options or BatchOptions()
     control = control or RunControl()
     observer = observer or BatchObserver()
-    max_parallel = max(1, max_parallel)
+    max_parallel, fail_fast = options.max_parallel, options.fail_fast
+    reaper = Reaper()
     lookahead = max_parallel if prestart is None else max(0, prestart)
     starting = asyncio.Semaphore(max_parallel + lookahead if runner is None else max_parallel)
     running = _OrderedSlots(max_parallel)
@@ -209,11 +212,9 @@ async def run_batch(
                 if runner is not None:
                     outcome.result = await runner(job, cell_observer, control)
                 else:
-                    outcome.result = await run_file(
-                        job.source, job.target, job.options, observer=cell_observer, control=control,
-                        ready_gate=lambda: slot, reap_in_background=True,
-                    )
-            except _Skip as skip:
+                    outcome.result = await run_file(job.file_run, observer=cell_observer, control=control,
+                                                    ready_gate=lambda: slot, reaper=reaper)
+            except SkipJob as skip:
                 outcome.skipped_reason = str(skip)
             except NbrunError as exc:
                 outcome.error = exc
@@ -225,13 +226,11 @@ async def run_batch(
             observer.job_finished(outcome)
             return outcome
 
-    fast = runner is None and any(job.options.fast_start for job in jobs)
-    preload = jobs[0].options.preload if jobs else ()
-    async with fork_server_scope(fast, preload):
+    async with fork_server_scope(runner is None and options.fast_start, options.preload):
         try:
             return list(await asyncio.gather(*(one(index, job) for index, job in enumerate(jobs))))
         finally:
-            await reap_kernels()
+            await reaper.wait()
 
 
 def _skipped(job: BatchJob, reason: str, observer: BatchObserver) -> BatchOutcome:

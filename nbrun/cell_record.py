@@ -1,4 +1,10 @@
-"""What one cell's run leaves in the notebook: count, timing, status notes."""
+"""What one cell's run leaves behind: its typed record, and that record in the notebook.
+
+:func:`record_cell` turns the cell runner's :class:`CellRun` into a
+:class:`CellRecord` (and sets the count, timing and nbrun's own outputs on the
+cell); :func:`cell_metadata` is the one pure function that renders a final
+record as ``cell.metadata.nbrun``. Nothing reads that metadata back.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,10 @@ from typing import Any, Callable
 
 from nbformat import NotebookNode
 
-from .cell_runner import CellRun, Outcome
-from .kernel import KernelExit
+from .cell_runner import CellRun
 from .outputs import CellOutputs
-from .result import CellRecord, CellStatus
+from .protocol import KernelExit
+from .result import CellRecord, CellStatus, KernelDeath, Truncation
 
 
 def nbrun_error_output(title: str, detail_lines: list[str]) -> NotebookNode:
@@ -32,78 +38,93 @@ def record_cell(
     record_timing: bool,
     stderr_tail: Callable[[], str],
 ) -> CellRecord:
-    """Write the cell's count, timing and ``metadata.nbrun``; return its record."""
+    """Set the cell's count, timing and nbrun's own outputs; return its record."""
     reply = run.reply or {}
     count = reply.get("execution_count", collector.execution_count)
     cell["execution_count"] = count if isinstance(count, int) else collector.execution_count
     if record_timing:
         cell.metadata["execution"] = dict(collector.timing)
-    record = CellRecord(index, CellStatus.OK, round(duration, 6), cell.get("execution_count"))
-    notes: dict[str, Any] = {}
-    if run.outcome is Outcome.COMPLETED:
-        _classify_reply(record, reply, cell)
-    elif run.outcome is Outcome.TIMED_OUT:
-        record.status = CellStatus.TIMEOUT
-        record.timed_out_after = run.timed_out_after
+    fields: dict[str, Any] = {}
+    if run.outcome is CellStatus.OK:
+        status, fields["ename"], fields["evalue"] = _classify_reply(reply, cell)
+    elif run.outcome is CellStatus.TIMEOUT:
+        status = CellStatus.TIMEOUT
         what = "notebook timeout" if run.notebook_deadline_hit else "cell timeout"
-        notes["timeout"] = {"after_seconds": run.timed_out_after, "limit": what}
-        record.note = f"timed out after {run.timed_out_after:g} s ({what})"
-    elif run.outcome is Outcome.KERNEL_DIED:
-        record.status = CellStatus.KERNEL_DIED
+        fields.update(timed_out_after=run.timed_out_after, timeout_limit=what,
+                      note=f"timed out after {run.timed_out_after:g} s ({what})")
     else:
-        record.status = CellStatus.INTERRUPTED
-    record.actions = list(run.actions)
+        status = run.outcome  # KERNEL_DIED or INTERRUPTED
     if run.kernel_exit is not None:
-        _record_death(cell, record, run.kernel_exit, stderr_tail(), notes)
+        death = _death(run.kernel_exit, stderr_tail())
+        fields.update(kernel_death=death, note=f"kernel died: {death.reason}")
+        if status is CellStatus.KERNEL_DIED:
+            tail = death.stderr_tail
+            lines = ["Kernel output (last lines):", *tail.splitlines()] if tail.strip() else []
+            cell.outputs.append(nbrun_error_output(f"the kernel died while running this cell: {death.reason}", lines))
     if collector.truncated:
-        _record_truncation(cell, collector, notes)
-    if run.missing:
-        notes["missing"] = run.missing
-    if run.stdin_exhausted:
+        fields["truncation"] = Truncation(collector.dropped_bytes, collector.dropped_messages)
+        cell.outputs.append(_truncation_marker(collector))
+    return CellRecord(index, status, round(duration, 6), cell.get("execution_count"), actions=tuple(run.actions),
+                      missing=run.missing, stdin_exhausted=run.stdin_exhausted, **fields)
+
+
+def cell_metadata(record: CellRecord) -> dict[str, Any] | None:
+    """The ``cell.metadata.nbrun`` of a final record (None: the cell gets none)."""
+    if record.status is CellStatus.EMPTY:
+        return None
+    status = record.status if record.started else CellStatus.NOT_RUN
+    notes: dict[str, Any] = {}
+    timeout = record.timeout_json()
+    if timeout is not None:
+        notes["timeout"] = timeout
+    if record.kernel_death is not None:
+        notes["kernel_exit"] = record.kernel_death.to_json()
+    if record.truncation is not None:
+        notes["truncated"] = {"dropped_bytes": record.truncation.dropped_bytes,
+                              "dropped_messages": record.truncation.dropped_messages}
+    if record.missing:
+        notes["missing"] = record.missing
+    if record.stdin_exhausted:
         notes["stdin_exhausted"] = True
     if record.actions:
         notes["actions"] = list(record.actions)
-    if notes or record.status is not CellStatus.OK:
-        cell.metadata["nbrun"] = {"status": record.status.value, **notes}
-    return record
+    if record.kernel_restarted:
+        notes["kernel_restarted"] = record.kernel_restarted
+    if not notes and status is CellStatus.OK:
+        return None
+    return {"status": status.value, **notes}
 
-def _classify_reply(record: CellRecord, reply: dict[str, Any], cell: NotebookNode) -> None:
+
+def write_cell_record(cell: NotebookNode, record: CellRecord) -> None:
+    """Store :func:`cell_metadata` of *record* in *cell* (once, when the record is final)."""
+    metadata = cell_metadata(record)
+    if metadata is not None:
+        cell.metadata["nbrun"] = metadata
+
+
+def _classify_reply(reply: dict[str, Any], cell: NotebookNode) -> tuple[CellStatus, str | None, str | None]:
     status = reply.get("status")
     if status == "error":
-        record.status = CellStatus.ERROR
-        record.ename = str(reply.get("ename", ""))
-        record.evalue = str(reply.get("evalue", ""))
-    elif status == "aborted":
-        record.status = CellStatus.ERROR
-        record.ename, record.evalue = "ExecutionAborted", "the kernel aborted this request"
-    elif status is None:
+        return CellStatus.ERROR, str(reply.get("ename", "")), str(reply.get("evalue", ""))
+    if status == "aborted":
+        return CellStatus.ERROR, "ExecutionAborted", "the kernel aborted this request"
+    if status is None:
         errors = [o for o in cell.outputs if o.get("output_type") == "error"]
         if errors:
-            record.status = CellStatus.ERROR
-            record.ename, record.evalue = errors[-1].get("ename"), errors[-1].get("evalue")
+            return CellStatus.ERROR, errors[-1].get("ename"), errors[-1].get("evalue")
+    return CellStatus.OK, None, None
 
-def _record_death(cell: NotebookNode, record: CellRecord, exit_status: KernelExit, tail: str, notes: dict[str, Any]) -> None:
-    reason = exit_status.describe()
-    record.note = f"kernel died: {reason}"
-    notes["kernel_exit"] = {
-        "returncode": exit_status.returncode,
-        "signal": exit_status.signal_name,
-        "reason": reason,
-        "stderr_tail": tail,
-    }
-    if record.status is CellStatus.KERNEL_DIED:
-        lines = ["Kernel output (last lines):", *tail.splitlines()] if tail.strip() else []
-        cell.outputs.append(nbrun_error_output(f"the kernel died while running this cell: {reason}", lines))
 
-def _record_truncation(cell: NotebookNode, collector: CellOutputs, notes: dict[str, Any]) -> None:
-    notes["truncated"] = {"dropped_bytes": collector.dropped_bytes, "dropped_messages": collector.dropped_messages}
-    cell.outputs.append(
-        NotebookNode(
-            output_type="stream",
-            name="stderr",
-            text=(
-                f"[nbrun] output truncated: {collector.dropped_bytes:,} more bytes in "
-                f"{collector.dropped_messages:,} messages were dropped (limit --max-output-bytes)\n"
-            ),
-        )
+def _death(exit_status: KernelExit, tail: str) -> KernelDeath:
+    return KernelDeath(exit_status.returncode, exit_status.signal_name, exit_status.describe(), tail)
+
+
+def _truncation_marker(collector: CellOutputs) -> NotebookNode:
+    return NotebookNode(
+        output_type="stream",
+        name="stderr",
+        text=(
+            f"[nbrun] output truncated: {collector.dropped_bytes:,} more bytes in "
+            f"{collector.dropped_messages:,} messages were dropped (limit --max-output-bytes)\n"
+        ),
     )

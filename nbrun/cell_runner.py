@@ -9,39 +9,22 @@ enforced (interrupt, grace period, kill) and stop requests are honoured.
 from __future__ import annotations
 
 import asyncio
-import enum
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from .control import RunControl
-from .kernel import KernelExit
-from .outputs import CellOutputs, Message, message_time
+from .outputs import CellOutputs
+from .protocol import KernelExit, KernelLike, Message, message_time
+from .status import CellStatus
 
 LIVENESS_INTERVAL = 0.2
 _DRAIN_AFTER_DEATH = 0.3
 
 
-class KernelLike(Protocol):
-    """What running a cell needs from a kernel (the real one or a test fake)."""
-
-    def execute(self, code: str, *, stop_on_error: bool, allow_stdin: bool) -> str: ...
-    async def get_iopub(self, timeout: float) -> Message | None: ...
-    async def get_shell(self, timeout: float) -> Message | None: ...
-    async def get_stdin(self, timeout: float) -> Message | None: ...
-    def input_reply(self, value: str) -> None: ...
-    async def poll_exit(self) -> KernelExit | None: ...
-    async def interrupt(self) -> None: ...
-    async def kill(self) -> None: ...
-
-
-class Outcome(enum.Enum):
-    """How waiting for a cell ended."""
-
-    COMPLETED = "completed"
-    TIMED_OUT = "timed-out"
-    KERNEL_DIED = "kernel-died"
-    INTERRUPTED = "interrupted"
+# The cell runner reports how waiting ended with CellStatus OK (the reply came),
+# TIMEOUT, KERNEL_DIED or INTERRUPTED; ``Outcome`` is the older name of that enum.
+Outcome = CellStatus
 
 
 @dataclass
@@ -58,7 +41,7 @@ class CellLimits:
 class CellRun:
     """What happened while running one cell."""
 
-    outcome: Outcome
+    outcome: CellStatus  # OK (reply received), TIMEOUT, KERNEL_DIED or INTERRUPTED
     reply: dict[str, Any] | None = None
     timed_out_after: float | None = None
     notebook_deadline_hit: bool = False
@@ -119,7 +102,7 @@ class _CellWaiter:
         self.started = time.monotonic()
         self.last_iopub = self.started
         self.idle_at: float | None = None
-        self.result = CellRun(Outcome.COMPLETED)
+        self.result = CellRun(CellStatus.OK)
         self.kill_at: float | None = None
 
     async def wait(self) -> CellRun:
@@ -190,7 +173,7 @@ class _CellWaiter:
         return False
 
     async def _on_deadline(self, now: float) -> None:
-        self.result.outcome = Outcome.TIMED_OUT
+        self.result.outcome = CellStatus.TIMEOUT
         self.result.timed_out_after = round(now - self.started, 3)
         await self.kernel.interrupt()
         self.result.actions.append("interrupted")
@@ -199,8 +182,8 @@ class _CellWaiter:
     def _handle_stop(self, now: float) -> bool:
         """React to a stop request; return True when waiting must end now."""
         assert self.control is not None
-        if self.result.outcome is not Outcome.INTERRUPTED:
-            self.result.outcome = Outcome.INTERRUPTED
+        if self.result.outcome is not CellStatus.INTERRUPTED:
+            self.result.outcome = CellStatus.INTERRUPTED
             self.result.actions.append("interrupted")
             asyncio.ensure_future(self.kernel.interrupt())
             self.kill_at = now + min(self.limits.interrupt_grace, 2.0)
@@ -216,8 +199,8 @@ class _CellWaiter:
     def _died(self, exit_status: KernelExit) -> None:
         self.result.kernel_exit = exit_status
         self.result.kernel_alive = False
-        if self.result.outcome is Outcome.COMPLETED:
-            self.result.outcome = Outcome.KERNEL_DIED
+        if self.result.outcome is CellStatus.OK:
+            self.result.outcome = CellStatus.KERNEL_DIED
 
     def _gave_up_on_stragglers(
         self, now: float, reply_task: asyncio.Future[Any], iopub_task: asyncio.Future[Any]

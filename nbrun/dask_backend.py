@@ -1,9 +1,10 @@
 """Running a batch on a Dask cluster: one task per notebook (the ``dask`` extra).
 
-The client reads each notebook and sends its content; a worker runs it with
-nbrun's own executor (the kernel is a child of the worker) and returns the
-executed notebook and its run record; the client writes it, exactly as a
-local run does. Workers need the notebook's folder at the same absolute path
+Each notebook goes through the same file pipeline as a local run
+(``nbrun.pipeline``): the client reads and prepares it, a worker runs the
+``execute`` stage with nbrun's own executor (the kernel is a child of the
+worker) and returns the executed notebook and its run record; the client
+post-processes and writes it, exactly as a local run does. Workers need the notebook's folder at the same absolute path
 (the kernel starts there), e.g. through a shared filesystem.
 
 Retries cover infrastructure only: a kernel that cannot start (the task
@@ -21,17 +22,18 @@ import contextlib
 import signal
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from .batch import BatchJob, _Skip
+from .batch import BatchJob, SkipJob
 from .control import RunControl
 from .errors import KernelError, KernelStartError, NbrunError
 from .events import ExecutionObserver
 from .options import ExecuteOptions
+from .pipeline import DEFAULT_PIPELINE, ExecuteStage, Prepared
 from .result import ExecutionResult
 
 INSTALL_HINT = "--dask needs the dask extra: pip install 'nbrun[dask]'"
@@ -168,27 +170,12 @@ class DaskRunner:
             self._cluster = None
 
     async def __call__(self, job: BatchJob, observer: ExecutionObserver, control: RunControl) -> ExecutionResult:
-        """Run *job* on the cluster and write its outputs here, as a local run does."""
-        from .api import load_for_run, save_result
-        from .notebook_io import notebook_to_text
-
+        """Run *job* through the file pipeline; only its ``execute`` stage runs on the cluster."""
         assert self.client is not None, "DaskRunner used before start()"
         self._watch(control)
         try:
-            nb, options = load_for_run(job.source, job.options)
-            returned = await self._submit(job.source, notebook_to_text(nb), options)
-            for text in returned.warnings:
-                observer.warning(text)
-            if returned.skipped is not None:
-                raise _Skip(returned.skipped)
-            if returned.error is not None:
-                raise returned.error
-            result = returned.result
-            assert result is not None
-            result.notebook = nbformat.from_dict(result.notebook)
-            observer.notebook_finished(result)
-            result = save_result(result, job.source, job.target, job.options)
-        except _Skip:
+            result = await DEFAULT_PIPELINE.run(job.file_run, self._remote_execute(observer), observer)
+        except SkipJob:
             raise
         except NbrunError:
             await self._after_failure()
@@ -196,6 +183,25 @@ class DaskRunner:
         if not result.ok:
             await self._after_failure()
         return result
+
+    def _remote_execute(self, observer: ExecutionObserver) -> ExecuteStage:
+        """The ``execute`` stage: send the prepared notebook to a worker, replay what it reports."""
+        from .notebook_io import notebook_to_text
+
+        async def execute(prepared: Prepared) -> ExecutionResult:
+            returned = await self._submit(prepared.run.source, notebook_to_text(prepared.notebook), prepared.options)
+            for text in returned.warnings:
+                observer.warning(text)
+            if returned.skipped is not None:
+                raise SkipJob(returned.skipped)
+            if returned.error is not None:
+                raise returned.error
+            assert returned.result is not None
+            result = replace(returned.result, notebook=nbformat.from_dict(returned.result.notebook))
+            observer.notebook_finished(result)
+            return result
+
+        return execute
 
     async def _submit(self, source: Path, text: str, options: ExecuteOptions) -> _Returned:
         key = f"nbrun-{source.stem}-{uuid.uuid4().hex}"
@@ -207,7 +213,7 @@ class DaskRunner:
             return await future  # type: ignore[no-any-return]
         except asyncio.CancelledError:
             if key in self._cancelled:
-                raise _Skip(self._cancelled[key]) from None
+                raise SkipJob(self._cancelled[key]) from None
             if future.status != "cancelled":
                 raise  # this coroutine itself was cancelled
             raise DaskTaskError("the Dask task was cancelled (scheduler or connection lost?)") from None
@@ -279,8 +285,8 @@ def _run_on_worker(text: str, options: ExecuteOptions, state_name: str) -> _Retu
     """The task: execute one notebook on this worker (raises only for infrastructure)."""
     import distributed
 
-    from .api import async_execute
     from .notebook_io import parse_notebook
+    from .pipeline import execute_notebook
 
     client = distributed.get_client()
     state = distributed.Variable(state_name, client=client)
@@ -302,7 +308,7 @@ def _run_on_worker(text: str, options: ExecuteOptions, state_name: str) -> _Retu
                                    name="nbrun-stop-watch", daemon=True)
         watcher.start()
         try:
-            return await async_execute(nb, options, observer=collector, control=control)
+            return await execute_notebook(nb, options, observer=collector, control=control)  # prepared on the client
         finally:
             done.set()
             await asyncio.to_thread(watcher.join, 10)

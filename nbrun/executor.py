@@ -4,36 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import time
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, AsyncContextManager, Awaitable, Callable, Protocol
+from typing import Any, AsyncContextManager, Awaitable, Callable
 
 from nbformat import NotebookNode
 
-from .cell_record import record_cell
-from .cell_runner import CellLimits, CellRun, KernelLike, StdinAnswers, run_cell
+from .cell_record import record_cell, write_cell_record
+from .cell_runner import CellLimits, CellRun, StdinAnswers, run_cell
 from .control import RunControl
 from .errors import ExecutionInterrupted, NbrunError
 from .events import ExecutionObserver
-from .kernel import KernelExit, KernelSession
+from .kernel import KernelSession
 from .options import DEFAULT_KERNEL, ExecuteOptions
 from .outputs import CellOutputs, DisplayRegistry
-from .parameters import ParameterError, declared_parameters, inject_parameters, json_safe
-from .result import CellRecord, CellStatus, ExecutionResult, RunStatus
+from .parameters import json_safe
+from .protocol import Kernel, Reaper, utc_now
+from .result import CellRecord, CellStatus, ExecutionResult, Failure, RunStatus
 from .widgets import WidgetStates
 
-
-class Kernel(KernelLike, Protocol):
-    """A started kernel as the executor uses it."""
-
-    kernel_info: dict[str, Any]
-
-    async def close(self, grace: float = 1.0) -> KernelExit: ...
-    def close_in_background(self, grace: float = 0.5) -> None: ...
-    def stderr_tail(self, lines: int = 20) -> str: ...
-    def stderr_text(self) -> str: ...
-
+__all__ = ["Kernel", "KernelStarter", "NotebookExecution", "reset_notebook", "resolve_kernel_name",
+           "start_local_kernel", "utc_now"]
 
 KernelStarter = Callable[[str, Path, ExecuteOptions], Awaitable[Kernel]]
 
@@ -46,10 +38,6 @@ async def start_local_kernel(kernel_name: str, cwd: Path, options: ExecuteOption
     # JSON escapes make the encoded text up to ~2x longer; past this, nothing more could be kept
     session.max_message_bytes = 2 * options.max_output_bytes + 65536
     return session
-
-
-def utc_now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def resolve_kernel_name(nb: NotebookNode, options: ExecuteOptions) -> str:
@@ -88,7 +76,7 @@ class NotebookExecution:
         control: RunControl | None = None,
         start_kernel: KernelStarter = start_local_kernel,
         ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
-        reap_in_background: bool = False,
+        reaper: Reaper | None = None,
     ) -> None:
         self.nb = nb
         self.options = options
@@ -96,7 +84,7 @@ class NotebookExecution:
         self.control = control
         self._start_kernel = start_kernel
         self._ready_gate = ready_gate or contextlib.nullcontext
-        self._reap_in_background = reap_in_background
+        self._reaper = reaper
         self._displays = DisplayRegistry()
         self._widgets = WidgetStates() if options.store_widget_state else None
         self._stdin = StdinAnswers(options.stdin_lines) if options.stdin_lines is not None else None
@@ -124,29 +112,12 @@ class NotebookExecution:
         running once ``ready_gate`` is entered (a batch's concurrency limit),
         so the kernel can boot while other notebooks run.
         """
-        self._apply_parameters()
         self._kernel = await self._start_watching_stop()
         try:
             async with self._ready_gate():
                 return await self._run_started()
         finally:
-            await self._stop_kernel(self._reap_in_background)
-
-    def _apply_parameters(self) -> None:
-        """Inject ``options.parameters`` (before the kernel starts, so errors touch nothing)."""
-        parameters = self.options.parameters
-        if parameters is None:
-            return
-        declared = {p.name for p in declared_parameters(self.nb)}
-        unknown = sorted(set(parameters) - declared) if declared else []
-        if unknown:
-            message = f"not declared in the parameters cell: {', '.join(unknown)}"
-            if self.options.strict_parameters:
-                raise ParameterError(message)
-            self.observer.warning(f"unknown parameter(s) {message}")
-        injection = inject_parameters(self.nb, parameters)
-        if injection.warning:
-            self.observer.warning(injection.warning)
+            await self._stop_kernel(self._reaper)
 
     async def _start_watching_stop(self) -> Kernel:
         """Start the kernel, abandoning the start if a stop is requested meanwhile."""
@@ -178,52 +149,34 @@ class NotebookExecution:
         self.observer.notebook_started(code_cells)
         deadline = clock + self.options.notebook_timeout if self.options.notebook_timeout else None
         failure = await self._run_cells(deadline)
-        await self._stop_kernel(self._reap_in_background)
+        await self._stop_kernel(self._reaper)
         result = self._result(failure, time.monotonic() - clock)
         self.observer.notebook_finished(result)
         return result
 
-    async def _run_cells(self, deadline: float | None) -> tuple[RunStatus, CellRecord, str] | None:
-        failure: tuple[RunStatus, CellRecord, str] | None = None
+    async def _run_cells(self, deadline: float | None) -> Failure | None:
+        failure: Failure | None = None
         for index, cell in enumerate(self.nb.cells):
             if cell.get("cell_type") != "code":
                 continue
             if failure is None and self.control is not None and self.control.stop_requested:
-                record = CellRecord(index, CellStatus.INTERRUPTED, note="not started: the run was stopped")
-                failure = (RunStatus.INTERRUPTED, record, f"interrupted ({self.control.reason}) before cell {index}")
-                self._mark(cell, record, "not-run")
-                self._finish_record(record)
-                continue
-            if failure is not None:
-                self._finish_record(self._mark(cell, CellRecord(index, CellStatus.NOT_RUN), "not-run"))
-                continue
-            static = self._static_record(index, cell)
-            if static is None:
-                record, failure = await self._run_code_cell(index, cell, deadline)
+                record = CellRecord(index, CellStatus.INTERRUPTED, note="not started: the run was stopped",
+                                    started=False)
+                failure = Failure(RunStatus.INTERRUPTED, record, f"interrupted ({self.control.reason}) before cell {index}")
+            elif failure is not None:
+                record = CellRecord(index, CellStatus.NOT_RUN)
+            elif self.options.skip_tag in cell.metadata.get("tags", []):
+                record = CellRecord(index, CellStatus.SKIPPED)
+            elif not cell.source.strip():
+                record = CellRecord(index, CellStatus.EMPTY)
             else:
-                record = static
-            self._finish_record(record)
+                record, failure = await self._run_code_cell(index, cell, deadline)
+            write_cell_record(cell, record)
+            self._records.append(record)
+            self.observer.cell_finished(record)
         return failure
 
-    def _static_record(self, index: int, cell: NotebookNode) -> CellRecord | None:
-        if self.options.skip_tag in cell.metadata.get("tags", []):
-            return self._mark(cell, CellRecord(index, CellStatus.SKIPPED), "skipped")
-        if not cell.source.strip():
-            return CellRecord(index, CellStatus.EMPTY)
-        return None
-
-    def _finish_record(self, record: CellRecord) -> None:
-        self._records.append(record)
-        self.observer.cell_finished(record)
-
-    @staticmethod
-    def _mark(cell: NotebookNode, record: CellRecord, status: str) -> CellRecord:
-        cell.metadata["nbrun"] = {"status": status}
-        return record
-
-    async def _run_code_cell(
-        self, index: int, cell: NotebookNode, deadline: float | None
-    ) -> tuple[CellRecord, tuple[RunStatus, CellRecord, str] | None]:
+    async def _run_code_cell(self, index: int, cell: NotebookNode, deadline: float | None) -> tuple[CellRecord, Failure | None]:
         assert self._kernel is not None
         tags = cell.metadata.get("tags", [])
         allows_error = self.options.allow_errors or self.options.raises_tag in tags
@@ -254,109 +207,111 @@ class NotebookExecution:
         record = record_cell(cell, collector, run, index=index, duration=time.monotonic() - began,
                              record_timing=self.options.record_timing,
                              stderr_tail=lambda: kernel.stderr_tail(20) if kernel is not None else "")
-        return record, await self._apply_policy(cell, record, run, allows_error)
+        return await self._apply_policy(record, run, allows_error)
 
-    async def _apply_policy(
-        self, cell: NotebookNode, record: CellRecord, run: CellRun, allows_error: bool
-    ) -> tuple[RunStatus, CellRecord, str] | None:
-        """Decide whether the run goes on after this cell."""
+    async def _apply_policy(self, record: CellRecord, run: CellRun, allows_error: bool) -> tuple[CellRecord, Failure | None]:
+        """Decide whether the run goes on after this cell; return the final record."""
         index = record.index
         if record.status is CellStatus.OK:
-            return None
+            return record, None
         if record.status is CellStatus.ERROR:
             if record.ename == "SystemExit" and (record.evalue or "0") in ("0", "", "None"):
-                record.status = CellStatus.OK
-                record.note = "SystemExit(0): the notebook stopped itself; later cells not run"
-                return (RunStatus.OK, record, record.note)
-            if cell.metadata.get("nbrun", {}).get("stdin_exhausted"):
-                record.note = "input() was called after the stdin lines ran out; the kernel was interrupted"
+                record = replace(record, status=CellStatus.OK,
+                                 note="SystemExit(0): the notebook stopped itself; later cells not run")
+                return record, Failure(RunStatus.OK, record, record.note or "")
+            if record.stdin_exhausted:
+                record = replace(record, note="input() was called after the stdin lines ran out; the kernel was interrupted")
             if allows_error:
-                return None
+                return record, None
             if record.note:
-                return (RunStatus.ERROR, record, f"cell {index}: {record.note}")
-            return (RunStatus.ERROR, record, f"cell {index} raised {record.ename}: {record.evalue}")
+                return record, Failure(RunStatus.ERROR, record, f"cell {index}: {record.note}")
+            return record, Failure(RunStatus.ERROR, record, f"cell {index} raised {record.ename}: {record.evalue}")
         if record.status is CellStatus.TIMEOUT:
             self.observer.warning(f"cell {index} {record.note}; {', '.join(record.actions)}")
             if run.notebook_deadline_hit:
                 limit = self.options.notebook_timeout
-                return (RunStatus.TIMEOUT, record, f"notebook timed out after {limit:g} s in cell {index}")
+                return record, Failure(RunStatus.TIMEOUT, record, f"notebook timed out after {limit:g} s in cell {index}")
             if allows_error:
-                return await self._continue_after_kernel_loss(cell, record, run, "after the timeout")
-            return (RunStatus.TIMEOUT, record, f"cell {index} {record.note}")
+                return await self._continue_after_kernel_loss(record, run, "after the timeout"), None
+            return record, Failure(RunStatus.TIMEOUT, record, f"cell {index} {record.note}")
         if record.status is CellStatus.KERNEL_DIED:
             message = f"kernel died in cell {index}: {run.kernel_exit.describe() if run.kernel_exit else 'unknown'}"
             if self.options.restart_on_death:
                 self.observer.warning(message)
-                return await self._continue_after_kernel_loss(cell, record, run, "after the kernel died")
-            return (RunStatus.KERNEL_DIED, record, message)
+                return await self._continue_after_kernel_loss(record, run, "after the kernel died"), None
+            return record, Failure(RunStatus.KERNEL_DIED, record, message)
         reason = self.control.reason if self.control is not None else "stop requested"
-        return (RunStatus.INTERRUPTED, record, f"interrupted ({reason}) in cell {index}")
+        return record, Failure(RunStatus.INTERRUPTED, record, f"interrupted ({reason}) in cell {index}")
 
-    async def _continue_after_kernel_loss(
-        self, cell: NotebookNode, record: CellRecord, run: CellRun, when: str
-    ) -> tuple[RunStatus, CellRecord, str] | None:
+    async def _continue_after_kernel_loss(self, record: CellRecord, run: CellRun, when: str) -> CellRecord:
+        """Start a fresh kernel unless the old one survived; return the record saying so."""
         if run.kernel_alive and await self._kernel_alive():
-            return None
+            return record
         await self._stop_kernel()
         self._kernel = await self._start_kernel(self.kernel_name, self.options.cwd or Path.cwd(), self.options)
         self._restarts += 1
-        record.actions.append("restarted")
         note = f"a fresh kernel was started {when}; state from earlier cells is gone"
-        cell.metadata.setdefault("nbrun", {"status": record.status.value})
-        cell.metadata["nbrun"]["kernel_restarted"] = note
-        cell.metadata["nbrun"]["actions"] = list(record.actions)
         self.observer.warning(f"cell {record.index}: {note}")
-        return None
+        return replace(record, actions=(*record.actions, "restarted"), kernel_restarted=note)
 
     async def _kernel_alive(self) -> bool:
         return self._kernel is not None and await self._kernel.poll_exit() is None
 
-    async def _stop_kernel(self, in_background: bool = False) -> None:
+    async def _stop_kernel(self, reaper: Reaper | None = None) -> None:
         kernel, self._kernel = self._kernel, None
         if kernel is None:
             return
-        if in_background:
+        if reaper is not None:
             self._kernel_output.append(kernel.stderr_text())
-            kernel.close_in_background()
+            kernel.close_in_background(reaper)
         else:
             await kernel.close()
             self._kernel_output.append(kernel.stderr_text())
 
-    def _result(self, failure: tuple[RunStatus, CellRecord, str] | None, duration: float) -> ExecutionResult:
+    def _result(self, failure: Failure | None, duration: float) -> ExecutionResult:
+        """Build the one result of this run and write its record into ``metadata.nbrun``."""
         if self._widgets is not None:
             widgets = self._widgets.metadata()
             if widgets:
                 self.nb.metadata["widgets"] = widgets
+        status, message, failed = RunStatus.OK, None, None
+        if failure is not None:
+            status, message = failure.status, failure.message
+            failed = failure.record if failure.status is not RunStatus.OK else None
+        interrupted = status is RunStatus.INTERRUPTED and self.control is not None
         result = ExecutionResult(
             notebook=self.nb,
-            status=RunStatus.OK,
-            cells=self._records,
+            status=status,
+            cells=tuple(self._records),
             kernel_name=self.kernel_name,
             started_at=self.started_at,
             finished_at=utc_now(),
             duration=duration,
+            failed_cell=failed.index if failed is not None else None,
+            ename=failed.ename if failed is not None else None,
+            evalue=failed.evalue if failed is not None else None,
+            message=message,
             kernel_output="".join(self._kernel_output),
             restarts=self._restarts,
+            interrupted_by=self.control.reason if interrupted and self.control is not None else None,
         )
-        if failure is not None:
-            status, record, message = failure
-            result.status = status
-            result.message = message
-            if status is not RunStatus.OK:
-                result.failed_cell = record.index
-                result.ename, result.evalue = record.ename, record.evalue
-            if status is RunStatus.INTERRUPTED and self.control is not None:
-                result.interrupted_by = self.control.reason
-        errors = [r.index for r in self._records if r.status is CellStatus.ERROR]
+        self.nb.metadata["nbrun"] = self._run_metadata(result, failure)
+        return result
+
+    def _run_metadata(self, result: ExecutionResult, failure: Failure | None) -> dict[str, Any]:
         metadata = result.metadata()
         if self.options.parameters is not None:
             metadata["parameters"] = json_safe(dict(self.options.parameters))
         if failure is not None:
-            failed_meta = self.nb.cells[failure[1].index].metadata.get("nbrun", {})
-            for key in ("kernel_exit", "timeout", "actions"):
-                if key in failed_meta:
-                    metadata[key] = failed_meta[key]
+            record = failure.record
+            if record.kernel_death is not None:
+                metadata["kernel_exit"] = record.kernel_death.to_json()
+            timeout = record.timeout_json()
+            if timeout is not None:
+                metadata["timeout"] = timeout
+            if record.actions:
+                metadata["actions"] = list(record.actions)
+        errors = [r.index for r in self._records if r.status is CellStatus.ERROR]
         if errors:
             metadata["cells_with_errors"] = errors
-        self.nb.metadata["nbrun"] = metadata
-        return result
+        return metadata

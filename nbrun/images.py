@@ -41,7 +41,8 @@ from nbformat import NotebookNode
 from PIL import Image, UnidentifiedImageError
 
 from .errors import NotebookWriteError
-from .options import ExecuteOptions
+from .options import FileOptions
+from .result import ImageReport
 
 MANIFEST_NAME = ".nbrun-images.json"
 SVG_MIME = "image/svg+xml"
@@ -50,15 +51,6 @@ _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".t
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
 _PNG_MODES = {"1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"}
 _MAX_BASE = 100
-
-
-@dataclass(frozen=True)
-class ImageReport:
-    """What :func:`extract_images` did."""
-
-    written: list[Path] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    broken: int = 0
 
 
 class ImageConflictError(NotebookWriteError):
@@ -88,7 +80,7 @@ class _Planned:
 
 
 def extract_images(nb: NotebookNode, *, stem: str, images_dir: Path, notebook_dir: Path,
-                   options: ExecuteOptions, source_id: str) -> ImageReport:
+                   options: FileOptions, source_id: str) -> ImageReport:
     """Write the images of *nb* into *images_dir* and link them in the notebook.
 
     Adds ``metadata.filenames[mime]`` (relative POSIX path from *notebook_dir*)

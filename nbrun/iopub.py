@@ -18,8 +18,8 @@ from typing import Any
 
 from jupyter_client.jsonutil import extract_dates
 
-Message = dict[str, Any]
-DROPPED_KEY = "nbrun_dropped_bytes"
+from .protocol import DROPPED_KEY, Message
+
 _LARGE = 1 << 20  # stream messages bigger than this are decoded piece by piece
 _PIECE = 1 << 20
 _TEXT_START = re.compile(rb'"text"\s*:\s*"')

@@ -26,56 +26,18 @@ from .errors import KernelStartError, NoSuchKernelError
 from .forkserver import current_server
 from .provisioner import PROVISIONER_NAME, provisioner_installed
 from . import iopub
+from .protocol import KernelExit, Message, Reaper
 from .stdin_channel import StdinChannel
 
 log = logging.getLogger("nbrun")
 
-Message = dict[str, Any]
 _HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"
 _STDERR_TAIL_BYTES = 64 * 1024
-
-
-_REAPING: set[asyncio.Future[None]] = set()
-
-
-async def reap_kernels() -> None:
-    """Wait until every kernel closed in the background has exited."""
-    while _REAPING:
-        await asyncio.gather(*list(_REAPING), return_exceptions=True)
 
 
 def installed_kernels() -> list[str]:
     """Names of the kernels jupyter_client can find."""
     return sorted(KernelSpecManager().find_kernel_specs())
-
-
-class KernelExit:
-    """How a kernel process ended."""
-
-    def __init__(self, returncode: int | None) -> None:
-        self.returncode = returncode
-
-    @property
-    def signal_name(self) -> str | None:
-        if self.returncode is not None and self.returncode < 0:
-            try:
-                return signal.Signals(-self.returncode).name
-            except ValueError:
-                return f"signal {-self.returncode}"
-        return None
-
-    def describe(self) -> str:
-        """A short human reason, with a likely cause where one can be told."""
-        if self.returncode is None:
-            return "the kernel process ended (exit status unknown)"
-        name = self.signal_name
-        if name == "SIGKILL":
-            return "killed by SIGKILL (possibly out of memory)"
-        if name == "SIGSEGV":
-            return "crashed with SIGSEGV (segmentation fault in native code)"
-        if name is not None:
-            return f"killed by {name}"
-        return f"exited with code {self.returncode}"
 
 
 class KernelSession:
@@ -307,16 +269,14 @@ class KernelSession:
         tail = self.stderr_tail(5)
         return f"; kernel output: {tail.strip().splitlines()[-1]}" if tail.strip() else ""
 
-    def close_in_background(self, grace: float = 0.5) -> None:
+    def close_in_background(self, reaper: Reaper, grace: float = 0.5) -> None:
         """Ask the kernel to exit now and finish closing in a background task.
 
-        The caller moves on at once; :func:`reap_kernels` waits for every such
+        The caller moves on at once; ``reaper.wait()`` waits for every such
         task (each bounded by about ``grace + 1`` s). If the task is
         cancelled (the event loop is closing) the kernel is killed at once.
         """
-        task = asyncio.ensure_future(self._close_or_kill(grace))
-        _REAPING.add(task)
-        task.add_done_callback(_REAPING.discard)
+        reaper.add(asyncio.ensure_future(self._close_or_kill(grace)))
 
     async def _close_or_kill(self, grace: float) -> None:
         try:

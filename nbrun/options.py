@@ -1,4 +1,12 @@
-"""The one options object that configures a notebook run."""
+"""Options by scope: a kernel run, a file run, a batch.
+
+``ExecuteOptions`` is what executing a notebook on a kernel needs (and the
+parameters the prepare stage injects); ``FileOptions`` what a file run adds
+around it (autosave, image files); ``BatchOptions`` what running many
+notebooks from one process adds (concurrency, fail-fast, fast start).
+Every field has a safe default and is validated in ``__post_init__``; the
+CLI takes its defaults from here.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +21,7 @@ DEFAULT_MAX_OUTPUT_BYTES = 10 * 1024 * 1024
 
 @dataclass(frozen=True)
 class ExecuteOptions:
-    """How to execute a notebook.
+    """How to execute a notebook on a kernel.
 
     Every field has a safe default; build a variant with :meth:`with_changes`.
 
@@ -39,21 +47,6 @@ class ExecuteOptions:
         store_widget_state: save widget comm state in ``metadata.widgets``.
         record_timing: write ``cell.metadata.execution`` timestamps.
         extra_kernel_args: extra command-line arguments for the kernel.
-        autosave_seconds: with ``run_path``, rewrite the output notebook
-            this often during the run (``None``: only at the end).
-        extract_images: with ``run_path``, write image outputs as files into
-            this folder (``None``: no extraction).
-        strip_images: with ``extract_images``, drop the base64 payloads from
-            the written notebook and keep only the file references.
-        strict_images: a broken image payload fails the run instead of
-            only warning.
-        overwrite_images: replace files in ``extract_images`` even when nbrun
-            did not write them for this notebook.
-        fast_start: in a batch, fork kernels from a warm template process
-            when the kernel is this interpreter's ipykernel (falls back to a
-            normal launch otherwise).
-        preload: extra modules the template imports before forking (see the
-            README for the rule that keeps this from changing behaviour).
         parameters: values injected papermill-style in a cell tagged
             ``injected-parameters`` (``None``: no injection).
         strict_parameters: a parameter the ``parameters`` cell does not
@@ -76,18 +69,11 @@ class ExecuteOptions:
     store_widget_state: bool = True
     record_timing: bool = True
     extra_kernel_args: tuple[str, ...] = field(default_factory=tuple)
-    autosave_seconds: float | None = None
-    extract_images: Path | None = None
-    strip_images: bool = False
-    strict_images: bool = False
-    overwrite_images: bool = False
-    fast_start: bool = True
-    preload: tuple[str, ...] = ()
     parameters: Mapping[str, Any] | None = None
     strict_parameters: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("timeout", "notebook_timeout", "autosave_seconds"):
+        for name in ("timeout", "notebook_timeout"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be positive, got {value}")
@@ -96,13 +82,69 @@ class ExecuteOptions:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.max_output_bytes <= 0:
             raise ValueError(f"max_output_bytes must be positive, got {self.max_output_bytes}")
-        for name in ("cwd", "extract_images"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, Path):
-                object.__setattr__(self, name, Path(os.fspath(value)))
-        if self.strip_images and self.extract_images is None:
-            raise ValueError("strip_images needs extract_images")
+        if self.cwd is not None and not isinstance(self.cwd, Path):
+            object.__setattr__(self, "cwd", Path(os.fspath(self.cwd)))
 
     def with_changes(self, **changes: object) -> ExecuteOptions:
         """Return a copy with some fields replaced."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    """What a file run (``run_path``, a batch job) does around the kernel run.
+
+    Attributes:
+        autosave_seconds: rewrite the output notebook this often during the
+            run (``None``: only at the end).
+        extract_images: write image outputs as files into this folder
+            (``None``: no extraction).
+        strip_images: with ``extract_images``, drop the base64 payloads from
+            the written notebook and keep only the file references.
+        strict_images: a broken image payload fails the run
+            (``BrokenImagesError``) instead of only warning.
+        overwrite_images: replace files in ``extract_images`` even when nbrun
+            did not write them for this notebook.
+    """
+
+    autosave_seconds: float | None = None
+    extract_images: Path | None = None
+    strip_images: bool = False
+    strict_images: bool = False
+    overwrite_images: bool = False
+
+    def __post_init__(self) -> None:
+        if self.autosave_seconds is not None and self.autosave_seconds <= 0:
+            raise ValueError(f"autosave_seconds must be positive, got {self.autosave_seconds}")
+        if self.extract_images is not None and not isinstance(self.extract_images, Path):
+            object.__setattr__(self, "extract_images", Path(os.fspath(self.extract_images)))
+        if self.strip_images and self.extract_images is None:
+            raise ValueError("strip_images needs extract_images")
+
+    def with_changes(self, **changes: object) -> FileOptions:
+        """Return a copy with some fields replaced."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How many notebooks run at once from one process, and how their kernels start.
+
+    Attributes:
+        max_parallel: notebooks executing at once, each in its own kernel.
+        fail_fast: after a failure, start no further notebooks.
+        fast_start: fork kernels from a warm template process when the
+            kernel is this interpreter's ipykernel (falls back to a normal
+            launch otherwise).
+        preload: extra modules the template imports before forking (see the
+            README for the rule that keeps this from changing behaviour).
+    """
+
+    max_parallel: int = 1
+    fail_fast: bool = False
+    fast_start: bool = True
+    preload: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.max_parallel < 1:
+            raise ValueError(f"max_parallel must be at least 1, got {self.max_parallel}")

@@ -9,29 +9,15 @@ reach every output that carries the id, in any cell.
 
 from __future__ import annotations
 
-import datetime
 from typing import Any, Callable
 
 from nbformat import NotebookNode
 
-from .iopub import DROPPED_KEY
+from .protocol import DROPPED_KEY, Message, message_time
 from .terminal import TerminalText
 from .widgets import WidgetStates
 
-Message = dict[str, Any]
 StreamCallback = Callable[[str, str], None]
-
-
-def message_time(msg: Message) -> str | None:
-    """The message header's date as Jupyter's ISO string (UTC, ``Z``)."""
-    date = msg.get("header", {}).get("date")
-    if isinstance(date, datetime.datetime):
-        if date.tzinfo is None:
-            date = date.replace(tzinfo=datetime.timezone.utc)
-        return date.astimezone(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
-    if isinstance(date, str) and date:
-        return date
-    return None
 
 
 class DisplayRegistry:

@@ -1,11 +1,16 @@
-"""What a run produced: the notebook, per-cell records and the overall status."""
+"""What a run produced: per-cell records, the failure that ended it, the result.
+
+Everything here is frozen and built once: the executor makes a
+:class:`CellRecord` per code cell and one :class:`ExecutionResult`; the file
+pipeline attaches what later stages report (the :class:`ImageReport`, and
+any further report under a name in ``reports``) with ``dataclasses.replace``.
+"""
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from nbformat import NotebookNode
 
@@ -16,34 +21,37 @@ from .errors import (
     ExecutionError,
     ExecutionInterrupted,
 )
+from .status import CellStatus, RunStatus
+
+__all__ = ["CellRecord", "CellStatus", "ExecutionResult", "Failure", "ImageReport", "KernelDeath",
+           "RunStatus", "Truncation"]
 
 
-class RunStatus(str, enum.Enum):
-    """Overall status of a notebook run."""
+@dataclass(frozen=True)
+class KernelDeath:
+    """The kernel process ended while (or just after) a cell ran."""
 
-    OK = "ok"
-    ERROR = "error"
-    TIMEOUT = "timeout"
-    KERNEL_DIED = "kernel-died"
-    INTERRUPTED = "interrupted"
+    returncode: int | None
+    signal: str | None
+    reason: str
+    stderr_tail: str
 
-
-class CellStatus(str, enum.Enum):
-    """What happened to one code cell."""
-
-    OK = "ok"
-    ERROR = "error"
-    TIMEOUT = "timeout"
-    KERNEL_DIED = "kernel-died"
-    INTERRUPTED = "interrupted"
-    SKIPPED = "skipped"  # tagged skip-execution
-    EMPTY = "empty"  # no code to send
-    NOT_RUN = "not-run"  # the run stopped before this cell
+    def to_json(self) -> dict[str, Any]:
+        return {"returncode": self.returncode, "signal": self.signal, "reason": self.reason,
+                "stderr_tail": self.stderr_tail}
 
 
-@dataclass
+@dataclass(frozen=True)
+class Truncation:
+    """Output past ``max_output_bytes`` that was dropped."""
+
+    dropped_bytes: int
+    dropped_messages: int
+
+
+@dataclass(frozen=True)
 class CellRecord:
-    """One code cell's run."""
+    """One code cell's run; ``cell_record.cell_metadata`` writes it into the notebook."""
 
     index: int
     status: CellStatus
@@ -52,8 +60,15 @@ class CellRecord:
     ename: str | None = None
     evalue: str | None = None
     timed_out_after: float | None = None
-    actions: list[str] = field(default_factory=list)
+    actions: tuple[str, ...] = ()
     note: str | None = None
+    started: bool = True  # False: the run was stopped before this cell was sent
+    timeout_limit: str | None = None  # "cell timeout" or "notebook timeout"
+    kernel_death: KernelDeath | None = None
+    truncation: Truncation | None = None
+    missing: str | None = None  # the reply half that never came ("execute_reply", "iopub idle status")
+    stdin_exhausted: bool = False
+    kernel_restarted: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"index": self.index, "status": self.status.value}
@@ -65,14 +80,37 @@ class CellRecord:
             data["actions"] = list(self.actions)
         return data
 
+    def timeout_json(self) -> dict[str, Any] | None:
+        if self.timeout_limit is None:
+            return None
+        return {"after_seconds": self.timed_out_after, "limit": self.timeout_limit}
 
-@dataclass
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a run ended early: its status, the cell it ended in and the message."""
+
+    status: RunStatus
+    record: CellRecord
+    message: str
+
+
+@dataclass(frozen=True)
+class ImageReport:
+    """What ``images.extract_images`` did."""
+
+    written: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    broken: int = 0
+
+
+@dataclass(frozen=True)
 class ExecutionResult:
-    """The executed notebook and how the run went."""
+    """The executed notebook and how the run went (frozen; see ``with_report``)."""
 
     notebook: NotebookNode
     status: RunStatus
-    cells: list[CellRecord]
+    cells: tuple[CellRecord, ...]
     kernel_name: str
     started_at: str
     finished_at: str
@@ -84,13 +122,28 @@ class ExecutionResult:
     kernel_output: str = ""
     restarts: int = 0
     interrupted_by: str | None = None
-    extracted_files: list[Path] = field(default_factory=list)
-    image_warnings: list[str] = field(default_factory=list)
-    broken_images: int = 0
+    images: ImageReport | None = None
+    reports: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.status is RunStatus.OK
+
+    @property
+    def extracted_files(self) -> list[Path]:
+        return list(self.images.written) if self.images is not None else []
+
+    @property
+    def image_warnings(self) -> list[str]:
+        return list(self.images.warnings) if self.images is not None else []
+
+    @property
+    def broken_images(self) -> int:
+        return self.images.broken if self.images is not None else 0
+
+    def with_report(self, name: str, report: Any) -> ExecutionResult:
+        """A copy carrying *report* under *name* in ``reports`` (for post-processing stages)."""
+        return replace(self, reports={**self.reports, name: report})
 
     def raise_for_status(self) -> None:
         """Raise the typed ExecutionError that matches a failed run."""

@@ -145,7 +145,7 @@ class FakeKernel:
         self.closed = True
         return self._exit or KernelExit(0)
 
-    def close_in_background(self, grace: float = 0.5) -> None:
+    def close_in_background(self, reaper: object, grace: float = 0.5) -> None:
         self.closed = True
 
     def stderr_tail(self, lines: int = 20) -> str:

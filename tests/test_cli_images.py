@@ -109,6 +109,6 @@ def test_api_returns_written_files(tmp_path: Path) -> None:
     import nbrun
 
     shutil.copy(SAMPLES / "plots.ipynb", tmp_path / "plots.ipynb")
-    result = nbrun.run_path(tmp_path / "plots.ipynb", None, nbrun.ExecuteOptions(extract_images=tmp_path / "img"))
+    result = nbrun.run_path(tmp_path / "plots.ipynb", None, file_options=nbrun.FileOptions(extract_images=tmp_path / "img"))
     assert sorted(p.name for p in result.extracted_files) == [
         "plots_cell2_output0.png", "plots_cell3_output0.png", "plots_cell4_output0.png", "plots_cell4_output1.svg"]

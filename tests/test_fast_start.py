@@ -13,7 +13,7 @@ import pytest
 
 from conftest import SAMPLES, make_notebook
 from normalize import normalized_cells
-from nbrun import ExecuteOptions
+from nbrun import BatchOptions, ExecuteOptions
 from nbrun.batch import BatchJob, run_batch
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
@@ -26,8 +26,8 @@ PROBE = ("import os, sys, json\n"
 
 
 def run_jobs(paths: list[Path], fast: bool = True, **options) -> list:
-    jobs = [BatchJob(p, p, ExecuteOptions(fast_start=fast, **options)) for p in paths]
-    return asyncio.run(run_batch(jobs, max_parallel=2))
+    jobs = [BatchJob(p, p, ExecuteOptions()) for p in paths]
+    return asyncio.run(run_batch(jobs, BatchOptions(max_parallel=2, fast_start=fast, **options)))
 
 
 def probe(tmp_path: Path, fast: bool, name: str) -> dict:

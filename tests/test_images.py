@@ -17,7 +17,7 @@ from PIL import Image
 
 import nbrun
 from conftest import make_notebook
-from nbrun import ExecuteOptions, NotebookWriteError
+from nbrun import ExecuteOptions, FileOptions, NotebookWriteError
 from nbrun.images import MANIFEST_NAME, ImageConflictError, ImageReport, extract_images
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="20"><rect width="10" height="20"/></svg>'
@@ -49,7 +49,7 @@ def notebook(*cells: list) -> nbformat.NotebookNode:
 def extract(nb, tmp_path: Path, *, images: str = "images", notebook_dir: Path | None = None,
             source_id: str = SOURCE, stem: str = "report", **options) -> ImageReport:
     return extract_images(nb, stem=stem, images_dir=tmp_path / images, notebook_dir=notebook_dir or tmp_path,
-                          options=ExecuteOptions(extract_images=tmp_path / images, **options), source_id=source_id)
+                          options=FileOptions(extract_images=tmp_path / images, **options), source_id=source_id)
 
 
 def test_png_is_written_byte_identical_and_linked(tmp_path: Path) -> None:
@@ -387,7 +387,7 @@ def test_real_kernel_images_are_extracted(tmp_path: Path) -> None:
     pngs = {(c, i): decoded(nb.cells[c].outputs[i], "image/png") for c, i in [(0, 0), (3, 0), (3, 1), (3, 2)]}
     out_dir = tmp_path / "out"
     report = extract_images(nb, stem="demo", images_dir=out_dir / "demo_files", notebook_dir=out_dir,
-                            options=ExecuteOptions(extract_images=out_dir / "demo_files", strip_images=True),
+                            options=FileOptions(extract_images=out_dir / "demo_files", strip_images=True),
                             source_id=str(tmp_path / "demo.ipynb"))
     assert report.broken == 0 and report.warnings == []
     names = [p.name for p in report.written]
@@ -427,7 +427,7 @@ def test_real_kernel_image_updated_through_display_id(tmp_path: Path) -> None:
     expected = decoded(updated, "image/png")
     plot = decoded(nb.cells[2].outputs[0], "image/png")
     report = extract_images(nb, stem="upd", images_dir=tmp_path, notebook_dir=tmp_path,
-                            options=ExecuteOptions(extract_images=tmp_path), source_id="upd")
+                            options=FileOptions(extract_images=tmp_path), source_id="upd")
     assert report.broken == 0
     assert [p.name for p in report.written] == ["upd_cell0_output0.png", "upd_cell2_output0.png"]
     assert report.written[0].read_bytes() == expected

@@ -1,0 +1,258 @@
+"""The path of one notebook's file run, as named stages, in one place.
+
+    read ─► prepare ─► before_execute* ─► execute ─► post_process* ─► write ─► after_write* ─► result
+
+* ``read`` (:func:`read`): the file into a ``NotebookNode``.
+* ``prepare`` (:func:`prepare`): the kernel's cwd defaults to the notebook's
+  folder; ``options.parameters`` are injected (before any kernel starts).
+* ``before_execute`` stages, ``(Prepared) -> ExecutionResult | None``: a stage
+  that returns a ready result (a cache hit) short-circuits execution.
+* ``execute``, ``(Prepared) -> Awaitable[ExecutionResult]``: locally
+  :func:`local_execute` (kernel, cells, autosave); a Dask runner sends the
+  prepared notebook to a worker instead. Both end in :func:`execute_notebook`.
+* ``post_process`` stages, ``(Prepared, ExecutionResult) -> ExecutionResult``:
+  run before the notebook is written (image extraction); a stage attaches
+  what it found with ``dataclasses.replace`` / ``result.with_report``. If one
+  raises an NbrunError, the notebook is still written, then the error raised.
+* ``write`` (:func:`write`): the executed notebook, atomically, to the target.
+* ``after_write`` stages, same signature: checks that may fail the run once
+  the notebook is safe on disk (``strict_images``), uploads, exports.
+
+The CLI (through ``batch.run_batch``), the Dask runner, ``run_path`` and a
+pytest plugin all call :meth:`Pipeline.run`; a new stage is one entry in
+the tuples of :data:`DEFAULT_PIPELINE` (or of a ``Pipeline`` a caller builds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, AsyncContextManager, AsyncIterator, Awaitable, Callable, Union
+
+from nbformat import NotebookNode
+
+from .control import RunControl
+from .errors import NbrunError, NotebookWriteError
+from .events import ExecutionObserver
+from .executor import KernelStarter, NotebookExecution, start_local_kernel
+from .notebook_io import read_notebook, write_notebook
+from .options import ExecuteOptions, FileOptions
+from .parameters import ParameterError, declared_parameters, inject_parameters
+from .protocol import Reaper
+from .result import ExecutionResult
+
+
+class BrokenImagesError(NotebookWriteError):
+    """``strict_images``: some image payloads could not be decoded (the notebook was written)."""
+
+
+@dataclass(frozen=True)
+class FileRun:
+    """What a file run is asked to do: read *source*, write *target*."""
+
+    source: Path
+    target: Path
+    options: ExecuteOptions = field(default_factory=ExecuteOptions)
+    file: FileOptions = field(default_factory=FileOptions)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The output of ``prepare``: the notebook ready to execute and the options it runs with."""
+
+    run: FileRun
+    notebook: NotebookNode
+    options: ExecuteOptions  # run.options with cwd resolved
+    observer: ExecutionObserver
+
+
+BeforeExecute = Callable[[Prepared], Union[ExecutionResult, None]]
+ExecuteStage = Callable[[Prepared], Awaitable[ExecutionResult]]
+PostProcess = Callable[[Prepared, ExecutionResult], ExecutionResult]
+
+
+def read(run: FileRun) -> NotebookNode:
+    """Stage ``read``: parse and validate the source notebook (NotebookReadError)."""
+    return read_notebook(run.source)
+
+
+def prepare(run: FileRun, nb: NotebookNode, observer: ExecutionObserver) -> Prepared:
+    """Stage ``prepare``: default the cwd to the notebook's folder, inject parameters."""
+    options = run.options
+    if options.cwd is None:  # absolute, so a remote worker can use it
+        options = options.with_changes(cwd=run.source.resolve().parent)
+    apply_parameters(nb, options, observer)
+    return Prepared(run, nb, options, observer)
+
+
+def apply_parameters(nb: NotebookNode, options: ExecuteOptions, observer: ExecutionObserver) -> None:
+    """Inject ``options.parameters`` into *nb* (ParameterError for an undeclared one when strict)."""
+    parameters = options.parameters
+    if parameters is None:
+        return
+    declared = {p.name for p in declared_parameters(nb)}
+    unknown = sorted(set(parameters) - declared) if declared else []
+    if unknown:
+        message = f"not declared in the parameters cell: {', '.join(unknown)}"
+        if options.strict_parameters:
+            raise ParameterError(message)
+        observer.warning(f"unknown parameter(s) {message}")
+    injection = inject_parameters(nb, parameters)
+    if injection.warning:
+        observer.warning(injection.warning)
+
+
+async def execute_notebook(
+    nb: NotebookNode,
+    options: ExecuteOptions,
+    *,
+    observer: ExecutionObserver | None = None,
+    control: RunControl | None = None,
+    start_kernel: KernelStarter = start_local_kernel,
+    ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
+    reaper: Reaper | None = None,
+    autosave: tuple[Path, float] | None = None,
+) -> ExecutionResult:
+    """Stage ``execute``: run every cell of an already prepared *nb* on a fresh kernel.
+
+    *start_kernel* is the kernel seam (a fake kernel in unit tests, the fork
+    server in a batch); *ready_gate* is a batch's concurrency gate;
+    *reaper* takes the finished kernel to shut it down in the background;
+    *autosave* rewrites (path, every seconds) during the run.
+    """
+    execution = NotebookExecution(nb, options, observer=observer, control=control, start_kernel=start_kernel,
+                                  ready_gate=ready_gate, reaper=reaper)
+    async with _autosaving(execution, autosave):
+        return await execution.run()
+
+
+def local_execute(
+    *,
+    control: RunControl | None = None,
+    start_kernel: KernelStarter = start_local_kernel,
+    ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
+    reaper: Reaper | None = None,
+) -> ExecuteStage:
+    """The ``execute`` stage of a local file run (autosaving when the file options ask)."""
+
+    async def execute(prepared: Prepared) -> ExecutionResult:
+        every = prepared.run.file.autosave_seconds
+        return await execute_notebook(
+            prepared.notebook, prepared.options, observer=prepared.observer, control=control,
+            start_kernel=start_kernel, ready_gate=ready_gate, reaper=reaper,
+            autosave=(prepared.run.target, every) if every else None,
+        )
+
+    return execute
+
+
+def extract_images_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
+    """Post-process stage: write image outputs as files (``file.extract_images``)."""
+    file = prepared.run.file
+    if file.extract_images is None:
+        return result
+    from .images import extract_images  # Pillow is imported only when needed
+
+    run = prepared.run
+    report = extract_images(result.notebook, stem=run.source.stem, images_dir=file.extract_images,
+                            notebook_dir=run.target.resolve().parent, options=file,
+                            source_id=str(run.source.resolve()))
+    return replace(result, images=report)
+
+
+def strict_images_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
+    """After-write stage: with ``file.strict_images``, a broken image payload fails the run."""
+    if not prepared.run.file.strict_images or not result.broken_images:
+        return result
+    details = "".join(f"\n  {warning}" for warning in result.image_warnings)
+    raise BrokenImagesError(prepared.run.source,
+                            f"{result.broken_images} broken image payload(s) (--strict-images){details}")
+
+
+def write(prepared: Prepared, result: ExecutionResult) -> None:
+    """Stage ``write``: the executed notebook, atomically, to the target (NotebookWriteError)."""
+    write_notebook(result.notebook, prepared.run.target)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The stages around ``execute``; build a variant with ``dataclasses.replace``."""
+
+    before_execute: tuple[BeforeExecute, ...] = ()
+    post_process: tuple[PostProcess, ...] = (extract_images_stage,)
+    after_write: tuple[PostProcess, ...] = (strict_images_stage,)
+
+    async def run(self, run: FileRun, execute: ExecuteStage, observer: ExecutionObserver | None = None) -> ExecutionResult:
+        """read → prepare → before_execute → execute → post_process → write → after_write."""
+        prepared = prepare(run, read(run), observer or ExecutionObserver())
+        result = self.lookup(prepared)
+        if result is None:
+            result = await execute(prepared)
+        return self.finish(prepared, result)
+
+    def lookup(self, prepared: Prepared) -> ExecutionResult | None:
+        """The first ready result a ``before_execute`` stage offers (None: execute)."""
+        for stage in self.before_execute:
+            ready = stage(prepared)
+            if ready is not None:
+                return ready
+        return None
+
+    def finish(self, prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
+        """post_process → write → after_write; the run is written even when a post-process stage fails."""
+        try:
+            for stage in self.post_process:
+                result = stage(prepared, result)
+        except NbrunError:
+            write(prepared, result)  # keep the run even if e.g. the images could not be written
+            raise
+        write(prepared, result)
+        for stage in self.after_write:
+            result = stage(prepared, result)
+        return result
+
+
+DEFAULT_PIPELINE = Pipeline()
+
+
+async def run_file(
+    run: FileRun,
+    *,
+    observer: ExecutionObserver | None = None,
+    control: RunControl | None = None,
+    start_kernel: KernelStarter = start_local_kernel,
+    ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
+    reaper: Reaper | None = None,
+    pipeline: Pipeline = DEFAULT_PIPELINE,
+) -> ExecutionResult:
+    """One local file run through *pipeline* (``run_path``, a batch job, a pytest item)."""
+    execute = local_execute(control=control, start_kernel=start_kernel, ready_gate=ready_gate, reaper=reaper)
+    return await pipeline.run(run, execute, observer)
+
+
+@contextlib.asynccontextmanager
+async def _autosaving(execution: NotebookExecution, autosave: tuple[Path, float] | None) -> AsyncIterator[None]:
+    """Rewrite the target every so many seconds while the body runs."""
+    if autosave is None:
+        yield
+        return
+    target, every = autosave
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(every)
+            if execution.started:
+                try:
+                    write_notebook(execution.snapshot(), target)
+                except NbrunError as exc:
+                    execution.observer.warning(f"autosave failed: {exc}")
+
+    task = asyncio.ensure_future(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

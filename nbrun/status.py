@@ -1,0 +1,85 @@
+"""The status vocabulary: how a notebook ended and how one cell ended.
+
+Each :class:`RunStatus` member carries everything a front end needs to
+report it: the process exit code, the label of the summary table and the
+JUnit kind (``passed``, ``failure``, ``error`` or ``skipped``). Adding an
+outcome is one line here, e.g. ``MISMATCH = "mismatch", 6, "mismatch", "failure"``;
+the summary, the JSON record, JUnit and the exit code follow it.
+"""
+
+from __future__ import annotations
+
+import enum
+import signal
+from typing import Literal
+
+from .errors import ExecutionInterrupted, KernelError, NbrunError, NotebookReadError
+
+JUnitKind = Literal["passed", "failure", "error", "skipped"]
+
+
+class RunStatus(str, enum.Enum):
+    """How one notebook ended (value, exit code, summary label, JUnit kind).
+
+    The first five come from a run (``ExecutionResult.status``); the others
+    describe a batch job that raised before or after its run, or never ran.
+    """
+
+    exit_code: int
+    label: str
+    junit: JUnitKind
+
+    def __new__(cls, value: str, exit_code: int, label: str, junit: JUnitKind) -> RunStatus:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.exit_code = exit_code
+        member.label = label
+        member.junit = junit
+        return member
+
+    OK = "ok", 0, "ok", "passed"
+    ERROR = "error", 1, "error", "failure"
+    TIMEOUT = "timeout", 3, "timeout", "failure"
+    KERNEL_DIED = "kernel-died", 4, "kernel died", "error"
+    INTERRUPTED = "interrupted", 128 + signal.SIGINT, "interrupted", "skipped"
+    SKIPPED = "skipped", 0, "skipped", "skipped"
+    INVALID = "invalid", 5, "invalid", "error"
+    KERNEL_FAILED = "kernel-failed", 4, "no kernel", "error"
+    IO_ERROR = "io-error", 5, "I/O error", "error"
+
+    def exit_code_for(self, interrupted_by: str | None = None) -> int:
+        """The exit code; an interrupted run says which signal stopped it (130 or 143)."""
+        if self is RunStatus.INTERRUPTED and interrupted_by == "SIGTERM":
+            return 128 + signal.SIGTERM
+        return self.exit_code
+
+
+def status_for_error(error: NbrunError) -> RunStatus:
+    """The status of a job that raised *error* instead of returning a result."""
+    if isinstance(error, ExecutionInterrupted):
+        return RunStatus.INTERRUPTED
+    if isinstance(error, NotebookReadError):
+        return RunStatus.INVALID
+    if isinstance(error, KernelError):
+        return RunStatus.KERNEL_FAILED
+    return RunStatus.IO_ERROR
+
+
+class CellStatus(str, enum.Enum):
+    """What happened to one code cell.
+
+    The cell runner reports how waiting ended with the first four (``OK``:
+    the reply arrived; the cell record then tells ``OK`` from ``ERROR``).
+    ``COMPLETED`` and ``TIMED_OUT`` are aliases of ``OK`` and ``TIMEOUT``.
+    """
+
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    KERNEL_DIED = "kernel-died"
+    INTERRUPTED = "interrupted"
+    SKIPPED = "skipped"  # tagged skip-execution
+    EMPTY = "empty"  # no code to send
+    NOT_RUN = "not-run"  # the run stopped before this cell
+    COMPLETED = "ok"
+    TIMED_OUT = "timeout"
