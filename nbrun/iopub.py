@@ -22,8 +22,14 @@ from .protocol import DROPPED_KEY, Message
 
 _LARGE = 1 << 20  # stream messages bigger than this are decoded piece by piece
 _PIECE = 1 << 20
-_TEXT_START = re.compile(rb'"text"\s*:\s*"')
-_NAME = re.compile(rb'"name"\s*:\s*"(stdout|stderr)"')
+_WS = rb"[ \t\n\r]*"
+_NAME_ITEM = rb'"name"' + _WS + rb":" + _WS + rb'"(stdout|stderr)"'
+# The only content shapes decoded here: {"name": ..., "text": "...} or {"text": "...", "name": ...}
+_NAME_FIRST_HEAD = re.compile(rb"\A" + _WS + rb"\{" + _WS + _NAME_ITEM + _WS + rb"," + _WS + rb'"text"' + _WS + rb":" + _WS + rb'"')
+_NAME_FIRST_TAIL = re.compile(rb'"' + _WS + rb"\}" + _WS + rb"\Z")
+_TEXT_FIRST_HEAD = re.compile(rb"\A" + _WS + rb"\{" + _WS + rb'"text"' + _WS + rb":" + _WS + rb'"')
+_TEXT_FIRST_TAIL = re.compile(rb'"' + _WS + rb"," + _WS + _NAME_ITEM + _WS + rb"\}" + _WS + rb"\Z")
+_QUOTE = re.compile(rb'"')
 
 
 async def receive(client: Any, timeout: float, max_content: int | None) -> Message | None:
@@ -59,32 +65,59 @@ def _large_stream(session: Any, frames: list[Any], max_content: int | None) -> M
         if not hmac.compare_digest(digest.hexdigest().encode("ascii"), frames[0].bytes):
             raise ValueError(f"Invalid Signature: {frames[0].bytes!r}")
     content = frames[4].buffer
-    head = bytes(content[:4096])
-    name, start = _NAME.search(head), _TEXT_START.search(head)
-    tail = bytes(content[-64:])
-    string_end = len(content) - len(tail) + tail.rfind(b'"')  # the closing quote of "text"
-    if name is None or start is None or string_end <= start.end():
+    shape = _text_span(content)
+    if shape is None:
         return None
-    limit = string_end if max_content is None else min(string_end, start.end() + max_content)
+    name, start, string_end = shape
+    limit = string_end if max_content is None else min(string_end, start + max_content)
     pieces: list[str] = []
-    position = start.end()
+    position = start
     while position < limit:
         text, used = _decode_prefix(bytes(content[position:min(position + _PIECE, limit)]))
         if used == 0:
-            break
+            return None  # not a JSON string body after all: let jupyter_client decode it
         pieces.append(text)
         position += used
     msg: Message = {
         "header": _dates(header),
         "parent_header": _dates(session.unpack(frames[2].bytes)),
         "metadata": session.unpack(frames[3].bytes),
-        "content": {"name": name.group(1).decode(), "text": pieces},
+        "content": {"name": name, "text": pieces},
         "buffers": [],
         DROPPED_KEY: string_end - position,  # encoded bytes never decoded: exact for plain text
     }
     msg["msg_id"] = msg["header"].get("msg_id")
     msg["msg_type"] = "stream"
     return msg
+
+
+def _text_span(content: Any) -> tuple[str, int, int] | None:
+    """(stream name, start, end) of the "text" string body, if *content* has exactly one of the two shapes.
+
+    The body must hold no unescaped quote (a quote ends a JSON string), so no
+    other key can hide inside it; anything else returns None.
+    """
+    head, tail_offset = bytes(content[:4096]), max(len(content) - 4096, 0)
+    tail = bytes(content[tail_offset:])
+    head_match = _NAME_FIRST_HEAD.match(head)
+    tail_match = _NAME_FIRST_TAIL.search(tail) if head_match else None
+    if head_match is not None and tail_match is not None:
+        name = head_match.group(1)
+    else:
+        head_match, tail_match = _TEXT_FIRST_HEAD.match(head), _TEXT_FIRST_TAIL.search(tail)
+        if head_match is None or tail_match is None:
+            return None
+        name = tail_match.group(1)
+    start, end = head_match.end(), tail_offset + tail_match.start()
+    if end < start:
+        return None
+    for quote in _QUOTE.finditer(content, start, end + 1):  # the closing quote must not be escaped either
+        backslashes = 0
+        while content[quote.start() - 1 - backslashes] == 0x5C:
+            backslashes += 1
+        if (backslashes % 2 == 0) != (quote.start() == end):
+            return None
+    return name.decode(), start, end
 
 
 def _decode_prefix(raw: bytes) -> tuple[str, int]:

@@ -15,7 +15,14 @@ import zmq
 import zmq.asyncio
 from zmq.utils.monitor import parse_monitor_message
 
-Message = dict[str, Any]
+from .protocol import Message
+
+
+def stdin_url(info: dict[str, Any]) -> str:
+    """The stdin socket's address from ``client.get_connection_info()`` (tcp or ipc transport)."""
+    if info.get("transport", "tcp") == "ipc":
+        return f"ipc://{info['ip']}-{info['stdin_port']}"
+    return f"tcp://{info['ip']}:{info['stdin_port']}"
 
 
 class StdinChannel:
@@ -28,7 +35,7 @@ class StdinChannel:
         self._socket.linger = 0
         self._socket.identity = self._session.bsession
         self._monitor = self._socket.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
-        self._socket.connect(client._make_url("stdin"))
+        self._socket.connect(stdin_url(client.get_connection_info()))
         self.connected = False
 
     async def wait_connected(self, timeout: float) -> bool:
