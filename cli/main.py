@@ -57,7 +57,7 @@ class _Jobs(click.ParamType):
 
 
 @click.group(context_settings=CONTEXT)
-@click.version_option(package_name="nbrun", prog_name="nbrun")
+@click.version_option(package_name="jupyter-nbrun", prog_name="nbrun")
 def main() -> None:
     """Run Jupyter notebooks headlessly: faithful outputs, loud failures, CI-ready."""
 
@@ -146,12 +146,14 @@ def run_command(
     metadata.nbrun.
     """
     from .discover import discover
+    from .paths_check import check_inputs
 
     if output is not None and output_dir is not None:
         raise click.UsageError("use either -o/--output or --output-dir, not both")
     if strip_images and extract_images is None:
         raise click.UsageError("--strip-images needs --extract-images DIR")
     paths = discover(notebooks, exclude)
+    check_inputs(notebooks, paths)  # issue 13: nothing runs when a path is wrong
     if not paths:
         raise click.UsageError("no notebooks left to run after --exclude")
     if output is not None and len(paths) > 1:

@@ -34,7 +34,7 @@ from .events import ExecutionObserver
 from .options import ExecuteOptions
 from .result import ExecutionResult
 
-INSTALL_HINT = "--dask needs the dask extra: pip install 'nbrun[dask]'"
+INSTALL_HINT = "--dask needs the dask extra: pip install 'jupyter-nbrun[dask]'"
 _FAIL_FAST = "not run: an earlier notebook failed (--fail-fast)"
 _POLL_SECONDS = 0.5
 
