@@ -12,6 +12,7 @@ from xml.etree import ElementTree as ET
 
 from nbrun import __version__
 from nbrun.batch import BatchOutcome
+from nbrun.cell_label import cell_label
 from nbrun.notebook_io import write_text_atomic
 
 from . import exit_codes
@@ -151,7 +152,7 @@ def _failure_details(outcome: BatchOutcome) -> str:
     if result is None or result.failed_cell is None:
         return _clean(outcome.summary())
     source = result.notebook.cells[result.failed_cell].get("source", "")
-    parts = [outcome.summary(), "", f"Cell {result.failed_cell} source:", source, "", failing_traceback(outcome)]
+    parts = [outcome.summary(), "", f"Source of {cell_label(result.failed_cell)}:", source, "", failing_traceback(outcome)]
     return _clean("\n".join(parts))
 
 

@@ -12,7 +12,7 @@ def summary_table(outcomes: list[BatchOutcome], duration: float) -> str:
     rows = [("NOTEBOOK", "STATUS", "TIME", "CELL", "ERROR")]
     for outcome in outcomes:
         result = outcome.result
-        cell = "" if result is None or result.failed_cell is None else str(result.failed_cell)
+        cell = "" if result is None or result.failed_cell is None else f"{result.failed_cell + 1} (index {result.failed_cell})"
         error = "" if outcome.ok else _first_line(outcome.summary())
         rows.append((str(outcome.job.source), _LABELS.get(outcome.status, outcome.status),
                      f"{outcome.duration:.2f}s", cell, error))

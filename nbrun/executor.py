@@ -11,6 +11,7 @@ from typing import Any, AsyncContextManager, Awaitable, Callable, Protocol
 
 from nbformat import NotebookNode
 
+from .cell_label import cell_label
 from .cell_record import record_cell
 from .cell_runner import CellLimits, CellRun, KernelLike, StdinAnswers, run_cell
 from .control import RunControl
@@ -20,6 +21,7 @@ from .kernel import KernelExit, KernelSession
 from .options import DEFAULT_KERNEL, ExecuteOptions
 from .outputs import CellOutputs, DisplayRegistry
 from .parameters import ParameterError, declared_parameters, inject_parameters, json_safe
+from .restarts import restart_failure
 from .result import CellRecord, CellStatus, ExecutionResult, RunStatus
 from .widgets import WidgetStates
 
@@ -190,7 +192,7 @@ class NotebookExecution:
                 continue
             if failure is None and self.control is not None and self.control.stop_requested:
                 record = CellRecord(index, CellStatus.INTERRUPTED, note="not started: the run was stopped")
-                failure = (RunStatus.INTERRUPTED, record, f"interrupted ({self.control.reason}) before cell {index}")
+                failure = (RunStatus.INTERRUPTED, record, f"interrupted ({self.control.reason}) before {cell_label(index)}")
                 self._mark(cell, record, "not-run")
                 self._finish_record(record)
                 continue
@@ -261,6 +263,7 @@ class NotebookExecution:
     ) -> tuple[RunStatus, CellRecord, str] | None:
         """Decide whether the run goes on after this cell."""
         index = record.index
+        label = cell_label(index, record.execution_count)
         if record.status is CellStatus.OK:
             return None
         if record.status is CellStatus.ERROR:
@@ -273,24 +276,24 @@ class NotebookExecution:
             if allows_error:
                 return None
             if record.note:
-                return (RunStatus.ERROR, record, f"cell {index}: {record.note}")
-            return (RunStatus.ERROR, record, f"cell {index} raised {record.ename}: {record.evalue}")
+                return (RunStatus.ERROR, record, f"{label}: {record.note}")
+            return (RunStatus.ERROR, record, f"{label} raised {record.ename}: {record.evalue}")
         if record.status is CellStatus.TIMEOUT:
-            self.observer.warning(f"cell {index} {record.note}; {', '.join(record.actions)}")
+            self.observer.warning(f"{label} {record.note}; {', '.join(record.actions)}")
             if run.notebook_deadline_hit:
                 limit = self.options.notebook_timeout
-                return (RunStatus.TIMEOUT, record, f"notebook timed out after {limit:g} s in cell {index}")
+                return (RunStatus.TIMEOUT, record, f"notebook timed out after {limit:g} s in {label}")
             if allows_error:
                 return await self._continue_after_kernel_loss(cell, record, run, "after the timeout")
-            return (RunStatus.TIMEOUT, record, f"cell {index} {record.note}")
+            return (RunStatus.TIMEOUT, record, f"{label} {record.note}")
         if record.status is CellStatus.KERNEL_DIED:
-            message = f"kernel died in cell {index}: {run.kernel_exit.describe() if run.kernel_exit else 'unknown'}"
+            message = f"kernel died in {label}: {run.kernel_exit.describe() if run.kernel_exit else 'unknown'}"
             if self.options.restart_on_death:
                 self.observer.warning(message)
                 return await self._continue_after_kernel_loss(cell, record, run, "after the kernel died")
             return (RunStatus.KERNEL_DIED, record, message)
         reason = self.control.reason if self.control is not None else "stop requested"
-        return (RunStatus.INTERRUPTED, record, f"interrupted ({reason}) in cell {index}")
+        return (RunStatus.INTERRUPTED, record, f"interrupted ({reason}) in {label}")
 
     async def _continue_after_kernel_loss(
         self, cell: NotebookNode, record: CellRecord, run: CellRun, when: str
@@ -305,7 +308,7 @@ class NotebookExecution:
         cell.metadata.setdefault("nbrun", {"status": record.status.value})
         cell.metadata["nbrun"]["kernel_restarted"] = note
         cell.metadata["nbrun"]["actions"] = list(record.actions)
-        self.observer.warning(f"cell {record.index}: {note}")
+        self.observer.warning(f"{cell_label(record.index, record.execution_count)}: {note}")
         return None
 
     async def _kernel_alive(self) -> bool:
@@ -338,6 +341,7 @@ class NotebookExecution:
             kernel_output="".join(self._kernel_output),
             restarts=self._restarts,
         )
+        failure = restart_failure(self._records, failure)  # issue 13: a restart is not a success
         if failure is not None:
             status, record, message = failure
             result.status = status

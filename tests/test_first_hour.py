@@ -45,3 +45,26 @@ def test_every_missing_path_is_an_error_before_any_kernel(tmp_path: Path) -> Non
     assert proc.returncode == 5
     assert proc.stderr == f"nbrun: error: {tmp_path / 'gone.ipynb'}: no such file\n"
     assert not (tmp_path / "ran").exists()
+
+
+@pytest.mark.kernel
+def test_restart_on_death_reports_the_death_and_the_tail_has_no_banner(tmp_path: Path) -> None:
+    dies = tmp_path / "dies.ipynb"
+    nbformat.write(make_notebook("x = 1", "import os, time\nos.write(2, b'last words\\n')\ntime.sleep(0.3)\nos._exit(3)",
+                                 "print('x' in globals())"), dies)
+    fine = tmp_path / "fine.ipynb"
+    nbformat.write(make_notebook("1"), fine)
+    junit, record = tmp_path / "junit.xml", tmp_path / "run.json"
+    proc = nbrun("run", str(dies), str(fine), "--restart-on-death", "--junit-xml", str(junit), "--json", str(record))
+    assert proc.returncode == 4, proc.stderr
+    summary_row = next(line for line in proc.stderr.splitlines() if line.startswith(str(dies)))
+    assert "kernel died" in summary_row and "restarted once" in summary_row and "2 (index 1)" in summary_row
+    meta = nbformat.read(dies, 4).metadata.nbrun
+    assert meta["status"] == "kernel-died" and meta["kernel_restarts"] == 1 and meta["failed_cell"] == 1
+    tail = meta["kernel_exit"]["stderr_tail"]
+    assert "last words" in tail and "NOTE: When using the `ipython kernel` entry point" not in tail
+    assert "NOTE: When using" not in junit.read_text() and "restarted once" in junit.read_text()
+    assert '<error message="kernel died in cell 2 (index 1, In [2])' in junit.read_text()
+    notebook = json.loads(record.read_text())["notebooks"][0]
+    assert notebook["status"] == "kernel-died" and notebook["exit_code"] == 4 and notebook["kernel_restarts"] == 1
+    assert notebook["error"]["cell"] == 1  # machine records keep the 0-based index
