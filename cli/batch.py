@@ -8,9 +8,9 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Mapping, TextIO
 
 import click
 
@@ -45,6 +45,7 @@ class Presentation:
     verbose: int
     junit_xml: Path | None = None
     json_report: str | None = None
+    display: Mapping[Path, str] = field(default_factory=dict)  # names shown for stdin/stdout stand-ins
 
 
 def plan_batch(notebooks: list[Path], *, output: Path | None, output_dir: Path | None) -> list[BatchItem]:
@@ -149,7 +150,11 @@ def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, sta
     if presentation.junit_xml is not None:
         write_junit(outcomes, presentation.junit_xml, started, duration)
     if presentation.json_report is not None:
-        write_json(run_record(outcomes, started, duration, code), presentation.json_report)
+        record = run_record(outcomes, started, duration, code)
+        for notebook in record["notebooks"]:  # '<stdin>' / '<stdout>' rather than a removed temporary file
+            for key in ("input", "output"):
+                notebook[key] = presentation.display.get(Path(notebook[key]), notebook[key])
+        write_json(record, presentation.json_report)
 
 
 class CliBatchReporter(BatchObserver):
@@ -186,7 +191,8 @@ class CliBatchReporter(BatchObserver):
             self._free_slots.sort()
         if not outcome.ok:
             self.failures += 1
-        self._emit(_finished_lines(outcome, self.presentation.verbose, is_tty(self.stream)))
+        self._emit(_finished_lines(_displayed(outcome, self.presentation.display), self.presentation.verbose,
+                                   is_tty(self.stream)))
         if self._overall is not None:
             self._overall.set_postfix_str(f"{self.failures} failed", refresh=False)
             self._overall.update(1)
@@ -207,6 +213,16 @@ class CliBatchReporter(BatchObserver):
         else:
             self.stream.write(text + "\n")
             self.stream.flush()
+
+
+def _displayed(outcome: BatchOutcome, names: Mapping[Path, str]) -> BatchOutcome:
+    """The outcome with stdin/stdout stand-in paths shown by their names (``<stdin>``, ``<stdout>``)."""
+    if not names:
+        return outcome
+    job = outcome.job
+    shown = replace(job, source=Path(names.get(job.source, str(job.source))),
+                    target=Path(names.get(job.target, str(job.target))))
+    return replace(outcome, job=shown)
 
 
 def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:

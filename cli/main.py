@@ -147,6 +147,7 @@ def run_command(
     """
     from .discover import discover
     from .paths_check import check_inputs
+    from .stdio import redirect_stdio
 
     if output is not None and output_dir is not None:
         raise click.UsageError("use either -o/--output or --output-dir, not both")
@@ -158,6 +159,10 @@ def run_command(
         raise click.UsageError("no notebooks left to run after --exclude")
     if output is not None and len(paths) > 1:
         raise click.UsageError("-o/--output takes one notebook; use --output-dir for several")
+    stdio = redirect_stdio(paths, output, json_to_stdout=json_report == "-")  # issue 13: '-' is stdin/stdout
+    paths, output = stdio.paths, stdio.output
+    if stdio.display and cwd is None:
+        cwd = Path.cwd()  # a notebook on stdin has no folder of its own (papermill: the current folder)
     from .params import collect_parameters, load_grid
 
     parameters = collect_parameters(file_params, yaml_params, typed_params, raw_params)
@@ -204,7 +209,7 @@ def run_command(
             strict_parameters=strict_params,
         )
         presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
-                                    junit_xml=junit_xml, json_report=json_report)
+                                    junit_xml=junit_xml, json_report=json_report, display=stdio.display)
         if grid is not None:
             assert output is not None  # checked with --params-grid above
             batch = grid_jobs(paths[0], output, options, grid)
@@ -215,6 +220,7 @@ def run_command(
         code = execute_jobs(batch, presentation, max_parallel=jobs, fail_fast=fail_fast, runner=runner)
     finally:
         forkserver.discard_prelaunched()
+        stdio.finish()
     sys.exit(code)
 
 

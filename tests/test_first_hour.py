@@ -68,3 +68,22 @@ def test_restart_on_death_reports_the_death_and_the_tail_has_no_banner(tmp_path:
     notebook = json.loads(record.read_text())["notebooks"][0]
     assert notebook["status"] == "kernel-died" and notebook["exit_code"] == 4 and notebook["kernel_restarts"] == 1
     assert notebook["error"]["cell"] == 1  # machine records keep the 0-based index
+
+
+@pytest.mark.kernel
+def test_dash_output_is_stdout_and_dash_input_is_stdin(tmp_path: Path) -> None:
+    source = tmp_path / "nb.ipynb"
+    nbformat.write(make_notebook("import os; print(os.getcwd())"), source)
+    before = source.read_bytes()
+    proc = nbrun("run", str(source), "-o", "-")
+    assert proc.returncode == 0, proc.stderr
+    assert nbformat.reads(proc.stdout, 4).metadata.nbrun["status"] == "ok"  # stdout holds only the notebook
+    assert "-> <stdout>" in proc.stderr and source.read_bytes() == before and not (tmp_path / "-").exists()
+    piped = nbrun("run", "-", "--json", str(tmp_path / "run.json"), stdin=before.decode(), cwd=tmp_path)
+    assert piped.returncode == 0, piped.stderr
+    executed = nbformat.reads(piped.stdout, 4)
+    assert executed.cells[0].outputs[0].text == f"{tmp_path}\n"  # a notebook on stdin runs in the current folder
+    notebook = json.loads((tmp_path / "run.json").read_text())["notebooks"][0]
+    assert (notebook["input"], notebook["output"]) == ("<stdin>", "<stdout>")
+    clash = nbrun("run", str(source), "-o", "-", "--json", "-")
+    assert clash.returncode == 2 and "both write to stdout" in clash.stderr
