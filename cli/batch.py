@@ -48,11 +48,12 @@ class Presentation:
     display: Mapping[Path, str] = field(default_factory=dict)  # names shown for stdin/stdout stand-ins
 
 
-def plan_batch(notebooks: list[Path], *, output: Path | None, output_dir: Path | None) -> list[BatchItem]:
-    """Pair each input with its output path (in place by default; --output-dir mirrors folders)."""
+def plan_batch(notebooks: list[Path], *, output: Path | None, output_dir: Path | None,
+               root: Path | None = None) -> list[BatchItem]:
+    """Pair each input with its output path (in place by default; --output-dir mirrors folders from *root*)."""
     if output is not None:
         return [BatchItem(notebooks[0], output)]
-    base = _common_folder(notebooks)
+    base = root.resolve() if root is not None else _common_folder(notebooks)
     items = []
     for path in notebooks:
         try:
@@ -153,7 +154,8 @@ def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, sta
         record = run_record(outcomes, started, duration, code)
         for notebook in record["notebooks"]:  # '<stdin>' / '<stdout>' rather than a removed temporary file
             for key in ("input", "output"):
-                notebook[key] = presentation.display.get(Path(notebook[key]), notebook[key])
+                if notebook[key] is not None:
+                    notebook[key] = presentation.display.get(Path(notebook[key]), notebook[key])
         write_json(record, presentation.json_report)
 
 

@@ -145,7 +145,7 @@ def run_command(
     notebook is written even when a cell fails, with the failure recorded in
     metadata.nbrun.
     """
-    from .discover import discover
+    from .discover import discover, mirror_root
     from .paths_check import check_inputs
     from .stdio import redirect_stdio
 
@@ -216,7 +216,7 @@ def run_command(
         else:
             if output is not None and "{" in str(output):
                 output = render_output(output, parameters or {})
-            batch = make_jobs(plan_batch(paths, output=output, output_dir=output_dir), options)
+            batch = make_jobs(plan_batch(paths, output=output, output_dir=output_dir, root=mirror_root(notebooks)), options)
         code = execute_jobs(batch, presentation, max_parallel=jobs, fail_fast=fail_fast, runner=runner)
     finally:
         forkserver.discard_prelaunched()

@@ -31,12 +31,19 @@ def outcome_exit_code(outcome: BatchOutcome) -> int:
     return exit_codes.OK
 
 
+def notebook_written(outcome: BatchOutcome) -> bool:
+    """Whether the executed notebook was written (a run that ended, or images refused after the write)."""
+    from nbrun.images import ImageConflictError
+
+    return outcome.result is not None or isinstance(outcome.error, ImageConflictError)
+
+
 def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
     """The JSON record of one notebook."""
     result = outcome.result
     record: dict[str, Any] = {
         "input": str(outcome.job.source),
-        "output": str(outcome.job.target),
+        "output": str(outcome.job.target) if notebook_written(outcome) else None,
         "status": outcome.status,
         "exit_code": outcome_exit_code(outcome),
         "duration": round(outcome.duration, 3),
@@ -112,7 +119,10 @@ def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
     elif status in ("kernel-died", "invalid", "kernel-failed", "io-error"):
         counts["errors"] += 1
         case.append(_problem("error", outcome))
-    elif status in ("interrupted", "skipped"):
+    elif status == "interrupted" and outcome.result is not None:  # it ran and did not finish
+        counts["errors"] += 1
+        case.append(_problem("error", outcome))
+    elif status in ("interrupted", "skipped"):  # never started
         counts["skipped"] += 1
         ET.SubElement(case, "skipped", message=_clean(outcome.summary() or status))
     stdout, stderr = _captured_streams(outcome)

@@ -10,11 +10,13 @@ _LABELS = {"kernel-died": "kernel died", "kernel-failed": "no kernel", "io-error
 def summary_table(outcomes: list[BatchOutcome], duration: float) -> str:
     """A plain-text table: notebook, status, duration, failing cell, error line; then totals."""
     rows = [("NOTEBOOK", "STATUS", "TIME", "CELL", "ERROR")]
+    sources = [outcome.job.source for outcome in outcomes]
     for outcome in outcomes:
+        repeated = sources.count(outcome.job.source) > 1  # --params-grid: tell the runs apart by output
         result = outcome.result
         cell = "" if result is None or result.failed_cell is None else f"{result.failed_cell + 1} (index {result.failed_cell})"
         error = "" if outcome.ok else _first_line(outcome.summary())
-        rows.append((str(outcome.job.source), _LABELS.get(outcome.status, outcome.status),
+        rows.append((str(outcome.job.target if repeated else outcome.job.source), _LABELS.get(outcome.status, outcome.status),
                      f"{outcome.duration:.2f}s", cell, error))
     widths = [min(max(len(row[i]) for row in rows), 60) for i in range(4)]
     lines = ["  ".join(value.ljust(width) for value, width in zip(row[:4], widths)) + "  " + row[4] for row in rows]

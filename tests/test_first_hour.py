@@ -87,3 +87,50 @@ def test_dash_output_is_stdout_and_dash_input_is_stdin(tmp_path: Path) -> None:
     assert (notebook["input"], notebook["output"]) == ("<stdin>", "<stdout>")
     clash = nbrun("run", str(source), "-o", "-", "--json", "-")
     assert clash.returncode == 2 and "both write to stdout" in clash.stderr
+
+
+@pytest.mark.kernel
+def test_reports_agree_with_what_happened(tmp_path: Path) -> None:
+    (tmp_path / "tree" / "etl").mkdir(parents=True)
+    (tmp_path / "tree" / "skip").mkdir()
+    nbformat.write(make_notebook("1/0"), tmp_path / "tree" / "etl" / "a.ipynb")
+    nbformat.write(make_notebook("1"), tmp_path / "tree" / "etl" / "b.ipynb")
+    nbformat.write(make_notebook("1"), tmp_path / "tree" / "skip" / "c.ipynb")
+    record = tmp_path / "run.json"
+    proc = nbrun("run", "tree", "--exclude", "skip", "--output-dir", "executed", "--fail-fast", "--json", str(record),
+                 cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert (tmp_path / "executed" / "etl" / "a.ipynb").is_file()  # the mirror root is the argument, not etl/
+    ran, skipped = json.loads(record.read_text())["notebooks"]
+    assert ran["output"] == str(Path("executed/etl/a.ipynb"))
+    assert skipped["status"] == "skipped" and skipped["output"] is None  # never written
+
+
+@pytest.mark.kernel
+def test_params_grid_summary_names_each_run(tmp_path: Path) -> None:
+    source = tmp_path / "nb.ipynb"
+    nbformat.write(make_notebook(("n = 0", ["parameters"]), "n"), source)
+    (tmp_path / "grid.yaml").write_text("- {n: 1}\n- {n: 2}\n")
+    proc = nbrun("run", str(source), "--params-grid", str(tmp_path / "grid.yaml"), "-o", str(tmp_path / "out-{n}.ipynb"))
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split()[0] for line in proc.stderr.splitlines() if line.startswith(str(tmp_path))]
+    assert rows == [str(tmp_path / "out-1.ipynb"), str(tmp_path / "out-2.ipynb")]
+
+
+def test_junit_interrupted_run_is_an_error_never_started_is_skipped(tmp_path: Path) -> None:
+    from nbrun.cli.reports import junit_xml
+    from nbrun.batch import BatchJob, BatchOutcome
+    from nbrun.errors import ExecutionInterrupted
+    from nbrun.options import ExecuteOptions
+    from nbrun.result import ExecutionResult, RunStatus
+
+    options = ExecuteOptions()
+    ran = ExecutionResult(make_notebook("1"), RunStatus.INTERRUPTED, [], "python3", "t", "t", 1.0,
+                          failed_cell=0, message="interrupted (SIGINT) in cell 1 (index 0)")
+    outcomes = [BatchOutcome(BatchJob(Path("a.ipynb"), Path("a.ipynb"), options), result=ran),
+                BatchOutcome(BatchJob(Path("b.ipynb"), Path("b.ipynb"), options),
+                             error=ExecutionInterrupted("interrupted (SIGINT) while the kernel was starting")),
+                BatchOutcome(BatchJob(Path("c.ipynb"), Path("c.ipynb"), options), skipped_reason="not run: SIGINT")]
+    xml = junit_xml(outcomes, "2026-01-01T00:00:00", 1.0)
+    assert 'errors="1"' in xml and 'skipped="2"' in xml
+    assert '<error message="interrupted (SIGINT) in cell 1 (index 0)"' in xml
