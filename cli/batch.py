@@ -23,6 +23,7 @@ from nbrun.options import ExecuteOptions
 from nbrun.result import RunStatus
 
 from . import exit_codes
+from .notices import raised_cells, stdin_hint, truncation_warning
 from .reporting import TerminalObserver, is_tty
 from .reports import failing_traceback, outcome_exit_code, run_record, strip_ansi, write_json, write_junit
 from .summary import summary_table
@@ -242,13 +243,20 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
         where = "" if job.target == job.source else f" -> {job.target}"
         if result.status is RunStatus.OK:
             executed = sum(1 for cell in result.cells if cell.duration is not None)
-            lines.append(f"nbrun: ok {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}, {result.duration:.2f} s)")
+            raised = len(raised_cells(result))  # issue 13: --allow-errors successes say what raised
+            note = f", {raised} raised (--allow-errors)" if raised else ""
+            lines.append(f"nbrun: ok {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}{note}, {result.duration:.2f} s)")
         else:
-            lines.append(f"nbrun: FAILED {job.source}: {result.message} (notebook written to {job.target})")
+            hint = stdin_hint(result)
+            message = f"{result.message}; {hint}" if hint else result.message
+            lines.append(f"nbrun: FAILED {job.source}: {message} (notebook written to {job.target})")
             traceback = failing_traceback(outcome) if result.status is RunStatus.ERROR else ""
             traceback = traceback if colour else strip_ansi(traceback)
             if traceback:
                 lines.append(_indent(traceback))
+        truncated = truncation_warning(result)
+        if truncated:
+            lines.append(f"nbrun: warning: {job.source}: {truncated}")
         lines += [f"nbrun: warning: {warning}" for warning in result.image_warnings]
         count = len(result.extracted_files)
         if count or result.image_warnings:

@@ -16,6 +16,7 @@ from nbrun.cell_label import cell_label
 from nbrun.notebook_io import write_text_atomic
 
 from . import exit_codes
+from .notices import raised_cells
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 # XML 1.0 cannot carry most control characters, even escaped.
@@ -126,6 +127,9 @@ def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
         counts["skipped"] += 1
         ET.SubElement(case, "skipped", message=_clean(outcome.summary() or status))
     stdout, stderr = _captured_streams(outcome)
+    raised = raised_cells(outcome.result) if outcome.result is not None and outcome.ok else []
+    if raised:  # --allow-errors: the cells that raised, before what they printed
+        stderr = "\n".join(["nbrun: cells that raised (--allow-errors):", *raised, stderr]).rstrip("\n")
     if stdout:
         ET.SubElement(case, "system-out").text = stdout
     if stderr:

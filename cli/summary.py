@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from nbrun.batch import BatchOutcome
 
+from .notices import status_label
+
 _LABELS = {"kernel-died": "kernel died", "kernel-failed": "no kernel", "io-error": "I/O error"}
 
 
@@ -16,7 +18,8 @@ def summary_table(outcomes: list[BatchOutcome], duration: float) -> str:
         result = outcome.result
         cell = "" if result is None or result.failed_cell is None else f"{result.failed_cell + 1} (index {result.failed_cell})"
         error = "" if outcome.ok else _first_line(outcome.summary())
-        rows.append((str(outcome.job.target if repeated else outcome.job.source), _LABELS.get(outcome.status, outcome.status),
+        label = status_label(outcome, _LABELS.get(outcome.status, outcome.status))
+        rows.append((str(outcome.job.target if repeated else outcome.job.source), label,
                      f"{outcome.duration:.2f}s", cell, error))
     widths = [min(max(len(row[i]) for row in rows), 60) for i in range(4)]
     lines = ["  ".join(value.ljust(width) for value, width in zip(row[:4], widths)) + "  " + row[4] for row in rows]

@@ -134,3 +134,21 @@ def test_junit_interrupted_run_is_an_error_never_started_is_skipped(tmp_path: Pa
     xml = junit_xml(outcomes, "2026-01-01T00:00:00", 1.0)
     assert 'errors="1"' in xml and 'skipped="2"' in xml
     assert '<error message="interrupted (SIGINT) in cell 1 (index 0)"' in xml
+
+
+@pytest.mark.kernel
+def test_quiet_successes_say_what_was_not_clean(tmp_path: Path) -> None:
+    raising, chatty, asking = tmp_path / "raising.ipynb", tmp_path / "chatty.ipynb", tmp_path / "asking.ipynb"
+    nbformat.write(make_notebook("1/0", "x = 1", "{}['k']"), raising)
+    nbformat.write(make_notebook("print('y' * 5000)", "print('z' * 5000)"), chatty)
+    nbformat.write(make_notebook("input('name? ')"), asking)
+    junit = tmp_path / "junit.xml"
+    proc = nbrun("run", str(raising), str(chatty), "--allow-errors", "--max-output-bytes", "1000", "--junit-xml", str(junit))
+    assert proc.returncode == 0, proc.stderr
+    row = next(line for line in proc.stderr.splitlines() if line.startswith(str(raising)))
+    assert "ok, 2 cells raised" in row
+    assert proc.stderr.count("output truncated") == 1  # once per notebook, naming the first cell
+    assert f"nbrun: warning: {chatty}: output truncated in cell 1 (index 0, In [1]) and 1 more cell" in proc.stderr
+    assert "cell 3 (index 2, In [3]) KeyError" in junit.read_text()
+    asked = nbrun("run", str(asking))
+    assert asked.returncode == 1 and "use --stdin-file to answer input() calls" in asked.stderr
