@@ -8,9 +8,9 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Mapping, TextIO
 
 import click
 
@@ -23,6 +23,7 @@ from nbrun.protocol import utc_now
 from nbrun.status import RunStatus
 
 from . import exit_codes
+from .notices import raised_cells, stdin_hint, truncation_warning
 from .reporting import TerminalObserver, is_tty
 from .reports import failing_traceback, outcome_exit_code, run_record, strip_ansi, write_json, write_junit
 from .summary import summary_table
@@ -45,13 +46,15 @@ class Presentation:
     verbose: int
     junit_xml: Path | None = None
     json_report: str | None = None
+    display: Mapping[Path, str] = field(default_factory=dict)  # names shown for stdin/stdout stand-ins
 
 
-def plan_batch(notebooks: list[Path], *, output: Path | None, output_dir: Path | None) -> list[BatchItem]:
-    """Pair each input with its output path (in place by default; --output-dir mirrors folders)."""
+def plan_batch(notebooks: list[Path], *, output: Path | None, output_dir: Path | None,
+               root: Path | None = None) -> list[BatchItem]:
+    """Pair each input with its output path (in place by default; --output-dir mirrors folders from *root*)."""
     if output is not None:
         return [BatchItem(notebooks[0], output)]
-    base = _common_folder(notebooks)
+    base = root.resolve() if root is not None else _common_folder(notebooks)
     items = []
     for path in notebooks:
         try:
@@ -147,7 +150,12 @@ def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, sta
     if presentation.junit_xml is not None:
         write_junit(outcomes, presentation.junit_xml, started, duration)
     if presentation.json_report is not None:
-        write_json(run_record(outcomes, started, duration, code), presentation.json_report)
+        record = run_record(outcomes, started, duration, code)
+        for notebook in record["notebooks"]:  # '<stdin>' / '<stdout>' rather than a removed temporary file
+            for key in ("input", "output"):
+                if notebook[key] is not None:
+                    notebook[key] = presentation.display.get(Path(notebook[key]), notebook[key])
+        write_json(record, presentation.json_report)
 
 
 class CliBatchReporter(BatchObserver):
@@ -184,7 +192,8 @@ class CliBatchReporter(BatchObserver):
             self._free_slots.sort()
         if not outcome.ok:
             self.failures += 1
-        self._emit(_finished_lines(outcome, self.presentation.verbose, is_tty(self.stream)))
+        self._emit(_finished_lines(_displayed(outcome, self.presentation.display), self.presentation.verbose,
+                                   is_tty(self.stream)))
         if self._overall is not None:
             self._overall.set_postfix_str(f"{self.failures} failed", refresh=False)
             self._overall.update(1)
@@ -207,6 +216,16 @@ class CliBatchReporter(BatchObserver):
             self.stream.flush()
 
 
+def _displayed(outcome: BatchOutcome, names: Mapping[Path, str]) -> BatchOutcome:
+    """The outcome with stdin/stdout stand-in paths shown by their names (``<stdin>``, ``<stdout>``)."""
+    if not names:
+        return outcome
+    job = outcome.job
+    shown = replace(job, source=Path(names.get(job.source, str(job.source))),
+                    target=Path(names.get(job.target, str(job.target))))
+    return replace(outcome, job=shown)
+
+
 def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
     job, result = outcome.job, outcome.result
     lines: list[str] = []
@@ -222,13 +241,20 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
         where = "" if job.target == job.source else f" -> {job.target}"
         if result.status is RunStatus.OK:
             executed = sum(1 for cell in result.cells if cell.duration is not None)
-            lines.append(f"nbrun: ok {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}, {result.duration:.2f} s)")
+            raised = len(raised_cells(result))  # issue 13: --allow-errors successes say what raised
+            note = f", {raised} raised (--allow-errors)" if raised else ""
+            lines.append(f"nbrun: ok {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}{note}, {result.duration:.2f} s)")
         else:
-            lines.append(f"nbrun: FAILED {job.source}: {result.message} (notebook written to {job.target})")
+            hint = stdin_hint(result)
+            message = f"{result.message}; {hint}" if hint else result.message
+            lines.append(f"nbrun: FAILED {job.source}: {message} (notebook written to {job.target})")
             traceback = failing_traceback(outcome) if result.status is RunStatus.ERROR else ""
             traceback = traceback if colour else strip_ansi(traceback)
             if traceback:
                 lines.append(_indent(traceback))
+        truncated = truncation_warning(result)
+        if truncated:
+            lines.append(f"nbrun: warning: {job.source}: {truncated}")
         lines += [f"nbrun: warning: {warning}" for warning in result.image_warnings]
         count = len(result.extracted_files)
         if count or result.image_warnings:

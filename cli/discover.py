@@ -70,3 +70,22 @@ def _hidden(path: Path) -> bool:
 def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
     text = path.as_posix()
     return any(fnmatch.fnmatch(text, pattern) or any(fnmatch.fnmatch(part, pattern) for part in path.parts) for pattern in patterns)
+
+
+def mirror_root(arguments: tuple[Path, ...]) -> Path:
+    """The folder ``--output-dir`` mirrors: the common folder of the arguments as given.
+
+    A folder argument counts itself, a file its folder, a glob pattern the
+    folder before its first wildcard; so ``--exclude`` never moves the root.
+    """
+    folders = []
+    for argument in arguments:
+        if argument.is_dir():
+            folders.append(argument)
+        elif _GLOB_CHARS & set(str(argument)) and not argument.exists():
+            parts = argument.parts
+            fixed = next(i for i, part in enumerate(parts) if _GLOB_CHARS & set(part))
+            folders.append(Path(*parts[:fixed]) if fixed else Path())
+        else:
+            folders.append(argument.parent)
+    return Path(os.path.commonpath([str(folder.resolve()) for folder in folders])) if folders else Path.cwd()

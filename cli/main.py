@@ -44,7 +44,7 @@ class _Jobs(click.ParamType):
 
 
 @click.group(context_settings=CONTEXT)
-@click.version_option(package_name="nbrun", prog_name="nbrun")
+@click.version_option(package_name="jupyter-nbrun", prog_name="nbrun")
 def main() -> None:
     """Run Jupyter notebooks headlessly: faithful outputs, loud failures, CI-ready."""
 
@@ -132,17 +132,24 @@ def run_command(
     notebook is written even when a cell fails, with the failure recorded in
     metadata.nbrun.
     """
-    from .discover import discover
+    from .discover import discover, mirror_root
+    from .paths_check import check_inputs
+    from .stdio import redirect_stdio
 
     if output is not None and output_dir is not None:
         raise click.UsageError("use either -o/--output or --output-dir, not both")
     if strip_images and extract_images is None:
         raise click.UsageError("--strip-images needs --extract-images DIR")
     paths = discover(notebooks, exclude)
+    check_inputs(notebooks, paths)  # issue 13: nothing runs when a path is wrong
     if not paths:
         raise click.UsageError("no notebooks left to run after --exclude")
     if output is not None and len(paths) > 1:
         raise click.UsageError("-o/--output takes one notebook; use --output-dir for several")
+    stdio = redirect_stdio(paths, output, json_to_stdout=json_report == "-")  # issue 13: '-' is stdin/stdout
+    paths, output = stdio.paths, stdio.output
+    if stdio.display and cwd is None:
+        cwd = Path.cwd()  # a notebook on stdin has no folder of its own (papermill: the current folder)
     from .params import collect_parameters, load_grid
 
     parameters = collect_parameters(file_params, yaml_params, typed_params, raw_params)
@@ -186,17 +193,19 @@ def run_command(
         batch_options = BatchOptions(max_parallel=jobs, fail_fast=fail_fast, fast_start=not no_fast_start,
                                      preload=preload_modules)
         presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
-                                    junit_xml=junit_xml, json_report=json_report)
+                                    junit_xml=junit_xml, json_report=json_report, display=stdio.display)
         if grid is not None:
             assert output is not None  # checked with --params-grid above
             batch = grid_jobs(paths[0], output, options, file_options, grid)
         else:
             if output is not None and "{" in str(output):
                 output = render_output(output, parameters or {})
-            batch = make_jobs(plan_batch(paths, output=output, output_dir=output_dir), options, file_options)
+            batch = make_jobs(plan_batch(paths, output=output, output_dir=output_dir, root=mirror_root(notebooks)),
+                              options, file_options)
         code = execute_jobs(batch, presentation, batch_options, runner=runner)
     finally:
         forkserver.discard_prelaunched()
+        stdio.finish()
     sys.exit(code)
 
 

@@ -40,7 +40,7 @@ class TerminalObserver(ExecutionObserver):
 
     def cell_started(self, index: int, cell: NotebookNode) -> None:
         if self._bar is not None:
-            self._bar.set_postfix_str(f"cell {index}", refresh=True)
+            self._bar.set_postfix_str(f"cell {index + 1}", refresh=True)
 
     def cell_finished(self, record: CellRecord) -> None:
         if self._bar is not None:

@@ -12,9 +12,12 @@ from xml.etree import ElementTree as ET
 
 from nbrun import __version__
 from nbrun.batch import BatchOutcome
+from nbrun.cell_label import cell_label
 from nbrun.notebook_io import write_text_atomic
+from nbrun.status import RunStatus
 
 from . import exit_codes
+from .notices import raised_cells
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 # XML 1.0 cannot carry most control characters, even escaped.
@@ -29,12 +32,19 @@ def outcome_exit_code(outcome: BatchOutcome) -> int:
     return outcome.status.exit_code_for(outcome.result.interrupted_by if outcome.result is not None else None)
 
 
+def notebook_written(outcome: BatchOutcome) -> bool:
+    """Whether the executed notebook was written (a run that ended, or images refused after the write)."""
+    from nbrun.images import ImageConflictError
+
+    return outcome.result is not None or isinstance(outcome.error, ImageConflictError)
+
+
 def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
     """The JSON record of one notebook."""
     result = outcome.result
     record: dict[str, Any] = {
         "input": str(outcome.job.source),
-        "output": str(outcome.job.target),
+        "output": str(outcome.job.target) if notebook_written(outcome) else None,
         "status": outcome.status.value,
         "exit_code": outcome_exit_code(outcome),
         "duration": round(outcome.duration, 3),
@@ -104,13 +114,19 @@ def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
     case = ET.Element("testcase", classname=_clean(folder), name=_clean(source.name),
                       time=f"{outcome.duration:.3f}", file=_clean(source.as_posix()))
     status = outcome.status
-    if status.junit in ("failure", "error"):
-        counts[f"{status.junit}s"] += 1
-        case.append(_problem(status.junit, outcome))
-    elif status.junit == "skipped":
+    kind = status.junit
+    if status is RunStatus.INTERRUPTED and outcome.result is not None:
+        kind = "error"  # it ran and did not finish; notebooks never started stay skipped
+    if kind in ("failure", "error"):
+        counts[f"{kind}s"] += 1
+        case.append(_problem(kind, outcome))
+    elif kind == "skipped":
         counts["skipped"] += 1
         ET.SubElement(case, "skipped", message=_clean(outcome.summary() or status.value))
     stdout, stderr = _captured_streams(outcome)
+    raised = raised_cells(outcome.result) if outcome.result is not None and outcome.ok else []
+    if raised:  # --allow-errors: the cells that raised, before what they printed
+        stderr = "\n".join(["nbrun: cells that raised (--allow-errors):", *raised, stderr]).rstrip("\n")
     if stdout:
         ET.SubElement(case, "system-out").text = stdout
     if stderr:
@@ -147,7 +163,7 @@ def _failure_details(outcome: BatchOutcome) -> str:
     if result is None or result.failed_cell is None:
         return _clean(outcome.summary())
     source = result.notebook.cells[result.failed_cell].get("source", "")
-    parts = [outcome.summary(), "", f"Cell {result.failed_cell} source:", source, "", failing_traceback(outcome)]
+    parts = [outcome.summary(), "", f"Source of {cell_label(result.failed_cell)}:", source, "", failing_traceback(outcome)]
     return _clean("\n".join(parts))
 
 

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from nbrun.batch import BatchOutcome
 
+from .notices import status_label
+
 
 def summary_table(outcomes: list[BatchOutcome], duration: float) -> str:
     """A plain-text table: notebook, status, duration, failing cell, error line; then totals."""
     rows = [("NOTEBOOK", "STATUS", "TIME", "CELL", "ERROR")]
+    sources = [outcome.job.source for outcome in outcomes]
     for outcome in outcomes:
+        repeated = sources.count(outcome.job.source) > 1  # --params-grid: tell the runs apart by output
         result = outcome.result
-        cell = "" if result is None or result.failed_cell is None else str(result.failed_cell)
+        cell = "" if result is None or result.failed_cell is None else f"{result.failed_cell + 1} (index {result.failed_cell})"
         error = "" if outcome.ok else _first_line(outcome.summary())
-        rows.append((str(outcome.job.source), outcome.status.label,
+        label = status_label(outcome, outcome.status.label)
+        rows.append((str(outcome.job.target if repeated else outcome.job.source), label,
                      f"{outcome.duration:.2f}s", cell, error))
     widths = [min(max(len(row[i]) for row in rows), 60) for i in range(4)]
     lines = ["  ".join(value.ljust(width) for value, width in zip(row[:4], widths)) + "  " + row[4] for row in rows]

@@ -90,6 +90,9 @@ def _become_kernel(request: dict, preloaded: list[str], keep_fds: tuple[int, ...
             sys.modules["numpy"].random.seed()
         launcher = importlib.util.find_spec("ipykernel_launcher")
         sys.argv = [launcher.origin if launcher and launcher.origin else "ipykernel_launcher", *request["argv"]]
+        # ipykernel read JPY_PARENT_PID when the template imported it (unset then): pass it now, or the
+        # kernel prints the `ipython kernel` Ctrl-C banner, which is false for a forked kernel.
+        sys.argv.append(f"--IPKernelApp.parent_handle={int(os.environ.get('JPY_PARENT_PID') or 0)}")
         from ipykernel import kernelapp
 
         kernelapp.launch_new_instance()

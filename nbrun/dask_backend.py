@@ -36,7 +36,7 @@ from .options import ExecuteOptions
 from .pipeline import DEFAULT_PIPELINE, ExecuteStage, Prepared
 from .result import ExecutionResult
 
-INSTALL_HINT = "--dask needs the dask extra: pip install 'nbrun[dask]'"
+INSTALL_HINT = "--dask needs the dask extra: pip install 'jupyter-nbrun[dask]'"
 _FAIL_FAST = "not run: an earlier notebook failed (--fail-fast)"
 _POLL_SECONDS = 0.5
 

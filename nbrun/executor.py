@@ -11,6 +11,7 @@ from typing import Any, AsyncContextManager, Awaitable, Callable
 
 from nbformat import NotebookNode
 
+from .cell_label import cell_label
 from .cell_record import record_cell, write_cell_record
 from .cell_runner import CellLimits, CellRun, StdinAnswers, run_cell
 from .control import RunControl
@@ -20,6 +21,7 @@ from .kernel import KernelSession
 from .options import DEFAULT_KERNEL, ExecuteOptions
 from .outputs import CellOutputs, DisplayRegistry
 from .parameters import json_safe
+from .restarts import restart_failure
 from .protocol import Kernel, Reaper, utc_now
 from .result import CellRecord, CellStatus, ExecutionResult, Failure, RunStatus
 from .widgets import WidgetStates
@@ -162,7 +164,7 @@ class NotebookExecution:
             if failure is None and self.control is not None and self.control.stop_requested:
                 record = CellRecord(index, CellStatus.INTERRUPTED, note="not started: the run was stopped",
                                     started=False)
-                failure = Failure(RunStatus.INTERRUPTED, record, f"interrupted ({self.control.reason}) before cell {index}")
+                failure = Failure(RunStatus.INTERRUPTED, record, f"interrupted ({self.control.reason}) before {cell_label(index)}")
             elif failure is not None:
                 record = CellRecord(index, CellStatus.NOT_RUN)
             elif self.options.skip_tag in cell.metadata.get("tags", []):
@@ -212,6 +214,7 @@ class NotebookExecution:
     async def _apply_policy(self, record: CellRecord, run: CellRun, allows_error: bool) -> tuple[CellRecord, Failure | None]:
         """Decide whether the run goes on after this cell; return the final record."""
         index = record.index
+        label = cell_label(index, record.execution_count)
         if record.status is CellStatus.OK:
             return record, None
         if record.status is CellStatus.ERROR:
@@ -224,24 +227,24 @@ class NotebookExecution:
             if allows_error:
                 return record, None
             if record.note:
-                return record, Failure(RunStatus.ERROR, record, f"cell {index}: {record.note}")
-            return record, Failure(RunStatus.ERROR, record, f"cell {index} raised {record.ename}: {record.evalue}")
+                return record, Failure(RunStatus.ERROR, record, f"{label}: {record.note}")
+            return record, Failure(RunStatus.ERROR, record, f"{label} raised {record.ename}: {record.evalue}")
         if record.status is CellStatus.TIMEOUT:
-            self.observer.warning(f"cell {index} {record.note}; {', '.join(record.actions)}")
+            self.observer.warning(f"{label} {record.note}; {', '.join(record.actions)}")
             if run.notebook_deadline_hit:
                 limit = self.options.notebook_timeout
-                return record, Failure(RunStatus.TIMEOUT, record, f"notebook timed out after {limit:g} s in cell {index}")
+                return record, Failure(RunStatus.TIMEOUT, record, f"notebook timed out after {limit:g} s in {label}")
             if allows_error:
                 return await self._continue_after_kernel_loss(record, run, "after the timeout"), None
-            return record, Failure(RunStatus.TIMEOUT, record, f"cell {index} {record.note}")
+            return record, Failure(RunStatus.TIMEOUT, record, f"{label} {record.note}")
         if record.status is CellStatus.KERNEL_DIED:
-            message = f"kernel died in cell {index}: {run.kernel_exit.describe() if run.kernel_exit else 'unknown'}"
+            message = f"kernel died in {label}: {run.kernel_exit.describe() if run.kernel_exit else 'unknown'}"
             if self.options.restart_on_death:
                 self.observer.warning(message)
                 return await self._continue_after_kernel_loss(record, run, "after the kernel died"), None
             return record, Failure(RunStatus.KERNEL_DIED, record, message)
         reason = self.control.reason if self.control is not None else "stop requested"
-        return record, Failure(RunStatus.INTERRUPTED, record, f"interrupted ({reason}) in cell {index}")
+        return record, Failure(RunStatus.INTERRUPTED, record, f"interrupted ({reason}) in {label}")
 
     async def _continue_after_kernel_loss(self, record: CellRecord, run: CellRun, when: str) -> CellRecord:
         """Start a fresh kernel unless the old one survived; return the record saying so."""
@@ -251,7 +254,7 @@ class NotebookExecution:
         self._kernel = await self._start_kernel(self.kernel_name, self.options.cwd or Path.cwd(), self.options)
         self._restarts += 1
         note = f"a fresh kernel was started {when}; state from earlier cells is gone"
-        self.observer.warning(f"cell {record.index}: {note}")
+        self.observer.warning(f"{cell_label(record.index, record.execution_count)}: {note}")
         return replace(record, actions=(*record.actions, "restarted"), kernel_restarted=note)
 
     async def _kernel_alive(self) -> bool:
@@ -270,6 +273,7 @@ class NotebookExecution:
 
     def _result(self, failure: Failure | None, duration: float) -> ExecutionResult:
         """Build the one result of this run and write its record into ``metadata.nbrun``."""
+        failure = restart_failure(self._records, failure)  # a run that needed a restart is not ok
         if self._widgets is not None:
             widgets = self._widgets.metadata()
             if widgets:

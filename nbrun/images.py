@@ -40,6 +40,7 @@ from typing import Any
 from nbformat import NotebookNode
 from PIL import Image, UnidentifiedImageError
 
+from .cell_label import cell_label
 from .errors import NotebookWriteError
 from .options import FileOptions
 from .result import ImageReport
@@ -175,7 +176,7 @@ def _formats(mime: str) -> list[str]:
 
 
 def _warning(stem: str, cell: int, index: int, mime: str, reason: str) -> str:
-    return f"{stem}: cell {cell}, output {index}: {mime}: {reason}; image not extracted"
+    return f"{stem}: {cell_label(cell)}, output {index}: {mime}: {reason}; image not extracted"
 
 
 def _render(value: Any, mime: str) -> bytes:

@@ -181,8 +181,8 @@ def test_installed_executable_runs_and_reports(write_nb, tmp_path: Path) -> None
     path = write_nb("print('via the executable')", "1/0")
     proc = subprocess.run([NBRUN, "run", str(path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
-    assert "Traceback (most recent call last)" not in proc.stderr.split("ZeroDivisionError")[0] or "cell 1 raised" in proc.stderr
-    assert "cell 1 raised ZeroDivisionError" in proc.stderr
+    assert "Traceback (most recent call last)" not in proc.stderr.split("ZeroDivisionError")[0] or "raised ZeroDivisionError" in proc.stderr
+    assert "cell 2 (index 1, In [2]) raised ZeroDivisionError" in proc.stderr
     nb = nbformat.read(path, 4)
     assert nb.cells[0].outputs[0].text == "via the executable\n"
     bad = tmp_path / "bad.ipynb"

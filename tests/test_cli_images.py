@@ -67,7 +67,7 @@ def test_broken_payload_warns_and_strict_fails(write_nb, tmp_path: Path) -> None
     path = write_nb(BROKEN_CELL, PNG_CELL)
     lenient = invoke(str(path), "--extract-images", str(tmp_path / "img"))
     assert lenient.exit_code == 0
-    assert "warning" in lenient.stderr and "cell 0" in lenient.stderr
+    assert "warning" in lenient.stderr and "cell 1 (index 0)" in lenient.stderr
     broken = nbformat.read(path, 4).cells[0].outputs[0]
     assert broken.data["image/png"] == "not base64 at all!!" and "filenames" not in broken.metadata
     strict = invoke(str(path), "--extract-images", str(tmp_path / "img"), "--strict-images")

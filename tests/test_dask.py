@@ -270,5 +270,5 @@ def test_missing_extra_is_one_line_exit_2(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", BLOCK_DISTRIBUTED, "run", str(path), "--dask", "local:2"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
-    assert proc.stderr == "nbrun: error: --dask needs the dask extra: pip install 'nbrun[dask]'\n"
+    assert proc.stderr == "nbrun: error: --dask needs the dask extra: pip install 'jupyter-nbrun[dask]'\n"
     assert path.read_text() == original

@@ -249,7 +249,7 @@ def test_bad_payloads_warn_and_leave_the_output_untouched(tmp_path: Path, mime: 
     assert report.written == [tmp_path / "images" / "report_cell0_output0.png"]
     assert len(report.warnings) == 1
     warning = report.warnings[0]
-    assert "report" in warning and "cell 1" in warning and "output 1" in warning and mime in warning
+    assert "report" in warning and "cell 2 (index 1)" in warning and "output 1" in warning and mime in warning
     assert reason in warning and "\n" not in warning
     assert nb.cells[1].outputs[1] == before
 

@@ -16,7 +16,7 @@ def test_wheel_layout_and_entry_point(tmp_path: Path) -> None:
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
         check=True, capture_output=True, timeout=300,
     )
-    wheel = next(tmp_path.glob("nbrun-*.whl"))
+    wheel = next(tmp_path.glob("jupyter_nbrun-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "nbrun/cli/main.py" in names and "nbrun/py.typed" in names
     assert not [n for n in names if n.startswith("cli/")]

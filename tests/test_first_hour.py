@@ -1,0 +1,154 @@
+"""Issue 13, a new user's first hour: each item through the installed ``nbrun`` command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import make_notebook
+
+pytestmark = pytest.mark.usefixtures("no_leaked_kernels")
+NBRUN = str(Path(sys.executable).parent / "nbrun")
+
+
+def nbrun(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([NBRUN, *args], input=stdin, capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def test_python_dash_m_nbrun_is_the_command() -> None:
+    proc = subprocess.run([sys.executable, "-m", "nbrun", "--version"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("nbrun, version ")
+    assert proc.stdout == nbrun("--version").stdout
+
+
+def test_papermill_habit_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    source = tmp_path / "in.ipynb"
+    nbformat.write(make_notebook("open('ran', 'w').write('x')"), source)
+    before = source.read_bytes()
+    proc = nbrun("run", str(source), str(tmp_path / "out" / "new.ipynb"))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("nbrun: error: ")
+    assert "use -o" in proc.stderr and "Traceback" not in proc.stderr
+    assert source.read_bytes() == before and not (tmp_path / "ran").exists() and not (tmp_path / "out").exists()
+
+
+def test_every_missing_path_is_an_error_before_any_kernel(tmp_path: Path) -> None:
+    first = tmp_path / "a.ipynb"
+    nbformat.write(make_notebook("open('ran', 'w').write('x')"), first)
+    proc = nbrun("run", str(first), str(tmp_path / "gone.ipynb"), str(tmp_path / "also-gone.ipynb"))
+    assert proc.returncode == 5
+    assert proc.stderr == f"nbrun: error: {tmp_path / 'gone.ipynb'}: no such file\n"
+    assert not (tmp_path / "ran").exists()
+
+
+@pytest.mark.kernel
+def test_restart_on_death_reports_the_death_and_the_tail_has_no_banner(tmp_path: Path) -> None:
+    dies = tmp_path / "dies.ipynb"
+    nbformat.write(make_notebook("x = 1", "import os, time\nos.write(2, b'last words\\n')\ntime.sleep(0.3)\nos._exit(3)",
+                                 "print('x' in globals())"), dies)
+    fine = tmp_path / "fine.ipynb"
+    nbformat.write(make_notebook("1"), fine)
+    junit, record = tmp_path / "junit.xml", tmp_path / "run.json"
+    proc = nbrun("run", str(dies), str(fine), "--restart-on-death", "--junit-xml", str(junit), "--json", str(record))
+    assert proc.returncode == 4, proc.stderr
+    summary_row = next(line for line in proc.stderr.splitlines() if line.startswith(str(dies)))
+    assert "kernel died" in summary_row and "restarted once" in summary_row and "2 (index 1)" in summary_row
+    meta = nbformat.read(dies, 4).metadata.nbrun
+    assert meta["status"] == "kernel-died" and meta["kernel_restarts"] == 1 and meta["failed_cell"] == 1
+    tail = meta["kernel_exit"]["stderr_tail"]
+    assert "last words" in tail and "NOTE: When using the `ipython kernel` entry point" not in tail
+    assert "NOTE: When using" not in junit.read_text() and "restarted once" in junit.read_text()
+    assert '<error message="kernel died in cell 2 (index 1, In [2])' in junit.read_text()
+    notebook = json.loads(record.read_text())["notebooks"][0]
+    assert notebook["status"] == "kernel-died" and notebook["exit_code"] == 4 and notebook["kernel_restarts"] == 1
+    assert notebook["error"]["cell"] == 1  # machine records keep the 0-based index
+
+
+@pytest.mark.kernel
+def test_dash_output_is_stdout_and_dash_input_is_stdin(tmp_path: Path) -> None:
+    source = tmp_path / "nb.ipynb"
+    nbformat.write(make_notebook("import os; print(os.getcwd())"), source)
+    before = source.read_bytes()
+    proc = nbrun("run", str(source), "-o", "-")
+    assert proc.returncode == 0, proc.stderr
+    assert nbformat.reads(proc.stdout, 4).metadata.nbrun["status"] == "ok"  # stdout holds only the notebook
+    assert "-> <stdout>" in proc.stderr and source.read_bytes() == before and not (tmp_path / "-").exists()
+    piped = nbrun("run", "-", "--json", str(tmp_path / "run.json"), stdin=before.decode(), cwd=tmp_path)
+    assert piped.returncode == 0, piped.stderr
+    executed = nbformat.reads(piped.stdout, 4)
+    assert executed.cells[0].outputs[0].text == f"{tmp_path}\n"  # a notebook on stdin runs in the current folder
+    notebook = json.loads((tmp_path / "run.json").read_text())["notebooks"][0]
+    assert (notebook["input"], notebook["output"]) == ("<stdin>", "<stdout>")
+    clash = nbrun("run", str(source), "-o", "-", "--json", "-")
+    assert clash.returncode == 2 and "both write to stdout" in clash.stderr
+
+
+@pytest.mark.kernel
+def test_reports_agree_with_what_happened(tmp_path: Path) -> None:
+    (tmp_path / "tree" / "etl").mkdir(parents=True)
+    (tmp_path / "tree" / "skip").mkdir()
+    nbformat.write(make_notebook("1/0"), tmp_path / "tree" / "etl" / "a.ipynb")
+    nbformat.write(make_notebook("1"), tmp_path / "tree" / "etl" / "b.ipynb")
+    nbformat.write(make_notebook("1"), tmp_path / "tree" / "skip" / "c.ipynb")
+    record = tmp_path / "run.json"
+    proc = nbrun("run", "tree", "--exclude", "skip", "--output-dir", "executed", "--fail-fast", "--json", str(record),
+                 cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert (tmp_path / "executed" / "etl" / "a.ipynb").is_file()  # the mirror root is the argument, not etl/
+    ran, skipped = json.loads(record.read_text())["notebooks"]
+    assert ran["output"] == str(Path("executed/etl/a.ipynb"))
+    assert skipped["status"] == "skipped" and skipped["output"] is None  # never written
+
+
+@pytest.mark.kernel
+def test_params_grid_summary_names_each_run(tmp_path: Path) -> None:
+    source = tmp_path / "nb.ipynb"
+    nbformat.write(make_notebook(("n = 0", ["parameters"]), "n"), source)
+    (tmp_path / "grid.yaml").write_text("- {n: 1}\n- {n: 2}\n")
+    proc = nbrun("run", str(source), "--params-grid", str(tmp_path / "grid.yaml"), "-o", str(tmp_path / "out-{n}.ipynb"))
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split()[0] for line in proc.stderr.splitlines() if line.startswith(str(tmp_path))]
+    assert rows == [str(tmp_path / "out-1.ipynb"), str(tmp_path / "out-2.ipynb")]
+
+
+def test_junit_interrupted_run_is_an_error_never_started_is_skipped(tmp_path: Path) -> None:
+    from nbrun.cli.reports import junit_xml
+    from nbrun.batch import BatchJob, BatchOutcome
+    from nbrun.errors import ExecutionInterrupted
+    from nbrun.options import ExecuteOptions
+    from nbrun.result import ExecutionResult, RunStatus
+
+    options = ExecuteOptions()
+    ran = ExecutionResult(make_notebook("1"), RunStatus.INTERRUPTED, [], "python3", "t", "t", 1.0,
+                          failed_cell=0, message="interrupted (SIGINT) in cell 1 (index 0)")
+    outcomes = [BatchOutcome(BatchJob(Path("a.ipynb"), Path("a.ipynb"), options), result=ran),
+                BatchOutcome(BatchJob(Path("b.ipynb"), Path("b.ipynb"), options),
+                             error=ExecutionInterrupted("interrupted (SIGINT) while the kernel was starting")),
+                BatchOutcome(BatchJob(Path("c.ipynb"), Path("c.ipynb"), options), skipped_reason="not run: SIGINT")]
+    xml = junit_xml(outcomes, "2026-01-01T00:00:00", 1.0)
+    assert 'errors="1"' in xml and 'skipped="2"' in xml
+    assert '<error message="interrupted (SIGINT) in cell 1 (index 0)"' in xml
+
+
+@pytest.mark.kernel
+def test_quiet_successes_say_what_was_not_clean(tmp_path: Path) -> None:
+    raising, chatty, asking = tmp_path / "raising.ipynb", tmp_path / "chatty.ipynb", tmp_path / "asking.ipynb"
+    nbformat.write(make_notebook("1/0", "x = 1", "{}['k']"), raising)
+    nbformat.write(make_notebook("print('y' * 5000)", "print('z' * 5000)"), chatty)
+    nbformat.write(make_notebook("input('name? ')"), asking)
+    junit = tmp_path / "junit.xml"
+    proc = nbrun("run", str(raising), str(chatty), "--allow-errors", "--max-output-bytes", "1000", "--junit-xml", str(junit))
+    assert proc.returncode == 0, proc.stderr
+    row = next(line for line in proc.stderr.splitlines() if line.startswith(str(raising)))
+    assert "ok, 2 cells raised" in row
+    assert proc.stderr.count("output truncated") == 1  # once per notebook, naming the first cell
+    assert f"nbrun: warning: {chatty}: output truncated in cell 1 (index 0, In [1]) and 1 more cell" in proc.stderr
+    assert "cell 3 (index 2, In [3]) KeyError" in junit.read_text()
+    asked = nbrun("run", str(asking))
+    assert asked.returncode == 1 and "use --stdin-file to answer input() calls" in asked.stderr
