@@ -18,6 +18,17 @@ from . import exit_codes
 if TYPE_CHECKING:
     from nbrun.dask_backend import DaskRunner
 
+class CliError(click.ClickException):
+    """An error the command reports in one line, with its own exit code (click's pattern)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"nbrun: error: {self.format_message()}", err=True)
+
+
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -197,7 +208,8 @@ def run_command(
         code = execute_jobs(batch, presentation, batch_options, runner=runner)
     finally:
         forkserver.discard_prelaunched()
-    sys.exit(code)
+    if code != exit_codes.OK:
+        raise click.exceptions.Exit(code)
 
 
 @main.command("inspect", context_settings=CONTEXT)
@@ -211,8 +223,7 @@ def inspect_command(notebook: Path) -> None:
     try:
         declared = declared_parameters(read_notebook(notebook))
     except NbrunError as exc:
-        click.echo(f"nbrun: error: {exc}", err=True)
-        sys.exit(exit_codes.for_error(exc))
+        raise CliError(str(exc), exit_codes.for_error(exc)) from None
     if not declared:
         click.echo(f"{notebook}: no cell tagged 'parameters'", err=True)
         return
@@ -237,8 +248,7 @@ def _dask_runner(address: str | None, retries: int, fail_fast: bool) -> DaskRunn
     try:
         return DaskRunner(address, retries=retries, fail_fast=fail_fast)
     except DaskUnavailableError as exc:
-        click.echo(f"nbrun: error: {exc}", err=True)
-        sys.exit(exit_codes.USAGE)
+        raise CliError(str(exc), exit_codes.USAGE) from None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--dask") from None
 
