@@ -19,11 +19,12 @@ if TYPE_CHECKING:
     from nbrun.dask_backend import DaskRunner
 
 class CliError(click.ClickException):
-    """An error the command reports in one line, with its own exit code (click's pattern)."""
+    """An error the command reports in one line; the subclass's ``exit_code`` is the process's (click's pattern)."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    @classmethod
+    def with_code(cls, message: str, exit_code: int) -> CliError:
+        """An instance of the subclass whose ``exit_code`` is *exit_code*."""
+        return type(f"CliError{exit_code}", (cls,), {"exit_code": exit_code})(message)
 
     def show(self, file: object = None) -> None:
         click.echo(f"nbrun: error: {self.format_message()}", err=True)
@@ -223,7 +224,7 @@ def inspect_command(notebook: Path) -> None:
     try:
         declared = declared_parameters(read_notebook(notebook))
     except NbrunError as exc:
-        raise CliError(str(exc), exit_codes.for_error(exc)) from None
+        raise CliError.with_code(str(exc), exit_codes.for_error(exc)) from None
     if not declared:
         click.echo(f"{notebook}: no cell tagged 'parameters'", err=True)
         return
@@ -248,7 +249,7 @@ def _dask_runner(address: str | None, retries: int, fail_fast: bool) -> DaskRunn
     try:
         return DaskRunner(address, retries=retries, fail_fast=fail_fast)
     except DaskUnavailableError as exc:
-        raise CliError(str(exc), exit_codes.USAGE) from None
+        raise CliError.with_code(str(exc), exit_codes.USAGE) from None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--dask") from None
 
