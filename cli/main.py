@@ -14,6 +14,7 @@ from click.core import ParameterSource
 from nbrun.options import DEFAULT_MAX_OUTPUT_BYTES, ExecuteOptions
 
 from . import exit_codes
+from .errors import CliError
 
 if TYPE_CHECKING:
     from nbrun.dask_backend import DaskRunner
@@ -206,7 +207,8 @@ def run_command(
     finally:
         forkserver.discard_prelaunched()
         stdio.finish()
-    sys.exit(code)
+    if code != exit_codes.OK:
+        raise click.exceptions.Exit(code)
 
 
 @main.command("inspect", context_settings=CONTEXT)
@@ -220,8 +222,7 @@ def inspect_command(notebook: Path) -> None:
     try:
         declared = declared_parameters(read_notebook(notebook))
     except NbrunError as exc:
-        click.echo(f"nbrun: error: {exc}", err=True)
-        sys.exit(exit_codes.for_error(exc))
+        raise CliError.with_code(str(exc), exit_codes.for_error(exc)) from None
     if not declared:
         click.echo(f"{notebook}: no cell tagged 'parameters'", err=True)
         return
@@ -246,8 +247,7 @@ def _dask_runner(address: str | None, retries: int, fail_fast: bool) -> DaskRunn
     try:
         return DaskRunner(address, retries=retries, fail_fast=fail_fast)
     except DaskUnavailableError as exc:
-        click.echo(f"nbrun: error: {exc}", err=True)
-        sys.exit(exit_codes.USAGE)
+        raise CliError.with_code(str(exc), exit_codes.USAGE) from None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--dask") from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import string
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,9 @@ from typing import Any
 import click
 
 
+@functools.cache
 def _yaml_loader() -> type:
-    """A safe YAML loader that keeps dates as the strings they were written as (like papermill)."""
+    """A safe YAML loader that keeps dates as the strings they were written as (like papermill); built once."""
     import yaml
 
     class NoDatesLoader(yaml.SafeLoader):

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import IO, Any
 
-import click
 
 from . import exit_codes
+from .errors import CliError
 
 STDIO = "-"
-
-
-class PathError(click.ClickException):
-    """A bad path argument: one ``nbrun: error:`` line on stderr and *exit_code*."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code  # type: ignore[misc]
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"nbrun: error: {self.message}", err=True)
 
 
 def check_inputs(arguments: tuple[Path, ...], paths: list[Path]) -> None:
@@ -35,10 +23,10 @@ def check_inputs(arguments: tuple[Path, ...], paths: list[Path]) -> None:
         return
     if len(arguments) == 2 and [arguments[1]] == missing and arguments[0].is_file():
         source, target = (shlex.quote(str(a)) for a in arguments)
-        raise PathError(
+        raise CliError.with_code(
             f"{arguments[1]}: no such notebook; to write the executed notebook there, use -o: "
             f"nbrun run {source} -o {target}", exit_codes.USAGE,
         )
     path = missing[0]
     reason = "is a directory, not a notebook file" if path.is_dir() else "no such file"
-    raise PathError(f"{path}: {reason}", exit_codes.NOTEBOOK_INVALID_OR_IO)
+    raise CliError.with_code(f"{path}: {reason}", exit_codes.NOTEBOOK_INVALID_OR_IO)

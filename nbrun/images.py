@@ -30,7 +30,6 @@ import io
 import json
 import os
 import re
-import secrets
 import unicodedata
 import warnings
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from PIL import Image, UnidentifiedImageError
 
 from .cell_label import cell_label
 from .errors import NotebookWriteError
+from .notebook_io import write_text_atomic
 from .options import FileOptions
 from .result import ImageReport
 
@@ -104,7 +104,7 @@ def extract_images(nb: NotebookNode, *, stem: str, images_dir: Path, notebook_di
     # Claim the names first: a crash mid-way must not leave our files unowned.
     manifest.update({item.name: source_id for entry in plan for item in entry.items})
     text = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    _write_atomic(images_dir / MANIFEST_NAME, text.encode("utf-8"))
+    write_text_atomic(text.encode("utf-8"), images_dir / MANIFEST_NAME, ImageWriteError)
     written: list[Path] = []
     for entry in plan:
         contents: list[bytes] = []
@@ -118,7 +118,7 @@ def extract_images(nb: NotebookNode, *, stem: str, images_dir: Path, notebook_di
             continue
         paths = [images_dir / item.name for item in entry.items]
         for path, content in zip(paths, contents):
-            _write_atomic(path, content)
+            write_text_atomic(content, path, ImageWriteError)
         del contents
         written.extend(paths)
         _link(entry, paths, notebook_dir, options.strip_images)
@@ -295,26 +295,6 @@ def _check_conflicts(plan: list[_Planned], images_dir: Path, manifest: dict[str,
         more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
         raise ImageConflictError(
             conflicts[0], f"exists and was not written by nbrun for this notebook{more}; use --force to overwrite")
-
-
-def _write_atomic(path: Path, content: bytes) -> None:
-    """Replace *path* with *content*: temp file in the same folder, then os.replace."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.nbrun-tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise ImageWriteError(path, f"cannot write: {exc.strerror or exc}") from None
-        raise
 
 
 def _link(entry: _Planned, paths: list[Path], notebook_dir: Path, strip: bool) -> None:

@@ -224,30 +224,41 @@ def write_notebook(nb: NotebookNode, path: Path | str) -> None:
     write_text_atomic(notebook_chunks(nb), path)
 
 
-def write_text_atomic(text: str | Iterable[str], path: Path) -> None:
-    """Replace *path* with *text* (UTF-8; a string or string pieces) atomically, keeping its permissions."""
+def write_text_atomic(text: str | bytes | Iterable[str], path: Path,
+                      error: type[NotebookWriteError] = NotebookWriteError) -> None:
+    """Replace *path* with *text* atomically (temp file, fsync, ``os.replace``), keeping its permissions.
+
+    *text* is bytes, a string or string pieces (UTF-8). The one atomic writer
+    for notebooks, reports and image files; failures raise *error*.
+    """
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise NotebookWriteError(path, f"cannot create folder {folder}: {exc.strerror or exc}") from None
+        raise error(path, f"cannot create folder {folder}: {exc.strerror or exc}") from None
     if path.is_dir():
-        raise NotebookWriteError(path, "output path is a directory")
+        raise error(path, "output path is a directory")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".nbrun-tmp", dir=folder)
     except OSError as exc:
-        raise NotebookWriteError(path, f"cannot write in {folder}: {exc.strerror or exc}") from None
+        raise error(path, f"cannot write in {folder}: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            for piece in [text] if isinstance(text, str) else text:
-                handle.write(piece)
-            handle.flush()
-            os.fsync(handle.fileno())
+        if isinstance(text, bytes):
+            with os.fdopen(fd, "wb") as binary:
+                binary.write(text)
+                binary.flush()
+                os.fsync(binary.fileno())
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                for piece in [text] if isinstance(text, str) else text:
+                    handle.write(piece)
+                handle.flush()
+                os.fsync(handle.fileno())
         _copy_mode(path, tmp_name)
         os.replace(tmp_name, path)
     except OSError as exc:
         _remove_quietly(tmp_name)
-        raise NotebookWriteError(path, f"cannot write: {exc.strerror or exc}") from None
+        raise error(path, f"cannot write: {exc.strerror or exc}") from None
     except (TypeError, ValueError) as exc:
         _remove_quietly(tmp_name)
         raise NotebookWriteError(path, f"cannot serialise notebook: {exc}") from None

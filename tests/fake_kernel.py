@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from nbrun.kernel import KernelExit
+from nbrun.protocol import KernelExit
 
 Message = dict[str, Any]
 _ids = itertools.count(1)

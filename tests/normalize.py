@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import click
 from nbformat import NotebookNode
 
-from nbrun.terminal import TerminalText
-
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,16}")
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _IMAGE_MIMES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 
 
@@ -38,13 +36,35 @@ def normalized_outputs(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             output["data"] = {mime: _mask_data(mime, value) for mime, value in output.get("data", {}).items()}
             output["metadata"] = dict(output.get("metadata", {}))
         if output["output_type"] == "error":
-            output["traceback"] = [_mask(_ANSI.sub("", line)) for line in output.get("traceback", [])]
+            output["traceback"] = [_mask(click.unstyle(line)) for line in output.get("traceback", [])]
             output["evalue"] = _mask(output.get("evalue", ""))
         merged.append(output)
     for output in merged:
         if "_raw" in output:
-            output["text"] = _mask(TerminalText(output.pop("_raw")).value())
+            output["text"] = _mask(terminal_view(output.pop("_raw")))
     return merged
+
+
+def terminal_view(text: str) -> str:
+    """``\r`` and ``\b`` applied one character at a time: a reference independent of nbrun.terminal."""
+    lines: list[str] = []
+    line: list[str] = []
+    cursor = 0
+    for char in text.replace("\r\n", "\n"):
+        if char == "\n":
+            lines.append("".join(line))
+            line, cursor = [], 0
+        elif char == "\r":
+            cursor = 0
+        elif char == "\b":
+            cursor = max(cursor - 1, 0)
+        else:
+            if cursor < len(line):
+                line[cursor] = char
+            else:
+                line.append(char)
+            cursor += 1
+    return "\n".join([*lines, "".join(line)])
 
 
 def _mask_data(mime: str, value: Any) -> Any:

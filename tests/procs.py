@@ -1,12 +1,13 @@
-"""Finding kernel processes by pid (Linux /proc), to prove none is left."""
+"""Finding kernel processes by pid (psutil: the one process scanner of the tests), to prove none is left."""
 
 from __future__ import annotations
 
 import os
 import time
 import uuid
-from pathlib import Path
 from typing import Callable
+
+import psutil
 
 # Every process this test session starts inherits the marker, kernels too,
 # so kernels of other nbrun runs on the machine are never counted.
@@ -18,19 +19,32 @@ _MARK = f"{MARKER}={os.environ[MARKER]}".encode()
 def session_pids(matches: Callable[[list[bytes]], bool]) -> set[int]:
     """Live (non-zombie) processes of this test session whose argv satisfies *matches*."""
     found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+    for process in psutil.process_iter():
+        if process.pid == os.getpid():
             continue
         try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            if state == "Z" or not matches(cmdline):
+            if process.status() == psutil.STATUS_ZOMBIE:
                 continue
-            environ = (entry / "environ").read_bytes().split(b"\0")
-        except OSError:
+            cmdline = [part.encode() for part in process.cmdline()]
+            if not matches(cmdline):
+                continue
+            marked = process.environ().get(MARKER) == os.environ[MARKER]
+        except (psutil.Error, OSError):
             continue
-        if _MARK in environ:
-            found.add(int(entry.name))
+        if marked:
+            found.add(process.pid)
+    return found
+
+
+def pids_with(marker: str) -> set[int]:
+    """Pids of any process (not only this session's) whose command line contains *marker*."""
+    found = set()
+    for process in psutil.process_iter():
+        try:
+            if process.pid != os.getpid() and any(marker in part for part in process.cmdline()):
+                found.add(process.pid)
+        except (psutil.Error, OSError):
+            continue
     return found
 
 
@@ -57,11 +71,10 @@ def wait_gone(pids: set[int], timeout: float = 5.0) -> set[int]:
 
 def _alive(pid: int) -> bool:
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
         return False
-    return state != "Z"
 
 
 def pid_alive(pid: int) -> bool:
-    return _alive(pid) and os.path.exists(f"/proc/{pid}")
+    return _alive(pid)

@@ -26,8 +26,9 @@ PROBE = ("import os, sys, json\n"
 
 
 def run_jobs(paths: list[Path], fast: bool = True, **options) -> list:
-    jobs = [BatchJob(p, p, ExecuteOptions()) for p in paths]
-    return asyncio.run(run_batch(jobs, BatchOptions(max_parallel=2, fast_start=fast, **options)))
+    preload = options.pop("preload", ())
+    jobs = [BatchJob(p, p, ExecuteOptions(**options)) for p in paths]
+    return asyncio.run(run_batch(jobs, BatchOptions(max_parallel=2, fast_start=fast, preload=preload)))
 
 
 def probe(tmp_path: Path, fast: bool, name: str) -> dict:

@@ -27,7 +27,7 @@ import pytest
 import nbrun
 from conftest import make_notebook
 from nbrun import ExecuteOptions, RunStatus
-from procs import kernel_pids, wait_gone
+from procs import kernel_pids, pids_with, wait_gone
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 
@@ -251,16 +251,7 @@ def _kernelspec(root: Path, name: str, argv: list[str]) -> None:
 
 
 def _pids_with(marker: str) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if marker.encode() in cmdline and int(entry.name) != os.getpid():
-                found.add(int(entry.name))
-    return found
+    return pids_with(marker)
 
 
 @pytest.fixture(scope="module")

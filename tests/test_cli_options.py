@@ -1,0 +1,77 @@
+"""The CLI derives its options: every flag of `nbrun run` lands in one options field (no kernel)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+from nbformat.v4 import new_code_cell, new_notebook
+
+from nbrun import forkserver
+from nbrun.batch import BatchJob
+from nbrun.cli import batch as cli_batch
+from nbrun.cli import main
+from nbrun.options import DEFAULT_MAX_OUTPUT_BYTES, BatchOptions, ExecuteOptions, FileOptions
+
+
+@pytest.fixture
+def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Replace the batch run: keep the jobs and batch options the command built."""
+    seen: dict[str, Any] = {}
+
+    def fake_execute_jobs(jobs: list[BatchJob], presentation: Any, options: BatchOptions, **kwargs: Any) -> int:
+        seen.update(jobs=jobs, presentation=presentation, batch=options, **kwargs)
+        return 0
+
+    monkeypatch.setattr(cli_batch, "execute_jobs", fake_execute_jobs)
+    monkeypatch.setattr(forkserver, "prelaunch", lambda preload=(): None)
+    return seen
+
+
+def run(tmp_path: Path, *args: str) -> None:
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 1")]), path)
+    result = CliRunner().invoke(main, ["run", str(path), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
+def test_defaults_are_the_options_defaults(tmp_path: Path, captured: dict[str, Any]) -> None:
+    run(tmp_path)
+    job, = captured["jobs"]
+    assert job.options == ExecuteOptions(parameters=None)
+    assert job.file_options == FileOptions()
+    assert captured["batch"] == BatchOptions()
+    assert job.options.max_output_bytes == DEFAULT_MAX_OUTPUT_BYTES
+
+
+def test_every_flag_maps_to_one_field(tmp_path: Path, captured: dict[str, Any]) -> None:
+    answers = tmp_path / "answers.txt"
+    answers.write_text("yes\nno\n")
+    run(tmp_path, "-j", "3", "--fail-fast", "-o", str(tmp_path / "out.ipynb"), "-k", "python3",
+        "--cwd", str(tmp_path), "--timeout", "2.5", "--notebook-timeout", "30", "--startup-timeout", "9",
+        "--interrupt-grace", "0.5", "--allow-errors", "--restart-on-death", "--max-output-bytes", "1000",
+        "--autosave", "4", "--stdin-file", str(answers), "--extract-images", str(tmp_path / "img"),
+        "--strip-images", "--strict-images", "--force", "--no-fast-start", "--preload", "json, csv",
+        "-p", "n", "3", "-r", "s", "3", "--strict-params")
+    job, = captured["jobs"]
+    assert job.target == tmp_path / "out.ipynb"
+    assert job.options == ExecuteOptions(
+        kernel_name="python3", cwd=tmp_path.resolve(), timeout=2.5, notebook_timeout=30.0, startup_timeout=9.0,
+        interrupt_grace=0.5, allow_errors=True, restart_on_death=True, max_output_bytes=1000,
+        stdin_lines=("yes", "no"), parameters={"n": 3, "s": "3"}, strict_parameters=True,
+    )
+    assert job.file_options == FileOptions(autosave_seconds=4.0, extract_images=tmp_path / "img", strip_images=True,
+                                           strict_images=True, overwrite_images=True)
+    assert captured["batch"] == BatchOptions(max_parallel=3, fail_fast=True, fast_start=False, preload=("json", "csv"))
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_seconds_must_be_positive(tmp_path: Path, captured: dict[str, Any], value: str) -> None:
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(new_notebook(), path)
+    result = CliRunner().invoke(main, ["run", str(path), "--timeout", value])
+    assert result.exit_code == 2 and "--timeout" in result.stderr
+    assert "jobs" not in captured
