@@ -5,7 +5,6 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-
 from . import exit_codes
 from .errors import CliError
 
