@@ -20,12 +20,13 @@ SIGTERM = 128 + signal.SIGTERM  # 143
 
 HELP_TEXT = """\
 Exit codes: 0 success; 1 a cell raised; 2 usage error; 3 a cell or the
-notebook timed out; 4 the kernel died or failed to start (or is unknown);
+notebook timed out; 4 the kernel died or failed to start (or is unknown), or its
+messages were lost (status incomplete);
 5 a notebook is unreadable or invalid, or an output could not be written;
 130 / 143 interrupted by SIGINT / SIGTERM. With several notebooks: the code
 of the first failing notebook in the order given."""
 
-_BY_STATUS = {"ok": OK, "error": CELL_ERROR, "timeout": TIMEOUT, "kernel-died": KERNEL}
+_BY_STATUS = {"ok": OK, "error": CELL_ERROR, "timeout": TIMEOUT, "kernel-died": KERNEL, "incomplete": KERNEL}
 
 
 def for_status(status: RunStatus, interrupted_by: str | None) -> int:

@@ -108,7 +108,7 @@ def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
     if status in ("error", "timeout"):
         counts["failures"] += 1
         case.append(_problem("failure", outcome))
-    elif status in ("kernel-died", "invalid", "kernel-failed", "io-error"):
+    elif status in ("kernel-died", "incomplete", "invalid", "kernel-failed", "io-error"):
         counts["errors"] += 1
         case.append(_problem("error", outcome))
     elif status in ("interrupted", "skipped"):

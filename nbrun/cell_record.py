@@ -42,6 +42,9 @@ def record_cell(
     notes: dict[str, Any] = {}
     if run.outcome is Outcome.COMPLETED:
         _classify_reply(record, reply, cell)
+        if run.missing and record.status is CellStatus.OK:
+            record.status = CellStatus.INCOMPLETE
+            record.note = f"IOPub stream incomplete: the {run.missing} never arrived (lost)"
     elif run.outcome is Outcome.TIMED_OUT:
         record.status = CellStatus.TIMEOUT
         record.timed_out_after = run.timed_out_after

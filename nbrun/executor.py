@@ -289,6 +289,8 @@ class NotebookExecution:
                 self.observer.warning(message)
                 return await self._continue_after_kernel_loss(cell, record, run, "after the kernel died")
             return (RunStatus.KERNEL_DIED, record, message)
+        if record.status is CellStatus.INCOMPLETE:
+            return (RunStatus.INCOMPLETE, record, f"cell {index} incomplete: {record.note}; its outputs may be wrong")
         reason = self.control.reason if self.control is not None else "stop requested"
         return (RunStatus.INTERRUPTED, record, f"interrupted ({reason}) in cell {index}")
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+import zmq
+
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
@@ -76,6 +78,21 @@ class KernelExit:
         if name is not None:
             return f"killed by {name}"
         return f"exited with code {self.returncode}"
+
+
+def _start_channels_without_drops(client: Any) -> None:
+    """Start the channels with no receive high-water mark on our side.
+
+    A publisher drops messages (even ``idle``) once the subscriber's queue is
+    full; with no limit here, zmq's I/O thread keeps draining the kernel while
+    nbrun catches up, so a burst of small messages is queued, not lost.
+    """
+    context = client.context
+    context.setsockopt(zmq.RCVHWM, 0)
+    try:
+        client.start_channels(hb=False, stdin=False)
+    finally:
+        context.sockopts.pop(zmq.RCVHWM, None)
 
 
 class KernelSession:
@@ -175,7 +192,7 @@ class KernelSession:
     async def _wait_ready(self, timeout: float) -> None:
         """kernel_info answered and IOPub connected; no fixed quiet period."""
         client = self._client
-        client.start_channels(hb=False, stdin=False)
+        _start_channels_without_drops(client)
         deadline = time.monotonic() + timeout
         while True:
             request_id = client.kernel_info()

@@ -35,31 +35,41 @@ def message_time(msg: Message) -> str | None:
 
 
 class DisplayRegistry:
-    """Where each ``display_id`` is shown, as references to output nodes."""
+    """Where each ``display_id`` is shown, as references to output nodes.
+
+    Every operation costs time in proportion to the outputs it touches, never
+    to the number of display ids known (a ``clear_output`` with 100k ids
+    elsewhere costs as little as one without).
+    """
 
     def __init__(self) -> None:
-        self._shown: dict[str, list[NotebookNode]] = {}
+        self._shown: dict[str, dict[int, NotebookNode]] = {}
+        self._id_of: dict[int, str] = {}  # id(output node) -> its display_id
 
     def record(self, display_id: str, output: NotebookNode) -> None:
-        self._shown.setdefault(display_id, []).append(output)
+        self._shown.setdefault(display_id, {})[id(output)] = output
+        self._id_of[id(output)] = display_id
 
     def update(self, display_id: str, content: dict[str, Any]) -> None:
         """Replace data and metadata of every output showing *display_id*."""
-        for output in self._shown.get(display_id, ()):
+        for output in self._shown.get(display_id, {}).values():
             output["data"] = content.get("data", {})
             output["metadata"] = content.get("metadata", {})
 
     def forget(self, outputs: list[NotebookNode]) -> None:
-        """Drop references to outputs that were cleared."""
-        gone = {id(output) for output in outputs}
-        if not gone:
-            return
-        for display_id in list(self._shown):
-            kept = [o for o in self._shown[display_id] if id(o) not in gone]
-            if kept:
-                self._shown[display_id] = kept
-            else:
+        """Drop references to outputs that were cleared (cost: len(outputs))."""
+        for output in outputs:
+            display_id = self._id_of.pop(id(output), None)
+            if display_id is None:
+                continue
+            shown = self._shown[display_id]
+            del shown[id(output)]
+            if not shown:
                 del self._shown[display_id]
+
+    def size(self) -> int:
+        """How many outputs are registered under some display id."""
+        return len(self._id_of)
 
 
 def utf8_size(text: str) -> int:
@@ -91,6 +101,7 @@ class CellOutputs:
         self.execution_count: int | None = None
         self.dropped_bytes = 0
         self.dropped_messages = 0
+        self.saw_busy = False  # the protocol's first message; its absence means messages were lost
         self._displays = displays
         self._widgets = widgets
         self._max_bytes = max_bytes
@@ -110,6 +121,7 @@ class CellOutputs:
         if msg_type == "status":
             state = content.get("execution_state")
             if state == "busy":
+                self.saw_busy = True
                 self._stamp("iopub.status.busy", msg)
             elif state == "idle":
                 self._stamp("iopub.status.idle", msg)

@@ -15,6 +15,7 @@ from .errors import (
     DeadKernelError,
     ExecutionError,
     ExecutionInterrupted,
+    IncompleteOutputError,
 )
 
 
@@ -26,6 +27,7 @@ class RunStatus(str, enum.Enum):
     TIMEOUT = "timeout"
     KERNEL_DIED = "kernel-died"
     INTERRUPTED = "interrupted"
+    INCOMPLETE = "incomplete"  # a cell's IOPub stream lost messages: its outputs cannot be trusted
 
 
 class CellStatus(str, enum.Enum):
@@ -36,6 +38,7 @@ class CellStatus(str, enum.Enum):
     TIMEOUT = "timeout"
     KERNEL_DIED = "kernel-died"
     INTERRUPTED = "interrupted"
+    INCOMPLETE = "incomplete"  # the cell's IOPub stream is known to be incomplete
     SKIPPED = "skipped"  # tagged skip-execution
     EMPTY = "empty"  # no code to send
     NOT_RUN = "not-run"  # the run stopped before this cell
@@ -104,6 +107,8 @@ class ExecutionResult:
             error = CellTimeoutError(message, self.failed_cell)
         elif self.status is RunStatus.KERNEL_DIED:
             error = DeadKernelError(message, self.failed_cell)
+        elif self.status is RunStatus.INCOMPLETE:
+            error = IncompleteOutputError(message, self.failed_cell)
         else:
             error = ExecutionInterrupted(message, self.failed_cell)
         raise error
