@@ -106,11 +106,11 @@ def save_result(result: ExecutionResult, source: Path, target: Path, options: Ex
         try:
             report = extract_images(
                 result.notebook,
-                stem=source.stem,
+                stem=target.stem,  # names and ownership follow the OUTPUT notebook (issue 12, defect 1)
                 images_dir=options.extract_images,
                 notebook_dir=target.resolve().parent,
                 options=options,
-                source_id=str(source.resolve()),
+                source_id=str(target.resolve()),
             )
         except NotebookWriteError:
             write_notebook(result.notebook, target)  # keep the run even if the images could not be written
