@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from json.encoder import encode_basestring
 import re
@@ -225,7 +226,13 @@ def write_notebook(nb: NotebookNode, path: Path | str) -> None:
 
 
 def write_text_atomic(text: str | Iterable[str], path: Path) -> None:
-    """Replace *path* with *text* (UTF-8; a string or string pieces) atomically, keeping its permissions."""
+    """Replace *path* with *text* (UTF-8; a string or string pieces) atomically, keeping its permissions.
+
+    A symbolic link is written through: its final target is replaced (temp
+    file in the target's folder), the link stays a link. Owner, group and
+    mode of the replaced file are kept where the process may set them.
+    """
+    path = through_links(path)
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -244,6 +251,7 @@ def write_text_atomic(text: str | Iterable[str], path: Path) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         _copy_mode(path, tmp_name)
+        _warn_hard_links(path)
         os.replace(tmp_name, path)
     except OSError as exc:
         _remove_quietly(tmp_name)
@@ -256,12 +264,41 @@ def write_text_atomic(text: str | Iterable[str], path: Path) -> None:
         raise
 
 
+def through_links(path: Path) -> Path:
+    """The file a write to *path* must replace: the final target of a symlink chain."""
+    if not path.is_symlink():
+        return path
+    return Path(os.path.realpath(path))
+
+
 def _copy_mode(existing: Path, tmp_name: str) -> None:
     try:
-        mode = existing.stat().st_mode & 0o7777
+        info = existing.stat()
     except OSError:
-        mode = 0o666 & ~_umask()
-    os.chmod(tmp_name, mode)
+        os.chmod(tmp_name, 0o666 & ~_umask())
+        return
+    if hasattr(os, "chown") and (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
+        try:
+            os.chown(tmp_name, info.st_uid, info.st_gid)
+        except OSError:
+            pass  # not permitted (another owner): the new file stays ours
+    os.chmod(tmp_name, info.st_mode & 0o7777)
+
+
+_WARNED_HARD_LINKS: set[str] = set()
+
+
+def _warn_hard_links(path: Path) -> None:
+    """Say (once per path) that replacing a hard-linked file detaches it from its other names."""
+    try:
+        links = path.stat().st_nlink
+    except OSError:
+        return
+    if links > 1 and str(path) not in _WARNED_HARD_LINKS:
+        _WARNED_HARD_LINKS.add(str(path))
+        logging.getLogger("nbrun").warning(
+            "%s has %d other hard link(s); it is replaced by a new file, so those names keep the old content",
+            path, links - 1)
 
 
 def _umask() -> int:

@@ -1,0 +1,67 @@
+"""Issue 12 defects 5, 8, 9: links written through, outputs checked early, leftovers cleaned."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from conftest import make_notebook
+from nbrun.cli import main
+from nbrun.notebook_io import write_notebook
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="symlinks and modes as on POSIX")
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, ["run", *args], catch_exceptions=False)
+
+
+@posix_only
+@pytest.mark.kernel
+def test_in_place_run_of_a_symlink_executes_the_target_and_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    target = real / "target.ipynb"
+    nbformat.write(make_notebook("print('ran')"), target)
+    target.chmod(0o640)
+    link = tmp_path / "link.ipynb"
+    link.symlink_to(Path("real") / "target.ipynb")
+    result = invoke(str(link))
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink() and os.readlink(link) == str(Path("real") / "target.ipynb")
+    assert nbformat.read(target, 4).cells[0].outputs[0].text == "ran\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert [p.name for p in real.iterdir()] == ["target.ipynb"]  # the temp file lived beside the target
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@posix_only
+def test_write_through_a_chain_of_links_and_a_dangling_link(tmp_path: Path) -> None:
+    target = tmp_path / "t.ipynb"
+    nbformat.write(make_notebook("1"), target)
+    (tmp_path / "a.ipynb").symlink_to("t.ipynb")
+    (tmp_path / "b.ipynb").symlink_to("a.ipynb")
+    write_notebook(make_notebook("2"), tmp_path / "b.ipynb")
+    assert (tmp_path / "b.ipynb").is_symlink() and (tmp_path / "a.ipynb").is_symlink()
+    assert nbformat.read(target, 4).cells[0].source == "2"
+    (tmp_path / "dangling.ipynb").symlink_to("made.ipynb")
+    write_notebook(make_notebook("3"), tmp_path / "dangling.ipynb")
+    assert (tmp_path / "dangling.ipynb").is_symlink()
+    assert nbformat.read(tmp_path / "made.ipynb", 4).cells[0].source == "3"
+
+
+@posix_only
+def test_a_hard_linked_file_is_reported_as_unlinked(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    first = tmp_path / "first.ipynb"
+    nbformat.write(make_notebook("1"), first)
+    os.link(first, tmp_path / "second.ipynb")
+    with caplog.at_level(logging.WARNING, logger="nbrun"):
+        write_notebook(make_notebook("2"), first)
+    assert nbformat.read(first, 4).cells[0].source == "2"
+    assert any("hard link" in record.getMessage() and "second" not in record.getMessage() for record in caplog.records)
