@@ -135,7 +135,7 @@ class NotebookExecution:
     def _apply_parameters(self) -> None:
         """Inject ``options.parameters`` (before the kernel starts, so errors touch nothing)."""
         parameters = self.options.parameters
-        if parameters is None:
+        if not parameters:  # no source gave a value: no injected cell, as papermill
             return
         declared = {p.name for p in declared_parameters(self.nb)}
         unknown = sorted(set(parameters) - declared) if declared else []

@@ -21,7 +21,7 @@ from typing import Any
 
 import zmq
 
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
 from .errors import KernelStartError, NoSuchKernelError
@@ -124,6 +124,8 @@ class KernelSession:
     ) -> KernelSession:
         """Start a kernel and wait until it answers; retry a failed start once."""
         spec_manager = KernelSpecManager()
+        if kernel_name == "python":  # jupyter_client's alias for the native kernel
+            kernel_name = NATIVE_KERNEL_NAME
         try:
             spec = spec_manager.get_kernel_spec(kernel_name)
         except NoSuchKernel:
