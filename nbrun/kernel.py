@@ -28,6 +28,7 @@ from .errors import KernelStartError, NoSuchKernelError
 from .forkserver import current_server
 from .provisioner import PROVISIONER_NAME, provisioner_installed
 from . import iopub
+from .kernel_log import KernelLog
 from .stdin_channel import StdinChannel
 
 log = logging.getLogger("nbrun")
@@ -98,12 +99,11 @@ def _start_channels_without_drops(client: Any) -> None:
 class KernelSession:
     """A started, ready kernel. Use ``await KernelSession.start(...)``."""
 
-    def __init__(self, manager: AsyncKernelManager, folder: Path, log_path: Path, log_file: Any) -> None:
+    def __init__(self, manager: AsyncKernelManager, folder: Path, kernel_log: KernelLog) -> None:
         self._manager = manager
         self._client = manager.client()
         self._folder = folder
-        self._log_path = log_path
-        self._log_file = log_file
+        self._log = kernel_log
         self.kernel_info: dict[str, Any] = {}
         self.pid: int | None = getattr(manager.provisioner, "pid", None)
         self._exit: KernelExit | None = None
@@ -145,8 +145,8 @@ class KernelSession:
         cls, kernel_name: str, argv: list[str], cwd: Path, startup_timeout: float, extra_args: tuple[str, ...]
     ) -> KernelSession:
         folder = Path(tempfile.mkdtemp(prefix="nbrun-"))
-        log_path = folder / "kernel.log"
-        log_file = open(log_path, "wb")  # noqa: SIM115 - closed by close()
+        kernel_log = KernelLog(folder)
+        log_file = kernel_log.writer
         manager = AsyncKernelManager(
             kernel_name=kernel_name,
             connection_file=str(folder / "kernel.json"),
@@ -165,21 +165,21 @@ class KernelSession:
             await manager.start_kernel(
                 extra_arguments=arguments, cwd=str(cwd), stdout=log_file, stderr=log_file, env=env
             )
-            session = cls(manager, folder, log_path, log_file)
+            session = cls(manager, folder, kernel_log)
             await session._wait_ready(startup_timeout)
             return session
         except KernelStartError:
-            await cls._abandon(session, manager, folder, log_file)
+            await cls._abandon(session, manager, folder, kernel_log)
             raise
         except Exception as exc:
-            await cls._abandon(session, manager, folder, log_file)
+            await cls._abandon(session, manager, folder, kernel_log)
             raise KernelStartError(f"kernel {kernel_name!r} failed to start: {exc}") from exc
         except BaseException:
-            await cls._abandon(session, manager, folder, log_file)
+            await cls._abandon(session, manager, folder, kernel_log)
             raise
 
     @staticmethod
-    async def _abandon(session: KernelSession | None, manager: AsyncKernelManager, folder: Path, log_file: Any) -> None:
+    async def _abandon(session: KernelSession | None, manager: AsyncKernelManager, folder: Path, kernel_log: KernelLog) -> None:
         if session is not None:
             await session.close(grace=0)
             return
@@ -188,7 +188,7 @@ class KernelSession:
                 await manager.shutdown_kernel(now=True)
         except Exception:  # noqa: BLE001 - best effort on a failed start
             pass
-        log_file.close()
+        kernel_log.close()
         shutil.rmtree(folder, ignore_errors=True)
 
     async def _wait_ready(self, timeout: float) -> None:
@@ -298,29 +298,18 @@ class KernelSession:
 
     def stderr_tail(self, lines: int = 20) -> str:
         """The last lines the kernel wrote to its stdout/stderr."""
-        try:
-            self._log_file.flush()
-        except (OSError, ValueError):
-            pass
-        try:
-            with open(self._log_path, "rb") as handle:
-                handle.seek(0, os.SEEK_END)
-                size = handle.tell()
-                handle.seek(max(size - _STDERR_TAIL_BYTES, 0))
-                data = handle.read()
-        except OSError:
-            return ""
-        text = data.decode("utf-8", errors="replace")
+        if self._closed:
+            text = self.captured_output[-_STDERR_TAIL_BYTES:]
+        else:
+            self._log.settle()  # a kernel that just died may have left bytes in the FIFO
+            text = self._log.tail(_STDERR_TAIL_BYTES)
         return "\n".join(text.splitlines()[-lines:])
 
     def stderr_text(self) -> str:
-        """Everything the kernel wrote to its stdout/stderr (for ``-v``)."""
+        """What the kernel wrote to its stdout/stderr (for ``-v``): head and tail, the middle omitted."""
         if self._closed:
             return self.captured_output
-        try:
-            return self._log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
+        return self._log.text()
 
     def _tail_suffix(self) -> str:
         tail = self.stderr_tail(5)
@@ -376,9 +365,9 @@ class KernelSession:
                 await self.kill()
                 await self._wait_exit_for(2.0)
         finally:
-            self.captured_output = self.stderr_text()
-            self._closed = True
             await self._release()
+            self.captured_output = self._log.text()
+            self._closed = True
         return self._exit or KernelExit(None)
 
     async def _wait_exit_for(self, seconds: float) -> None:
@@ -404,8 +393,5 @@ class KernelSession:
             await self._manager.cleanup_resources()
         except Exception:  # noqa: BLE001
             pass
-        try:
-            self._log_file.close()
-        except OSError:
-            pass
+        await asyncio.get_running_loop().run_in_executor(None, self._log.close)
         shutil.rmtree(self._folder, ignore_errors=True)

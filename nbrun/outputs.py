@@ -56,6 +56,10 @@ class DisplayRegistry:
             output["data"] = content.get("data", {})
             output["metadata"] = content.get("metadata", {})
 
+    def shown(self, display_id: str) -> list[NotebookNode]:
+        """The outputs showing *display_id* now."""
+        return list(self._shown.get(display_id, {}).values())
+
     def forget(self, outputs: list[NotebookNode]) -> None:
         """Drop references to outputs that were cleared (cost: len(outputs))."""
         for output in outputs:
@@ -140,12 +144,12 @@ class CellOutputs:
             if unread:
                 self.dropped_bytes += unread
                 self.dropped_messages = counted + 1
+        elif msg_type in ("display_data", "execute_result", "update_display_data") and msg.get(DROPPED_KEY):
+            self._drop_undecoded(msg_type, msg[DROPPED_KEY])
         elif msg_type in ("display_data", "execute_result"):
             self._display(msg_type, content)
         elif msg_type == "update_display_data":
-            display_id = content.get("transient", {}).get("display_id")
-            if display_id:
-                self._displays.update(display_id, content)
+            self._update(content)
         elif msg_type == "error":
             self._append(_error_output(content), _error_size(content))
         elif msg_type == "clear_output":
@@ -191,8 +195,7 @@ class CellOutputs:
 
     def _display(self, msg_type: str, content: dict[str, Any]) -> None:
         display_id = content.get("transient", {}).get("display_id")
-        if display_id:
-            self._displays.update(display_id, content)
+        self._update(content)
         node = NotebookNode(
             output_type=msg_type,
             data=content.get("data", {}),
@@ -202,6 +205,28 @@ class CellOutputs:
             node["execution_count"] = content.get("execution_count")
         if self._append(node, _payload_size(content)) and display_id:
             self._displays.record(display_id, node)
+
+    def _update(self, content: dict[str, Any]) -> None:
+        """Apply a ``display_id`` update if the growth it causes fits this cell's budget."""
+        display_id = content.get("transient", {}).get("display_id")
+        if not display_id:
+            return
+        targets = self._displays.shown(display_id)
+        if not targets:
+            return
+        growth = _payload_size(content) * len(targets) - sum(_payload_size(target) for target in targets)
+        if growth > 0 and not self._admit(growth):
+            return
+        if growth < 0:
+            self._kept_bytes = max(self._kept_bytes + growth, 0)
+        self._displays.update(display_id, content)
+
+    def _drop_undecoded(self, msg_type: str, size: int) -> None:
+        """A rich message too large to decode: it counts as dropped output."""
+        if msg_type != "update_display_data" and self._clear_pending:
+            self._clear()
+        self.dropped_bytes += size
+        self.dropped_messages += 1
 
     def _append(self, node: NotebookNode, size: int) -> bool:
         if self._clear_pending:
