@@ -14,7 +14,7 @@ from .control import RunControl
 from .errors import NbrunError, NotebookWriteError
 from .events import ExecutionObserver
 from .executor import NotebookExecution
-from .notebook_io import read_notebook, write_notebook
+from .notebook_io import check_writable, read_notebook, write_notebook
 from .options import ExecuteOptions
 from .result import ExecutionResult
 
@@ -83,6 +83,8 @@ async def run_file(
     """:func:`async_run_path` plus the hooks a batch needs (see NotebookExecution)."""
     target = target if target is not None else source
     nb, options = load_for_run(source, options)
+    for output in (target, *([options.extract_images / ".nbrun-images.json"] if options.extract_images else [])):
+        check_writable(output)  # before any kernel starts: a run's side effects must not be wasted (issue 12, defect 8)
     execution = NotebookExecution(nb, options, observer=observer, control=control,
                                   ready_gate=ready_gate, reap_in_background=reap_in_background)
     async with _autosaving(execution, target, options.autosave_seconds):

@@ -264,6 +264,24 @@ def write_text_atomic(text: str | Iterable[str], path: Path) -> None:
         raise
 
 
+def check_writable(path: Path) -> None:
+    """Raise NotebookWriteError now if *path* could not be written later (nothing is created).
+
+    The folder (or, when it does not exist yet, the nearest existing folder
+    above it) must be a writable folder, and *path* must not be a directory.
+    """
+    path = through_links(Path(path))
+    if path.is_dir():
+        raise NotebookWriteError(path, "output path is a directory")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise NotebookWriteError(path, f"cannot create folder: {folder} is not a directory")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise NotebookWriteError(path, f"cannot write in {folder}: permission denied")
+
+
 def through_links(path: Path) -> Path:
     """The file a write to *path* must replace: the final target of a symlink chain."""
     if not path.is_symlink():

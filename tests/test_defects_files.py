@@ -65,3 +65,57 @@ def test_a_hard_linked_file_is_reported_as_unlinked(tmp_path: Path, caplog: pyte
         write_notebook(make_notebook("2"), first)
     assert nbformat.read(first, 4).cells[0].source == "2"
     assert any("hard link" in record.getMessage() and "second" not in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.kernel
+def test_output_naming_a_directory_is_refused_before_the_kernel_starts(tmp_path: Path) -> None:
+    marker = tmp_path / "side-effect"
+    source = tmp_path / "nb.ipynb"
+    nbformat.write(make_notebook(f"open({str(marker)!r}, 'w').close()"), source)
+    (tmp_path / "outdir").mkdir()
+    result = invoke(str(source), "-o", str(tmp_path / "outdir"))
+    assert result.exit_code == 5 and "directory" in result.stderr
+    assert not marker.exists()
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    result = invoke(str(source), "-o", str(blocked / "out.ipynb"))
+    assert result.exit_code == 5, result.stderr
+    assert not marker.exists()
+
+
+@posix_only
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_output_folder_is_refused_before_the_kernel_starts(tmp_path: Path) -> None:
+    marker = tmp_path / "side-effect"
+    source = tmp_path / "nb.ipynb"
+    nbformat.write(make_notebook(f"open({str(marker)!r}, 'w').close()"), source)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        result = invoke(str(source), "-o", str(locked / "out.ipynb"))
+    finally:
+        locked.chmod(0o755)
+    assert result.exit_code == 5
+    assert not marker.exists()
+
+
+def test_writable_check_unit(tmp_path: Path) -> None:
+    from nbrun.errors import NotebookWriteError
+    from nbrun.notebook_io import check_writable
+
+    check_writable(tmp_path / "new" / "deeper" / "out.ipynb")  # creatable: fine, nothing created
+    assert not (tmp_path / "new").exists()
+    with pytest.raises(NotebookWriteError, match="directory"):
+        check_writable(tmp_path)
+
+
+@pytest.mark.kernel
+def test_images_folder_that_is_a_file_is_refused_before_the_kernel_starts(tmp_path: Path) -> None:
+    marker = tmp_path / "side-effect"
+    source = tmp_path / "nb.ipynb"
+    nbformat.write(make_notebook(f"open({str(marker)!r}, 'w').close()"), source)
+    (tmp_path / "imgs").write_text("a file")
+    result = invoke(str(source), "--extract-images", str(tmp_path / "imgs" / "sub"))
+    assert result.exit_code == 5, result.stderr
+    assert not marker.exists()
