@@ -21,6 +21,7 @@ from .options import DEFAULT_KERNEL, ExecuteOptions
 from .outputs import CellOutputs, DisplayRegistry
 from .parameters import ParameterError, declared_parameters, inject_parameters, json_safe
 from .result import CellRecord, CellStatus, ExecutionResult, RunStatus
+from .leftovers import running_process
 from .widgets import WidgetStates
 
 
@@ -113,7 +114,8 @@ class NotebookExecution:
         """The notebook as executed so far (safe to serialise between awaits)."""
         if self._current is not None:
             self._current.sync()
-        self.nb.metadata["nbrun"] = {"status": "running", "kernel": self.kernel_name, "start": self.started_at}
+        self.nb.metadata["nbrun"] = {"status": "running", "kernel": self.kernel_name, "start": self.started_at,
+                                     **running_process()}  # which process wrote it: a killed one is recognisable
         return self.nb
 
     async def run(self) -> ExecutionResult:

@@ -44,6 +44,7 @@ from PIL import Image, UnidentifiedImageError
 
 from .errors import NotebookWriteError
 from .file_lock import manifest_lock
+from .leftovers import TMP_SUFFIX, sweep_temp_files, tmp_prefix
 from .options import ExecuteOptions
 
 MANIFEST_NAME = ".nbrun-images.json"
@@ -312,7 +313,8 @@ def _check_conflicts(plan: list[_Planned], images_dir: Path, manifest: dict[str,
 
 def _write_atomic(path: Path, content: bytes) -> None:
     """Replace *path* with *content*: temp file in the same folder, then os.replace."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.nbrun-tmp")
+    sweep_temp_files(path.parent, path.name)
+    tmp = path.with_name(f"{tmp_prefix(path.name)}{secrets.token_hex(6)}{TMP_SUFFIX}")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         with os.fdopen(fd, "wb") as handle:

@@ -29,6 +29,7 @@ from .forkserver import current_server
 from .provisioner import PROVISIONER_NAME, provisioner_installed
 from . import iopub
 from .kernel_log import KernelLog
+from .leftovers import session_prefix, sweep_sessions_once
 from .stdin_channel import StdinChannel
 
 log = logging.getLogger("nbrun")
@@ -144,7 +145,8 @@ class KernelSession:
     async def _start_once(
         cls, kernel_name: str, argv: list[str], cwd: Path, startup_timeout: float, extra_args: tuple[str, ...]
     ) -> KernelSession:
-        folder = Path(tempfile.mkdtemp(prefix="nbrun-"))
+        sweep_sessions_once()  # folders of nbrun processes that were killed
+        folder = Path(tempfile.mkdtemp(prefix=session_prefix()))
         kernel_log = KernelLog(folder)
         log_file = kernel_log.writer
         manager = AsyncKernelManager(

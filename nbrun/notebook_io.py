@@ -16,6 +16,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from .errors import NotebookReadError, NotebookWriteError
+from .leftovers import TMP_SUFFIX, sweep_temp_files, tmp_prefix
 
 _SUPPORTED_MAJORS = (3, 4)
 
@@ -241,7 +242,8 @@ def write_text_atomic(text: str | Iterable[str], path: Path) -> None:
     if path.is_dir():
         raise NotebookWriteError(path, "output path is a directory")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".nbrun-tmp", dir=folder)
+        sweep_temp_files(folder, path.name)  # a killed nbrun's half-written copies
+        fd, tmp_name = tempfile.mkstemp(prefix=tmp_prefix(path.name), suffix=TMP_SUFFIX, dir=folder)
     except OSError as exc:
         raise NotebookWriteError(path, f"cannot write in {folder}: {exc.strerror or exc}") from None
     try:

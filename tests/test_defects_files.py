@@ -119,3 +119,69 @@ def test_images_folder_that_is_a_file_is_refused_before_the_kernel_starts(tmp_pa
     result = invoke(str(source), "--extract-images", str(tmp_path / "imgs" / "sub"))
     assert result.exit_code == 5, result.stderr
     assert not marker.exists()
+
+
+def dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@posix_only
+def test_leftovers_of_dead_processes_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    from nbrun.leftovers import sweep_sessions_once
+
+    gone = dead_pid()
+    (tmp_path / f"nbrun-{gone}-abc123").mkdir()
+    (tmp_path / f"nbrun-{gone}-abc123" / "kernel.json").write_text("{}")
+    (tmp_path / f"nbrun-{os.getpid()}-live").mkdir()
+    (tmp_path / "nbrun-unrelated").mkdir()
+    assert sweep_sessions_once(tmp_path) == [tmp_path / f"nbrun-{gone}-abc123"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"nbrun-{os.getpid()}-live", "nbrun-unrelated"]
+    stale = tmp_path / f".out.ipynb.{gone}.x1y2z3.nbrun-tmp"
+    live = tmp_path / f".out.ipynb.{os.getpid()}.q9r8.nbrun-tmp"
+    other = tmp_path / f".other.ipynb.{gone}.x1y2z3.nbrun-tmp"
+    for path in (stale, live, other):
+        path.write_text("half")
+    write_notebook(make_notebook("1"), tmp_path / "out.ipynb")
+    assert not stale.exists() and live.exists() and other.exists()
+
+
+@posix_only
+@pytest.mark.kernel
+def test_sigkilled_nbrun_is_recognisable_and_its_session_folder_is_swept(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    source = tmp_path / "slow.ipynb"
+    nbformat.write(make_notebook("print('started', flush=True)", "import time; time.sleep(60)"), source)
+    proc = subprocess.Popen([sys.executable, "-m", "nbrun.cli", "run", str(source), "--autosave", "0.2"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            record = nbformat.read(source, 4).metadata.get("nbrun", {})
+            if record.get("status") == "running" and nbformat.read(source, 4).cells[0].outputs:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("no autosave seen")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    record = nbformat.read(source, 4).metadata.nbrun
+    assert record["status"] == "running" and record["pid"] == proc.pid and record["host"]
+    assert [p.name for p in temp.iterdir() if p.name.startswith(f"nbrun-{proc.pid}-")]
+    nbformat.write(make_notebook("1"), tmp_path / "quick.ipynb")
+    again = subprocess.run([sys.executable, "-m", "nbrun.cli", "run", str(tmp_path / "quick.ipynb")], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert not [p for p in temp.iterdir() if p.name.startswith(f"nbrun-{proc.pid}-")]
