@@ -86,6 +86,7 @@ def main() -> None:
 @click.option("--strip-images", is_flag=True, help="With --extract-images: drop the base64 images from the notebook, keep file references.")
 @click.option("--strict-images", is_flag=True, help="A broken image payload makes the run fail (exit 5) instead of only warning.")
 @click.option("--force", is_flag=True, help="Overwrite files in the images folder that nbrun did not write for this notebook.")
+@click.option("--transport", type=click.Choice(["auto", "ipc", "tcp"]), default="auto", show_default=True, help="Kernel sockets: auto uses IPC for ipykernel and TCP on 127.0.0.1 for other kernels.")
 @click.option("--no-fast-start", is_flag=True, help="Launch every kernel normally instead of forking it from a warm template.")
 @click.option("--preload", metavar="MODULES", default="", help="Comma-separated modules the warm template imports (e.g. numpy,pandas).")
 @click.option("-p", "--parameter", "typed_params", nargs=2, multiple=True, metavar="NAME VALUE", help="Parameter; VALUE read as int, float, bool, None, else string.")
@@ -123,6 +124,7 @@ def run_command(
     strip_images: bool,
     strict_images: bool,
     force: bool,
+    transport: str,
     no_fast_start: bool,
     preload: str,
     typed_params: tuple[tuple[str, str], ...],
@@ -200,6 +202,7 @@ def run_command(
             preload=preload_modules,
             parameters=parameters,
             strict_parameters=strict_params,
+            transport=transport,
         )
         presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
                                     junit_xml=junit_xml, json_report=json_report)

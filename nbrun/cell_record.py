@@ -70,6 +70,14 @@ def record_cell(
         cell.metadata["nbrun"] = {"status": record.status.value, **notes}
     return record
 
+def error_summary(record: CellRecord) -> str:
+    """``raised NAME: VALUE``; kernels that send no error name (bash_kernel) get a readable line too."""
+    if record.ename:
+        return f"raised {record.ename}: {record.evalue}"
+    value = f" (value: {record.evalue})" if record.evalue else ""
+    return f"failed: the kernel reported an error without a name{value}"
+
+
 def _classify_reply(record: CellRecord, reply: dict[str, Any], cell: NotebookNode) -> None:
     status = reply.get("status")
     if status == "error":

@@ -11,7 +11,7 @@ from typing import Any, AsyncContextManager, Awaitable, Callable, Protocol
 
 from nbformat import NotebookNode
 
-from .cell_record import record_cell
+from .cell_record import error_summary, record_cell
 from .cell_runner import CellLimits, CellRun, KernelLike, StdinAnswers, run_cell
 from .control import RunControl
 from .errors import ExecutionInterrupted, NbrunError
@@ -42,7 +42,8 @@ KernelStarter = Callable[[str, Path, ExecuteOptions], Awaitable[Kernel]]
 async def start_local_kernel(kernel_name: str, cwd: Path, options: ExecuteOptions) -> Kernel:
     """The default starter: a local kernel through jupyter_client."""
     session = await KernelSession.start(
-        kernel_name, cwd, startup_timeout=options.startup_timeout, extra_args=options.extra_kernel_args
+        kernel_name, cwd, startup_timeout=options.startup_timeout, extra_args=options.extra_kernel_args,
+        transport=options.transport,
     )
     # JSON escapes make the encoded text up to ~2x longer; past this, nothing more could be kept
     session.max_message_bytes = 2 * options.max_output_bytes + 65536
@@ -276,7 +277,7 @@ class NotebookExecution:
                 return None
             if record.note:
                 return (RunStatus.ERROR, record, f"cell {index}: {record.note}")
-            return (RunStatus.ERROR, record, f"cell {index} raised {record.ename}: {record.evalue}")
+            return (RunStatus.ERROR, record, f"cell {index} {error_summary(record)}")
         if record.status is CellStatus.TIMEOUT:
             self.observer.warning(f"cell {index} {record.note}; {', '.join(record.actions)}")
             if run.notebook_deadline_hit:

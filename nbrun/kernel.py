@@ -97,6 +97,20 @@ def _start_channels_without_drops(client: Any) -> None:
         context.sockopts.pop(zmq.RCVHWM, None)
 
 
+TRANSPORTS = ("auto", "ipc", "tcp")
+
+
+def choose_transport(requested: str, argv: list[str]) -> str:
+    """``ipc`` or ``tcp`` for a kernel started with *argv* (see KernelSession.start)."""
+    if requested not in TRANSPORTS:
+        raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, not {requested!r}")
+    if sys.platform == "win32":
+        return "tcp"
+    if requested != "auto":
+        return requested
+    return "ipc" if any("ipykernel" in part for part in argv) else "tcp"
+
+
 class KernelSession:
     """A started, ready kernel. Use ``await KernelSession.start(...)``."""
 
@@ -122,8 +136,14 @@ class KernelSession:
         startup_timeout: float,
         extra_args: tuple[str, ...] = (),
         attempts: int = 2,
+        transport: str = "auto",
     ) -> KernelSession:
-        """Start a kernel and wait until it answers; retry a failed start once."""
+        """Start a kernel and wait until it answers; retry a failed start once.
+
+        *transport* ``auto`` uses IPC for ipykernel (fast start included) and
+        TCP on 127.0.0.1 for every other kernel (some, like xeus-python, fail
+        on IPC); over TCP a start lost to a port race is retried twice.
+        """
         spec_manager = KernelSpecManager()
         if kernel_name == "python":  # jupyter_client's alias for the native kernel
             kernel_name = NATIVE_KERNEL_NAME
@@ -131,10 +151,13 @@ class KernelSession:
             spec = spec_manager.get_kernel_spec(kernel_name)
         except NoSuchKernel:
             raise NoSuchKernelError(kernel_name, installed_kernels()) from None
+        chosen = choose_transport(transport, spec.argv)
+        if chosen == "tcp":
+            attempts = max(attempts, 3)  # ports are picked free, then bound by the kernel: another start may win
         last_error: KernelStartError | None = None
         for attempt in range(attempts):
             try:
-                return await cls._start_once(kernel_name, spec.argv, cwd, startup_timeout, extra_args)
+                return await cls._start_once(kernel_name, spec.argv, cwd, startup_timeout, extra_args, chosen)
             except KernelStartError as exc:
                 last_error = exc
                 log.info("kernel start attempt %d failed: %s", attempt + 1, exc)
@@ -143,7 +166,8 @@ class KernelSession:
 
     @classmethod
     async def _start_once(
-        cls, kernel_name: str, argv: list[str], cwd: Path, startup_timeout: float, extra_args: tuple[str, ...]
+        cls, kernel_name: str, argv: list[str], cwd: Path, startup_timeout: float, extra_args: tuple[str, ...],
+        transport: str,
     ) -> KernelSession:
         sweep_sessions_once()  # folders of nbrun processes that were killed
         folder = Path(tempfile.mkdtemp(prefix=session_prefix()))
@@ -152,7 +176,8 @@ class KernelSession:
         manager = AsyncKernelManager(
             kernel_name=kernel_name,
             connection_file=str(folder / "kernel.json"),
-            transport="ipc" if sys.platform != "win32" else "tcp",
+            transport=transport,
+            ip=str(folder / "k") if transport == "ipc" else "127.0.0.1",  # short socket paths
         )
         spec_in_use = manager.kernel_spec
         if spec_in_use is not None and current_server() is not None and provisioner_installed():

@@ -85,6 +85,7 @@ class ExecuteOptions:
     preload: tuple[str, ...] = ()
     parameters: Mapping[str, Any] | None = None
     strict_parameters: bool = False
+    transport: str = "auto"  # kernel sockets: auto (IPC for ipykernel, else TCP), ipc or tcp
 
     def __post_init__(self) -> None:
         for name in ("timeout", "notebook_timeout", "autosave_seconds"):
