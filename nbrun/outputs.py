@@ -15,6 +15,7 @@ from typing import Any, Callable
 from nbformat import NotebookNode
 
 from .iopub import DROPPED_KEY
+from .output_widget import CAPTURED, OutputModel
 from .terminal import TerminalText
 from .widgets import WidgetStates
 
@@ -122,6 +123,11 @@ class CellOutputs:
         """Apply one message; return True when it is the cell's ``idle`` status."""
         msg_type = msg.get("header", {}).get("msg_type") or msg.get("msg_type", "")
         content = msg.get("content", {})
+        if msg_type in CAPTURED and self._widgets is not None:
+            widget = self._widgets.output_widgets.capturing(msg.get("parent_header", {}).get("msg_id"))
+            if widget is not None:
+                self._to_widget(widget, msg_type, msg)
+                return False
         if msg_type == "status":
             state = content.get("execution_state")
             if state == "busy":
@@ -205,6 +211,34 @@ class CellOutputs:
             node["execution_count"] = content.get("execution_count")
         if self._append(node, _payload_size(content)) and display_id:
             self._displays.record(display_id, node)
+
+    def _to_widget(self, widget: OutputModel, msg_type: str, msg: Message) -> None:
+        """An output captured by an Output widget: into its state, within this cell's budget."""
+        content = msg.get("content", {})
+        if msg_type == "clear_output":
+            widget.clear(bool(content.get("wait")))
+            return
+        if msg.get(DROPPED_KEY) and msg_type != "stream":
+            self._drop_undecoded(msg_type, msg[DROPPED_KEY])
+            return
+        if msg_type == "stream":
+            text = content.get("text", "")
+            text = self._admit_text("".join(text) if isinstance(text, list) else str(text))
+            if msg.get(DROPPED_KEY):
+                self.dropped_bytes += msg[DROPPED_KEY]
+                self.dropped_messages += 1
+            if text:
+                widget.add(NotebookNode(output_type="stream", name=str(content.get("name", "stdout")), text=text))
+            return
+        if msg_type == "error":
+            node, size = _error_output(content), _error_size(content)
+        else:
+            node = NotebookNode(output_type=msg_type, data=content.get("data", {}), metadata=content.get("metadata", {}))
+            if msg_type == "execute_result":
+                node["execution_count"] = content.get("execution_count")
+            size = _payload_size(content)
+        if self._admit(size):
+            widget.add(node)
 
     def _update(self, content: dict[str, Any]) -> None:
         """Apply a ``display_id`` update if the growth it causes fits this cell's budget."""
