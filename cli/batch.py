@@ -94,17 +94,17 @@ def grid_jobs(source: Path, template: Path, options: ExecuteOptions, grid: list[
 
 
 def execute_jobs(jobs: list[BatchJob], presentation: Presentation, *, max_parallel: int, fail_fast: bool,
-                 runner: Runner | None = None) -> int:
+                 runner: Runner | None = None, prestart: int | None = None) -> int:
     """Run the jobs, print per-notebook lines, the summary and reports; return the exit code.
 
     A *runner* (e.g. a DaskRunner) replaces local execution; if it is an async
     context manager it is entered around the batch.
     """
-    return asyncio.run(_execute(jobs, presentation, max_parallel, fail_fast, runner))
+    return asyncio.run(_execute(jobs, presentation, max_parallel, fail_fast, runner, prestart))
 
 
 async def _execute(jobs: list[BatchJob], presentation: Presentation, max_parallel: int, fail_fast: bool,
-                   runner: Runner | None = None) -> int:
+                   runner: Runner | None = None, prestart: int | None = None) -> int:
     control = RunControl()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -116,7 +116,7 @@ async def _execute(jobs: list[BatchJob], presentation: Presentation, max_paralle
             if isinstance(runner, contextlib.AbstractAsyncContextManager):
                 await stack.enter_async_context(runner)
             outcomes = await run_batch(jobs, max_parallel=max_parallel, fail_fast=fail_fast, control=control,
-                                       observer=reporter, runner=runner)
+                                       observer=reporter, runner=runner, prestart=prestart)
     except NbrunError as exc:  # the runner could not start (e.g. the cluster is unreachable)
         reporter.close()
         click.echo(f"nbrun: error: {exc}", err=True)

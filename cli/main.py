@@ -87,6 +87,7 @@ def main() -> None:
 @click.option("--strict-images", is_flag=True, help="A broken image payload makes the run fail (exit 5) instead of only warning.")
 @click.option("--force", is_flag=True, help="Overwrite files in the images folder that nbrun did not write for this notebook.")
 @click.option("--transport", type=click.Choice(["auto", "ipc", "tcp"]), default="auto", show_default=True, help="Kernel sockets: auto uses IPC for ipykernel and TCP on 127.0.0.1 for other kernels.")
+@click.option("--prestart", type=click.IntRange(min=0), help="With -j N: kernels booted ahead while notebooks run (default N, so up to 2N kernels are alive).")
 @click.option("--no-fast-start", is_flag=True, help="Launch every kernel normally instead of forking it from a warm template.")
 @click.option("--preload", metavar="MODULES", default="", help="Comma-separated modules the warm template imports (e.g. numpy,pandas).")
 @click.option("-p", "--parameter", "typed_params", nargs=2, multiple=True, metavar="NAME VALUE", help="Parameter; VALUE read as int, float, bool, None, else string.")
@@ -125,6 +126,7 @@ def run_command(
     strict_images: bool,
     force: bool,
     transport: str,
+    prestart: int | None,
     no_fast_start: bool,
     preload: str,
     typed_params: tuple[tuple[str, str], ...],
@@ -170,7 +172,9 @@ def run_command(
         jobs = len(paths) if grid is None else len(grid)  # the cluster schedules; submit everything
     from nbrun import forkserver
 
-    if not no_fast_start and runner is None:
+    from nbrun.kernel_peek import any_forkable
+
+    if not no_fast_start and runner is None and any_forkable(paths, kernel_name):  # only for ipykernel notebooks
         forkserver.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
     try:
         from nbrun.options import ExecuteOptions
@@ -213,7 +217,7 @@ def run_command(
             if output is not None and "{" in str(output):
                 output = render_output(output, parameters or {})
             batch = make_jobs(plan_batch(paths, output=output, output_dir=output_dir), options)
-        code = execute_jobs(batch, presentation, max_parallel=jobs, fail_fast=fail_fast, runner=runner)
+        code = execute_jobs(batch, presentation, max_parallel=jobs, fail_fast=fail_fast, runner=runner, prestart=prestart)
     finally:
         forkserver.discard_prelaunched()
     sys.exit(code)

@@ -94,3 +94,22 @@ def test_bash_kernel_runs_like_nbclient_and_names_an_unnamed_error(tmp_path: Pat
     assert ours.cells[0].outputs[0].text == "hello\n42\n"
     reference = nbclient_run(nb, tmp_path)
     assert normalized_cells(ours)[0] == normalized_cells(reference)[0]
+
+
+def test_fast_start_template_only_for_ipykernel_notebooks(tmp_path: Path, bash_kernel_spec: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from nbrun import forkserver
+    from nbrun.kernel_peek import any_forkable, peek_kernel_name
+
+    launched: list[tuple[str, ...]] = []
+    monkeypatch.setattr(forkserver, "prelaunch", lambda preload=(): launched.append(preload))
+    path = tmp_path / "bash.ipynb"
+    nbformat.write(notebook(bash_kernel_spec, "bash", "echo hi"), path)
+    assert peek_kernel_name(path) == bash_kernel_spec
+    assert not any_forkable([path], None) and any_forkable([path], "python3")
+    assert invoke(str(path)).exit_code == 0
+    assert launched == []
+    python_nb = tmp_path / "py.ipynb"
+    nbformat.write(notebook("python3", "python", "1"), python_nb)
+    assert invoke(str(python_nb), str(path), "-j", "2", "--prestart", "0").exit_code == 0
+    assert launched == [()]
