@@ -20,7 +20,7 @@ SIGTERM = 128 + signal.SIGTERM  # 143
 HELP_TEXT = """\
 Exit codes: 0 success; 1 a cell raised; 2 usage error; 3 a cell or the
 notebook timed out; 4 the kernel died (even if --restart-on-death restarted it), failed to
-start or is unknown;
+start or is unknown, or its messages were lost (status incomplete);
 5 a notebook is unreadable or invalid, or an output could not be written;
 130 / 143 interrupted by SIGINT / SIGTERM. With several notebooks: the code
 of the first failing notebook in the order given."""

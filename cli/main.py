@@ -74,6 +74,8 @@ def main() -> None:
 @click.option("--strip-images", is_flag=True, help="With --extract-images: drop the base64 images from the notebook, keep file references.")
 @click.option("--strict-images", is_flag=True, help="A broken image payload makes the run fail (exit 5) instead of only warning.")
 @click.option("--force", is_flag=True, help="Overwrite files in the images folder that nbrun did not write for this notebook.")
+@click.option("--transport", type=click.Choice(["auto", "ipc", "tcp"]), default="auto", show_default=True, help="Kernel sockets: auto uses IPC for ipykernel and TCP on 127.0.0.1 for other kernels.")
+@click.option("--prestart", type=click.IntRange(min=0), help="With -j N: kernels booted ahead while notebooks run (default N, so up to 2N kernels are alive).")
 @click.option("--no-fast-start", is_flag=True, help="Launch every kernel normally instead of forking it from a warm template.")
 @click.option("--preload", metavar="MODULES", default="", help="Comma-separated modules the warm template imports (e.g. numpy,pandas).")
 @click.option("-p", "--parameter", "typed_params", nargs=2, multiple=True, metavar="NAME VALUE", help="Parameter; VALUE read as int, float, bool, None, else string.")
@@ -111,6 +113,8 @@ def run_command(
     strip_images: bool,
     strict_images: bool,
     force: bool,
+    transport: str,
+    prestart: int | None,
     no_fast_start: bool,
     preload: str,
     typed_params: tuple[tuple[str, str], ...],
@@ -163,7 +167,9 @@ def run_command(
         jobs = len(paths) if grid is None else len(grid)  # the cluster schedules; submit everything
     from nbrun import forkserver
 
-    if not no_fast_start and runner is None:
+    from nbrun.kernel_peek import any_forkable
+
+    if not no_fast_start and runner is None and any_forkable(paths, kernel_name):  # only for ipykernel notebooks
         forkserver.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
     try:
         from nbrun.options import BatchOptions, FileOptions
@@ -188,11 +194,12 @@ def run_command(
             stdin_lines=stdin_lines,
             parameters=parameters,
             strict_parameters=strict_params,
+            transport=transport,
         )
         file_options = FileOptions(autosave_seconds=autosave_seconds, extract_images=extract_images,
                                    strip_images=strip_images, strict_images=strict_images, overwrite_images=force)
         batch_options = BatchOptions(max_parallel=jobs, fail_fast=fail_fast, fast_start=not no_fast_start,
-                                     preload=preload_modules)
+                                     preload=preload_modules, prestart=prestart)
         presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
                                     junit_xml=junit_xml, json_report=json_report, display=stdio.display)
         if grid is not None:

@@ -167,12 +167,11 @@ async def run_batch(
     control: RunControl | None = None,
     observer: BatchObserver | None = None,
     runner: Runner | None = None,
-    prestart: int | None = None,
 ) -> list[BatchOutcome]:
     """Run *jobs* with at most ``options.max_parallel`` executing at once.
 
     Each job is one file run through ``pipeline.run_file``. Locally, up to
-    *prestart* further kernels (default: ``max_parallel``) boot while
+    ``options.prestart`` further kernels (default: ``max_parallel``) boot while
     notebooks run, so kernel start is off the critical path, and finished
     kernels are shut down in the background by the batch's reaper (waited
     for before returning). A failure does not stop the others unless
@@ -186,7 +185,7 @@ async def run_batch(
     observer = observer or BatchObserver()
     max_parallel, fail_fast = options.max_parallel, options.fail_fast
     reaper = Reaper()
-    lookahead = max_parallel if prestart is None else max(0, prestart)
+    lookahead = max_parallel if options.prestart is None else max(0, options.prestart)
     starting = asyncio.Semaphore(max_parallel + lookahead if runner is None else max_parallel)
     running = _OrderedSlots(max_parallel)
     failed = asyncio.Event()

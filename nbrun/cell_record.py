@@ -47,6 +47,9 @@ def record_cell(
     fields: dict[str, Any] = {}
     if run.outcome is CellStatus.OK:
         status, fields["ename"], fields["evalue"] = _classify_reply(reply, cell)
+        if run.missing and status is CellStatus.OK:
+            status = CellStatus.INCOMPLETE
+            fields["note"] = f"IOPub stream incomplete: the {run.missing} never arrived (lost)"
     elif run.outcome is CellStatus.TIMEOUT:
         status = CellStatus.TIMEOUT
         what = "notebook timeout" if run.notebook_deadline_hit else "cell timeout"
@@ -100,6 +103,14 @@ def write_cell_record(cell: NotebookNode, record: CellRecord) -> None:
     metadata = cell_metadata(record)
     if metadata is not None:
         cell.metadata["nbrun"] = metadata
+
+
+def error_summary(record: CellRecord) -> str:
+    """``raised NAME: VALUE``; kernels that send no error name (bash_kernel) get a readable line too."""
+    if record.ename:
+        return f"raised {record.ename}: {record.evalue}"
+    value = f" (value: {record.evalue})" if record.evalue else ""
+    return f"failed: the kernel reported an error without a name{value}"
 
 
 def _classify_reply(reply: dict[str, Any], cell: NotebookNode) -> tuple[CellStatus, str | None, str | None]:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .control import RunControl
+from .msg_sequence import SequenceWatch
 from .outputs import CellOutputs
-from .protocol import KernelExit, KernelLike, Message, message_time
+from .protocol import KernelExit, KernelLike, message_time
 from .status import CellStatus
 
 LIVENESS_INTERVAL = 0.2
@@ -104,6 +105,7 @@ class _CellWaiter:
         self.idle_at: float | None = None
         self.result = CellRun(CellStatus.OK)
         self.kill_at: float | None = None
+        self.sequence = SequenceWatch()
 
     async def wait(self) -> CellRun:
         reply_task = asyncio.ensure_future(self._wait_reply())
@@ -149,6 +151,12 @@ class _CellWaiter:
                 return
         if self.result.reply is None:
             self.result.reply = reply_task.result()
+        if self.result.outcome is Outcome.COMPLETED and self.result.missing is None:
+            lost = self.sequence.lost()
+            if not self.collector.saw_busy:
+                self.result.missing = "iopub busy status"
+            elif lost:
+                self.result.missing = f"{lost} IOPub message(s) (gaps in the kernel's message numbers)"
 
     def _next_wake(self) -> float:
         wake = LIVENESS_INTERVAL
@@ -220,6 +228,7 @@ class _CellWaiter:
             msg = await self.kernel.get_shell(timeout=3600.0)
             if msg is None:
                 continue
+            self.sequence.observe(msg)
             if msg.get("parent_header", {}).get("msg_id") == self.msg_id and msg.get("msg_type") == "execute_reply":
                 stamp = message_time(msg)
                 if stamp is not None:
@@ -232,9 +241,12 @@ class _CellWaiter:
             msg = await self.kernel.get_iopub(timeout=3600.0)
             if msg is None:
                 continue
+            self.sequence.observe(msg)
             if msg.get("parent_header", {}).get("msg_id") != self.msg_id:
                 continue
             self.last_iopub = time.monotonic()
+            if msg.get("msg_type") == "status":
+                self.sequence.mark(msg, msg.get("content", {}).get("execution_state", ""))
             if self.collector.apply(msg):
                 self.idle_at = self.last_iopub
                 return
@@ -243,6 +255,8 @@ class _CellWaiter:
         assert self.stdin is not None
         while True:
             msg = await self.kernel.get_stdin(timeout=3600.0)
+            if msg is not None:
+                self.sequence.observe(msg)
             if msg is None or msg.get("msg_type") != "input_request":
                 continue
             line = self.stdin.next_line()

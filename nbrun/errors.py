@@ -103,5 +103,9 @@ class DeadKernelError(ExecutionError):
     """The kernel process died while the notebook was running."""
 
 
+class IncompleteOutputError(ExecutionError):
+    """A cell's IOPub stream is known to be incomplete (messages were lost)."""
+
+
 class ExecutionInterrupted(ExecutionError):
     """The run was interrupted (a signal or a stop request)."""

@@ -12,7 +12,7 @@ from typing import Any, AsyncContextManager, Awaitable, Callable
 from nbformat import NotebookNode
 
 from .cell_label import cell_label
-from .cell_record import record_cell, write_cell_record
+from .cell_record import error_summary, record_cell, write_cell_record
 from .cell_runner import CellLimits, CellRun, StdinAnswers, run_cell
 from .control import RunControl
 from .errors import ExecutionInterrupted, NbrunError
@@ -20,9 +20,10 @@ from .events import ExecutionObserver
 from .kernel import KernelSession
 from .options import DEFAULT_KERNEL, ExecuteOptions
 from .outputs import CellOutputs, DisplayRegistry
+from .leftovers import running_process
 from .parameters import json_safe
-from .restarts import restart_failure
 from .protocol import Kernel, Reaper, utc_now
+from .restarts import restart_failure
 from .result import CellRecord, CellStatus, ExecutionResult, Failure, RunStatus
 from .widgets import WidgetStates
 
@@ -35,7 +36,8 @@ KernelStarter = Callable[[str, Path, ExecuteOptions], Awaitable[Kernel]]
 async def start_local_kernel(kernel_name: str, cwd: Path, options: ExecuteOptions) -> Kernel:
     """The default starter: a local kernel through jupyter_client."""
     session = await KernelSession.start(
-        kernel_name, cwd, startup_timeout=options.startup_timeout, extra_args=options.extra_kernel_args
+        kernel_name, cwd, startup_timeout=options.startup_timeout, extra_args=options.extra_kernel_args,
+        transport=options.transport,
     )
     # JSON escapes make the encoded text up to ~2x longer; past this, nothing more could be kept
     session.max_message_bytes = 2 * options.max_output_bytes + 65536
@@ -103,7 +105,8 @@ class NotebookExecution:
         """The notebook as executed so far (safe to serialise between awaits)."""
         if self._current is not None:
             self._current.sync()
-        self.nb.metadata["nbrun"] = {"status": "running", "kernel": self.kernel_name, "start": self.started_at}
+        self.nb.metadata["nbrun"] = {"status": "running", "kernel": self.kernel_name, "start": self.started_at,
+                                     **running_process()}  # which process wrote it: a killed one is recognisable
         return self.nb
 
     async def run(self) -> ExecutionResult:
@@ -228,7 +231,7 @@ class NotebookExecution:
                 return record, None
             if record.note:
                 return record, Failure(RunStatus.ERROR, record, f"{label}: {record.note}")
-            return record, Failure(RunStatus.ERROR, record, f"{label} raised {record.ename}: {record.evalue}")
+            return record, Failure(RunStatus.ERROR, record, f"{label} {error_summary(record)}")
         if record.status is CellStatus.TIMEOUT:
             self.observer.warning(f"{label} {record.note}; {', '.join(record.actions)}")
             if run.notebook_deadline_hit:
@@ -243,6 +246,8 @@ class NotebookExecution:
                 self.observer.warning(message)
                 return await self._continue_after_kernel_loss(record, run, "after the kernel died"), None
             return record, Failure(RunStatus.KERNEL_DIED, record, message)
+        if record.status is CellStatus.INCOMPLETE:
+            return record, Failure(RunStatus.INCOMPLETE, record, f"{label} incomplete: {record.note}; its outputs may be wrong")
         reason = self.control.reason if self.control is not None else "stop requested"
         return record, Failure(RunStatus.INTERRUPTED, record, f"interrupted ({reason}) in {label}")
 

@@ -16,7 +16,9 @@ decompression bomb) is left exactly as it was: nothing of it is written, a
 warning is recorded and ``ImageReport.broken`` counts the bad payload.
 
 Ownership: ``images_dir/.nbrun-images.json`` maps each file name to the
-``source_id`` it was written for. An existing file is replaced only when it
+``source_id`` it was written for (the output notebook's path), and is read,
+checked and rewritten under an exclusive lock so concurrent runs never lose
+each other's entries. An existing file is replaced only when it
 belongs to the same source or ``overwrite_images`` is set; otherwise
 ``ImageConflictError`` is raised before any file is written. Two notebooks
 with the same stem sharing one ``images_dir`` therefore conflict instead of
@@ -32,7 +34,7 @@ import os
 import re
 import unicodedata
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -41,6 +43,7 @@ from PIL import Image, UnidentifiedImageError
 
 from .cell_label import cell_label
 from .errors import NotebookWriteError
+from .file_lock import manifest_lock
 from .notebook_io import write_text_atomic
 from .options import FileOptions
 from .result import ImageReport
@@ -95,16 +98,19 @@ def extract_images(nb: NotebookNode, *, stem: str, images_dir: Path, notebook_di
     if not plan:
         return ImageReport([], notes, broken)
     images_dir = Path(images_dir)
-    manifest = _read_manifest(images_dir / MANIFEST_NAME)
-    _check_conflicts(plan, images_dir, manifest, source_id, options.overwrite_images)
+    # a first check touches nothing; the one that counts is repeated under the lock
+    _check_conflicts(plan, images_dir, _read_manifest(images_dir / MANIFEST_NAME), source_id, options.overwrite_images)
     try:
         images_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ImageWriteError(images_dir, f"cannot create folder: {exc.strerror or exc}") from None
-    # Claim the names first: a crash mid-way must not leave our files unowned.
-    manifest.update({item.name: source_id for entry in plan for item in entry.items})
-    text = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    write_text_atomic(text.encode("utf-8"), images_dir / MANIFEST_NAME, ImageWriteError)
+    with manifest_lock(images_dir):
+        manifest = _read_manifest(images_dir / MANIFEST_NAME)
+        _check_conflicts(plan, images_dir, manifest, source_id, options.overwrite_images)
+        # Claim the names first: a crash mid-way must not leave our files unowned.
+        manifest.update({item.name: source_id for entry in plan for item in entry.items})
+        text = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        write_text_atomic(text.encode("utf-8"), images_dir / MANIFEST_NAME, ImageWriteError)
     written: list[Path] = []
     for entry in plan:
         contents: list[bytes] = []

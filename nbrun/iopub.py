@@ -4,7 +4,9 @@ A cell that writes 200 MB in one call arrives as one 200 MB message; decoding
 it the usual way holds about four copies (the frame, a bytes copy, the JSON
 text, the string). Large stream messages are instead decoded piece by piece
 straight from the frame, and only up to what could be kept (about
-``max_output_bytes``); the rest is counted as dropped, never decoded. The
+``max_output_bytes``); the rest is counted as dropped, never decoded.
+Display, result and update messages larger than that are not decoded at
+all: only their envelope is, and their size is counted as dropped. The
 signature is still checked over the whole message. Every other message is
 decoded as jupyter_client does.
 """
@@ -30,6 +32,7 @@ _NAME_FIRST_TAIL = re.compile(rb'"' + _WS + rb"\}" + _WS + rb"\Z")
 _TEXT_FIRST_HEAD = re.compile(rb"\A" + _WS + rb"\{" + _WS + rb'"text"' + _WS + rb":" + _WS + rb'"')
 _TEXT_FIRST_TAIL = re.compile(rb'"' + _WS + rb"," + _WS + _NAME_ITEM + _WS + rb"\}" + _WS + rb"\Z")
 _QUOTE = re.compile(rb'"')
+_RICH = {"display_data", "execute_result", "update_display_data"}
 
 
 async def receive(client: Any, timeout: float, max_content: int | None) -> Message | None:
@@ -44,6 +47,10 @@ async def receive(client: Any, timeout: float, max_content: int | None) -> Messa
         large = _large_stream(session, message_frames, max_content)
         if large is not None:
             return large
+        if max_content is not None and len(message_frames[4].buffer) > max_content:
+            oversized = _oversized_rich(session, message_frames)
+            if oversized is not None:
+                return oversized
     msg: Message = session.deserialize(message_frames, content=True, copy=False)
     return msg
 
@@ -58,12 +65,7 @@ def _large_stream(session: Any, frames: list[Any], max_content: int | None) -> M
     header = session.unpack(frames[1].bytes)
     if header.get("msg_type") != "stream":
         return None
-    if session.auth is not None:
-        digest = session.auth.copy()
-        for frame in frames[1:5]:
-            digest.update(frame.buffer)
-        if not hmac.compare_digest(digest.hexdigest().encode("ascii"), frames[0].bytes):
-            raise ValueError(f"Invalid Signature: {frames[0].bytes!r}")
+    _check_signature(session, frames)
     content = frames[4].buffer
     shape = _text_span(content)
     if shape is None:
@@ -118,6 +120,39 @@ def _text_span(content: Any) -> tuple[str, int, int] | None:
         if (backslashes % 2 == 0) != (quote.start() == end):
             return None
     return name.decode(), start, end
+
+
+def _check_signature(session: Any, frames: list[Any]) -> None:
+    if session.auth is not None:
+        digest = session.auth.copy()
+        for frame in frames[1:5]:
+            digest.update(frame.buffer)
+        if not hmac.compare_digest(digest.hexdigest().encode("ascii"), frames[0].bytes):
+            raise ValueError(f"Invalid Signature: {frames[0].bytes!r}")
+
+
+def _oversized_rich(session: Any, frames: list[Any]) -> Message | None:
+    """A display/result/update message too big to keep: its envelope only, content never decoded.
+
+    The returned message has empty ``data`` and carries the content's size
+    under DROPPED_KEY, so the cell counts it as dropped output.
+    """
+    header = session.unpack(frames[1].bytes)
+    msg_type = header.get("msg_type")
+    if msg_type not in _RICH:
+        return None
+    _check_signature(session, frames)
+    msg: Message = {
+        "header": _dates(header),
+        "parent_header": _dates(session.unpack(frames[2].bytes)),
+        "metadata": {},
+        "content": {"data": {}, "metadata": {}},
+        "buffers": [],
+        DROPPED_KEY: len(frames[4].buffer),
+    }
+    msg["msg_id"] = msg["header"].get("msg_id")
+    msg["msg_type"] = msg_type
+    return msg
 
 
 def _decode_prefix(raw: bytes) -> tuple[str, int]:

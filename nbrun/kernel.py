@@ -19,13 +19,17 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+import zmq
+
+from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
 from .errors import KernelStartError, NoSuchKernelError
 from .forkserver import current_server
 from .provisioner import PROVISIONER_NAME, provisioner_installed
 from . import iopub
+from .kernel_log import KernelLog
+from .leftovers import session_prefix, sweep_sessions_once
 from .protocol import KernelExit, Message, Reaper
 from .stdin_channel import StdinChannel
 
@@ -40,15 +44,43 @@ def installed_kernels() -> list[str]:
     return sorted(KernelSpecManager().find_kernel_specs())
 
 
+def _start_channels_without_drops(client: Any) -> None:
+    """Start the channels with no receive high-water mark on our side.
+
+    A publisher drops messages (even ``idle``) once the subscriber's queue is
+    full; with no limit here, zmq's I/O thread keeps draining the kernel while
+    nbrun catches up, so a burst of small messages is queued, not lost.
+    """
+    context = client.context
+    context.setsockopt(zmq.RCVHWM, 0)
+    try:
+        client.start_channels(hb=False, stdin=False)
+    finally:
+        context.sockopts.pop(zmq.RCVHWM, None)
+
+
+TRANSPORTS = ("auto", "ipc", "tcp")
+
+
+def choose_transport(requested: str, argv: list[str]) -> str:
+    """``ipc`` or ``tcp`` for a kernel started with *argv* (see KernelSession.start)."""
+    if requested not in TRANSPORTS:
+        raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, not {requested!r}")
+    if sys.platform == "win32":
+        return "tcp"
+    if requested != "auto":
+        return requested
+    return "ipc" if any("ipykernel" in part for part in argv) else "tcp"
+
+
 class KernelSession:
     """A started, ready kernel. Use ``await KernelSession.start(...)``."""
 
-    def __init__(self, manager: AsyncKernelManager, folder: Path, log_path: Path, log_file: Any) -> None:
+    def __init__(self, manager: AsyncKernelManager, folder: Path, kernel_log: KernelLog) -> None:
         self._manager = manager
         self._client = manager.client()
         self._folder = folder
-        self._log_path = log_path
-        self._log_file = log_file
+        self._log = kernel_log
         self.kernel_info: dict[str, Any] = {}
         self.pid: int | None = getattr(manager.provisioner, "pid", None)
         self._exit: KernelExit | None = None
@@ -66,17 +98,28 @@ class KernelSession:
         startup_timeout: float,
         extra_args: tuple[str, ...] = (),
         attempts: int = 2,
+        transport: str = "auto",
     ) -> KernelSession:
-        """Start a kernel and wait until it answers; retry a failed start once."""
+        """Start a kernel and wait until it answers; retry a failed start once.
+
+        *transport* ``auto`` uses IPC for ipykernel (fast start included) and
+        TCP on 127.0.0.1 for every other kernel (some, like xeus-python, fail
+        on IPC); over TCP a start lost to a port race is retried twice.
+        """
         spec_manager = KernelSpecManager()
+        if kernel_name == "python":  # jupyter_client's alias for the native kernel
+            kernel_name = NATIVE_KERNEL_NAME
         try:
             spec = spec_manager.get_kernel_spec(kernel_name)
         except NoSuchKernel:
             raise NoSuchKernelError(kernel_name, installed_kernels()) from None
+        chosen = choose_transport(transport, spec.argv)
+        if chosen == "tcp":
+            attempts = max(attempts, 3)  # ports are picked free, then bound by the kernel: another start may win
         last_error: KernelStartError | None = None
         for attempt in range(attempts):
             try:
-                return await cls._start_once(kernel_name, spec.argv, cwd, startup_timeout, extra_args)
+                return await cls._start_once(kernel_name, spec.argv, cwd, startup_timeout, extra_args, chosen)
             except KernelStartError as exc:
                 last_error = exc
                 log.info("kernel start attempt %d failed: %s", attempt + 1, exc)
@@ -85,15 +128,18 @@ class KernelSession:
 
     @classmethod
     async def _start_once(
-        cls, kernel_name: str, argv: list[str], cwd: Path, startup_timeout: float, extra_args: tuple[str, ...]
+        cls, kernel_name: str, argv: list[str], cwd: Path, startup_timeout: float, extra_args: tuple[str, ...],
+        transport: str,
     ) -> KernelSession:
-        folder = Path(tempfile.mkdtemp(prefix="nbrun-"))
-        log_path = folder / "kernel.log"
-        log_file = open(log_path, "wb")  # noqa: SIM115 - closed by close()
+        sweep_sessions_once()  # folders of nbrun processes that were killed
+        folder = Path(tempfile.mkdtemp(prefix=session_prefix()))
+        kernel_log = KernelLog(folder)
+        log_file = kernel_log.writer
         manager = AsyncKernelManager(
             kernel_name=kernel_name,
             connection_file=str(folder / "kernel.json"),
-            transport="ipc" if sys.platform != "win32" else "tcp",
+            transport=transport,
+            ip=str(folder / "k") if transport == "ipc" else "127.0.0.1",  # short socket paths
         )
         spec_in_use = manager.kernel_spec
         if spec_in_use is not None and current_server() is not None and provisioner_installed():
@@ -108,21 +154,21 @@ class KernelSession:
             await manager.start_kernel(
                 extra_arguments=arguments, cwd=str(cwd), stdout=log_file, stderr=log_file, env=env
             )
-            session = cls(manager, folder, log_path, log_file)
+            session = cls(manager, folder, kernel_log)
             await session._wait_ready(startup_timeout)
             return session
         except KernelStartError:
-            await cls._abandon(session, manager, folder, log_file)
+            await cls._abandon(session, manager, folder, kernel_log)
             raise
         except Exception as exc:
-            await cls._abandon(session, manager, folder, log_file)
+            await cls._abandon(session, manager, folder, kernel_log)
             raise KernelStartError(f"kernel {kernel_name!r} failed to start: {exc}") from exc
         except BaseException:
-            await cls._abandon(session, manager, folder, log_file)
+            await cls._abandon(session, manager, folder, kernel_log)
             raise
 
     @staticmethod
-    async def _abandon(session: KernelSession | None, manager: AsyncKernelManager, folder: Path, log_file: Any) -> None:
+    async def _abandon(session: KernelSession | None, manager: AsyncKernelManager, folder: Path, kernel_log: KernelLog) -> None:
         if session is not None:
             await session.close(grace=0)
             return
@@ -131,13 +177,13 @@ class KernelSession:
                 await manager.shutdown_kernel(now=True)
         except Exception:  # noqa: BLE001 - best effort on a failed start
             pass
-        log_file.close()
+        kernel_log.close()
         shutil.rmtree(folder, ignore_errors=True)
 
     async def _wait_ready(self, timeout: float) -> None:
         """kernel_info answered and IOPub connected; no fixed quiet period."""
         client = self._client
-        client.start_channels(hb=False, stdin=False)
+        _start_channels_without_drops(client)
         deadline = time.monotonic() + timeout
         while True:
             request_id = client.kernel_info()
@@ -241,29 +287,18 @@ class KernelSession:
 
     def stderr_tail(self, lines: int = 20) -> str:
         """The last lines the kernel wrote to its stdout/stderr."""
-        try:
-            self._log_file.flush()
-        except (OSError, ValueError):
-            pass
-        try:
-            with open(self._log_path, "rb") as handle:
-                handle.seek(0, os.SEEK_END)
-                size = handle.tell()
-                handle.seek(max(size - _STDERR_TAIL_BYTES, 0))
-                data = handle.read()
-        except OSError:
-            return ""
-        text = data.decode("utf-8", errors="replace")
+        if self._closed:
+            text = self.captured_output[-_STDERR_TAIL_BYTES:]
+        else:
+            self._log.settle()  # a kernel that just died may have left bytes in the FIFO
+            text = self._log.tail(_STDERR_TAIL_BYTES)
         return "\n".join(text.splitlines()[-lines:])
 
     def stderr_text(self) -> str:
-        """Everything the kernel wrote to its stdout/stderr (for ``-v``)."""
+        """What the kernel wrote to its stdout/stderr (for ``-v``): head and tail, the middle omitted."""
         if self._closed:
             return self.captured_output
-        try:
-            return self._log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
+        return self._log.text()
 
     def _tail_suffix(self) -> str:
         tail = self.stderr_tail(5)
@@ -317,9 +352,9 @@ class KernelSession:
                 await self.kill()
                 await self._wait_exit_for(2.0)
         finally:
-            self.captured_output = self.stderr_text()
-            self._closed = True
             await self._release()
+            self.captured_output = self._log.text()
+            self._closed = True
         return self._exit or KernelExit(None)
 
     async def _wait_exit_for(self, seconds: float) -> None:
@@ -345,8 +380,5 @@ class KernelSession:
             await self._manager.cleanup_resources()
         except Exception:  # noqa: BLE001
             pass
-        try:
-            self._log_file.close()
-        except OSError:
-            pass
+        await asyncio.get_running_loop().run_in_executor(None, self._log.close)
         shutil.rmtree(self._folder, ignore_errors=True)

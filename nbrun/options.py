@@ -71,6 +71,7 @@ class ExecuteOptions:
     extra_kernel_args: tuple[str, ...] = field(default_factory=tuple)
     parameters: Mapping[str, Any] | None = None
     strict_parameters: bool = False
+    transport: str = "auto"  # kernel sockets: auto (IPC for ipykernel, else TCP), ipc or tcp
 
     def __post_init__(self) -> None:
         for name in ("timeout", "notebook_timeout"):
@@ -138,12 +139,15 @@ class BatchOptions:
             launch otherwise).
         preload: extra modules the template imports before forking (see the
             README for the rule that keeps this from changing behaviour).
+        prestart: kernels booted ahead while notebooks run (``None``:
+            ``max_parallel``, so up to twice that many kernels are alive).
     """
 
     max_parallel: int = 1
     fail_fast: bool = False
     fast_start: bool = True
     preload: tuple[str, ...] = ()
+    prestart: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_parallel < 1:

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from nbformat import NotebookNode
 
+from .output_widget import CAPTURED, OutputModel
 from .protocol import DROPPED_KEY, Message, message_time
 from .terminal import TerminalText
 from .widgets import WidgetStates
@@ -21,31 +22,45 @@ StreamCallback = Callable[[str, str], None]
 
 
 class DisplayRegistry:
-    """Where each ``display_id`` is shown, as references to output nodes."""
+    """Where each ``display_id`` is shown, as references to output nodes.
+
+    Every operation costs time in proportion to the outputs it touches, never
+    to the number of display ids known (a ``clear_output`` with 100k ids
+    elsewhere costs as little as one without).
+    """
 
     def __init__(self) -> None:
-        self._shown: dict[str, list[NotebookNode]] = {}
+        self._shown: dict[str, dict[int, NotebookNode]] = {}
+        self._id_of: dict[int, str] = {}  # id(output node) -> its display_id
 
     def record(self, display_id: str, output: NotebookNode) -> None:
-        self._shown.setdefault(display_id, []).append(output)
+        self._shown.setdefault(display_id, {})[id(output)] = output
+        self._id_of[id(output)] = display_id
 
     def update(self, display_id: str, content: dict[str, Any]) -> None:
         """Replace data and metadata of every output showing *display_id*."""
-        for output in self._shown.get(display_id, ()):
+        for output in self._shown.get(display_id, {}).values():
             output["data"] = content.get("data", {})
             output["metadata"] = content.get("metadata", {})
 
+    def shown(self, display_id: str) -> list[NotebookNode]:
+        """The outputs showing *display_id* now."""
+        return list(self._shown.get(display_id, {}).values())
+
     def forget(self, outputs: list[NotebookNode]) -> None:
-        """Drop references to outputs that were cleared."""
-        gone = {id(output) for output in outputs}
-        if not gone:
-            return
-        for display_id in list(self._shown):
-            kept = [o for o in self._shown[display_id] if id(o) not in gone]
-            if kept:
-                self._shown[display_id] = kept
-            else:
+        """Drop references to outputs that were cleared (cost: len(outputs))."""
+        for output in outputs:
+            display_id = self._id_of.pop(id(output), None)
+            if display_id is None:
+                continue
+            shown = self._shown[display_id]
+            del shown[id(output)]
+            if not shown:
                 del self._shown[display_id]
+
+    def size(self) -> int:
+        """How many outputs are registered under some display id."""
+        return len(self._id_of)
 
 
 def utf8_size(text: str) -> int:
@@ -77,6 +92,7 @@ class CellOutputs:
         self.execution_count: int | None = None
         self.dropped_bytes = 0
         self.dropped_messages = 0
+        self.saw_busy = False  # the protocol's first message; its absence means messages were lost
         self._displays = displays
         self._widgets = widgets
         self._max_bytes = max_bytes
@@ -93,9 +109,15 @@ class CellOutputs:
         """Apply one message; return True when it is the cell's ``idle`` status."""
         msg_type = msg.get("header", {}).get("msg_type") or msg.get("msg_type", "")
         content = msg.get("content", {})
+        if msg_type in CAPTURED and self._widgets is not None:
+            widget = self._widgets.output_widgets.capturing(msg.get("parent_header", {}).get("msg_id"))
+            if widget is not None:
+                self._to_widget(widget, msg_type, msg)
+                return False
         if msg_type == "status":
             state = content.get("execution_state")
             if state == "busy":
+                self.saw_busy = True
                 self._stamp("iopub.status.busy", msg)
             elif state == "idle":
                 self._stamp("iopub.status.idle", msg)
@@ -114,12 +136,12 @@ class CellOutputs:
             if unread:
                 self.dropped_bytes += unread
                 self.dropped_messages = counted + 1
+        elif msg_type in ("display_data", "execute_result", "update_display_data") and msg.get(DROPPED_KEY):
+            self._drop_undecoded(msg_type, msg[DROPPED_KEY])
         elif msg_type in ("display_data", "execute_result"):
             self._display(msg_type, content)
         elif msg_type == "update_display_data":
-            display_id = content.get("transient", {}).get("display_id")
-            if display_id:
-                self._displays.update(display_id, content)
+            self._update(content)
         elif msg_type == "error":
             self._append(_error_output(content), _error_size(content))
         elif msg_type == "clear_output":
@@ -165,8 +187,7 @@ class CellOutputs:
 
     def _display(self, msg_type: str, content: dict[str, Any]) -> None:
         display_id = content.get("transient", {}).get("display_id")
-        if display_id:
-            self._displays.update(display_id, content)
+        self._update(content)
         node = NotebookNode(
             output_type=msg_type,
             data=content.get("data", {}),
@@ -176,6 +197,56 @@ class CellOutputs:
             node["execution_count"] = content.get("execution_count")
         if self._append(node, _payload_size(content)) and display_id:
             self._displays.record(display_id, node)
+
+    def _to_widget(self, widget: OutputModel, msg_type: str, msg: Message) -> None:
+        """An output captured by an Output widget: into its state, within this cell's budget."""
+        content = msg.get("content", {})
+        if msg_type == "clear_output":
+            widget.clear(bool(content.get("wait")))
+            return
+        if msg.get(DROPPED_KEY) and msg_type != "stream":
+            self._drop_undecoded(msg_type, msg[DROPPED_KEY])
+            return
+        if msg_type == "stream":
+            text = content.get("text", "")
+            text = self._admit_text("".join(text) if isinstance(text, list) else str(text))
+            if msg.get(DROPPED_KEY):
+                self.dropped_bytes += msg[DROPPED_KEY]
+                self.dropped_messages += 1
+            if text:
+                widget.add(NotebookNode(output_type="stream", name=str(content.get("name", "stdout")), text=text))
+            return
+        if msg_type == "error":
+            node, size = _error_output(content), _error_size(content)
+        else:
+            node = NotebookNode(output_type=msg_type, data=content.get("data", {}), metadata=content.get("metadata", {}))
+            if msg_type == "execute_result":
+                node["execution_count"] = content.get("execution_count")
+            size = _payload_size(content)
+        if self._admit(size):
+            widget.add(node)
+
+    def _update(self, content: dict[str, Any]) -> None:
+        """Apply a ``display_id`` update if the growth it causes fits this cell's budget."""
+        display_id = content.get("transient", {}).get("display_id")
+        if not display_id:
+            return
+        targets = self._displays.shown(display_id)
+        if not targets:
+            return
+        growth = _payload_size(content) * len(targets) - sum(_payload_size(target) for target in targets)
+        if growth > 0 and not self._admit(growth):
+            return
+        if growth < 0:
+            self._kept_bytes = max(self._kept_bytes + growth, 0)
+        self._displays.update(display_id, content)
+
+    def _drop_undecoded(self, msg_type: str, size: int) -> None:
+        """A rich message too large to decode: it counts as dropped output."""
+        if msg_type != "update_display_data" and self._clear_pending:
+            self._clear()
+        self.dropped_bytes += size
+        self.dropped_messages += 1
 
     def _append(self, node: NotebookNode, size: int) -> bool:
         if self._clear_pending:

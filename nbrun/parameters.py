@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from nbformat import NotebookNode
+from nbformat.v4.nbbase import random_cell_id
 from nbformat.v4 import new_code_cell
 
 from .errors import ParameterError
@@ -110,6 +111,7 @@ def inject_parameters(nb: NotebookNode, parameters: Mapping[str, Any]) -> Inject
         raise ParameterError(f"parameters can only be written for Python kernels, not {language!r}")
     cell = new_code_cell(parameters_source(parameters))
     cell.metadata["tags"] = [INJECTED_TAG]
+    upgrade_to_cell_ids(nb)
     old = _tagged(nb, INJECTED_TAG)
     if old is not None:
         cell["id"] = nb.cells[old].get("id", cell.get("id"))
@@ -121,6 +123,16 @@ def inject_parameters(nb: NotebookNode, parameters: Mapping[str, Any]) -> Inject
         return Injection(0, False, "the notebook has no cell tagged 'parameters'; parameters were injected at the top")
     nb.cells.insert(anchor + 1, cell)
     return Injection(anchor + 1, False, None)
+
+
+def upgrade_to_cell_ids(nb: NotebookNode) -> None:
+    """Make *nb* nbformat 4.5 with an id on every cell (older minors allow no ids), as papermill does."""
+    if nb.get("nbformat") != 4 or nb.get("nbformat_minor", 0) >= 5:
+        return
+    nb["nbformat_minor"] = 5
+    for cell in nb.cells:
+        if not cell.get("id"):
+            cell["id"] = random_cell_id()
 
 
 def _tagged(nb: NotebookNode, tag: str) -> int | None:

@@ -1,8 +1,9 @@
 """The path of one notebook's file run, as named stages, in one place.
 
-    read ─► prepare ─► before_execute* ─► execute ─► post_process* ─► write ─► after_write* ─► result
+    read ─► check ─► prepare ─► before_execute* ─► execute ─► post_process* ─► write ─► after_write* ─► result
 
 * ``read`` (:func:`read`): the file into a ``NotebookNode``.
+* ``check`` (:func:`check_targets`): every output is writable.
 * ``prepare`` (:func:`prepare`): the kernel's cwd defaults to the notebook's
   folder; ``options.parameters`` are injected (before any kernel starts).
 * ``before_execute`` stages, ``(Prepared) -> ExecutionResult | None``: a stage
@@ -37,7 +38,7 @@ from .control import RunControl
 from .errors import NbrunError, NotebookWriteError
 from .events import ExecutionObserver
 from .executor import KernelStarter, NotebookExecution, start_local_kernel
-from .notebook_io import read_notebook, write_notebook
+from .notebook_io import check_writable, read_notebook, write_notebook
 from .options import ExecuteOptions, FileOptions
 from .parameters import ParameterError, declared_parameters, inject_parameters
 from .protocol import Reaper
@@ -78,6 +79,16 @@ def read(run: FileRun) -> NotebookNode:
     return read_notebook(run.source)
 
 
+def check_targets(run: FileRun) -> None:
+    """Stage ``check``: every output can be written, before any kernel starts (NotebookWriteError).
+
+    A run's side effects must not be wasted on a target that only fails at the end.
+    """
+    images = run.file.extract_images
+    for output in (run.target, *([images / ".nbrun-images.json"] if images is not None else [])):
+        check_writable(output)
+
+
 def prepare(run: FileRun, nb: NotebookNode, observer: ExecutionObserver) -> Prepared:
     """Stage ``prepare``: default the cwd to the notebook's folder, inject parameters."""
     options = run.options
@@ -90,7 +101,7 @@ def prepare(run: FileRun, nb: NotebookNode, observer: ExecutionObserver) -> Prep
 def apply_parameters(nb: NotebookNode, options: ExecuteOptions, observer: ExecutionObserver) -> None:
     """Inject ``options.parameters`` into *nb* (ParameterError for an undeclared one when strict)."""
     parameters = options.parameters
-    if parameters is None:
+    if not parameters:  # no source gave a value: no injected cell, as papermill
         return
     declared = {p.name for p in declared_parameters(nb)}
     unknown = sorted(set(parameters) - declared) if declared else []
@@ -156,9 +167,10 @@ def extract_images_stage(prepared: Prepared, result: ExecutionResult) -> Executi
     from .images import extract_images  # Pillow is imported only when needed
 
     run = prepared.run
-    report = extract_images(result.notebook, stem=run.source.stem, images_dir=file.extract_images,
+    # names and ownership follow the OUTPUT notebook, so runs of one source into several outputs never collide
+    report = extract_images(result.notebook, stem=run.target.stem, images_dir=file.extract_images,
                             notebook_dir=run.target.resolve().parent, options=file,
-                            source_id=str(run.source.resolve()))
+                            source_id=str(run.target.resolve()))
     return replace(result, images=report)
 
 
@@ -186,7 +198,9 @@ class Pipeline:
 
     async def run(self, run: FileRun, execute: ExecuteStage, observer: ExecutionObserver | None = None) -> ExecutionResult:
         """read → prepare → before_execute → execute → post_process → write → after_write."""
-        prepared = prepare(run, read(run), observer or ExecutionObserver())
+        nb = read(run)
+        check_targets(run)
+        prepared = prepare(run, nb, observer or ExecutionObserver())
         result = self.lookup(prepared)
         if result is None:
             result = await execute(prepared)

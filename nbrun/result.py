@@ -20,6 +20,7 @@ from .errors import (
     DeadKernelError,
     ExecutionError,
     ExecutionInterrupted,
+    IncompleteOutputError,
 )
 from .status import CellStatus, RunStatus
 
@@ -157,6 +158,8 @@ class ExecutionResult:
             error = CellTimeoutError(message, self.failed_cell)
         elif self.status is RunStatus.KERNEL_DIED:
             error = DeadKernelError(message, self.failed_cell)
+        elif self.status is RunStatus.INCOMPLETE:
+            error = IncompleteOutputError(message, self.failed_cell)
         else:
             error = ExecutionInterrupted(message, self.failed_cell)
         raise error

@@ -41,6 +41,7 @@ class RunStatus(str, enum.Enum):
     ERROR = "error", 1, "error", "failure"
     TIMEOUT = "timeout", 3, "timeout", "failure"
     KERNEL_DIED = "kernel-died", 4, "kernel died", "error"
+    INCOMPLETE = "incomplete", 4, "incomplete", "error"  # IOPub messages were lost: outputs untrustworthy
     INTERRUPTED = "interrupted", 128 + signal.SIGINT, "interrupted", "skipped"
     SKIPPED = "skipped", 0, "skipped", "skipped"
     INVALID = "invalid", 5, "invalid", "error"
@@ -78,6 +79,7 @@ class CellStatus(str, enum.Enum):
     TIMEOUT = "timeout"
     KERNEL_DIED = "kernel-died"
     INTERRUPTED = "interrupted"
+    INCOMPLETE = "incomplete"  # the cell's IOPub stream is known to be incomplete
     SKIPPED = "skipped"  # tagged skip-execution
     EMPTY = "empty"  # no code to send
     NOT_RUN = "not-run"  # the run stopped before this cell

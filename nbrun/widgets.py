@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from .output_widget import OutputWidgets
+
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 
 
@@ -18,6 +20,7 @@ class WidgetStates:
     def __init__(self) -> None:
         self._state: dict[str, dict[str, Any]] = {}
         self._buffers: dict[str, dict[tuple[str, ...], dict[str, Any]]] = {}
+        self.output_widgets = OutputWidgets()  # Output models capture outputs into their state
 
     def apply(self, msg_type: str, content: dict[str, Any], buffers: list[Any]) -> None:
         """Record a ``comm_open`` / ``comm_msg`` / ``comm_close`` message."""
@@ -30,6 +33,7 @@ class WidgetStates:
         if not isinstance(data, dict) or not isinstance(data.get("state"), dict):
             return
         self._state.setdefault(comm_id, {}).update(data["state"])
+        self.output_widgets.on_state(comm_id, data["state"], self._state[comm_id])
         paths = data.get("buffer_paths") or []
         if paths:
             stored = self._buffers.setdefault(comm_id, {})
@@ -53,6 +57,9 @@ class WidgetStates:
                 "model_module_version": model.get("_model_module_version"),
                 "state": model,
             }
+            captured = self.output_widgets.outputs_of(comm_id)
+            if captured is not None:
+                entry["state"] = {**model, "outputs": list(captured)}
             if comm_id in self._buffers:
                 entry["buffers"] = list(self._buffers[comm_id].values())
             state[comm_id] = entry

@@ -66,3 +66,25 @@ def no_leaked_kernels() -> Iterator[None]:
     yield
     leaked = kernel_pids() - before
     assert not leaked, f"kernel processes left behind: {sorted(leaked)}"
+
+
+@pytest.fixture(autouse=True)
+def every_written_notebook_validates(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Issue 12: each notebook nbrun writes in this process (final or autosave) must pass nbformat.validate."""
+    import nbrun.notebook_io as notebook_io
+
+    original = notebook_io.write_text_atomic
+    invalid: list[str] = []
+
+    def checked(text, path):  # type: ignore[no-untyped-def]
+        original(text, path)
+        real = Path(os.path.realpath(path))
+        if real.suffix == ".ipynb" and real.stat().st_size < 20 * 2**20:
+            try:
+                nbformat.validate(nbformat.read(real, 4))
+            except nbformat.ValidationError as exc:
+                invalid.append(f"{real}: {str(exc).splitlines()[0]}")
+
+    monkeypatch.setattr(notebook_io, "write_text_atomic", checked)
+    yield
+    assert not invalid, f"nbrun wrote invalid notebooks: {invalid}"
