@@ -25,7 +25,7 @@ _DRAIN_AFTER_DEATH = 0.3
 class KernelLike(Protocol):
     """What running a cell needs from a kernel (the real one or a test fake)."""
 
-    def execute(self, code: str, *, stop_on_error: bool, allow_stdin: bool) -> str: ...
+    def execute(self, code: str, *, stop_on_error: bool, allow_stdin: bool, store_history: bool = True) -> str: ...
     async def get_iopub(self, timeout: float) -> Message | None: ...
     async def get_shell(self, timeout: float) -> Message | None: ...
     async def get_stdin(self, timeout: float) -> Message | None: ...
@@ -93,9 +93,11 @@ async def run_cell(
     stop_on_error: bool,
     control: RunControl | None = None,
     stdin: StdinAnswers | None = None,
+    store_history: bool = True,
 ) -> CellRun:
     """Execute *code* and wait until it is finished, timed out, dead or stopped."""
-    msg_id = kernel.execute(code, stop_on_error=stop_on_error, allow_stdin=stdin is not None)
+    msg_id = kernel.execute(code, stop_on_error=stop_on_error, allow_stdin=stdin is not None,
+                            store_history=store_history)
     waiter = _CellWaiter(kernel, msg_id, collector, limits, control, stdin)
     return await waiter.wait()
 
