@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from .items import RUNNER_KEY, SETTINGS_KEY, NotebookFile, should_collect
-from .runner import NotebookRunner
-from .settings import PluginSettings, add_options
+from .settings import SETTINGS_KEY, PluginSettings, add_options
+
+# nbrun's run path (jupyter_client, zmq) is imported only once --nbrun is given,
+# so an installed-but-inactive plugin costs a test suite next to nothing.
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -24,25 +25,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("nbrun"):
         return
+    from .runner import RUNNER_KEY, NotebookRunner
+
     config.stash[SETTINGS_KEY] = PluginSettings.from_config(config)
     config.stash[RUNNER_KEY] = NotebookRunner()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
-    config = parent.config
-    if config.getoption("nbrun") and should_collect(file_path, config.rootpath):
+    if file_path.suffix != ".ipynb" or SETTINGS_KEY not in parent.config.stash:
+        return None
+    from .items import NotebookFile, should_collect
+
+    if should_collect(file_path, parent.config.rootpath):
         return NotebookFile.from_parent(parent, path=file_path)
     return None
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start the kernel template while pytest reports collection (only when notebooks will run)."""
-    runner = session.config.stash.get(RUNNER_KEY, None)
-    if runner is not None and any(getattr(item, "nbrun", False) for item in session.items):
-        runner.start()
+    if SETTINGS_KEY not in session.config.stash:
+        return
+    from .runner import RUNNER_KEY
+
+    if any(getattr(item, "nbrun_runnable", False) for item in session.items):
+        session.config.stash[RUNNER_KEY].start()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    runner = config.stash.get(RUNNER_KEY, None)
-    if runner is not None:
-        runner.close()
+    if SETTINGS_KEY not in config.stash:
+        return
+    from .runner import RUNNER_KEY
+
+    config.stash[RUNNER_KEY].close()

@@ -21,8 +21,8 @@ from .report import (
     describe_failure,
     describe_import_errors,
 )
-from .runner import NotebookRunner
-from .settings import PluginSettings, execute_options
+from .runner import RUNNER_KEY, NotebookRunner
+from .settings import SETTINGS_KEY, PluginSettings, execute_options
 
 SKIPPED_FOLDERS = ("_build", ".ipynb_checkpoints")
 
@@ -61,7 +61,6 @@ class NotebookFile(pytest.File):
 class NotebookItem(pytest.Item):
     """Runs one notebook through nbrun; fails with a report naming the failing cell."""
 
-    nbrun = True
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -75,6 +74,7 @@ class NotebookItem(pytest.Item):
             self.notebook = loaded
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             self.invalid = f"not a valid notebook (not valid JSON: {exc})"
+        self.nbrun_runnable = self.invalid is None
         for mark in marks_from(self.notebook.get("metadata")):
             self.add_marker(mark)
 
@@ -109,8 +109,8 @@ class NotebookItem(pytest.Item):
         root = self.config.rootpath
         return self.path.relative_to(root) if self.path.is_relative_to(root) else self.path
 
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, str(self.shown_path)
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, str(self.shown_path)
 
 
 class _Target:
@@ -143,6 +143,3 @@ def _target_for(source: Path, settings: PluginSettings, rootpath: Path) -> _Targ
 
     return _Target(target, remove)
 
-
-SETTINGS_KEY = pytest.StashKey[PluginSettings]()
-RUNNER_KEY = pytest.StashKey[NotebookRunner]()

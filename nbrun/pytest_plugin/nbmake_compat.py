@@ -8,9 +8,10 @@ with ``repr`` (so strings with quotes work, which nbmake's quoting does not).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nbformat import NotebookNode
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 
 def nbmake_after_cell(cell: NotebookNode) -> str | None:

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any, Coroutine, TypeVar
 
+import pytest
+
 from nbrun.api import run_file
 from nbrun.forkserver import ForkServer, serving
 from nbrun.kernel import reap_kernels
@@ -86,3 +88,6 @@ class NotebookRunner:
             with contextlib.suppress(BaseException):
                 loop.run_until_complete(server.close())
             loop.close()
+
+
+RUNNER_KEY = pytest.StashKey[NotebookRunner]()

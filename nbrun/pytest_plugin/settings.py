@@ -81,6 +81,9 @@ class PluginSettings:
         return settings
 
 
+SETTINGS_KEY = pytest.StashKey[PluginSettings]()
+
+
 def _timeout(value: Any) -> float | None:
     if value in (None, ""):
         return DEFAULT_TIMEOUT
