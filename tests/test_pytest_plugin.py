@@ -158,3 +158,24 @@ def test_find_import_errors(tmp_path: Path) -> None:
     assert run.cases["other_errors.ipynb"].outcome == "passed", run.cases["other_errors.ipynb"].text
     missing = run.cases["missing.ipynb"]
     assert missing.outcome == "failed" and "ModuleNotFoundError" in missing.message and "no_such_module_xyz" in missing.message
+
+
+def test_after_cell_code_keeps_counts_and_outputs(write_nb) -> None:  # type: ignore[no-untyped-def]
+    """The library hook behind nbmake.mock: same kernel, no outputs, no history entry; failure stops the run."""
+    from nbformat import read
+
+    from nbrun.api import run_path
+    from nbrun.options import ExecuteOptions
+
+    path = write_nb("a = 1", "print(a)", "b = 2", "print('never')")
+
+    def after(cell) -> str | None:  # type: ignore[no-untyped-def]
+        return {"a = 1": "a = 41\nprint('hidden')", "b = 2": "raise RuntimeError('check failed')"}.get(cell.source)
+
+    result = run_path(path, options=ExecuteOptions(after_cell=after))
+    nb = read(path, as_version=4)
+    assert [cell.execution_count for cell in nb.cells[:3]] == [1, 2, 3]
+    assert nb.cells[0].outputs == [] and nb.cells[1].outputs[0]["text"] == "41\n"
+    assert result.status.value == "error" and result.failed_cell == 2
+    assert "RuntimeError: check failed" in result.message
+    assert nb.cells[3].execution_count is None

@@ -48,6 +48,11 @@ def _interruptible_project(root: Path) -> Path:
     return root
 
 
+def _default_sigint() -> None:
+    """Python ignores Ctrl-C if it starts with SIGINT ignored (as background jobs of a shell do)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_leaves_no_kernel(tmp_path: Path) -> None:
     root = _interruptible_project(tmp_path / "proj")
     before = kernel_pids()
@@ -56,6 +61,7 @@ def test_ctrl_c_leaves_no_kernel(tmp_path: Path) -> None:
         [sys.executable, "-m", "pytest", "--nbrun", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
          "-p", "no:nbmake", "a_sleeps.ipynb"],
         cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True,
+        preexec_fn=_default_sigint,
     )
     try:
         deadline = time.monotonic() + 90

@@ -51,6 +51,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         session.config.stash[RUNNER_KEY].start()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Tell a notebook test which test comes next, so its kernel can boot meanwhile."""
+    if hasattr(item, "next_item"):
+        item.next_item = nextitem
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if SETTINGS_KEY not in config.stash:
         return

@@ -7,7 +7,7 @@ import os
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -21,7 +21,7 @@ from .report import (
     describe_failure,
     describe_import_errors,
 )
-from .runner import RUNNER_KEY, NotebookRunner
+from .runner import RUNNER_KEY, NotebookJob, NotebookRunner
 from .settings import SETTINGS_KEY, PluginSettings, execute_options
 
 SKIPPED_FOLDERS = ("_build", ".ipynb_checkpoints")
@@ -75,20 +75,36 @@ class NotebookItem(pytest.Item):
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             self.invalid = f"not a valid notebook (not valid JSON: {exc})"
         self.nbrun_runnable = self.invalid is None
+        self.next_item: pytest.Item | None = None  # set by the plugin's pytest_runtest_protocol hook
+        self._job: NotebookJob | None = None
         for mark in marks_from(self.notebook.get("metadata")):
             self.add_marker(mark)
 
-    def runtest(self) -> None:
+    def job(self) -> NotebookJob | None:
+        """This notebook's run (``None`` when it cannot run); made once, so a prestart and the test agree."""
         if self.invalid is not None:
-            raise NotebookTestFailure(self.invalid, f"{self.shown_path}: {self.invalid}")
+            return None
+        if self._job is None:
+            settings: PluginSettings = self.config.stash[SETTINGS_KEY]
+            target = _target_for(self.path, settings, self.config.rootpath)
+            self._job = NotebookJob(self.nodeid, self.path, target, execute_options(self.notebook, settings))
+        return self._job
+
+    def runtest(self) -> None:
+        job = self.job()
+        if job is None:
+            raise NotebookTestFailure(str(self.invalid), f"{self.shown_path}: {self.invalid}")
         settings: PluginSettings = self.config.stash[SETTINGS_KEY]
         runner: NotebookRunner = self.config.stash[RUNNER_KEY]
-        options = execute_options(self.notebook, settings)
-        with _target_for(self.path, settings, self.config.rootpath) as target:
-            try:
-                result = runner.run(self.path, target, options)
-            except NbrunError as exc:
-                raise NotebookTestFailure(str(exc), f"notebook: {self.shown_path}\n{exc}") from None
+        upcoming = self.next_item if isinstance(self.next_item, NotebookItem) else None
+        next_job = upcoming.job() if upcoming is not None and not upcoming.get_closest_marker("skip") else None
+        try:
+            result = runner.run(job, next_job)
+        except NbrunError as exc:
+            raise NotebookTestFailure(str(exc), f"notebook: {self.shown_path}\n{exc}") from None
+        finally:
+            if job.target.name.startswith(_TEMP_PREFIX):
+                job.target.unlink(missing_ok=True)
         for name, text in captured_streams(result.notebook).items():
             self.add_report_section("call", name, text)
         if result.status is not RunStatus.OK:
@@ -113,33 +129,17 @@ class NotebookItem(pytest.Item):
         return self.path, 0, str(self.shown_path)
 
 
-class _Target:
-    """Where the executed notebook goes: in place, under --nbrun-output-dir, or a temp file removed after."""
-
-    def __init__(self, path: Path, cleanup: Callable[[], None] | None) -> None:
-        self.path = path
-        self._cleanup = cleanup
-
-    def __enter__(self) -> Path:
-        return self.path
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._cleanup is not None:
-            self._cleanup()
+_TEMP_PREFIX = "nbrun-pytest-"
 
 
-def _target_for(source: Path, settings: PluginSettings, rootpath: Path) -> _Target:
+def _target_for(source: Path, settings: PluginSettings, rootpath: Path) -> Path:
+    """In place (--nbrun-overwrite), under --nbrun-output-dir, or a temp file removed after the test."""
     if settings.overwrite:
-        return _Target(source, None)
+        return source
     if settings.output_dir is not None:
         relative = source.relative_to(rootpath) if source.is_relative_to(rootpath) else Path(source.name)
         target = settings.output_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        return _Target(target, None)
-    target = Path(tempfile.gettempdir()) / f"nbrun-pytest-{os.getpid()}-{uuid.uuid4().hex}.ipynb"
-
-    def remove() -> None:
-        target.unlink(missing_ok=True)
-
-    return _Target(target, remove)
+        return target
+    return Path(tempfile.gettempdir()) / f"{_TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.ipynb"
 
