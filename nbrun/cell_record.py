@@ -93,6 +93,8 @@ def cell_metadata(record: CellRecord) -> dict[str, Any] | None:
         notes["actions"] = list(record.actions)
     if record.kernel_restarted:
         notes["kernel_restarted"] = record.kernel_restarted
+    if record.after_cell_code is not None:
+        notes["after_cell"] = {"code": record.after_cell_code, "ename": record.ename, "evalue": record.evalue}
     if not notes and status is CellStatus.OK:
         return None
     return {"status": status.value, **notes}

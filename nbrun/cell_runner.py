@@ -77,9 +77,11 @@ async def run_cell(
     stop_on_error: bool,
     control: RunControl | None = None,
     stdin: StdinAnswers | None = None,
+    store_history: bool = True,
 ) -> CellRun:
     """Execute *code* and wait until it is finished, timed out, dead or stopped."""
-    msg_id = kernel.execute(code, stop_on_error=stop_on_error, allow_stdin=stdin is not None)
+    msg_id = kernel.execute(code, stop_on_error=stop_on_error, allow_stdin=stdin is not None,
+                            store_history=store_history)
     waiter = _CellWaiter(kernel, msg_id, collector, limits, control, stdin)
     return await waiter.wait()
 

@@ -11,6 +11,7 @@ from typing import Any, AsyncContextManager, Awaitable, Callable
 
 from nbformat import NotebookNode
 
+from .after_cell import run_after_cell
 from .cell_label import cell_label
 from .cell_record import error_summary, record_cell, write_cell_record
 from .cell_runner import CellLimits, CellRun, StdinAnswers, run_cell
@@ -212,6 +213,11 @@ class NotebookExecution:
         record = record_cell(cell, collector, run, index=index, duration=time.monotonic() - began,
                              record_timing=self.options.record_timing,
                              stderr_tail=lambda: kernel.stderr_tail(20) if kernel is not None else "")
+        if record.status is CellStatus.OK and self.options.after_cell is not None and kernel is not None:
+            record, after_failure = await run_after_cell(kernel, cell, record, self.options.after_cell, limits,
+                                                         self.control)
+            if after_failure is not None:
+                return record, after_failure
         return await self._apply_policy(record, run, allows_error)
 
     async def _apply_policy(self, record: CellRecord, run: CellRun, allows_error: bool) -> tuple[CellRecord, Failure | None]:

@@ -21,7 +21,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Iterator
 
 log = logging.getLogger("nbrun")
 
@@ -172,6 +172,16 @@ class ForkServer:
 
 def current_server() -> ForkServer | None:
     return _current.get()
+
+
+@contextlib.contextmanager
+def serving(server: ForkServer) -> Iterator[None]:
+    """Tasks created inside this block fork their kernels from *server* (a long-lived template)."""
+    token = _current.set(server)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 _prelaunched: list[ForkServer] = []

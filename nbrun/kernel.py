@@ -220,10 +220,10 @@ class KernelSession:
 
     # -- talking -----------------------------------------------------------
 
-    def execute(self, code: str, *, stop_on_error: bool, allow_stdin: bool) -> str:
+    def execute(self, code: str, *, stop_on_error: bool, allow_stdin: bool, store_history: bool = True) -> str:
         """Send an execute_request; return its msg_id."""
         return self._client.execute(
-            code, store_history=True, allow_stdin=allow_stdin, stop_on_error=stop_on_error
+            code, store_history=store_history, allow_stdin=allow_stdin, stop_on_error=stop_on_error
         )
 
     async def get_iopub(self, timeout: float) -> Message | None:

@@ -13,7 +13,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 DEFAULT_KERNEL = "python3"
 DEFAULT_MAX_OUTPUT_BYTES = 10 * 1024 * 1024
@@ -51,6 +54,11 @@ class ExecuteOptions:
             ``injected-parameters`` (``None``: no injection).
         strict_parameters: a parameter the ``parameters`` cell does not
             declare is an error instead of a warning.
+        after_cell: called with each code cell that ran without error; the
+            code it returns (``None``: nothing) runs in the same kernel before
+            the next cell, keeping no outputs or history. Its failure fails
+            the run with its own message, even where errors are allowed
+            (see ``nbrun.after_cell``). Must be picklable for remote runs.
     """
 
     kernel_name: str | None = None
@@ -72,6 +80,7 @@ class ExecuteOptions:
     parameters: Mapping[str, Any] | None = None
     strict_parameters: bool = False
     transport: str = "auto"  # kernel sockets: auto (IPC for ipykernel, else TCP), ipc or tcp
+    after_cell: Callable[[NotebookNode], str | None] | None = None
 
     def __post_init__(self) -> None:
         for name in ("timeout", "notebook_timeout"):

@@ -70,6 +70,7 @@ class CellRecord:
     missing: str | None = None  # the reply half that never came ("execute_reply", "iopub idle status")
     stdin_exhausted: bool = False
     kernel_restarted: str | None = None
+    after_cell_code: str | None = None  # code run after the cell (test mocks) that failed
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"index": self.index, "status": self.status.value}

@@ -1,0 +1,94 @@
+"""What a failed notebook test shows: notebook, cell (index and In [n]), source, traceback, output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from _pytest._code.code import TerminalRepr
+from _pytest._io import TerminalWriter
+from nbformat import NotebookNode
+
+from nbrun.cli.reports import strip_ansi
+from nbrun.result import CellStatus, ExecutionResult
+
+IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
+
+
+@dataclass(frozen=True)
+class Crash:
+    """The one-line summary pytest shows in ``-ra`` lines and JUnit ``message``."""
+
+    message: str
+
+
+class NotebookTestFailure(Exception):
+    """A notebook test failed; ``text`` is the full report (may hold ANSI colour)."""
+
+    def __init__(self, summary: str, text: str) -> None:
+        super().__init__(summary)
+        self.summary = summary
+        self.text = text
+
+
+class NotebookFailureRepr(TerminalRepr):
+    """Renders a failure; colour is kept only when pytest's writer does colour (``--color``)."""
+
+    def __init__(self, failure: NotebookTestFailure) -> None:
+        self.reprcrash = Crash(failure.summary)
+        self._text = failure.text
+
+    def __str__(self) -> str:
+        return strip_ansi(self._text)
+
+    def toterminal(self, tw: TerminalWriter) -> None:
+        text = self._text if tw.hasmarkup else strip_ansi(self._text)
+        for line in text.rstrip("\n").splitlines():
+            tw.line(line)
+
+
+def cell_label(nb: NotebookNode, index: int) -> str:
+    """``cell 3 (In [2])``: the position among all cells and the execution count."""
+    count = nb.cells[index].get("execution_count")
+    return f"cell {index} (In [{count if count is not None else ' '}])"
+
+
+def describe_failure(path: Path, result: ExecutionResult) -> NotebookTestFailure:
+    """The report for a run whose status is not ok."""
+    index = result.failed_cell
+    if index is None:
+        return NotebookTestFailure(str(result.message), f"notebook: {path}\n{result.message}")
+    return _cell_failure(path, result.notebook, index, result.message or "failed")
+
+
+def describe_import_errors(path: Path, result: ExecutionResult) -> NotebookTestFailure | None:
+    """--nbrun-find-import-errors: the first cell that raised an import error, if any."""
+    for record in result.cells:
+        if record.status is CellStatus.ERROR and record.ename in IMPORT_ERRORS:
+            message = f"cell {record.index} raised {record.ename}: {record.evalue}"
+            return _cell_failure(path, result.notebook, record.index, message)
+    return None
+
+
+def _cell_failure(path: Path, nb: NotebookNode, index: int, message: str) -> NotebookTestFailure:
+    cell = nb.cells[index]
+    label = cell_label(nb, index)
+    headline = message.replace(f"cell {index}", label, 1) if f"cell {index}" in message else f"{label}: {message}"
+    tracebacks = ["\n".join(str(line) for line in o.get("traceback", []))
+                  for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    parts = [f"notebook: {path}", headline, "", f"---- source of {label} ----", cell.get("source", "").rstrip()]
+    if tracebacks:
+        parts += ["", "---- traceback ----", *tracebacks]
+    return NotebookTestFailure(headline, "\n".join(parts) + "\n")
+
+
+def captured_streams(nb: NotebookNode) -> dict[str, str]:
+    """The cells' stdout and stderr text, in cell order (for pytest's captured-output sections)."""
+    streams: dict[str, list[str]] = {"stdout": [], "stderr": []}
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            name = output.get("name")
+            if output.get("output_type") == "stream" and name in streams:
+                text = output.get("text", "")
+                streams[name].append(text if isinstance(text, str) else "".join(text))
+    return {name: "".join(parts) for name, parts in streams.items() if parts}
