@@ -222,7 +222,11 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
         if verbose and result.kernel_output.strip():
             lines += [f"nbrun: kernel output for {job.source}:", _indent(result.kernel_output)]
         where = "" if job.target == job.source else f" -> {job.target}"
-        if result.status is RunStatus.OK:
+        if result.check is not None:  # nbrun check
+            from .check_report import check_lines
+
+            lines.append(check_lines(job.source, result.check))
+        elif result.status is RunStatus.OK:
             executed = sum(1 for cell in result.cells if cell.duration is not None)
             lines.append(f"nbrun: ok {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}, {result.duration:.2f} s)")
         else:

@@ -23,6 +23,9 @@ _MAX_CAPTURE = 1024 * 1024
 
 
 def outcome_exit_code(outcome: BatchOutcome) -> int:
+    check = outcome.result.check if outcome.result is not None else None
+    if check is not None and not check.passed:  # nbrun check
+        return exit_codes.NOTEBOOK_INVALID_OR_IO if check.update_error else exit_codes.OUTPUTS_DIFFER
     if outcome.result is not None and outcome.error is None:
         return exit_codes.for_status(outcome.result.status, outcome.result.interrupted_by)
     if outcome.error is not None:
@@ -53,6 +56,8 @@ def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
         record["extracted_files"] = [str(path) for path in result.extracted_files]
         if result.failed_cell is not None:
             record["error"] = {"cell": result.failed_cell, "ename": result.ename, "evalue": result.evalue}
+        if result.check is not None:
+            record["check"] = result.check.to_json()
     return record
 
 
@@ -105,7 +110,7 @@ def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
     case = ET.Element("testcase", classname=_clean(folder), name=_clean(source.name),
                       time=f"{outcome.duration:.3f}", file=_clean(source.as_posix()))
     status = outcome.status
-    if status in ("error", "timeout"):
+    if status in ("error", "timeout", "mismatch"):
         counts["failures"] += 1
         case.append(_problem("failure", outcome))
     elif status in ("kernel-died", "invalid", "kernel-failed", "io-error"):
@@ -148,6 +153,10 @@ def strip_ansi(text: str) -> str:
 
 def _failure_details(outcome: BatchOutcome) -> str:
     result = outcome.result
+    if result is not None and result.check is not None and not result.check.passed:
+        from .check_report import check_details
+
+        return _clean(check_details(outcome.job.source, result.check))
     if result is None or result.failed_cell is None:
         return _clean(outcome.summary())
     source = result.notebook.cells[result.failed_cell].get("source", "")

@@ -44,8 +44,10 @@ class BatchOutcome:
 
     @property
     def status(self) -> str:
-        """ok, error, timeout, kernel-died, interrupted, skipped, invalid, kernel-failed or io-error."""
+        """ok, error, timeout, kernel-died, interrupted, skipped, invalid, kernel-failed, io-error or mismatch."""
         if self.result is not None:
+            if self.result.check is not None and not self.result.check.passed:
+                return "mismatch"  # the run went through but outputs differ (nbrun check)
             return self.result.status.value
         if self.error is not None:
             if isinstance(self.error, ExecutionInterrupted):
@@ -67,6 +69,10 @@ class BatchOutcome:
             return str(self.error)
         if self.result is not None and self.result.message and not self.ok:
             return self.result.message
+        if self.result is not None and self.result.check is not None and not self.ok:
+            from .check.report import summary_line
+
+            return summary_line(self.result.check)
         return self.skipped_reason or ""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbformat import NotebookNode
 
@@ -16,6 +16,9 @@ from .errors import (
     ExecutionError,
     ExecutionInterrupted,
 )
+
+if TYPE_CHECKING:
+    from .check.model import CheckReport
 
 
 class RunStatus(str, enum.Enum):
@@ -87,6 +90,7 @@ class ExecutionResult:
     extracted_files: list[Path] = field(default_factory=list)
     image_warnings: list[str] = field(default_factory=list)
     broken_images: int = 0
+    check: CheckReport | None = None  # set by `nbrun check` (nbrun.check.run)
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,25 @@
+"""Output checks: run a notebook and compare its new outputs with the stored ones (nbval's job)."""
+
+from __future__ import annotations
+
+from .compare import check_notebook, compare_cell
+from .markers import CellMarkers, cell_markers, prepare_for_run
+from .model import BUILTIN_SANITIZERS, CellMismatch, CheckOptions, CheckReport
+from .report import render, summary_line
+from .sanitize import SanitizerFileError, read_sanitizer_file
+
+__all__ = [
+    "BUILTIN_SANITIZERS",
+    "CellMarkers",
+    "CellMismatch",
+    "CheckOptions",
+    "CheckReport",
+    "SanitizerFileError",
+    "cell_markers",
+    "check_notebook",
+    "compare_cell",
+    "prepare_for_run",
+    "read_sanitizer_file",
+    "render",
+    "summary_line",
+]
