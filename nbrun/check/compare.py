@@ -23,6 +23,7 @@ from .sanitize import Sanitizer
 
 NEVER_COMPARED = frozenset({"application/vnd.jupyter.widget-view+json"})
 MAX_DIFF_LINES = 200
+_SVG_NS = "http://www.w3.org/2000/svg"
 
 Flat = dict[str, list[Any]]
 
@@ -42,13 +43,9 @@ def _text(value: object) -> str:
 def _canonical_svg(text: str) -> str:
     """The SVG as canonical XML: attribute order, insignificant whitespace and <metadata> do not count."""
     try:
-        root = ElementTree.fromstring(text)
+        canonical = ElementTree.canonicalize(text, strip_text=True, exclude_tags=[f"{{{_SVG_NS}}}metadata", "metadata"])
     except ElementTree.ParseError:
         return text
-    for parent in root.iter():
-        for child in [c for c in parent if isinstance(c.tag, str) and c.tag.rsplit("}", 1)[-1] == "metadata"]:
-            parent.remove(child)
-    canonical = ElementTree.canonicalize(ElementTree.tostring(root, encoding="unicode"), strip_text=True)
     return canonical.replace("><", ">\n<")
 
 
