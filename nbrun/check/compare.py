@@ -23,6 +23,7 @@ from .sanitize import Sanitizer
 
 NEVER_COMPARED = frozenset({"application/vnd.jupyter.widget-view+json"})
 MAX_DIFF_LINES = 200
+_DIFF_LIMIT = 20_000  # lines on both sides together
 _SVG_NS = "http://www.w3.org/2000/svg"
 
 Flat = dict[str, list[Any]]
@@ -57,6 +58,7 @@ def flatten(outputs: list[NotebookNode], sanitize: Callable[[str], str], *, igno
         kind = output.get("output_type")
         if kind == "stream":
             name = str(output.get("name", "stdout"))
+            flat.setdefault(name, [])  # kinds keep the order in which they first appear
             streams.setdefault(name, TerminalText()).feed(_text(output.get("text", "")))
         elif kind == "error":
             value = f"{output.get('ename', '')}: {output.get('evalue', '')}"
@@ -73,14 +75,23 @@ def flatten(outputs: list[NotebookNode], sanitize: Callable[[str], str], *, igno
                     flat.setdefault(mime, []).append(sanitize(_text(data)))
     for name, text in streams.items():
         if name == "stderr" and ignore_stderr:
-            continue
-        flat[name] = [sanitize(text.value())]
+            del flat[name]
+        else:
+            flat[name] = [sanitize(text.value())]
     return flat
 
 
 def unified_diff(expected: str, got: str) -> str:
     """expected -> got as a unified diff, at most MAX_DIFF_LINES lines."""
-    lines = list(difflib.unified_diff(expected.splitlines(), got.splitlines(), "expected", "got", lineterm=""))
+    old, new = expected.splitlines(), got.splitlines()
+    if len(old) + len(new) > _DIFF_LIMIT:  # difflib is slow on huge texts: show the first difference only
+        first = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+        start = max(0, first - 3)
+        old, new = old[start:first + 20], new[start:first + 20]
+        lines = [f"(outputs too long for a full diff; from line {start + 1})"]
+        lines += list(difflib.unified_diff(old, new, "expected", "got", lineterm=""))
+    else:
+        lines = list(difflib.unified_diff(old, new, "expected", "got", lineterm=""))
     if not lines and expected != got:  # differ only in a trailing newline
         lines = ["--- expected", "+++ got", f"-{expected!r}", f"+{got!r}"]
     if len(lines) > MAX_DIFF_LINES:

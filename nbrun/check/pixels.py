@@ -6,6 +6,10 @@ import base64
 import binascii
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 
 @dataclass(frozen=True)
@@ -37,19 +41,19 @@ def _size(size: tuple[int, int] | None) -> str:
     return "?" if size is None else f"{size[0]}x{size[1]}"
 
 
-def _decode(payload: object) -> "object":
-    from PIL import Image
+def _decode(payload: object) -> Image:
+    from PIL import Image as PILImage
 
     text = "".join(payload) if isinstance(payload, list) else str(payload)
     raw = base64.b64decode(text.replace("\n", ""), validate=False)
-    image = Image.open(io.BytesIO(raw))
+    image = PILImage.open(io.BytesIO(raw))
     image.load()
     return image.convert("RGBA")
 
 
 def compare_pixels(expected: object, got: object, tolerance: int) -> PixelVerdict:
     """Compare two base64 image payloads pixel by pixel."""
-    from PIL import Image, ImageChops, UnidentifiedImageError
+    from PIL import ImageChops, UnidentifiedImageError
 
     try:
         left = _decode(expected)
@@ -59,7 +63,6 @@ def compare_pixels(expected: object, got: object, tolerance: int) -> PixelVerdic
         right = _decode(got)
     except (binascii.Error, UnidentifiedImageError, OSError, ValueError) as exc:
         return PixelVerdict(None, None, problem=f"the new image does not decode: {exc}")
-    assert isinstance(left, Image.Image) and isinstance(right, Image.Image)
     if left.size != right.size:
         return PixelVerdict(left.size, right.size)
     difference = ImageChops.difference(left, right)

@@ -9,7 +9,7 @@ def summary_line(report: CheckReport) -> str:
     """One line: how many cells differ, or that everything matched."""
     cells = report.mismatched_cells
     if not cells:
-        return f"outputs match ({len(report.compared)} cell{'s' if len(report.compared) != 1 else ''} compared)"
+        return f"outputs match, {len(report.compared)} cell{'s' if len(report.compared) != 1 else ''} compared"
     listed = ", ".join(str(cell) for cell in cells)
     return f"outputs differ in {len(cells)} of {len(report.compared)} compared cells (cell {listed})"
 

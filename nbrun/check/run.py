@@ -20,7 +20,7 @@ from ..errors import NbrunError, NotebookReadError
 from ..events import ExecutionObserver
 from ..executor import NotebookExecution
 from ..forkserver import fork_server_scope
-from ..notebook_io import parse_notebook
+from ..notebook_io import read_notebook
 from ..options import ExecuteOptions
 from ..result import ExecutionResult
 from .compare import check_notebook
@@ -31,16 +31,11 @@ from .update import accept_outputs
 
 def read_stored(source: Path) -> tuple[str, NotebookNode]:
     """The notebook's text as stored and the parsed notebook (NotebookReadError if unusable)."""
+    nb = read_notebook(source)
     try:
-        raw = source.read_bytes()
-    except FileNotFoundError:
-        raise NotebookReadError(source, "no such file") from None
-    except IsADirectoryError:
-        raise NotebookReadError(source, "is a directory, not a notebook file") from None
-    except OSError as exc:
-        raise NotebookReadError(source, f"cannot read: {exc.strerror or exc}") from None
-    nb = parse_notebook(raw, source)
-    return raw.decode("utf-8"), nb
+        return source.read_text(encoding="utf-8"), nb
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NotebookReadError(source, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 async def run_and_check(source: Path, options: ExecuteOptions, check: CheckOptions, *, update: bool = False,

@@ -20,11 +20,25 @@ _PAIR = re.compile(r"^regex: (.*)$\n^replace: (.*)$", re.MULTILINE)
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{8,16}\b")
 # ipykernel compiles each cell to <tempdir>/ipykernel_<pid>/<hash>.py; warnings and
 # inspect output print that path, which changes with every kernel.
-_KERNEL_PATH = re.compile(r"""(?:[A-Za-z]:)?[^\s"'<>()]*?ipykernel_\d+[/\\]\d+\.py""")
+_KERNEL_FILE = re.compile(r"ipykernel_\d+[/\\]\d+\.py")
+_PATH_END = frozenset(" \t\r\n\"'<>()[]{},;=")
+
+
+def _kernel_paths(text: str) -> str:
+    """Each kernel cell file path (the folder before ``ipykernel_N/M.py`` included) becomes ``<kernel-cell>.py``."""
+    if "ipykernel_" not in text:
+        return text
+    pieces, done = [], 0
+    for match in _KERNEL_FILE.finditer(text):
+        start = max(done, 1 + max(text.rfind(stop, done, match.start()) for stop in _PATH_END))
+        pieces += [text[done:start], "<kernel-cell>.py"]
+        done = match.end()
+    return "".join(pieces) + text[done:]
+
 
 BUILTINS: dict[str, Callable[[str], str]] = {
     "addresses": lambda text: _ADDRESS.sub("0x<address>", text),
-    "kernel-paths": lambda text: _KERNEL_PATH.sub("<kernel-cell>.py", text),
+    "kernel-paths": _kernel_paths,
 }
 
 
