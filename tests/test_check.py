@@ -18,6 +18,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from PIL import Image
 
 from conftest import ROOT
+from nbrun.check import CheckOptions
+from nbrun.check.run import check_file
 from nbrun.cli import main
 
 pytestmark = [pytest.mark.kernel]
@@ -258,8 +260,9 @@ def test_images_by_pixels_with_and_without_tolerance(golden: nbformat.NotebookNo
     assert f"ok {same}" in exact.stderr
     assert "image/png pixels differ" in exact.stderr and "1 of 64 pixels differ" in exact.stderr
     assert "largest channel difference 3" in exact.stderr
-    tolerant = invoke(str(shifted), "--compare-images", "--image-tolerance", "5")
-    assert tolerant.exit_code == 0, tolerant.output
+    tolerant = check_file(shifted, check=CheckOptions(compare_images=True, image_tolerance=5))  # the library call
+    assert tolerant.ok and tolerant.check is not None and tolerant.check.matches, tolerant.check
+    assert tolerant.check.compared == (0,)
 
 
 def test_update_round_trip(golden: nbformat.NotebookNode, tmp_path: Path) -> None:

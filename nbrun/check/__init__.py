@@ -1,4 +1,8 @@
-"""Output checks: run a notebook and compare its new outputs with the stored ones (nbval's job)."""
+"""Output checks: run a notebook and compare its new outputs with the stored ones (nbval's job).
+
+``nbrun.check.run.check_file(path, options, check)`` runs one notebook and
+returns its ExecutionResult with ``result.check`` (a CheckReport) set.
+"""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from types import TracebackType
 
 from nbformat import NotebookNode
 
+from ..api import run_sync
 from ..batch import BatchJob
 from ..control import RunControl
 from ..errors import NbrunError, NotebookReadError
@@ -60,6 +61,12 @@ async def run_and_check(source: Path, options: ExecuteOptions, check: CheckOptio
             report = _update(source, text, result.notebook, report)
         result.check = report
     return result
+
+
+def check_file(source: Path | str, options: ExecuteOptions | None = None, check: CheckOptions | None = None, *,
+               update: bool = False) -> ExecutionResult:
+    """Synchronous :func:`run_and_check` (what a pytest item calls); ``result.check`` holds the verdict."""
+    return run_sync(run_and_check(Path(source), options or ExecuteOptions(), check or CheckOptions(), update=update))
 
 
 def _update(source: Path, text: str, executed: NotebookNode, report: CheckReport) -> CheckReport:
