@@ -22,7 +22,7 @@ from nbrun.check import CheckOptions
 from nbrun.check.run import check_file
 from nbrun.cli import main
 
-pytestmark = [pytest.mark.kernel]
+pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 RECORD_SCHEMA = json.loads((ROOT / "nbrun" / "schemas" / "run-record.schema.json").read_text())
 
 PNG_CODE = """import io
