@@ -105,5 +105,6 @@ def _execute_options(shared: dict[str, Any], parameters: dict[str, Any] | None, 
 def register(group: click.Group, run_command: click.Command) -> None:
     """Add ``nbrun check`` to *group*, with *run_command*'s options listed in SHARED_WITH_RUN."""
     shared = {param.name: param for param in run_command.params}
-    check_command.params.extend(shared[name] for name in SHARED_WITH_RUN)
+    present = {param.name for param in check_command.params}
+    check_command.params.extend(shared[name] for name in SHARED_WITH_RUN if name not in present)
     group.add_command(check_command)
