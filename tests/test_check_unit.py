@@ -4,6 +4,7 @@ usage errors and the pytest option helpers."""
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -58,6 +59,9 @@ def test_each_builtin_sanitizer_is_switchable() -> None:
     assert kinds(stored, got, CheckOptions(sanitizers=("addresses",))) == ["stderr"]
     assert kinds(stored, got, CheckOptions(sanitizers=())) == ["stderr", "text/plain"]
     assert kinds([plain("a 1")], [plain("a 2")], CheckOptions(patterns=(("\\d", "D"),))) == []
+    temp = tempfile.gettempdir()
+    made = [stream(f"wrote {temp}/tmpab_12x9q/out.csv\n")], [stream(f"wrote {temp}/tmp0z9y8x7w/out.csv\n")]
+    assert kinds(*made) == [] and kinds(*made, CheckOptions(sanitizers=("addresses",))) == ["stdout"]
 
 
 def test_streams_merge_per_name_with_carriage_returns_and_backspaces() -> None:

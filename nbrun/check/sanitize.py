@@ -9,6 +9,7 @@ A later pair with the same pattern replaces the earlier one, as in nbval.
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -36,9 +37,18 @@ def _kernel_paths(text: str) -> str:
     return "".join(pieces) + text[done:]
 
 
+# tempfile.mkdtemp()/mkstemp() names under the temporary folder: tmp + 8 random characters.
+_TEMP_NAME = re.compile(re.escape(tempfile.gettempdir().rstrip("/\\")) + r"[/\\]tmp[a-z0-9_]{8}(?![a-z0-9_])")
+
+
+def _kernel_and_temp_paths(text: str) -> str:
+    text = _kernel_paths(text)
+    return _TEMP_NAME.sub("<tempfile>", text) if "tmp" in text else text
+
+
 BUILTINS: dict[str, Callable[[str], str]] = {
     "addresses": lambda text: _ADDRESS.sub("0x<address>", text),
-    "kernel-paths": _kernel_paths,
+    "kernel-paths": _kernel_and_temp_paths,
 }
 
 
