@@ -14,6 +14,7 @@ import jsonschema
 import nbformat
 import pytest
 from click.testing import CliRunner
+from lxml import etree
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from PIL import Image
 
@@ -24,6 +25,7 @@ from nbrun.cli import main
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 RECORD_SCHEMA = json.loads((ROOT / "nbrun" / "schemas" / "run-record.schema.json").read_text())
+JUNIT_SCHEMA = etree.XMLSchema(etree.parse(str(ROOT / "tests" / "schemas" / "junit.xsd")))
 
 PNG_CODE = """import io
 from PIL import Image as PILImage
@@ -213,7 +215,9 @@ def test_every_kind_marker_and_sanitizer(golden: nbformat.NotebookNode, tmp_path
     assert "-stamp NOT-A-DATE\n+stamp DATE" in next(m["diff"] for m in check["mismatches"] if m["cell"] == INDEX["stamp"])
     assert f"b_changed.ipynb: cell {INDEX['plain']} (In [" in result.stderr and "-41\n" in result.stderr.replace("    ", "")
     assert "MISMATCH" in result.stderr and "text/latex differs" in result.stderr
+    JUNIT_SCHEMA.assertValid(etree.parse(str(junit)))
     xml = junit.read_text()
+    assert 'failures="1"' in xml and 'tests="3"' in xml
     assert 'type="mismatch"' in xml and "-&lt;i&gt;bold&lt;/i&gt;" in xml and "+&lt;b&gt;bold&lt;/b&gt;" in xml
 
 
