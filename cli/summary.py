@@ -13,6 +13,8 @@ def summary_table(outcomes: list[BatchOutcome], duration: float) -> str:
     for outcome in outcomes:
         result = outcome.result
         cell = "" if result is None or result.failed_cell is None else str(result.failed_cell)
+        if result is not None and result.check is not None and not result.check.passed:  # nbrun check
+            cell = str(result.check.mismatched_cells[0])
         error = "" if outcome.ok else _first_line(outcome.summary())
         rows.append((str(outcome.job.source), _LABELS.get(outcome.status, outcome.status),
                      f"{outcome.duration:.2f}s", cell, error))
