@@ -24,6 +24,7 @@ from nbrun.check.run import check_file
 from nbrun.cli import main
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
+pytest_plugins = ["pytester"]
 RECORD_SCHEMA = json.loads((ROOT / "nbrun" / "schemas" / "run-record.schema.json").read_text())
 JUNIT_SCHEMA = etree.XMLSchema(etree.parse(str(ROOT / "tests" / "schemas" / "junit.xsd")))
 
@@ -295,3 +296,49 @@ def test_update_round_trip(golden: nbformat.NotebookNode, tmp_path: Path) -> Non
     assert json.dumps(updated, indent=1, sort_keys=True, ensure_ascii=False) + "\n" == original
     again = invoke(str(path), "--sanitize-with", str(_sanitizer(tmp_path)))
     assert again.exit_code == 0, again.output
+
+
+ITEM_PLUGIN = """
+import pytest
+from nbrun.check.pytest_options import add_check_options, check_options_from_config, failure_text
+from nbrun.check.run import check_file
+
+
+def pytest_addoption(parser):
+    add_check_options(parser.getgroup("nbrun"))
+
+
+def pytest_collect_file(file_path, parent):
+    if file_path.suffix == ".ipynb" and parent.config.getoption("nbrun_check"):
+        return NotebookFile.from_parent(parent, path=file_path)
+
+
+class NotebookFile(pytest.File):
+    def collect(self):
+        yield NotebookItem.from_parent(self, name=self.path.name)
+
+
+class NotebookItem(pytest.Item):
+    def runtest(self):
+        result = check_file(self.path, check=check_options_from_config(self.config))
+        assert result.ok, result.message
+        if not result.check.matches:
+            raise AssertionError(failure_text(result.check, self.path.name))
+
+    def repr_failure(self, excinfo):
+        return str(excinfo.value)
+"""
+
+
+def test_same_verdicts_inside_pytest(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The helpers a pytest plugin needs, in a minimal plugin: one item per notebook, the diff as the failure."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pytester.makeconftest(ITEM_PLUGIN)
+    for name, stored in (("good.ipynb", "hi\n"), ("bad.ipynb", "bye\n")):
+        nb = new_notebook(cells=[new_code_cell("print('hi')", execution_count=1,
+                                               outputs=[nbformat.v4.new_output("stream", name="stdout", text=stored)])])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, pytester.path / name)
+    result = pytester.runpytest_inprocess("--nbrun-check", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*outputs differ in 1 of 1 compared cells (cell 0)*", "*-bye", "*+hi"])
