@@ -239,7 +239,11 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
         if verbose and result.kernel_output.strip():
             lines += [f"nbrun: kernel output for {job.source}:", _indent(result.kernel_output)]
         where = "" if job.target == job.source else f" -> {job.target}"
-        if result.status is RunStatus.OK:
+        if result.check is not None:  # nbrun check
+            from .check_report import check_lines
+
+            lines.append(check_lines(job.source, result.check))
+        elif result.status is RunStatus.OK:
             executed = sum(1 for cell in result.cells if cell.duration is not None)
             raised = len(raised_cells(result))  # issue 13: --allow-errors successes say what raised
             note = f", {raised} raised (--allow-errors)" if raised else ""

@@ -14,6 +14,7 @@ USAGE = 2
 TIMEOUT = 3
 KERNEL = 4
 NOTEBOOK_INVALID_OR_IO = 5
+OUTPUTS_DIFFER = 6  # nbrun check
 SIGINT = 128 + signal.SIGINT  # 130
 SIGTERM = 128 + signal.SIGTERM  # 143
 
@@ -22,8 +23,9 @@ Exit codes: 0 success; 1 a cell raised; 2 usage error; 3 a cell or the
 notebook timed out; 4 the kernel died (even if --restart-on-death restarted it), failed to
 start or is unknown, or its messages were lost (status incomplete);
 5 a notebook is unreadable or invalid, or an output could not be written;
-130 / 143 interrupted by SIGINT / SIGTERM. With several notebooks: the code
-of the first failing notebook in the order given."""
+6 (nbrun check) new outputs differ from the stored ones; 130 / 143
+interrupted by SIGINT / SIGTERM. With several notebooks: the code of the
+first failing notebook in the order given."""
 
 def for_error(error: NbrunError) -> int:
     """The exit code for an error raised before or after execution."""

@@ -270,5 +270,10 @@ def _configure_logging(verbose: int) -> None:
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.CRITICAL)
 
 
+from .check import register as _register_check  # noqa: E402  (nbrun check reuses run's options)
+
+_register_check(main, run_command)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -27,6 +27,9 @@ _MAX_CAPTURE = 1024 * 1024
 
 def outcome_exit_code(outcome: BatchOutcome) -> int:
     """The status's exit code; an error raised instead of a result has its own (exit_codes.for_error)."""
+    check = outcome.result.check if outcome.result is not None else None
+    if check is not None and not check.passed and check.update_error:  # nbrun check --update could not write
+        return exit_codes.NOTEBOOK_INVALID_OR_IO
     if outcome.error is not None:
         return exit_codes.for_error(outcome.error)
     return outcome.status.exit_code_for(outcome.result.interrupted_by if outcome.result is not None else None)
@@ -62,6 +65,8 @@ def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
         record["extracted_files"] = [str(path) for path in result.extracted_files]
         if result.failed_cell is not None:
             record["error"] = {"cell": result.failed_cell, "ename": result.ename, "evalue": result.evalue}
+        if result.check is not None:
+            record["check"] = result.check.to_json()
     return record
 
 
@@ -160,6 +165,10 @@ def strip_ansi(text: str) -> str:
 
 def _failure_details(outcome: BatchOutcome) -> str:
     result = outcome.result
+    if result is not None and result.check is not None and not result.check.passed:
+        from .check_report import check_details
+
+        return _clean(check_details(outcome.job.source, result.check))
     if result is None or result.failed_cell is None:
         return _clean(outcome.summary())
     source = result.notebook.cells[result.failed_cell].get("source", "")

@@ -15,6 +15,9 @@ def summary_table(outcomes: list[BatchOutcome], duration: float) -> str:
         repeated = sources.count(outcome.job.source) > 1  # --params-grid: tell the runs apart by output
         result = outcome.result
         cell = "" if result is None or result.failed_cell is None else f"{result.failed_cell + 1} (index {result.failed_cell})"
+        if result is not None and result.check is not None and not result.check.passed:  # nbrun check
+            first = result.check.mismatched_cells[0]
+            cell = f"{first + 1} (index {first})"
         error = "" if outcome.ok else _first_line(outcome.summary())
         label = status_label(outcome, outcome.status.label)
         rows.append((str(outcome.job.target if repeated else outcome.job.source), label,

@@ -50,8 +50,10 @@ class BatchOutcome:
 
     @property
     def status(self) -> RunStatus:
-        """The result's status, else the one of the error raised, else SKIPPED."""
+        """The result's status (MISMATCH when ``nbrun check`` found other outputs), else the error's, else SKIPPED."""
         if self.result is not None:
+            if self.result.check is not None and not self.result.check.passed:
+                return RunStatus.MISMATCH  # the run went through but outputs differ
             return self.result.status
         if self.error is not None:
             return status_for_error(self.error)
@@ -67,6 +69,10 @@ class BatchOutcome:
             return str(self.error)
         if self.result is not None and self.result.message and not self.ok:
             return self.result.message
+        if self.result is not None and self.result.check is not None and not self.ok:
+            from .check.report import summary_line
+
+            return summary_line(self.result.check)
         return self.skipped_reason or ""
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from nbformat import NotebookNode
 
@@ -26,6 +26,9 @@ from .status import CellStatus, RunStatus
 
 __all__ = ["CellRecord", "CellStatus", "ExecutionResult", "Failure", "ImageReport", "KernelDeath",
            "RunStatus", "Truncation"]
+
+if TYPE_CHECKING:
+    from .check.model import CheckReport
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,7 @@ class ExecutionResult:
     restarts: int = 0
     interrupted_by: str | None = None
     images: ImageReport | None = None
+    check: CheckReport | None = None  # set by ``nbrun check`` (nbrun.check.run)
     reports: Mapping[str, Any] = field(default_factory=dict)
 
     @property

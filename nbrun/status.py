@@ -47,6 +47,7 @@ class RunStatus(str, enum.Enum):
     INVALID = "invalid", 5, "invalid", "error"
     KERNEL_FAILED = "kernel-failed", 4, "no kernel", "error"
     IO_ERROR = "io-error", 5, "I/O error", "error"
+    MISMATCH = "mismatch", 6, "mismatch", "failure"  # nbrun check: the run went through, outputs differ
 
     def exit_code_for(self, interrupted_by: str | None = None) -> int:
         """The exit code; an interrupted run says which signal stopped it (130 or 143)."""

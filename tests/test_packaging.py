@@ -19,6 +19,7 @@ def test_wheel_layout_and_entry_point(tmp_path: Path) -> None:
     wheel = next(tmp_path.glob("jupyter_nbrun-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "nbrun/cli/main.py" in names and "nbrun/py.typed" in names
+    assert "nbrun/check/compare.py" in names
     assert not [n for n in names if n.startswith("cli/")]
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "nbrun = nbrun.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
@@ -46,7 +47,7 @@ def test_public_api_is_exported() -> None:
 
 def test_library_never_prints_or_exits() -> None:
     # _forkserver.py is not library code: it is the template program run in its own process.
-    sources = "\n".join(p.read_text() for p in (ROOT / "nbrun").glob("*.py") if p.name != "_forkserver.py")
+    sources = "\n".join(p.read_text() for p in (ROOT / "nbrun").rglob("*.py") if p.name != "_forkserver.py")
     for forbidden in ("print(", "sys.exit", "sys.argv", "import click"):
         assert forbidden not in sources
 

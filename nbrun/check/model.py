@@ -1,0 +1,118 @@
+"""The typed inputs and outputs of an output check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+BUILTIN_SANITIZERS = ("addresses", "kernel-paths")
+IGNORE_STDERR_TAG = "nbrun-ignore-stderr"
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """How stored and new outputs are compared.
+
+    Attributes:
+        lax: compare only cells marked check-output (nbval's ``--nbval-lax``).
+        compare_images: compare raster images by decoded pixels; otherwise
+            only how many images of which type each cell shows.
+        image_tolerance: with ``compare_images``, the largest difference
+            (0-255) of any colour channel for a pixel still to count as equal.
+        sanitizers: the built-in sanitizers that are on (see BUILTIN_SANITIZERS).
+        patterns: ``(regex, replacement)`` pairs from nbval sanitizer files,
+            applied in order to both sides before the built-ins.
+        ignore_stderr_tag: cells with this tag have their stderr left out.
+    """
+
+    lax: bool = False
+    compare_images: bool = False
+    image_tolerance: int = 0
+    sanitizers: tuple[str, ...] = BUILTIN_SANITIZERS
+    patterns: tuple[tuple[str, str], ...] = ()
+    ignore_stderr_tag: str = IGNORE_STDERR_TAG
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.image_tolerance <= 255:
+            raise ValueError(f"image_tolerance must be 0-255, got {self.image_tolerance}")
+        unknown = set(self.sanitizers) - set(BUILTIN_SANITIZERS)
+        if unknown:
+            raise ValueError(f"unknown sanitizer(s): {', '.join(sorted(unknown))}")
+
+    def with_changes(self, **changes: object) -> CheckOptions:
+        """Return a copy with some fields replaced."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class CellMismatch:
+    """One kind of output of one cell that differs.
+
+    Attributes:
+        cell: index into the stored notebook's ``cells``.
+        execution_count: the stored ``In [n]`` (None if never run).
+        kind: the output compared: ``stdout``, ``stderr``, ``error``, a MIME
+            type such as ``text/plain`` or ``image/png``.
+        message: one line saying what differs.
+        diff: a unified diff (expected -> got) for text; pixel figures for images.
+    """
+
+    cell: int
+    execution_count: int | None
+    kind: str
+    message: str
+    diff: str = ""
+
+    @property
+    def where(self) -> str:
+        count = "In [ ]" if self.execution_count is None else f"In [{self.execution_count}]"
+        return f"cell {self.cell} ({count})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cell": self.cell, "execution_count": self.execution_count, "kind": self.kind,
+                "message": self.message, "diff": self.diff}
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The verdict for one notebook: which cells were compared and what differs."""
+
+    compared: tuple[int, ...] = ()
+    ignored: tuple[int, ...] = ()
+    skipped: tuple[int, ...] = ()
+    mismatches: tuple[CellMismatch, ...] = ()
+    updated: bool = False
+    update_error: str | None = None
+
+    @property
+    def matches(self) -> bool:
+        """True when every compared cell gave the stored outputs."""
+        return not self.mismatches
+
+    @property
+    def passed(self) -> bool:
+        """Matches, or the new outputs were written into the notebook (``--update``)."""
+        return self.matches or self.updated
+
+    @property
+    def mismatched_cells(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(m.cell for m in self.mismatches))
+
+    def with_changes(self, **changes: object) -> CheckReport:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "matches": self.matches,
+            "compared_cells": list(self.compared),
+            "ignored_cells": list(self.ignored),
+            "skipped_cells": list(self.skipped),
+            "mismatches": [m.to_json() for m in self.mismatches],
+            "updated": self.updated,
+        }
+        if self.update_error is not None:
+            data["update_error"] = self.update_error
+        return data
+
+
+__all__ = ["BUILTIN_SANITIZERS", "CellMismatch", "CheckOptions", "CheckReport"]

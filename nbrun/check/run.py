@@ -1,0 +1,112 @@
+"""Run a notebook for a check: read -> mark cells -> prepare -> execute -> compare -> update.
+
+The pipeline's ``prepare`` and ``execute`` stages run unchanged; ``compare``
+takes the place of ``write`` (the stored file is the expected value).
+
+:class:`CheckRunner` is a batch runner (``nbrun.batch.Runner``): the batch
+calls it per notebook and gets the executed result with ``result.check`` set.
+The stored file is only rewritten with ``update=True``, for a run that went
+through, and only in the cells that differ.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from pathlib import Path
+from types import TracebackType
+
+from nbformat import NotebookNode
+
+from ..api import run_sync
+from ..batch import BatchJob
+from ..control import RunControl
+from ..errors import NbrunError, NotebookReadError
+from ..events import ExecutionObserver
+from ..forkserver import fork_server_scope
+from ..notebook_io import read_notebook
+from ..options import ExecuteOptions
+from ..pipeline import FileRun, execute_notebook, prepare
+from ..protocol import Reaper
+from ..result import ExecutionResult
+from .compare import check_notebook
+from .markers import prepare_for_run
+from .model import CheckOptions, CheckReport
+from .update import accept_outputs
+
+
+def read_stored(source: Path) -> tuple[str, NotebookNode]:
+    """The notebook's text as stored and the parsed notebook (NotebookReadError if unusable)."""
+    nb = read_notebook(source)
+    try:
+        return source.read_text(encoding="utf-8"), nb
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NotebookReadError(source, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+async def run_and_check(source: Path, options: ExecuteOptions, check: CheckOptions, *, update: bool = False,
+                        observer: ExecutionObserver | None = None, control: RunControl | None = None,
+                        reaper: Reaper | None = None) -> ExecutionResult:
+    """Execute a copy of *source* and compare it with the stored outputs (``result.check``).
+
+    ``result.check`` is None when the run did not go through (the run's own
+    status says why). Raises what running a file raises (NotebookReadError,
+    KernelError...).
+    """
+    text, stored = read_stored(source)
+    to_run = prepare_for_run(stored, skip_tag=options.skip_tag, raises_tag=options.raises_tag)
+    prepared = prepare(FileRun(source, source, options), to_run, observer or ExecutionObserver())
+    result = await execute_notebook(prepared.notebook, prepared.options, observer=prepared.observer,
+                                    control=control, reaper=reaper)
+    if not result.ok:
+        return result
+    report = check_notebook(stored, result.notebook, check)
+    if update and not report.matches:
+        report = _update(source, text, result.notebook, report)
+    return replace(result, check=report)
+
+
+def check_file(source: Path | str, options: ExecuteOptions | None = None, check: CheckOptions | None = None, *,
+               update: bool = False) -> ExecutionResult:
+    """Synchronous :func:`run_and_check` (what a pytest item calls); ``result.check`` holds the verdict."""
+    return run_sync(run_and_check(Path(source), options or ExecuteOptions(), check or CheckOptions(), update=update))
+
+
+def _update(source: Path, text: str, executed: NotebookNode, report: CheckReport) -> CheckReport:
+    try:
+        accept_outputs(source, text, executed, report.mismatched_cells)
+    except NbrunError as exc:
+        return report.with_changes(update_error=str(exc))
+    return report.with_changes(updated=True)
+
+
+class CheckRunner:
+    """A batch runner that checks each job's notebook (its target is never written).
+
+    Used as an async context manager around the batch, it keeps one warm
+    fork template for all kernels when *fast_start* (as ``nbrun run`` does).
+    """
+
+    def __init__(self, check: CheckOptions, *, update: bool = False, fast_start: bool = True,
+                 preload: tuple[str, ...] = ()) -> None:
+        self.check = check
+        self.update = update
+        self._fast_start = fast_start
+        self._preload = preload
+        self._scope = contextlib.AsyncExitStack()
+        self._reaper = Reaper()
+
+    async def __call__(self, job: BatchJob, observer: ExecutionObserver, control: RunControl) -> ExecutionResult:
+        return await run_and_check(job.source, job.options, self.check, update=self.update,
+                                   observer=observer, control=control, reaper=self._reaper)
+
+    async def __aenter__(self) -> CheckRunner:
+        await self._scope.enter_async_context(fork_server_scope(self._fast_start, self._preload))
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        trace: TracebackType | None) -> None:
+        try:
+            await self._reaper.wait()
+        finally:
+            await self._scope.aclose()
