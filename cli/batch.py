@@ -45,6 +45,7 @@ class Presentation:
     verbose: int
     junit_xml: Path | None = None
     json_report: str | None = None
+    report_page: Path | None = None
 
 
 def plan_batch(notebooks: list[Path], *, output: Path | None, output_dir: Path | None) -> list[BatchItem]:
@@ -148,8 +149,13 @@ def _exit_code(outcomes: list[BatchOutcome], control: RunControl) -> int:
 def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, started: str, duration: float, code: int) -> None:
     if presentation.junit_xml is not None:
         write_junit(outcomes, presentation.junit_xml, started, duration)
+    record = run_record(outcomes, started, duration, code) if presentation.json_report or presentation.report_page else {}
     if presentation.json_report is not None:
-        write_json(run_record(outcomes, started, duration, code), presentation.json_report)
+        write_json(record, presentation.json_report)
+    if presentation.report_page is not None:
+        from .report import write_page
+
+        write_page(record, presentation.report_page)
 
 
 class CliBatchReporter(BatchObserver):

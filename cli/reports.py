@@ -13,6 +13,7 @@ from xml.etree import ElementTree as ET
 from nbrun import __version__
 from nbrun.batch import BatchOutcome
 from nbrun.notebook_io import write_text_atomic
+from nbrun.report_facts import notebook_facts, run_facts
 
 from . import exit_codes
 
@@ -53,6 +54,7 @@ def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
         record["extracted_files"] = [str(path) for path in result.extracted_files]
         if result.failed_cell is not None:
             record["error"] = {"cell": result.failed_cell, "ename": result.ename, "evalue": result.evalue}
+        record.update(notebook_facts(result, outcome.job.target))  # optional fields the run page shows
     return record
 
 
@@ -67,6 +69,7 @@ def run_record(outcomes: list[BatchOutcome], started: str, duration: float, exit
         "exit_code": exit_code,
         "totals": totals,
         "notebooks": [notebook_record(outcome) for outcome in outcomes],
+        **run_facts(),
     }
 
 

@@ -118,7 +118,15 @@ def save_result(result: ExecutionResult, source: Path, target: Path, options: Ex
         result.extracted_files = report.written
         result.image_warnings = report.warnings
         result.broken_images = report.broken
+    if options.report_mode:
+        from .report_mode import hide_code_inputs
+
+        hide_code_inputs(result.notebook)
     write_notebook(result.notebook, target)
+    if options.write_html:
+        from .html_export import write_notebook_html  # nbconvert is imported only when asked
+
+        result.html_file = write_notebook_html(result.notebook, target)
     return result
 
 

@@ -58,6 +58,10 @@ class ExecuteOptions:
             ``injected-parameters`` (``None``: no injection).
         strict_parameters: a parameter the ``parameters`` cell does not
             declare is an error instead of a warning.
+        report_mode: with ``run_path``, hide code inputs in the written
+            notebook (``metadata.jupyter.source_hidden``) and its HTML.
+        write_html: with ``run_path``, also write ``<output>.html`` (nbconvert,
+            the ``html`` extra), for failed runs too.
     """
 
     kernel_name: str | None = None
@@ -85,6 +89,8 @@ class ExecuteOptions:
     preload: tuple[str, ...] = ()
     parameters: Mapping[str, Any] | None = None
     strict_parameters: bool = False
+    report_mode: bool = False
+    write_html: bool = False
 
     def __post_init__(self) -> None:
         for name in ("timeout", "notebook_timeout", "autosave_seconds"):

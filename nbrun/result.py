@@ -87,6 +87,7 @@ class ExecutionResult:
     extracted_files: list[Path] = field(default_factory=list)
     image_warnings: list[str] = field(default_factory=list)
     broken_images: int = 0
+    html_file: Path | None = None
 
     @property
     def ok(self) -> bool:

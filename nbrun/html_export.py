@@ -1,0 +1,97 @@
+"""HTML of an executed notebook, rendered by nbconvert's HTML exporter (the ``html`` extra).
+
+The page is self-contained and offline: images are inlined, and nbrun's
+template (``nbrun/templates/nbrun_lab``, nbconvert's ``lab`` template without
+its CDN scripts) adds a banner at the top and at the failing cell when the
+run failed. Cells tagged ``remove-cell`` / ``remove-input`` / ``remove-output``
+are honoured (nbconvert's TagRemovePreprocessor, the Jupyter Book
+convention), and so are ``metadata.jupyter.source_hidden`` /
+``outputs_hidden`` (which ``--report-mode`` sets on every code cell).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from nbformat import NotebookNode
+
+from .errors import NbrunError, NotebookWriteError
+from .notebook_io import write_text_atomic
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_NAME = "nbrun_lab"
+EXTRA_ERROR = "--html needs the html extra: pip install 'jupyter-nbrun[html]'"
+
+
+class HtmlUnavailableError(NbrunError):
+    """nbconvert is not installed."""
+
+    def __init__(self) -> None:
+        super().__init__(EXTRA_ERROR)
+
+
+def require_nbconvert() -> None:
+    """Raise HtmlUnavailableError unless nbconvert can be imported."""
+    try:
+        import nbconvert  # noqa: F401
+    except ImportError:
+        raise HtmlUnavailableError() from None
+
+
+def html_path_for(notebook_path: Path) -> Path:
+    """``report.ipynb`` -> ``report.html`` (beside the written notebook)."""
+    return notebook_path.with_suffix(".html")
+
+
+def notebook_to_html(nb: NotebookNode, *, title: str, resources_dir: Path) -> str:
+    """Render *nb* (not modified) as one offline HTML page.
+
+    *resources_dir* is where relative image paths in markdown are resolved
+    (the written notebook's folder).
+    """
+    try:
+        from nbconvert import HTMLExporter
+        from nbconvert.preprocessors import TagRemovePreprocessor
+    except ImportError:
+        raise HtmlUnavailableError() from None
+    exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIR)],
+                            embed_images=True)
+    tags = TagRemovePreprocessor(remove_cell_tags={"remove-cell"}, remove_input_tags={"remove-input"},
+                                 remove_all_outputs_tags={"remove-output"}, enabled=True)
+    exporter.register_preprocessor(tags, enabled=True)
+    resources: dict[str, Any] = {"metadata": {"name": title, "path": str(resources_dir)}}
+    body, _ = exporter.from_notebook_node(_honour_hidden(nb), resources=resources)
+    return str(body)
+
+
+def write_notebook_html(nb: NotebookNode, notebook_path: Path) -> Path:
+    """Write the HTML of *nb* beside *notebook_path*; return its path.
+
+    Raises HtmlUnavailableError without nbconvert, NotebookWriteError when
+    the file cannot be written.
+    """
+    destination = html_path_for(notebook_path)
+    try:
+        page = notebook_to_html(nb, title=notebook_path.stem, resources_dir=notebook_path.resolve().parent)
+    except HtmlUnavailableError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - nbconvert's failures are many; the run itself is kept
+        raise NotebookWriteError(destination, f"cannot render HTML: {exc}") from None
+    write_text_atomic(page, destination)
+    return destination
+
+
+def _honour_hidden(nb: NotebookNode) -> NotebookNode:
+    """A copy where JupyterLab's collapsed inputs/outputs are marked for removal, as nbconvert's tags are."""
+    copied = copy.deepcopy(nb)
+    for cell in copied.cells:
+        jupyter = cell.get("metadata", {}).get("jupyter", {})
+        if not isinstance(jupyter, dict):
+            continue
+        if jupyter.get("source_hidden") and cell.get("cell_type") == "code":
+            cell.metadata.setdefault("transient", {})["remove_source"] = True
+        if jupyter.get("outputs_hidden") and cell.get("cell_type") == "code":
+            cell["outputs"] = []
+    return copied
