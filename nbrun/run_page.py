@@ -23,6 +23,7 @@ from .run_page_style import CSS
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 OPEN_FAILURES_UP_TO = 10
 OPEN_DETAILS_UP_TO = 10
+MAX_BAR_LABELS = 40
 _BAD = {"error", "timeout", "kernel-died", "kernel-failed", "invalid", "io-error"}
 _WARN = {"interrupted", "skipped"}
 
@@ -72,7 +73,7 @@ def _head(record: Mapping[str, Any], notebooks: list[Mapping[str, Any]], failed:
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>\n"
         f'<header class="run{" failed" if problem else ""}"><h1>nbrun run report</h1>'
         f'<p class="verdict">{_e(verdict)}</p><dl class="facts">'
-        + "".join(f"<dt>{name}</dt><dd>{_e(value)}</dd>" for name, value in facts if value not in (None, ""))
+        + "".join(f"<div><dt>{name}</dt><dd>{_e(value)}</dd></div>" for name, value in facts if value not in (None, ""))
         + f'</dl><ul class="totals">{totals}</ul></header>'
     )
 
@@ -86,19 +87,20 @@ def _table(notebooks: list[Mapping[str, Any]], links: _Links) -> str:
         outputs = [links.anchor(nb.get("output"), "notebook")] if nb.get("output") else []
         if nb.get("html"):
             outputs.append(links.anchor(nb.get("html"), "HTML"))
+        note = "".join(_marks(nb)) + _e(_note(nb))
         rows.append(
             f'<tr class="{kind}" id="row-{number}"><td class="num opt">{number}</td>'
             f'<td class="name"><a href="#{"nb" if kind in ("ok", "") else "fail"}-{number}">{_e(nb.get("input", ""))}</a>'
-            f'<div class="sub">{" · ".join(outputs)}</div></td>'
+            f'<div class="sub">{" · ".join(outputs)}</div><div class="note phone">{note}</div></td>'
             f'<td><span class="badge {kind}">{_e(status)}</span></td>'
             f'<td class="num">{_seconds(nb.get("duration"))}</td>'
             f'<td class="num opt">{executed}/{code_cells}</td>'
-            f'<td class="note">{"".join(_marks(nb))}{_e(_note(nb))}</td></tr>'
+            f'<td class="note wide">{note}</td></tr>'
         )
     return (
         f'<section id="notebooks"><h2>Notebooks ({len(notebooks)})</h2><div class="table-wrap"><table>'
         '<thead><tr><th class="num opt">#</th><th>Notebook</th><th>Status</th><th class="num">Time</th>'
-        '<th class="num opt" title="cells run / code cells">Cells</th><th>Notes</th></tr></thead><tbody>'
+        '<th class="num opt" title="cells run / code cells">Cells</th><th class="wide">Notes</th></tr></thead><tbody>'
         + "\n".join(rows) + "</tbody></table></div></section>"
     )
 
@@ -117,7 +119,8 @@ def _failures(failed: list[tuple[int, Mapping[str, Any]]], links: _Links) -> str
             text = "\n".join(str(line) for line in traceback)
             body.append(f'<h3>Traceback</h3><pre class="traceback">{ansi_to_html(text)}</pre>')
         if nb.get("html"):
-            body.append(f"<p>{links.anchor(nb.get('html'), 'Open the notebook as HTML')}</p>")
+            at_cell = "#nbrun-failed-cell" if error.get("cell") is not None else ""
+            body.append(f'<p><a href="{_e(links.href(str(nb.get("html"))) + at_cell)}">Open the notebook as HTML</a></p>')
         sections.append(
             f'<details class="failure" id="fail-{number}"{opened}><summary><span class="badge bad">'
             f'{_e(nb.get("status"))}</span> {_e(nb.get("input", ""))}</summary><div class="body">{"".join(body)}</div></details>'
@@ -142,13 +145,13 @@ def _details(notebooks: list[Mapping[str, Any]], links: _Links) -> str:
 def _facts(nb: Mapping[str, Any], links: _Links) -> str:
     items = [("Output", links.anchor(nb.get("output"), str(nb.get("output"))) if nb.get("output") else "")]
     for key, label in (("kernel", "Kernel"), ("kernel_restarts", "Kernel restarts"), ("exit_code", "Exit code")):
-        if nb.get(key) not in (None, "", 0) or key == "exit_code":
+        if nb.get(key) not in (None, "", 0):
             items.append((label, _e(nb.get(key))))
     if nb.get("parameters"):
         items.append(("Parameters", f"<code>{_e(json.dumps(nb.get('parameters'), ensure_ascii=False, default=str))}</code>"))
     if nb.get("message"):
         items.append(("Message", _e(nb.get("message"))))
-    return '<dl class="facts">' + "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in items if value) + "</dl>"
+    return '<dl class="facts">' + "".join(f"<div><dt>{label}</dt><dd>{value}</dd></div>" for label, value in items if value) + "</dl>"
 
 
 def _bars(nb: Mapping[str, Any]) -> str:
@@ -157,8 +160,9 @@ def _bars(nb: Mapping[str, Any]) -> str:
     if not timed:
         return ""
     longest = max(timed) or 1.0
-    bars = []
+    bars, labels = [], []
     for cell in cells:
+        labels.append(f"<span>{_e(cell.get('index'))}</span>")
         duration = cell.get("duration")
         status = str(cell.get("status", ""))
         label = f"cell {cell.get('index')}: {status}"
@@ -172,8 +176,9 @@ def _bars(nb: Mapping[str, Any]) -> str:
     slowest = max((cell for cell in cells if isinstance(cell.get("duration"), (int, float))), key=lambda c: float(c["duration"]))
     caption = (f"Per-cell time, {len(timed)} cell{_s(len(timed))} run; slowest: cell {_e(slowest.get('index'))}, "
                f"{_seconds(slowest.get('duration'))}")
+    axis = f'<div class="bar-labels" aria-hidden="true">{"".join(labels)}</div>' if len(cells) <= MAX_BAR_LABELS else ""
     return (f'<h3>Cell durations</h3><div class="bars" role="img" aria-label="{caption}">{"".join(bars)}</div>'
-            f'<div class="bars-caption">{caption}</div>')
+            f'{axis}<div class="bars-caption">{caption}</div>')
 
 
 def _thumbnails(nb: Mapping[str, Any], links: _Links) -> str:
@@ -207,6 +212,9 @@ def _marks(nb: Mapping[str, Any]) -> Iterable[str]:
     skipped = sum(1 for cell in nb.get("cells") or [] if isinstance(cell, Mapping) and cell.get("status") == "skipped")
     if skipped:
         yield f'<span class="mark">{skipped} cell{_s(skipped)} skipped</span>'
+    images = len(nb.get("images") or [])
+    if images:
+        yield f'<span class="mark">{images} image{_s(images)}</span>'
     if nb.get("kernel_restarts"):
         yield f'<span class="mark">{_e(nb.get("kernel_restarts"))} restart(s)</span>'
     if nb.get("parameters"):

@@ -11,7 +11,8 @@ h2 { font-size: 17px; margin: 24px 0 8px; }
 .verdict { margin: 0 0 10px; font-size: 17px; font-weight: 600; }
 header.run.failed .verdict { color: var(--bad); }
 header.run:not(.failed) .verdict { color: var(--ok); }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0 0 10px; font-size: 14px; }
+dl.facts { display: flex; flex-wrap: wrap; gap: 4px 20px; margin: 0 0 10px; font-size: 14px; }
+dl.facts div { display: flex; gap: 6px; min-width: 0; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 ul.totals { list-style: none; display: flex; flex-wrap: wrap; gap: 6px; padding: 0; margin: 0; }
@@ -22,8 +23,9 @@ th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--lin
 th { background: var(--bg-soft); position: sticky; top: 0; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.name { overflow-wrap: anywhere; min-width: 12em; }
-td.note { overflow-wrap: anywhere; color: var(--muted); }
-tr.bad td.note { color: var(--bad); }
+.note { overflow-wrap: anywhere; color: var(--muted); }
+tr.bad .note { color: var(--bad); }
+div.note.phone { display: none; font-size: 12px; margin-top: 2px; }
 .sub { color: var(--muted); font-size: 12px; overflow-wrap: anywhere; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600;
   color: #fff; background: var(--muted); white-space: nowrap; }
@@ -44,7 +46,9 @@ pre.traceback { background: #fff5f5; }
 .message { color: var(--bad); overflow-wrap: anywhere; font-weight: 600; }
 .bars { display: flex; align-items: flex-end; gap: 1px; height: 64px; padding: 2px; border-bottom: 1px solid var(--line);
   max-width: 100%; overflow: hidden; }
-.bars span { flex: 1 1 0; min-width: 2px; max-width: 28px; background: #4a7fcf; }
+.bars span, .bar-labels span { flex: 1 1 0; min-width: 2px; max-width: 28px; background: #4a7fcf; }
+.bar-labels { display: flex; gap: 1px; padding: 0 2px; max-width: 100%; overflow: hidden; }
+.bar-labels span { background: none; font-size: 10px; color: var(--muted); text-align: center; overflow: hidden; }
 .bars span.bad { background: var(--bad); }
 .bars span.idle { background: var(--line); }
 .bars-caption { font-size: 12px; color: var(--muted); margin-top: 2px; }
@@ -66,9 +70,10 @@ footer { padding: 12px 20px; color: var(--muted); font-size: 12px; }
 @media (max-width: 640px) {
   body { font-size: 14px; }
   header.run, main { padding-left: 10px; padding-right: 10px; }
-  th.opt, td.opt { display: none; }
-  dl.facts { grid-template-columns: 1fr; }
-  dl.facts dd { margin-bottom: 4px; }
+  th.opt, td.opt, .wide { display: none; }
+  div.note.phone { display: block; }
+  dl.facts { gap: 2px 14px; font-size: 13px; }
+  .thumbs img { max-width: 36vw; }
 }
 @media print {
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
