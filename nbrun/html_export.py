@@ -7,10 +7,13 @@ run failed. Cells tagged ``remove-cell`` / ``remove-input`` / ``remove-output``
 are honoured (nbconvert's TagRemovePreprocessor, the Jupyter Book
 convention), and so are ``metadata.jupyter.source_hidden`` /
 ``outputs_hidden`` (which ``--report-mode`` sets on every code cell).
+Images extracted with ``--extract-images`` (even with ``--strip-images``)
+are inlined from their files, so the page never depends on them.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 from pathlib import Path
 from typing import Any
@@ -62,7 +65,7 @@ def notebook_to_html(nb: NotebookNode, *, title: str, resources_dir: Path) -> st
                                  remove_all_outputs_tags={"remove-output"}, enabled=True)
     exporter.register_preprocessor(tags, enabled=True)
     resources: dict[str, Any] = {"metadata": {"name": title, "path": str(resources_dir)}}
-    body, _ = exporter.from_notebook_node(_honour_hidden(nb), resources=resources)
+    body, _ = exporter.from_notebook_node(_prepared_copy(nb, resources_dir), resources=resources)
     return str(body)
 
 
@@ -83,15 +86,35 @@ def write_notebook_html(nb: NotebookNode, notebook_path: Path) -> Path:
     return destination
 
 
-def _honour_hidden(nb: NotebookNode) -> NotebookNode:
-    """A copy where JupyterLab's collapsed inputs/outputs are marked for removal, as nbconvert's tags are."""
+def _prepared_copy(nb: NotebookNode, notebook_dir: Path) -> NotebookNode:
+    """A copy ready for the exporter: JupyterLab's collapsed inputs/outputs marked for removal (as
+    nbconvert's tags are) and extracted images inlined again (nbconvert would link the files)."""
     copied = copy.deepcopy(nb)
     for cell in copied.cells:
-        jupyter = cell.get("metadata", {}).get("jupyter", {})
-        if not isinstance(jupyter, dict):
+        if cell.get("cell_type") != "code":
             continue
-        if jupyter.get("source_hidden") and cell.get("cell_type") == "code":
+        jupyter = cell.get("metadata", {}).get("jupyter", {})
+        if isinstance(jupyter, dict) and jupyter.get("source_hidden"):
             cell.metadata.setdefault("transient", {})["remove_source"] = True
-        if jupyter.get("outputs_hidden") and cell.get("cell_type") == "code":
+        if isinstance(jupyter, dict) and jupyter.get("outputs_hidden"):
             cell["outputs"] = []
+        for output in cell.get("outputs", []):
+            _inline_extracted(output, notebook_dir)
     return copied
+
+
+def _inline_extracted(output: NotebookNode, notebook_dir: Path) -> None:
+    """Put a stripped payload back from its extracted file, and drop the file reference."""
+    metadata = output.get("metadata")
+    filenames = metadata.pop("filenames", None) if isinstance(metadata, dict) else None
+    if not isinstance(filenames, dict):
+        return
+    data = output.setdefault("data", NotebookNode())
+    for mime, name in filenames.items():
+        if mime in data or not isinstance(name, str):
+            continue
+        try:
+            raw = (notebook_dir / name).read_bytes()
+        except OSError:
+            continue  # the file is gone: the output shows without it
+        data[mime] = raw.decode("utf-8", "replace") if mime == "image/svg+xml" else base64.b64encode(raw).decode("ascii")

@@ -38,6 +38,7 @@ details { border: 1px solid var(--line); border-radius: 6px; margin: 8px 0; back
 details > summary { cursor: pointer; padding: 8px 12px; overflow-wrap: anywhere; }
 details[open] > summary { border-bottom: 1px solid var(--line); }
 details.failure { border-left: 5px solid var(--bad); }
+#details > details { content-visibility: auto; contain-intrinsic-size: auto 44px; }
 .body { padding: 8px 12px 12px; }
 .body h3 { font-size: 14px; margin: 12px 0 4px; color: var(--muted); }
 pre { margin: 0; padding: 8px 10px; background: var(--bg-soft); border-radius: 4px; overflow-x: auto;

@@ -16,23 +16,25 @@ from PIL import Image
 
 from browser import PageLoad, chromium_path, load_page, page_requests
 from conftest import ROOT, SAMPLES, make_notebook
+from test_html_export import assert_offline
 from nbrun.ansi_html import ansi_to_html
 from nbrun.run_page import CONTENT_SECURITY_POLICY, render_run_page
 
 RECORD_SCHEMA = json.loads((ROOT / "nbrun" / "schemas" / "run-record.schema.json").read_text())
 HOSTILE = "<script>document.body.dataset.pwned='{}'</script><b>bold</b>"
 PROBE = "http://nbrun-probe.invalid/probe.png"
-# Injected into the test copy only: open every <details>, wait for every image to decode and
-# record its natural width; one control image from the proxy proves requests are being seen.
+# Injected into the test copy only: before the load event, open every <details> and make every
+# image eager, so the load event waits for all of them; then record each natural width. One
+# control image from the proxy proves requests are being seen.
 CHECKER = f"""<img id="nbrun-probe" src="{PROBE}" alt="">
 <script>
-addEventListener('load', async () => {{
-  document.querySelectorAll('details').forEach(d => d.open = true);
-  const images = [...document.querySelectorAll('img:not(#nbrun-probe)')];
+const pageImages = () => [...document.querySelectorAll('img:not(#nbrun-probe)')];
+document.querySelectorAll('details').forEach(d => d.open = true);
+pageImages().forEach(img => img.loading = 'eager');
+addEventListener('load', () => {{
+  const images = pageImages();
   for (const img of images) {{
-    img.loading = 'eager';
-    try {{ await img.decode(); }} catch (e) {{ img.setAttribute('data-decode-error', String(e)); }}
-    img.setAttribute('data-natural-width', String(img.naturalWidth));
+    img.setAttribute('data-natural-width', String(img.complete ? img.naturalWidth : -1));
   }}
   document.body.setAttribute('data-images-checked', String(images.length));
   console.log('nbrun-checker-done ' + images.length);
@@ -42,12 +44,14 @@ addEventListener('load', async () => {{
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A batch of four: plots (images, extracted), a failing sample, a hostile notebook, hello; --json and --report."""
+    """A batch of four, --html --report-mode --extract-images --json --report: the CSV sample report
+    and the plots sample (images), the failing sample, and a hostile notebook."""
     root = tmp_path_factory.mktemp("runpage")
     notebooks = root / "notebooks"
     notebooks.mkdir()
-    for name in ("plots.ipynb", "failing.ipynb", "hello.ipynb"):
+    for name in ("csv_report.ipynb", "plots.ipynb", "failing.ipynb"):
         shutil.copy(SAMPLES / name, notebooks / name)
+    shutil.copytree(SAMPLES / "data", notebooks / "data")
     hostile = make_notebook(
         f"print({HOSTILE.format('stdout')!r})",
         f"from IPython.display import HTML, display; display(HTML({HOSTILE.format('html')!r}))",
@@ -57,7 +61,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = subprocess.run(
         [sys.executable, "-m", "nbrun.cli", "run", str(notebooks), "--output-dir", str(root / "out"), "-j", "4",
          "--extract-images", str(root / "images"), "--json", str(root / "run.json"),
-         "--report", str(root / "report" / "page.html"), "--no-progress"],
+         "--report", str(root / "report" / "page.html"), "--no-progress", "--html", "--report-mode"],
         capture_output=True, text=True, timeout=120, cwd=root,
     )
     assert done.returncode == 1, done.stderr
@@ -119,11 +123,10 @@ def test_browser_shows_every_notebook_and_failure(checked: PageLoad) -> None:
 
 def test_browser_decodes_every_thumbnail(checked: PageLoad, run_dir: Path) -> None:
     widths = re.findall(r'data-natural-width="(\d+)"', checked.dom)
-    assert checked.dom.count('data-images-checked="4"') == 1
-    assert len(widths) == 4 and all(int(width) > 0 for width in widths)
-    assert 'data-decode-error="' not in checked.dom
+    assert checked.dom.count('data-images-checked="6"') == 1
+    assert len(widths) == 6 and all(int(width) > 0 for width in widths)
     links = re.findall(r'<a href="([^"]+)"><img ', checked.dom)
-    assert len(links) == 4 and all((run_dir / "report" / link).is_file() for link in links)
+    assert len(links) == 6 and all((run_dir / "report" / link).is_file() for link in links)
 
 
 def test_browser_renders_notebook_text_as_text(checked: PageLoad) -> None:
@@ -134,8 +137,8 @@ def test_browser_renders_notebook_text_as_text(checked: PageLoad) -> None:
 
 
 def test_browser_sees_no_console_errors_and_no_page_requests(checked: PageLoad) -> None:
-    assert [line for line in checked.console if "nbrun-checker-done 4" not in line] == []
-    assert any("nbrun-checker-done 4" in line for line in checked.console)  # the console is being read
+    assert [line for line in checked.console if "nbrun-checker-done 6" not in line] == []
+    assert any("nbrun-checker-done 6" in line for line in checked.console)  # the console is being read
     assert page_requests(checked.requests) == [f"GET {PROBE}"]  # the proxy sees requests: only the probe
 
 
@@ -177,3 +180,40 @@ def test_ansi_to_html_colours_and_escapes() -> None:
 
 def test_chromium_is_available_or_the_skip_is_loud() -> None:
     assert chromium_path()
+
+
+def test_sample_report_html_holds_outputs_and_inline_images(run_dir: Path) -> None:
+    page = (run_dir / "out" / "csv_report.html").read_text(encoding="utf-8")
+    nb = nbformat.read(run_dir / "out" / "csv_report.ipynb", as_version=4)
+    pngs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(pngs) == 2
+    for output in pngs:  # every plot is inlined byte for byte
+        assert f"data:image/png;base64,{output.data['image/png'].strip()}" in page.replace("\n", "")
+    streams = "".join(o.text for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "stream")
+    assert streams.strip() and all(line.split()[0] in page for line in streams.strip().splitlines())
+    assert 'class="nbrun-banner' not in page
+    assert_offline(page)
+
+
+def test_report_mode_hides_inputs_in_notebook_and_html(run_dir: Path) -> None:
+    nb = nbformat.read(run_dir / "out" / "csv_report.ipynb", as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert code and all(cell.metadata["jupyter"]["source_hidden"] is True for cell in code)
+    page = (run_dir / "out" / "csv_report.html").read_text(encoding="utf-8")
+    assert 'class="jp-CodeMirrorEditor' not in page  # no code input rendered at all
+    assert "genfromtxt" in code[1].source and "genfromtxt" not in page
+    assert "Sales report" in page  # markdown stays
+
+
+def test_failed_run_html_has_banner_at_failing_cell(run_dir: Path) -> None:
+    page = (run_dir / "out" / "failing.html").read_text(encoding="utf-8")
+    record = json.loads((run_dir / "run.json").read_text())
+    failing = next(nb for nb in record["notebooks"] if nb["input"].endswith("failing.ipynb"))
+    assert failing["html"] == str(run_dir / "out" / "failing.html")
+    assert 'class="nbrun-banner nbrun-run-failed"' in page and 'href="#nbrun-failed-cell"' in page
+    assert page.count('id="nbrun-failed-cell"') == 1
+    earlier_output = page.index("before the failure")  # the cells that ran are kept
+    banner = page.index('id="nbrun-failed-cell"')
+    traceback = page.index("Traceback (most recent call last)")
+    assert earlier_output < banner < traceback
+    assert_offline(page)
