@@ -9,6 +9,7 @@ a run of hundreds of notebooks opens quickly.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -90,7 +91,7 @@ def _table(notebooks: list[Mapping[str, Any]], links: _Links) -> str:
         note = "".join(_marks(nb)) + _e(_note(nb))
         rows.append(
             f'<tr class="{kind}" id="row-{number}"><td class="num opt">{number}</td>'
-            f'<td class="name"><a href="#{"nb" if kind in ("ok", "") else "fail"}-{number}">{_e(nb.get("input", ""))}</a>'
+            f'<td class="name"><a href="#{"nb" if kind in ("ok", "") else "fail"}-{number}">{links.name(nb.get("input"))}</a>'
             f'<div class="sub">{" · ".join(outputs)}</div><div class="note phone">{note}</div></td>'
             f'<td><span class="badge {kind}">{_e(status)}</span></td>'
             f'<td class="num">{_seconds(nb.get("duration"))}</td>'
@@ -123,7 +124,7 @@ def _failures(failed: list[tuple[int, Mapping[str, Any]]], links: _Links) -> str
             body.append(f'<p><a href="{_e(links.href(str(nb.get("html"))) + at_cell)}">Open the notebook as HTML</a></p>')
         sections.append(
             f'<details class="failure" id="fail-{number}"{opened}><summary><span class="badge bad">'
-            f'{_e(nb.get("status"))}</span> {_e(nb.get("input", ""))}</summary><div class="body">{"".join(body)}</div></details>'
+            f'{_e(nb.get("status"))}</span> {links.name(nb.get("input"))}</summary><div class="body">{"".join(body)}</div></details>'
         )
     return f'<section id="failures"><h2>Failures ({len(failed)})</h2>' + "\n".join(sections) + "</section>"
 
@@ -136,14 +137,14 @@ def _details(notebooks: list[Mapping[str, Any]], links: _Links) -> str:
         body = [_facts(nb, links), _bars(nb), _thumbnails(nb, links)]
         sections.append(
             f'<details class="notebook" id="nb-{number}"{opened}><summary><span class="badge {kind}">{_e(nb.get("status"))}</span> '
-            f'{_e(nb.get("input", ""))} <span class="sub">{_seconds(nb.get("duration"))}</span></summary>'
+            f'{links.name(nb.get("input"))} <span class="sub">{_seconds(nb.get("duration"))}</span></summary>'
             f'<div class="body">{"".join(body)}</div></details>'
         )
     return '<section id="details"><h2>Details</h2>' + "\n".join(sections) + "</section>"
 
 
 def _facts(nb: Mapping[str, Any], links: _Links) -> str:
-    items = [("Output", links.anchor(nb.get("output"), str(nb.get("output"))) if nb.get("output") else "")]
+    items = [("Output", links.anchor(nb.get("output"), links.name(nb.get("output")), raw=True) if nb.get("output") else "")]
     for key, label in (("kernel", "Kernel"), ("kernel_restarts", "Kernel restarts"), ("exit_code", "Exit code")):
         if nb.get(key) not in (None, "", 0):
             items.append((label, _e(nb.get(key))))
@@ -270,6 +271,14 @@ class _Links:
     def __init__(self, run_dir: Path, page_dir: Path) -> None:
         self.run_dir = run_dir
         self.page_dir = page_dir
+
+    def name(self, path: Any) -> str:
+        """*path* for reading: relative to the run's folder when inside it, escaped, breakable after each '/'."""
+        text = "" if path is None else str(path)
+        if os.path.isabs(text):
+            with contextlib.suppress(ValueError):
+                text = Path(text).relative_to(self.run_dir).as_posix()
+        return _e(text).replace("/", "/<wbr>")
 
     def anchor(self, path: Any, text: str, *, raw: bool = False) -> str:
         label = text if raw else _e(text)

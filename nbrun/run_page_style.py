@@ -22,7 +22,7 @@ table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--bg-soft); position: sticky; top: 0; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-td.name { overflow-wrap: anywhere; min-width: 12em; }
+td.name { overflow-wrap: break-word; min-width: 12em; }
 .note { overflow-wrap: anywhere; color: var(--muted); }
 tr.bad .note { color: var(--bad); }
 div.note.phone { display: none; font-size: 12px; margin-top: 2px; }
