@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -123,3 +124,12 @@ def load_page(page: Path, *, screenshot: Path | None = None, window: str = "1100
     else:
         assert done.stdout.strip(), done.stderr[-2000:]
     return PageLoad(done.stdout, console, requests)
+
+
+def assert_offline(page: str) -> None:
+    """No script, stylesheet, font or image is fetched from anywhere: the page works offline."""
+    assert not re.search(r"<script[^>]+src=", page)
+    assert not re.search(r"<link[^>]+href=", page)
+    assert not re.search(r"""(?:src|href)=["']?(?:https?:)?//""", page)
+    assert not re.search(r"""@import|url\(\s*["']?(?:https?:)?//""", page)
+    assert not re.search(r"""<img[^>]*\ssrc=(?:"(?!data:)|'(?!data:)|(?!["']|data:))""", page)  # every image inline

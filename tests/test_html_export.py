@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 from nbformat.v4 import new_markdown_cell, new_output
 
+from browser import assert_offline
 from conftest import make_notebook
 from nbrun.html_export import write_notebook_html
 from nbrun.report_mode import hide_code_inputs
@@ -74,15 +75,6 @@ def test_report_mode_marks_code_cells_only() -> None:
     nb.cells.append(new_markdown_cell("text"))
     assert hide_code_inputs(nb) == 2
     assert [cell.metadata.get("jupyter") for cell in nb.cells] == [{"source_hidden": True}] * 2 + [None]
-
-
-def assert_offline(page: str) -> None:
-    """No script, stylesheet, font or image is fetched from anywhere: the page works offline."""
-    assert not re.search(r"<script[^>]+src=", page)
-    assert not re.search(r"<link[^>]+href=", page)
-    assert not re.search(r"""(?:src|href)=["']?(?:https?:)?//""", page)
-    assert not re.search(r"""@import|url\(\s*["']?(?:https?:)?//""", page)
-    assert not re.search(r"""<img[^>]*\ssrc=(?:"(?!data:)|'(?!data:)|(?!["']|data:))""", page)  # every image inline
 
 
 def test_html_without_nbconvert_is_one_line_exit_2(tmp_path: Path) -> None:

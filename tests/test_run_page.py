@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
 import shutil
@@ -11,13 +13,14 @@ from pathlib import Path
 
 import jsonschema
 import nbformat
+from nbformat.v4 import new_output
 import pytest
 from PIL import Image
 
-from browser import PageLoad, chromium_path, load_page, page_requests
+from browser import PageLoad, assert_offline, chromium_path, load_page, page_requests
 from conftest import ROOT, SAMPLES, make_notebook
-from test_html_export import assert_offline
 from nbrun.ansi_html import ansi_to_html
+from nbrun.report_facts import image_thumbnails
 from nbrun.run_page import CONTENT_SECURITY_POLICY, render_run_page
 
 RECORD_SCHEMA = json.loads((ROOT / "nbrun" / "schemas" / "run-record.schema.json").read_text())
@@ -217,3 +220,20 @@ def test_failed_run_html_has_banner_at_failing_cell(run_dir: Path) -> None:
     traceback = page.index("Traceback (most recent call last)")
     assert earlier_output < banner < traceback
     assert_offline(page)
+
+
+def test_thumbnails_skip_broken_payloads_and_keep_the_limit(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (900, 300), (10, 200, 10)).save(buffer, "PNG")
+    good = base64.b64encode(buffer.getvalue()).decode()
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>'
+    nb = make_notebook("a", "b", "c")
+    nb.cells[0].outputs = [new_output("display_data", data={"image/png": "bm90IGFuIGltYWdl"})]  # "not an image"
+    nb.cells[1].outputs = [new_output("display_data", data={"image/png": good})] * 7
+    nb.cells[2].outputs = [new_output("display_data", data={"image/svg+xml": svg})]
+    thumbnails = image_thumbnails(nb, tmp_path)
+    assert [(t["cell"], t["output"]) for t in thumbnails] == [(1, i) for i in range(6)]
+    assert thumbnails[0]["width"] == 900 and thumbnails[0]["height"] == 300
+    with Image.open(io.BytesIO(base64.b64decode(thumbnails[0]["thumbnail"].split(",", 1)[1]))) as small:
+        assert small.size == (240, 80)
+    assert image_thumbnails(nb, tmp_path, limit=20)[-1]["thumbnail"].startswith("data:image/svg+xml;base64,")
