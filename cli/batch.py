@@ -130,8 +130,7 @@ async def _execute(jobs: list[BatchJob], presentation: Presentation, max_paralle
     code = _exit_code(outcomes, control)
     if len(outcomes) > 1:
         click.echo(summary_table(outcomes, duration), err=True)
-    _write_reports(outcomes, presentation, started, duration, code)
-    return code
+    return _write_reports(outcomes, presentation, started, duration, code)
 
 
 def _exit_code(outcomes: list[BatchOutcome], control: RunControl) -> int:
@@ -146,7 +145,8 @@ def _exit_code(outcomes: list[BatchOutcome], control: RunControl) -> int:
     return exit_codes.OK
 
 
-def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, started: str, duration: float, code: int) -> None:
+def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, started: str, duration: float, code: int) -> int:
+    """Write the asked-for reports; return *code*, or 5 for an ok run whose run page could not be written."""
     if presentation.junit_xml is not None:
         write_junit(outcomes, presentation.junit_xml, started, duration)
     record = run_record(outcomes, started, duration, code) if presentation.json_report or presentation.report_page else {}
@@ -155,7 +155,9 @@ def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, sta
     if presentation.report_page is not None:
         from .report import write_page
 
-        write_page(record, presentation.report_page)
+        if not write_page(record, presentation.report_page) and code == exit_codes.OK:
+            return exit_codes.NOTEBOOK_INVALID_OR_IO
+    return code
 
 
 class CliBatchReporter(BatchObserver):

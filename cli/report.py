@@ -25,8 +25,8 @@ def require_html_extra() -> None:
         sys.exit(exit_codes.USAGE)
 
 
-def write_page(record: dict[str, Any], destination: Path) -> None:
-    """Write the run page; an unwritable destination is one line on stderr (the run's exit code stays)."""
+def write_page(record: dict[str, Any], destination: Path) -> bool:
+    """Write the run page; an unwritable destination is one line on stderr and False."""
     from nbrun.errors import NbrunError
     from nbrun.run_page import write_run_page
 
@@ -34,6 +34,8 @@ def write_page(record: dict[str, Any], destination: Path) -> None:
         write_run_page(record, destination)
     except NbrunError as exc:
         click.echo(f"nbrun: error: {exc}", err=True)
+        return False
+    return True
 
 
 @click.command("report", context_settings=CONTEXT)

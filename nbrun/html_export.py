@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,15 @@ def notebook_to_html(nb: NotebookNode, *, title: str, resources_dir: Path) -> st
     *resources_dir* is where relative image paths in markdown are resolved
     (the written notebook's folder).
     """
+    exporter = _exporter()
+    resources: dict[str, Any] = {"metadata": {"name": title, "path": str(resources_dir)}}
+    body, _ = exporter.from_notebook_node(_prepared_copy(nb, resources_dir), resources=resources)
+    return str(body)
+
+
+@functools.lru_cache(maxsize=1)
+def _exporter() -> Any:
+    """One exporter per process: building it is cheap, but its first render compiles the templates (~1 s)."""
     try:
         from nbconvert import HTMLExporter
         from nbconvert.preprocessors import TagRemovePreprocessor
@@ -64,9 +74,7 @@ def notebook_to_html(nb: NotebookNode, *, title: str, resources_dir: Path) -> st
     tags = TagRemovePreprocessor(remove_cell_tags={"remove-cell"}, remove_input_tags={"remove-input"},
                                  remove_all_outputs_tags={"remove-output"}, enabled=True)
     exporter.register_preprocessor(tags, enabled=True)
-    resources: dict[str, Any] = {"metadata": {"name": title, "path": str(resources_dir)}}
-    body, _ = exporter.from_notebook_node(_prepared_copy(nb, resources_dir), resources=resources)
-    return str(body)
+    return exporter
 
 
 def write_notebook_html(nb: NotebookNode, notebook_path: Path) -> Path:

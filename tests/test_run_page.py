@@ -237,3 +237,16 @@ def test_thumbnails_skip_broken_payloads_and_keep_the_limit(tmp_path: Path) -> N
     with Image.open(io.BytesIO(base64.b64decode(thumbnails[0]["thumbnail"].split(",", 1)[1]))) as small:
         assert small.size == (240, 80)
     assert image_thumbnails(nb, tmp_path, limit=20)[-1]["thumbnail"].startswith("data:image/svg+xml;base64,")
+
+
+def test_unwritable_report_page_is_one_line_and_exit_5(tmp_path: Path) -> None:
+    source = tmp_path / "tiny.ipynb"
+    nbformat.write(make_notebook("1 + 1"), source)
+    (tmp_path / "a-file").write_text("")
+    done = subprocess.run([sys.executable, "-m", "nbrun.cli", "run", str(source), "--no-progress",
+                           "--report", str(tmp_path / "a-file" / "page.html")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 5
+    errors = [line for line in done.stderr.splitlines() if line.startswith("nbrun: error:")]
+    assert len(errors) == 1 and "page.html" in errors[0] and "Traceback" not in done.stderr
+    assert nbformat.read(source, as_version=4).cells[0].outputs  # the run itself was kept
