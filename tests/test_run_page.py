@@ -250,3 +250,9 @@ def test_unwritable_report_page_is_one_line_and_exit_5(tmp_path: Path) -> None:
     errors = [line for line in done.stderr.splitlines() if line.startswith("nbrun: error:")]
     assert len(errors) == 1 and "page.html" in errors[0] and "Traceback" not in done.stderr
     assert nbformat.read(source, as_version=4).cells[0].outputs  # the run itself was kept
+
+
+def test_notebook_html_loads_offline_in_browser(run_dir: Path) -> None:
+    loaded = load_page(run_dir / "out" / "csv_report.html")
+    assert loaded.console == [] and page_requests(loaded.requests) == []
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', loaded.dom)) == 2
