@@ -99,7 +99,7 @@ def load_for_run(source: Path, options: ExecuteOptions) -> tuple[NotebookNode, E
 
 
 def save_result(result: ExecutionResult, source: Path, target: Path, options: ExecuteOptions) -> ExecutionResult:
-    """Extract images (if asked) and write the executed notebook; shared by local and remote runs."""
+    """Extract images (if asked), write the executed notebook (then its HTML); shared by local and remote runs."""
     if options.extract_images is not None:
         from .images import extract_images  # Pillow is imported only when needed
 
