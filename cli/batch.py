@@ -47,6 +47,7 @@ class Presentation:
     junit_xml: Path | None = None
     json_report: str | None = None
     display: Mapping[Path, str] = field(default_factory=dict)  # names shown for stdin/stdout stand-ins
+    report_page: Path | None = None
 
 
 def plan_batch(notebooks: list[Path], *, output: Path | None, output_dir: Path | None,
@@ -132,8 +133,7 @@ async def _execute(jobs: list[BatchJob], presentation: Presentation, options: Ba
     code = _exit_code(outcomes, control)
     if len(outcomes) > 1:
         click.echo(summary_table(outcomes, duration), err=True)
-    _write_reports(outcomes, presentation, started, duration, code)
-    return code
+    return _write_reports(outcomes, presentation, started, duration, code)
 
 
 def _exit_code(outcomes: list[BatchOutcome], control: RunControl) -> int:
@@ -146,9 +146,11 @@ def _exit_code(outcomes: list[BatchOutcome], control: RunControl) -> int:
     return exit_codes.OK
 
 
-def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, started: str, duration: float, code: int) -> None:
+def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, started: str, duration: float, code: int) -> int:
+    """Write the asked-for reports; return *code*, or 5 for an ok run whose run page could not be written."""
     if presentation.junit_xml is not None:
         write_junit(outcomes, presentation.junit_xml, started, duration)
+    record = run_record(outcomes, started, duration, code) if presentation.json_report or presentation.report_page else {}
     if presentation.json_report is not None:
         record = run_record(outcomes, started, duration, code)
         for notebook in record["notebooks"]:  # '<stdin>' / '<stdout>' rather than a removed temporary file
@@ -156,6 +158,12 @@ def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, sta
                 if notebook[key] is not None:
                     notebook[key] = presentation.display.get(Path(notebook[key]), notebook[key])
         write_json(record, presentation.json_report)
+    if presentation.report_page is not None:
+        from .report import write_page
+
+        if not write_page(record, presentation.report_page) and code == exit_codes.OK:
+            return exit_codes.NOTEBOOK_INVALID_OR_IO
+    return code
 
 
 class CliBatchReporter(BatchObserver):

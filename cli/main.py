@@ -57,6 +57,9 @@ def main() -> None:
 @click.option("--fail-fast", is_flag=True, help="After a failure, start no further notebooks (running ones finish).")
 @click.option("--junit-xml", type=click.Path(path_type=Path, dir_okay=False), help="Write a JUnit XML report (one testcase per notebook).")
 @click.option("--json", "json_report", metavar="FILE", help="Write the JSON run record to FILE ('-' for stdout).")
+@click.option("--report", "report_page", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.html", help="Write one static HTML page for the whole run (from the JSON run record).")
+@click.option("--html", "write_html", is_flag=True, help="Also write each executed notebook as HTML beside it (needs the html extra), failed runs too.")
+@click.option("--report-mode", is_flag=True, help="Hide code inputs (metadata.jupyter.source_hidden) in the written notebook and its HTML.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the executed notebook here (one input only).")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), help="Write executed notebooks into DIR.")
 @click.option("-k", "--kernel", "kernel_name", help="Kernel to use (default: the notebook's, else python3).")
@@ -96,6 +99,9 @@ def run_command(
     fail_fast: bool,
     junit_xml: Path | None,
     json_report: str | None,
+    report_page: Path | None,
+    write_html: bool,
+    report_mode: bool,
     output: Path | None,
     output_dir: Path | None,
     kernel_name: str | None,
@@ -145,6 +151,10 @@ def run_command(
         raise click.UsageError("use either -o/--output or --output-dir, not both")
     if strip_images and extract_images is None:
         raise click.UsageError("--strip-images needs --extract-images DIR")
+    if write_html:
+        from .report import require_html_extra
+
+        require_html_extra()
     paths = discover(notebooks, exclude)
     check_inputs(notebooks, paths)  # issue 13: nothing runs when a path is wrong
     if not paths:
@@ -197,11 +207,13 @@ def run_command(
             transport=transport,
         )
         file_options = FileOptions(autosave_seconds=autosave_seconds, extract_images=extract_images,
-                                   strip_images=strip_images, strict_images=strict_images, overwrite_images=force)
+                                   strip_images=strip_images, strict_images=strict_images, overwrite_images=force,
+                                   report_mode=report_mode, write_html=write_html)
         batch_options = BatchOptions(max_parallel=jobs, fail_fast=fail_fast, fast_start=not no_fast_start,
                                      preload=preload_modules, prestart=prestart)
         presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
-                                    junit_xml=junit_xml, json_report=json_report, display=stdio.display)
+                                    junit_xml=junit_xml, json_report=json_report, display=stdio.display,
+                                    report_page=report_page)
         if grid is not None:
             assert output is not None  # checked with --params-grid above
             batch = grid_jobs(paths[0], output, options, file_options, grid)
@@ -239,6 +251,11 @@ def inspect_command(notebook: Path) -> None:
         kind = parameter.annotation or parameter.inferred_type
         note = f"  # {parameter.comment}" if parameter.comment else ""
         click.echo(f"  {parameter.name.ljust(width)}  {kind:<10}  default {parameter.default}{note}")
+
+
+from .report import report_command  # noqa: E402 - `nbrun report`
+
+main.add_command(report_command)
 
 
 def _dask_runner(address: str | None, retries: int, fail_fast: bool) -> DaskRunner | None:

@@ -15,6 +15,7 @@ from nbrun.batch import BatchOutcome
 from nbrun.cell_label import cell_label
 from nbrun.notebook_io import write_text_atomic
 from nbrun.status import RunStatus
+from nbrun.report_facts import notebook_facts, run_facts
 
 from . import exit_codes
 from .notices import raised_cells
@@ -67,6 +68,7 @@ def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
             record["error"] = {"cell": result.failed_cell, "ename": result.ename, "evalue": result.evalue}
         if result.check is not None:
             record["check"] = result.check.to_json()
+        record.update(notebook_facts(result, outcome.job.target))  # optional fields the run page shows
     return record
 
 
@@ -81,6 +83,7 @@ def run_record(outcomes: list[BatchOutcome], started: str, duration: float, exit
         "exit_code": exit_code,
         "totals": totals,
         "notebooks": [notebook_record(outcome) for outcome in outcomes],
+        **run_facts(),
     }
 
 

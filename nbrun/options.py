@@ -115,6 +115,10 @@ class FileOptions:
             (``BrokenImagesError``) instead of only warning.
         overwrite_images: replace files in ``extract_images`` even when nbrun
             did not write them for this notebook.
+        report_mode: hide code inputs in the written notebook
+            (``metadata.jupyter.source_hidden``) and its HTML.
+        write_html: also write ``<output>.html`` (nbconvert, the ``html``
+            extra), for failed runs too.
     """
 
     autosave_seconds: float | None = None
@@ -122,6 +126,8 @@ class FileOptions:
     strip_images: bool = False
     strict_images: bool = False
     overwrite_images: bool = False
+    report_mode: bool = False
+    write_html: bool = False
 
     def __post_init__(self) -> None:
         if self.autosave_seconds is not None and self.autosave_seconds <= 0:

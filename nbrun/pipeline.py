@@ -183,6 +183,24 @@ def strict_images_stage(prepared: Prepared, result: ExecutionResult) -> Executio
                             f"{result.broken_images} broken image payload(s) (--strict-images){details}")
 
 
+def report_mode_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
+    """Post-process stage: with ``file.report_mode``, hide code inputs (``metadata.jupyter.source_hidden``)."""
+    if prepared.run.file.report_mode:
+        from .report_mode import hide_code_inputs
+
+        hide_code_inputs(result.notebook)
+    return result
+
+
+def html_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
+    """After-write stage: with ``file.write_html``, the notebook's HTML beside it (failed runs too)."""
+    if not prepared.run.file.write_html:
+        return result
+    from .html_export import write_notebook_html  # nbconvert is imported only when asked
+
+    return replace(result, html_file=write_notebook_html(result.notebook, prepared.run.target))
+
+
 def write(prepared: Prepared, result: ExecutionResult) -> None:
     """Stage ``write``: the executed notebook, atomically, to the target (NotebookWriteError)."""
     write_notebook(result.notebook, prepared.run.target)
@@ -193,8 +211,8 @@ class Pipeline:
     """The stages around ``execute``; build a variant with ``dataclasses.replace``."""
 
     before_execute: tuple[BeforeExecute, ...] = ()
-    post_process: tuple[PostProcess, ...] = (extract_images_stage,)
-    after_write: tuple[PostProcess, ...] = (strict_images_stage,)
+    post_process: tuple[PostProcess, ...] = (extract_images_stage, report_mode_stage)
+    after_write: tuple[PostProcess, ...] = (html_stage, strict_images_stage)
 
     async def run(self, run: FileRun, execute: ExecuteStage, observer: ExecutionObserver | None = None) -> ExecutionResult:
         """read → prepare → before_execute → execute → post_process → write → after_write."""

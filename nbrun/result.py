@@ -129,6 +129,7 @@ class ExecutionResult:
     interrupted_by: str | None = None
     images: ImageReport | None = None
     check: CheckReport | None = None  # set by ``nbrun check`` (nbrun.check.run)
+    html_file: Path | None = None  # the notebook's HTML (``FileOptions.write_html``)
     reports: Mapping[str, Any] = field(default_factory=dict)
 
     @property
