@@ -85,13 +85,13 @@ import sys
 from pathlib import Path
 import nbformat
 from nbrun.images import extract_images
-from nbrun.options import ExecuteOptions
+from nbrun.options import FileOptions
 nb = nbformat.read(sys.argv[1], 4)
 images = Path(sys.argv[2])
 for round_ in range(int(sys.argv[4])):
     stem = f"{sys.argv[3]}{round_}"
     extract_images(nb, stem=stem, images_dir=images, notebook_dir=images.parent,
-                   options=ExecuteOptions(extract_images=images), source_id=stem)
+                   options=FileOptions(extract_images=images), source_id=stem)
 """
 
 
