@@ -222,11 +222,12 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
         if verbose and result.kernel_output.strip():
             lines += [f"nbrun: kernel output for {job.source}:", _indent(result.kernel_output)]
         where = "" if job.target == job.source else f" -> {job.target}"
+        cached = " (cached)" if result.cached else ""  # replayed from the execution cache
         if result.status is RunStatus.OK:
             executed = sum(1 for cell in result.cells if cell.duration is not None)
-            lines.append(f"nbrun: ok {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}, {result.duration:.2f} s)")
+            lines.append(f"nbrun: ok{cached} {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}, {result.duration:.2f} s)")
         else:
-            lines.append(f"nbrun: FAILED {job.source}: {result.message} (notebook written to {job.target})")
+            lines.append(f"nbrun: FAILED{cached} {job.source}: {result.message} (notebook written to {job.target})")
             traceback = failing_traceback(outcome) if result.status is RunStatus.ERROR else ""
             traceback = traceback if colour else strip_ansi(traceback)
             if traceback:

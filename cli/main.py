@@ -12,8 +12,10 @@ import click
 from click.core import ParameterSource
 
 from . import exit_codes
+from .cache import cache_group, cache_run_options
 
 if TYPE_CHECKING:
+    from nbrun.cache import CacheSettings
     from nbrun.dask_backend import DaskRunner
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -99,6 +101,7 @@ def main() -> None:
 @click.option("-v", "--verbose", count=True, help="Show kernel output and more detail (-vv: debug).")
 @click.option("--dask", "dask_address", metavar="ADDRESS|local:N", help="Run each notebook as a task on a Dask cluster: a scheduler address (tcp://host:8786) or local:N worker processes.")
 @click.option("--retries", type=click.IntRange(min=0), default=1, show_default=True, help="With --dask: re-run a notebook whose kernel could not start or whose worker was lost.")
+@cache_run_options
 def run_command(
     notebooks: tuple[Path, ...],
     jobs: int,
@@ -136,6 +139,7 @@ def run_command(
     verbose: int,
     dask_address: str | None,
     retries: int,
+    cache: CacheSettings | None,
 ) -> None:
     """Execute NOTEBOOKS and write them back (in place unless -o/--output-dir).
 
@@ -164,11 +168,13 @@ def run_command(
         raise click.UsageError("--params-grid runs one notebook and needs -o with a template such as 'out/{region}.ipynb'")
     preload_modules = tuple(name.strip() for name in preload.split(",") if name.strip())
     runner = _dask_runner(dask_address, retries, fail_fast)
+    if runner is not None and cache is not None:
+        raise click.UsageError("--cache does not work with --dask yet (use --no-cache)")
     if runner is not None and click.get_current_context().get_parameter_source("jobs") is ParameterSource.DEFAULT:
         jobs = len(paths) if grid is None else len(grid)  # the cluster schedules; submit everything
     from nbrun import forkserver
 
-    if not no_fast_start and runner is None:
+    if not no_fast_start and runner is None and cache is None:  # with a cache, the template starts at the first miss
         forkserver.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
     try:
         from nbrun.options import ExecuteOptions
@@ -200,6 +206,7 @@ def run_command(
             preload=preload_modules,
             parameters=parameters,
             strict_parameters=strict_params,
+            cache=cache,
         )
         presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
                                     junit_xml=junit_xml, json_report=json_report)
@@ -268,6 +275,9 @@ def _configure_logging(verbose: int) -> None:
     nbrun_log.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     for noisy in ("traitlets", "asyncio", "jupyter_client"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.CRITICAL)
+
+
+main.add_command(cache_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

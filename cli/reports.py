@@ -53,6 +53,9 @@ def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
         record["extracted_files"] = [str(path) for path in result.extracted_files]
         if result.failed_cell is not None:
             record["error"] = {"cell": result.failed_cell, "ename": result.ename, "evalue": result.evalue}
+        if result.cache_key is not None:  # execution cache: replayed (cached) or stored under this key
+            record["cached"] = result.cached
+            record["cache_key"] = result.cache_key
     return record
 
 
@@ -60,7 +63,7 @@ def run_record(outcomes: list[BatchOutcome], started: str, duration: float, exit
     totals: dict[str, int] = {}
     for outcome in outcomes:
         totals[outcome.status] = totals.get(outcome.status, 0) + 1
-    return {
+    record = {
         "nbrun_version": __version__,
         "started": started,
         "duration": round(duration, 3),
@@ -68,6 +71,10 @@ def run_record(outcomes: list[BatchOutcome], started: str, duration: float, exit
         "totals": totals,
         "notebooks": [notebook_record(outcome) for outcome in outcomes],
     }
+    cached = sum(1 for outcome in outcomes if outcome.result is not None and outcome.result.cached)
+    if cached:
+        record["cached"] = cached  # how many notebooks were replayed from the execution cache
+    return record
 
 
 def write_json(record: dict[str, Any], destination: str) -> None:
@@ -105,6 +112,9 @@ def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
     case = ET.Element("testcase", classname=_clean(folder), name=_clean(source.name),
                       time=f"{outcome.duration:.3f}", file=_clean(source.as_posix()))
     status = outcome.status
+    if outcome.result is not None and outcome.result.cached:  # replayed from the execution cache
+        properties = ET.SubElement(case, "properties")
+        ET.SubElement(properties, "property", name="nbrun.cached", value=outcome.result.cache_key or "true")
     if status in ("error", "timeout"):
         counts["failures"] += 1
         case.append(_problem("failure", outcome))

@@ -14,8 +14,8 @@ def summary_table(outcomes: list[BatchOutcome], duration: float) -> str:
         result = outcome.result
         cell = "" if result is None or result.failed_cell is None else str(result.failed_cell)
         error = "" if outcome.ok else _first_line(outcome.summary())
-        rows.append((str(outcome.job.source), _LABELS.get(outcome.status, outcome.status),
-                     f"{outcome.duration:.2f}s", cell, error))
+        label = _LABELS.get(outcome.status, outcome.status) + (" (cached)" if _cached(outcome) else "")
+        rows.append((str(outcome.job.source), label, f"{outcome.duration:.2f}s", cell, error))
     widths = [min(max(len(row[i]) for row in rows), 60) for i in range(4)]
     lines = ["  ".join(value.ljust(width) for value, width in zip(row[:4], widths)) + "  " + row[4] for row in rows]
     counts: dict[str, int] = {}
@@ -23,8 +23,14 @@ def summary_table(outcomes: list[BatchOutcome], duration: float) -> str:
         label = _LABELS.get(outcome.status, outcome.status)
         counts[label] = counts.get(label, 0) + 1
     totals = ", ".join(f"{count} {label}" for label, count in counts.items())
+    cached = sum(1 for outcome in outcomes if _cached(outcome))
+    totals += f" ({cached} from the cache)" if cached else ""
     lines.append(f"{len(outcomes)} notebooks: {totals} in {duration:.2f} s")
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _cached(outcome: BatchOutcome) -> bool:
+    return outcome.result is not None and outcome.result.cached
 
 
 def _first_line(text: str) -> str:

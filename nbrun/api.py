@@ -83,10 +83,25 @@ async def run_file(
     """:func:`async_run_path` plus the hooks a batch needs (see NotebookExecution)."""
     target = target if target is not None else source
     nb, options = load_for_run(source, options)
+    observer = observer or ExecutionObserver()
+    # Execution cache (issue 16): replay a stored run without a kernel, or store this one.
+    lookup = None
+    if options.cache is not None:
+        from .cache.runs import look_up, replay
+
+        lookup = look_up(nb, source, options, options.cache)
+        for warning in lookup.warnings:
+            observer.warning(warning)
+        if lookup.hit is not None:
+            return save_result(replay(nb, options, lookup, observer), source, target, options)
     execution = NotebookExecution(nb, options, observer=observer, control=control,
                                   ready_gate=ready_gate, reap_in_background=reap_in_background)
     async with _autosaving(execution, target, options.autosave_seconds):
         result = await execution.run()
+    if lookup is not None:
+        store_warning = lookup.remember(result, source)  # before images are extracted or stripped
+        if store_warning:
+            observer.warning(store_warning)
     return save_result(result, source, target, options)
 
 

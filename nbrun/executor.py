@@ -76,6 +76,25 @@ def reset_notebook(nb: NotebookNode, options: ExecuteOptions) -> None:
         cell.metadata.pop("nbrun", None)
 
 
+def apply_parameters(nb: NotebookNode, options: ExecuteOptions) -> list[str]:
+    """Inject ``options.parameters`` into *nb*; return the warnings (ParameterError when strict)."""
+    parameters = options.parameters
+    if parameters is None:
+        return []
+    warnings = []
+    declared = {p.name for p in declared_parameters(nb)}
+    unknown = sorted(set(parameters) - declared) if declared else []
+    if unknown:
+        message = f"not declared in the parameters cell: {', '.join(unknown)}"
+        if options.strict_parameters:
+            raise ParameterError(message)
+        warnings.append(f"unknown parameter(s) {message}")
+    injection = inject_parameters(nb, parameters)
+    if injection.warning:
+        warnings.append(injection.warning)
+    return warnings
+
+
 class NotebookExecution:
     """One run of one notebook. Call :meth:`run` once."""
 
@@ -134,19 +153,8 @@ class NotebookExecution:
 
     def _apply_parameters(self) -> None:
         """Inject ``options.parameters`` (before the kernel starts, so errors touch nothing)."""
-        parameters = self.options.parameters
-        if parameters is None:
-            return
-        declared = {p.name for p in declared_parameters(self.nb)}
-        unknown = sorted(set(parameters) - declared) if declared else []
-        if unknown:
-            message = f"not declared in the parameters cell: {', '.join(unknown)}"
-            if self.options.strict_parameters:
-                raise ParameterError(message)
-            self.observer.warning(f"unknown parameter(s) {message}")
-        injection = inject_parameters(self.nb, parameters)
-        if injection.warning:
-            self.observer.warning(injection.warning)
+        for warning in apply_parameters(self.nb, self.options):
+            self.observer.warning(warning)
 
     async def _start_watching_stop(self) -> Kernel:
         """Start the kernel, abandoning the start if a stop is requested meanwhile."""

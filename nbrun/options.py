@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    from .cache.runs import CacheSettings
 
 DEFAULT_KERNEL = "python3"
 DEFAULT_MAX_OUTPUT_BYTES = 10 * 1024 * 1024
@@ -58,6 +61,8 @@ class ExecuteOptions:
             ``injected-parameters`` (``None``: no injection).
         strict_parameters: a parameter the ``parameters`` cell does not
             declare is an error instead of a warning.
+        cache: with ``run_path``, replay an unchanged notebook from this
+            execution cache and store new runs in it (``None``: no cache).
     """
 
     kernel_name: str | None = None
@@ -85,6 +90,7 @@ class ExecuteOptions:
     preload: tuple[str, ...] = ()
     parameters: Mapping[str, Any] | None = None
     strict_parameters: bool = False
+    cache: CacheSettings | None = None
 
     def __post_init__(self) -> None:
         for name in ("timeout", "notebook_timeout", "autosave_seconds"):

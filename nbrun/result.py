@@ -87,6 +87,8 @@ class ExecutionResult:
     extracted_files: list[Path] = field(default_factory=list)
     image_warnings: list[str] = field(default_factory=list)
     broken_images: int = 0
+    cached: bool = False  # replayed from the execution cache (issue 16)
+    cache_key: str | None = None  # the cache key this run is stored under, if any
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,122 @@
+"""What a kernel runs on: its spec, interpreter, language version and installed packages.
+
+Computed once per kernel name (and once per interpreter) per process, and
+cheaply: the packages are the ``*.dist-info`` / ``*.egg-info`` entries of the
+interpreter's ``sys.path`` folders, found by one small subprocess per foreign
+interpreter (none for this one).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+_PROBE = "import json, sys; print(json.dumps({'version': sys.version.split()[0], 'path': sys.path}))"
+_PROBE_TIMEOUT = 30.0
+_PYTHON_NAMES = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """A Python interpreter as the cache sees it."""
+
+    path: str
+    version: str
+    packages: tuple[str, ...]  # sorted "name-version" stems of dist-info / egg-info entries
+
+
+@dataclass(frozen=True)
+class KernelIdentity:
+    """Everything about the kernel that goes into the cache key."""
+
+    name: str
+    language: str
+    language_version: str
+    interpreter: str
+    packages: tuple[str, ...]
+
+    def describe(self) -> dict[str, str]:
+        """The kernel part of the key, readable."""
+        return {"name": self.name, "language": self.language, "version": self.language_version,
+                "interpreter": self.interpreter}
+
+
+class KernelLookupError(Exception):
+    """The kernel's spec could not be found (the run itself will report it)."""
+
+
+@functools.lru_cache(maxsize=None)
+def kernel_identity(kernel_name: str) -> KernelIdentity:
+    """The identity of the kernel called *kernel_name* (cached per process).
+
+    Raises KernelLookupError when no such kernelspec is installed.
+    """
+    argv, language = _kernelspec(kernel_name)
+    executable = _resolve_executable(argv[0]) if argv else ""
+    if language != "python" or not executable:
+        return KernelIdentity(kernel_name, language, "", executable, ())
+    python = interpreter(executable)
+    return KernelIdentity(kernel_name, language, python.version, executable, python.packages)
+
+
+@functools.lru_cache(maxsize=None)
+def interpreter(executable: str) -> Interpreter:
+    """Version and installed packages of the Python at *executable* (cached per process)."""
+    if _same_file(executable, sys.executable):
+        version, path = sys.version.split()[0], list(sys.path)
+    else:
+        try:
+            probe = subprocess.run([executable, "-c", _PROBE], capture_output=True, text=True,
+                                   timeout=_PROBE_TIMEOUT, check=True)
+            found = json.loads(probe.stdout)
+            version, path = str(found["version"]), [str(entry) for entry in found["path"]]
+        except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError):
+            return Interpreter(executable, "unknown", ())
+    return Interpreter(executable, version, installed_packages(path))
+
+
+def installed_packages(search_path: list[str]) -> tuple[str, ...]:
+    """Sorted ``name-version`` stems of the distributions installed in *search_path*'s folders."""
+    found: set[str] = set()
+    for folder in search_path:
+        if not folder or not os.path.isdir(folder):
+            continue
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    stem, dot, suffix = entry.name.rpartition(".")
+                    if dot and suffix in ("dist-info", "egg-info"):
+                        found.add(stem)
+        except OSError:
+            continue
+    return tuple(sorted(found))
+
+
+def _kernelspec(kernel_name: str) -> tuple[list[str], str]:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(kernel_name)
+    except NoSuchKernel as exc:
+        raise KernelLookupError(f"no kernel named {kernel_name!r}") from exc
+    return list(spec.argv), str(spec.language or "").lower()
+
+
+def _resolve_executable(command: str) -> str:
+    """The kernel command's program as jupyter_client would start it."""
+    if command in _PYTHON_NAMES:
+        return sys.executable  # jupyter_client runs a bare "python" as the current interpreter
+    if os.sep in command:
+        return os.path.abspath(command)
+    return shutil.which(command) or command
+
+
+def _same_file(first: str, second: str) -> bool:
+    # Not os.path.samefile: two venvs' "python" links resolve to the same binary
+    # but see different packages.
+    return os.path.abspath(first) == os.path.abspath(second)
