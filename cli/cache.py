@@ -148,7 +148,7 @@ def show_command(key: str, cache_dir: Path) -> None:
     store = CacheStore(cache_dir)
     entry = _one_entry(store, key)
     try:
-        stored = store.load(entry.key)
+        stored = store.load(entry.key, touch=False)
     except CorruptEntryError as exc:
         click.echo(f"nbrun: error: {exc}", err=True)
         sys.exit(exit_codes.NOTEBOOK_INVALID_OR_IO)

@@ -112,9 +112,6 @@ def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
     case = ET.Element("testcase", classname=_clean(folder), name=_clean(source.name),
                       time=f"{outcome.duration:.3f}", file=_clean(source.as_posix()))
     status = outcome.status
-    if outcome.result is not None and outcome.result.cached:  # replayed from the execution cache
-        properties = ET.SubElement(case, "properties")
-        ET.SubElement(properties, "property", name="nbrun.cached", value=outcome.result.cache_key or "true")
     if status in ("error", "timeout"):
         counts["failures"] += 1
         case.append(_problem("failure", outcome))
@@ -125,6 +122,8 @@ def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
         counts["skipped"] += 1
         ET.SubElement(case, "skipped", message=_clean(outcome.summary() or status))
     stdout, stderr = _captured_streams(outcome)
+    if outcome.result is not None and outcome.result.cached:  # JUnit has no field for it: said in system-out
+        stdout = f"[nbrun] replayed from the execution cache (key {outcome.result.cache_key})\n{stdout}"
     if stdout:
         ET.SubElement(case, "system-out").text = stdout
     if stderr:

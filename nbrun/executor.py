@@ -61,6 +61,17 @@ def resolve_kernel_name(nb: NotebookNode, options: ExecuteOptions) -> str:
     return name if isinstance(name, str) and name else DEFAULT_KERNEL
 
 
+DECLARED_RUN_KEYS = ("inputs",)  # keys of metadata.nbrun that the user writes (the execution cache's inputs)
+
+
+def declared_run_metadata(nb: NotebookNode) -> dict[str, Any]:
+    """The user-declared keys of ``metadata.nbrun``, which a run keeps."""
+    record = nb.get("metadata", {}).get("nbrun")
+    if not isinstance(record, dict):
+        return {}
+    return {key: record[key] for key in DECLARED_RUN_KEYS if key in record}
+
+
 def reset_notebook(nb: NotebookNode, options: ExecuteOptions) -> None:
     """Clear previous outputs and nbrun/timing records before a run."""
     nb.metadata.pop("nbrun", None)
@@ -125,6 +136,7 @@ class NotebookExecution:
         self._restarts = 0
         self._kernel_output: list[str] = []
         self.kernel_name = resolve_kernel_name(nb, options)
+        self._declared = declared_run_metadata(nb)  # user keys in metadata.nbrun survive the run
         self.started_at = ""  # set when the first cell can run (after the kernel and any batch gate)
         self.started = False  # True once the kernel is up and outputs were reset
 
@@ -366,5 +378,5 @@ class NotebookExecution:
                     metadata[key] = failed_meta[key]
         if errors:
             metadata["cells_with_errors"] = errors
-        self.nb.metadata["nbrun"] = metadata
+        self.nb.metadata["nbrun"] = {**self._declared, **metadata}
         return result

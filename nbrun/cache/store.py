@@ -73,8 +73,11 @@ class CacheStore:
     def path_for(self, key: str) -> Path:
         return self.entries_dir / key[:2] / f"{key}{SUFFIX}"
 
-    def load(self, key: str) -> StoredRun | None:
-        """The run stored under *key*; None when absent; CorruptEntryError when unreadable."""
+    def load(self, key: str, *, touch: bool = True) -> StoredRun | None:
+        """The run stored under *key*; None when absent; CorruptEntryError when unreadable.
+
+        With *touch* (a hit), the entry's last-used time is refreshed.
+        """
         path = self.path_for(key)
         try:
             raw = path.read_bytes()
@@ -90,10 +93,11 @@ class CacheStore:
             stored = StoredRun(key, header, dict(data["record"]), dict(data["parts"]), from_dict(data["notebook"]))
         except (ValueError, KeyError, TypeError) as exc:
             raise CorruptEntryError(f"cache entry {path} is corrupt ({exc})") from exc
-        try:
-            os.utime(path)  # last used: what prune's --max-size evicts by
-        except OSError:
-            pass  # a read-only cache still serves hits
+        if touch:
+            try:
+                os.utime(path)  # last used: what prune's --max-size evicts by
+            except OSError:
+                pass  # a read-only cache still serves hits
         return stored
 
     def save(self, key: str, notebook: NotebookNode, record: dict[str, Any], parts: dict[str, Any],
