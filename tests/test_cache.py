@@ -20,6 +20,7 @@ from nbformat.v4 import new_markdown_cell
 
 from conftest import ROOT, make_notebook
 from nbrun.cache import CacheStore, CorruptEntryError
+from nbrun.cache.environment import canonical_program
 from nbrun.cache.runs import storable
 from nbrun.cli import main
 from nbrun.result import CellRecord, CellStatus, ExecutionResult, RunStatus
@@ -162,7 +163,7 @@ def test_installed_package_version_change_reruns(tmp_path: Path) -> None:
     lines = key.stdout.splitlines()
     assert lines[0].startswith("key ") and len(lines[0]) == 4 + 64
     assert [line.split()[0] for line in lines[1:7]] == ["cells", "kernel", "packages", "parameters", "options", "inputs"]
-    assert f"python3 (python {sys.version.split()[0]}, {sys.executable})" in key.stdout
+    assert f"python3 (python {sys.version.split()[0]}, {canonical_program(sys.executable)})" in key.stdout
     assert lines[-1].startswith("stored: no; differs from the last stored run") and lines[-1].endswith("in: packages")
     assert run() is False
 

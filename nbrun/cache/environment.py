@@ -108,15 +108,31 @@ def _kernelspec(kernel_name: str) -> tuple[list[str], str]:
 
 
 def _resolve_executable(command: str) -> str:
-    """The kernel command's program as jupyter_client would start it."""
+    """The kernel command's program as jupyter_client would start it, in a canonical spelling."""
     if command in _PYTHON_NAMES:
-        return sys.executable  # jupyter_client runs a bare "python" as the current interpreter
-    if os.sep in command:
-        return os.path.abspath(command)
-    return shutil.which(command) or command
+        command = sys.executable  # jupyter_client runs a bare "python" as the current interpreter
+    elif os.sep not in command:
+        command = shutil.which(command) or command
+    return canonical_program(command)
+
+
+def canonical_program(path: str) -> str:
+    """*path* with symbolic links followed while they stay in the same folder.
+
+    ``venv/bin/python3`` and ``venv/bin/python`` are one interpreter, but
+    links out of the folder are kept: two venvs' ``python`` lead to one
+    binary yet see different packages.
+    """
+    path = os.path.abspath(path)
+    for _ in range(8):
+        if not os.path.islink(path):
+            break
+        target = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+        if os.path.dirname(target) != os.path.dirname(path):
+            break
+        path = target
+    return path
 
 
 def _same_file(first: str, second: str) -> bool:
-    # Not os.path.samefile: two venvs' "python" links resolve to the same binary
-    # but see different packages.
-    return os.path.abspath(first) == os.path.abspath(second)
+    return canonical_program(first) == canonical_program(second)

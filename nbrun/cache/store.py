@@ -113,9 +113,7 @@ class CacheStore:
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(json.dumps(header, ensure_ascii=False).encode() + b"\n")
-                out.write(body)
-                out.flush()
-                os.fsync(out.fileno())
+                out.write(body)  # no fsync: an entry a crash truncates fails its checksum and reads as a miss
             os.replace(temp, path)
         except BaseException:
             _remove(Path(temp))
