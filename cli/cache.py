@@ -107,7 +107,9 @@ def key_command(notebook: Path, cache_dir: Path | None, cache_inputs: tuple[str,
         key = notebook_key(read_notebook(notebook), notebook, options, settings)
     except (NbrunError, KernelLookupError, ValueError) as exc:
         click.echo(f"nbrun: error: {exc}", err=True)
-        sys.exit(exit_codes.for_error(exc) if isinstance(exc, NbrunError) else exit_codes.USAGE)
+        if isinstance(exc, NbrunError):
+            sys.exit(exit_codes.for_error(exc))
+        sys.exit(exit_codes.KERNEL if isinstance(exc, KernelLookupError) else exit_codes.USAGE)
     for warning in key.warnings:
         click.echo(f"nbrun: warning: {warning}", err=True)
     store = CacheStore(cache_dir) if cache_dir is not None else None
@@ -235,7 +237,13 @@ def _describe_part(name: str, value: Any) -> str:
     if name == "parameters":
         return "none" if value is None else json.dumps(value, ensure_ascii=False, default=str)
     if name == "options":
-        shown = {k: v for k, v in value.items() if v not in (None, False, [], {}, "<notebook folder>")}
+        from nbformat import NotebookNode
+
+        from nbrun.cache.key import result_options
+        from nbrun.options import ExecuteOptions
+
+        defaults = result_options(NotebookNode(), ExecuteOptions(), Path.cwd())
+        shown = {k: v for k, v in value.items() if defaults.get(k) != v}
         return ", ".join(f"{k}={v}" for k, v in shown.items()) or "defaults"
     if name == "inputs":
         return "none declared" if not value else "; ".join(f"{k} {v[:8]}" for k, v in value.items())
