@@ -15,7 +15,7 @@ import click
 from . import exit_codes
 
 if TYPE_CHECKING:
-    from nbrun.cache import CacheSettings, EntryInfo
+    from nbrun.cache import CacheSettings, CacheStore, EntryInfo
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 ENV_VAR = "NBRUN_CACHE_DIR"
@@ -201,21 +201,21 @@ def parse_size(text: str) -> int:
     return int(number * 1024 ** " kmgt".index(unit or " "))
 
 
-def _one_entry(store: Any, prefix: str) -> EntryInfo:
+def _one_entry(store: CacheStore, prefix: str) -> EntryInfo:
     matches = store.find(prefix) if len(prefix) >= 4 else []
     if len(matches) != 1:
         problem = "no entry" if not matches else f"{len(matches)} entries"
         click.echo(f"nbrun: error: {problem} in {store.root} match key {prefix!r}", err=True)
         sys.exit(exit_codes.USAGE)
-    return matches[0]  # type: ignore[no-any-return]
+    return matches[0]
 
 
-def _explain_against_store(store: Any, digest: str, parts: dict[str, str], notebook: Path) -> None:
+def _explain_against_store(store: CacheStore, digest: str, parts: dict[str, str], notebook: Path) -> None:
     """Say whether the key is stored; if not, which parts differ from the notebook's last stored run."""
-    path = store.path_for(digest)
-    if path.exists():
-        header: dict[str, Any] = next((entry.header for entry in store.find(digest)), {})
-        click.echo(f"stored: yes ({header.get('status', '?')}, {header.get('stored', '?')}) in {path}")
+    stored = store.info(digest)
+    if stored is not None:
+        header = stored.header
+        click.echo(f"stored: yes ({header.get('status', '?')}, {header.get('stored', '?')}) in {stored.path}")
         return
     source = str(notebook.resolve())
     previous = [entry for entry in store.entries() if entry.header.get("source") == source]

@@ -9,6 +9,7 @@ interpreter (none for this one).
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -39,11 +40,13 @@ class KernelIdentity:
     language_version: str
     interpreter: str
     packages: tuple[str, ...]
+    launch: tuple[str, ...] = ()  # the kernelspec's arguments after the program
+    env_sha256: str = ""  # the kernelspec's extra environment, hashed (it may hold secrets)
 
-    def describe(self) -> dict[str, str]:
+    def describe(self) -> dict[str, object]:
         """The kernel part of the key, readable."""
         return {"name": self.name, "language": self.language, "version": self.language_version,
-                "interpreter": self.interpreter}
+                "interpreter": self.interpreter, "arguments": list(self.launch), "env_sha256": self.env_sha256}
 
 
 class KernelLookupError(Exception):
@@ -56,12 +59,14 @@ def kernel_identity(kernel_name: str) -> KernelIdentity:
 
     Raises KernelLookupError when no such kernelspec is installed.
     """
-    argv, language = _kernelspec(kernel_name)
+    argv, language, env = _kernelspec(kernel_name)
     executable = _resolve_executable(argv[0]) if argv else ""
+    launch = tuple(argv[1:])
+    env_sha256 = hashlib.sha256(json.dumps(env, sort_keys=True).encode()).hexdigest() if env else ""
     if language != "python" or not executable:
-        return KernelIdentity(kernel_name, language, "", executable, ())
+        return KernelIdentity(kernel_name, language, "", executable, (), launch, env_sha256)
     python = interpreter(executable)
-    return KernelIdentity(kernel_name, language, python.version, executable, python.packages)
+    return KernelIdentity(kernel_name, language, python.version, executable, python.packages, launch, env_sha256)
 
 
 @functools.lru_cache(maxsize=None)
@@ -97,14 +102,14 @@ def installed_packages(search_path: list[str]) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def _kernelspec(kernel_name: str) -> tuple[list[str], str]:
+def _kernelspec(kernel_name: str) -> tuple[list[str], str, dict[str, str]]:
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
         spec = KernelSpecManager().get_kernel_spec(kernel_name)
     except NoSuchKernel as exc:
         raise KernelLookupError(f"no kernel named {kernel_name!r}") from exc
-    return list(spec.argv), str(spec.language or "").lower()
+    return list(spec.argv), str(spec.language or "").lower(), dict(spec.env or {})
 
 
 def _resolve_executable(command: str) -> str:

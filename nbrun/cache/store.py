@@ -137,6 +137,14 @@ class CacheStore:
             found.append(EntryInfo(path.stem, path, stat.st_size, stat.st_mtime, header))
         return sorted(found, key=lambda entry: (entry.last_used, entry.key))
 
+    def info(self, key: str) -> EntryInfo | None:
+        """The entry stored under *key* (header only), or None."""
+        path = self.path_for(key)
+        try:
+            return EntryInfo(key, path, path.stat().st_size, path.stat().st_mtime, _read_header(path))
+        except (OSError, CorruptEntryError):
+            return None
+
     def find(self, prefix: str) -> list[EntryInfo]:
         """Entries whose key starts with *prefix* (as ``git`` abbreviates hashes)."""
         return [entry for entry in self.entries() if entry.key.startswith(prefix.lower())]
