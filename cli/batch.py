@@ -247,6 +247,7 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
         if verbose and result.kernel_output.strip():
             lines += [f"nbrun: kernel output for {job.source}:", _indent(result.kernel_output)]
         where = "" if job.target == job.source else f" -> {job.target}"
+        cached = " (cached)" if result.cached else ""  # replayed from the execution cache
         if result.check is not None:  # nbrun check
             from .check_report import check_lines
 
@@ -255,11 +256,11 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
             executed = sum(1 for cell in result.cells if cell.duration is not None)
             raised = len(raised_cells(result))  # issue 13: --allow-errors successes say what raised
             note = f", {raised} raised (--allow-errors)" if raised else ""
-            lines.append(f"nbrun: ok {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}{note}, {result.duration:.2f} s)")
+            lines.append(f"nbrun: ok{cached} {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}{note}, {result.duration:.2f} s)")
         else:
             hint = stdin_hint(result)
             message = f"{result.message}; {hint}" if hint else result.message
-            lines.append(f"nbrun: FAILED {job.source}: {message} (notebook written to {job.target})")
+            lines.append(f"nbrun: FAILED{cached} {job.source}: {message} (notebook written to {job.target})")
             traceback = failing_traceback(outcome) if result.status is RunStatus.ERROR else ""
             traceback = traceback if colour else strip_ansi(traceback)
             if traceback:

@@ -15,8 +15,10 @@ from nbrun.options import DEFAULT_MAX_OUTPUT_BYTES, ExecuteOptions
 
 from . import exit_codes
 from .errors import CliError
+from .cache import cache_group, cache_run_options
 
 if TYPE_CHECKING:
+    from nbrun.cache import CacheSettings
     from nbrun.dask_backend import DaskRunner
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -92,6 +94,7 @@ def main() -> None:
 @click.option("-v", "--verbose", count=True, help="Show kernel output and more detail (-vv: debug).")
 @click.option("--dask", "dask_address", metavar="ADDRESS|local:N", help="Run each notebook as a task on a Dask cluster: a scheduler address (tcp://host:8786) or local:N worker processes.")
 @click.option("--retries", type=click.IntRange(min=0), default=1, show_default=True, help="With --dask: re-run a notebook whose kernel could not start or whose worker was lost.")
+@cache_run_options
 def run_command(
     notebooks: tuple[Path, ...],
     jobs: int,
@@ -134,6 +137,7 @@ def run_command(
     verbose: int,
     dask_address: str | None,
     retries: int,
+    cache: CacheSettings | None,
 ) -> None:
     """Execute NOTEBOOKS and write them back (in place unless -o/--output-dir).
 
@@ -179,7 +183,8 @@ def run_command(
 
     from nbrun.kernel_peek import any_forkable
 
-    if not no_fast_start and runner is None and any_forkable(paths, kernel_name):  # only for ipykernel notebooks
+    # only for ipykernel notebooks; with a cache, the template starts at the first miss
+    if not no_fast_start and runner is None and cache is None and any_forkable(paths, kernel_name):
         forkserver.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
     try:
         from nbrun.options import BatchOptions, FileOptions
@@ -208,7 +213,7 @@ def run_command(
         )
         file_options = FileOptions(autosave_seconds=autosave_seconds, extract_images=extract_images,
                                    strip_images=strip_images, strict_images=strict_images, overwrite_images=force,
-                                   report_mode=report_mode, write_html=write_html)
+                                   report_mode=report_mode, write_html=write_html, cache=cache)
         batch_options = BatchOptions(max_parallel=jobs, fail_fast=fail_fast, fast_start=not no_fast_start,
                                      preload=preload_modules, prestart=prestart)
         presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
@@ -290,6 +295,7 @@ def _configure_logging(verbose: int) -> None:
 from .check import register as _register_check  # noqa: E402  (nbrun check reuses run's options)
 
 _register_check(main, run_command)
+main.add_command(cache_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from . import exit_codes
+from .errors import CliError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -21,8 +21,7 @@ def require_html_extra() -> None:
     try:
         require_nbconvert()
     except HtmlUnavailableError as exc:
-        click.echo(f"nbrun: error: {exc}", err=True)
-        sys.exit(exit_codes.USAGE)
+        raise CliError.with_code(str(exc), exit_codes.USAGE) from None
 
 
 def write_page(record: dict[str, Any], destination: Path) -> bool:
@@ -61,6 +60,5 @@ def report_command(record_file: Path, output: Path) -> None:
     click.echo(f"nbrun: wrote {output}", err=True)
 
 
-def _fail(message: str, code: int) -> None:
-    click.echo(f"nbrun: error: {message}", err=True)
-    sys.exit(code)
+def _fail(message: str, code: int) -> NoReturn:
+    raise CliError.with_code(message, code)

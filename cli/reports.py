@@ -69,6 +69,9 @@ def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
         if result.check is not None:
             record["check"] = result.check.to_json()
         record.update(notebook_facts(result, outcome.job.target))  # optional fields the run page shows
+        if result.cache_key is not None:  # execution cache: replayed (cached) or stored under this key
+            record["cached"] = result.cached
+            record["cache_key"] = result.cache_key
     return record
 
 
@@ -76,7 +79,7 @@ def run_record(outcomes: list[BatchOutcome], started: str, duration: float, exit
     totals: dict[str, int] = {}
     for outcome in outcomes:
         totals[outcome.status.value] = totals.get(outcome.status.value, 0) + 1
-    return {
+    record = {
         "nbrun_version": __version__,
         "started": started,
         "duration": round(duration, 3),
@@ -85,6 +88,10 @@ def run_record(outcomes: list[BatchOutcome], started: str, duration: float, exit
         "notebooks": [notebook_record(outcome) for outcome in outcomes],
         **run_facts(),
     }
+    cached = sum(1 for outcome in outcomes if outcome.result is not None and outcome.result.cached)
+    if cached:
+        record["cached"] = cached  # how many notebooks were replayed from the execution cache
+    return record
 
 
 def write_json(record: dict[str, Any], destination: str) -> None:
@@ -135,6 +142,8 @@ def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
     raised = raised_cells(outcome.result) if outcome.result is not None and outcome.ok else []
     if raised:  # --allow-errors: the cells that raised, before what they printed
         stderr = "\n".join(["nbrun: cells that raised (--allow-errors):", *raised, stderr]).rstrip("\n")
+    if outcome.result is not None and outcome.result.cached:  # JUnit has no field for it: said in system-out
+        stdout = f"[nbrun] replayed from the execution cache (key {outcome.result.cache_key})\n{stdout}"
     if stdout:
         ET.SubElement(case, "system-out").text = stdout
     if stderr:

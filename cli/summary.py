@@ -19,7 +19,7 @@ def summary_table(outcomes: list[BatchOutcome], duration: float) -> str:
             first = result.check.mismatched_cells[0]
             cell = f"{first + 1} (index {first})"
         error = "" if outcome.ok else _first_line(outcome.summary())
-        label = status_label(outcome, outcome.status.label)
+        label = status_label(outcome, outcome.status.label) + (" (cached)" if _cached(outcome) else "")
         rows.append((str(outcome.job.target if repeated else outcome.job.source), label,
                      f"{outcome.duration:.2f}s", cell, error))
     widths = [min(max(len(row[i]) for row in rows), 60) for i in range(4)]
@@ -29,8 +29,14 @@ def summary_table(outcomes: list[BatchOutcome], duration: float) -> str:
         label = outcome.status.label
         counts[label] = counts.get(label, 0) + 1
     totals = ", ".join(f"{count} {label}" for label, count in counts.items())
+    cached = sum(1 for outcome in outcomes if _cached(outcome))
+    totals += f" ({cached} from the cache)" if cached else ""
     lines.append(f"{len(outcomes)} notebooks: {totals} in {duration:.2f} s")
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _cached(outcome: BatchOutcome) -> bool:
+    return outcome.result is not None and outcome.result.cached
 
 
 def _first_line(text: str) -> str:

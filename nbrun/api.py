@@ -15,7 +15,8 @@ from nbformat import NotebookNode
 from .control import RunControl
 from .events import ExecutionObserver
 from .options import ExecuteOptions, FileOptions
-from .pipeline import FileRun, apply_parameters, execute_notebook, run_file
+from .parameters import apply_parameters
+from .pipeline import FileRun, execute_notebook, run_file
 from .result import ExecutionResult
 
 T = TypeVar("T")
@@ -36,7 +37,8 @@ async def async_execute(
     """
     options = options or ExecuteOptions()
     observer = observer or ExecutionObserver()
-    apply_parameters(nb, options, observer)
+    for warning in apply_parameters(nb, options.parameters, strict=options.strict_parameters):
+        observer.warning(warning)
     return await execute_notebook(nb, options, observer=observer, control=control)
 
 

@@ -54,6 +54,17 @@ def resolve_kernel_name(nb: NotebookNode, options: ExecuteOptions) -> str:
     return name if isinstance(name, str) and name else DEFAULT_KERNEL
 
 
+DECLARED_RUN_KEYS = ("inputs",)  # keys of metadata.nbrun that the user writes (the execution cache's inputs)
+
+
+def declared_run_metadata(nb: NotebookNode) -> dict[str, Any]:
+    """The user-declared keys of ``metadata.nbrun``, which a run keeps."""
+    record = nb.get("metadata", {}).get("nbrun")
+    if not isinstance(record, dict):
+        return {}
+    return {key: record[key] for key in DECLARED_RUN_KEYS if key in record}
+
+
 def reset_notebook(nb: NotebookNode, options: ExecuteOptions) -> None:
     """Clear previous outputs and nbrun/timing records before a run."""
     nb.metadata.pop("nbrun", None)
@@ -99,6 +110,7 @@ class NotebookExecution:
         self._restarts = 0
         self._kernel_output: list[str] = []
         self.kernel_name = resolve_kernel_name(nb, options)
+        self._declared = declared_run_metadata(nb)  # user keys in metadata.nbrun survive the run
         self.started_at = ""  # set when the first cell can run (after the kernel and any batch gate)
         self.started = False  # True once the kernel is up and outputs were reset
 
@@ -310,7 +322,7 @@ class NotebookExecution:
             restarts=self._restarts,
             interrupted_by=self.control.reason if interrupted and self.control is not None else None,
         )
-        self.nb.metadata["nbrun"] = self._run_metadata(result, failure)
+        self.nb.metadata["nbrun"] = {**self._declared, **self._run_metadata(result, failure)}
         return result
 
     def _run_metadata(self, result: ExecutionResult, failure: Failure | None) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
+    from .cache.runs import CacheSettings
+
 DEFAULT_KERNEL = "python3"
 DEFAULT_MAX_OUTPUT_BYTES = 10 * 1024 * 1024
 
@@ -119,6 +121,8 @@ class FileOptions:
             (``metadata.jupyter.source_hidden``) and its HTML.
         write_html: also write ``<output>.html`` (nbconvert, the ``html``
             extra), for failed runs too.
+        cache: replay an unchanged notebook from this execution cache and
+            store new runs in it (``None``: no cache).
     """
 
     autosave_seconds: float | None = None
@@ -128,6 +132,7 @@ class FileOptions:
     overwrite_images: bool = False
     report_mode: bool = False
     write_html: bool = False
+    cache: CacheSettings | None = None
 
     def __post_init__(self) -> None:
         if self.autosave_seconds is not None and self.autosave_seconds <= 0:

@@ -204,3 +204,26 @@ def _line_comments(source: str) -> dict[int, str]:
     except (tokenize.TokenError, IndentationError):
         pass
     return comments
+
+
+def apply_parameters(nb: NotebookNode, parameters: Mapping[str, Any] | None, *, strict: bool = False) -> list[str]:
+    """Inject *parameters* into *nb* (the ``prepare`` stage); return the warnings.
+
+    No value from any source means no injected cell (papermill's rule). A name
+    the ``parameters`` cell does not declare is a warning, or ParameterError
+    when *strict*.
+    """
+    if not parameters:
+        return []
+    warnings = []
+    declared = {p.name for p in declared_parameters(nb)}
+    unknown = sorted(set(parameters) - declared) if declared else []
+    if unknown:
+        message = f"not declared in the parameters cell: {', '.join(unknown)}"
+        if strict:
+            raise ParameterError(message)
+        warnings.append(f"unknown parameter(s) {message}")
+    injection = inject_parameters(nb, parameters)
+    if injection.warning:
+        warnings.append(injection.warning)
+    return warnings

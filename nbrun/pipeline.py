@@ -5,7 +5,8 @@
 * ``read`` (:func:`read`): the file into a ``NotebookNode``.
 * ``check`` (:func:`check_targets`): every output is writable.
 * ``prepare`` (:func:`prepare`): the kernel's cwd defaults to the notebook's
-  folder; ``options.parameters`` are injected (before any kernel starts).
+  folder; ``options.parameters`` are injected (before any kernel starts);
+  with ``file.cache``, the cache key is computed and the store consulted.
 * ``before_execute`` stages, ``(Prepared) -> ExecutionResult | None``: a stage
   that returns a ready result (a cache hit) short-circuits execution.
 * ``execute``, ``(Prepared) -> Awaitable[ExecutionResult]``: locally
@@ -40,7 +41,8 @@ from .events import ExecutionObserver
 from .executor import KernelStarter, NotebookExecution, start_local_kernel
 from .notebook_io import check_writable, read_notebook, write_notebook
 from .options import ExecuteOptions, FileOptions
-from .parameters import ParameterError, declared_parameters, inject_parameters
+from .cache.runs import CacheLookup, cache_lookup_stage, cache_store_stage, look_up
+from .parameters import apply_parameters
 from .protocol import Reaper
 from .result import ExecutionResult
 
@@ -67,6 +69,7 @@ class Prepared:
     notebook: NotebookNode
     options: ExecuteOptions  # run.options with cwd resolved
     observer: ExecutionObserver
+    cache: CacheLookup | None = None  # the execution cache's key and stored run (``file.cache``)
 
 
 BeforeExecute = Callable[[Prepared], Union[ExecutionResult, None]]
@@ -94,25 +97,14 @@ def prepare(run: FileRun, nb: NotebookNode, observer: ExecutionObserver) -> Prep
     options = run.options
     if options.cwd is None:  # absolute, so a remote worker can use it
         options = options.with_changes(cwd=run.source.resolve().parent)
-    apply_parameters(nb, options, observer)
-    return Prepared(run, nb, options, observer)
-
-
-def apply_parameters(nb: NotebookNode, options: ExecuteOptions, observer: ExecutionObserver) -> None:
-    """Inject ``options.parameters`` into *nb* (ParameterError for an undeclared one when strict)."""
-    parameters = options.parameters
-    if not parameters:  # no source gave a value: no injected cell, as papermill
-        return
-    declared = {p.name for p in declared_parameters(nb)}
-    unknown = sorted(set(parameters) - declared) if declared else []
-    if unknown:
-        message = f"not declared in the parameters cell: {', '.join(unknown)}"
-        if options.strict_parameters:
-            raise ParameterError(message)
-        observer.warning(f"unknown parameter(s) {message}")
-    injection = inject_parameters(nb, parameters)
-    if injection.warning:
-        observer.warning(injection.warning)
+    for warning in apply_parameters(nb, options.parameters, strict=options.strict_parameters):
+        observer.warning(warning)
+    cache = None
+    if run.file.cache is not None:  # the key covers the notebook as prepared (parameters injected)
+        cache = look_up(nb, run.source, options, run.file.cache)
+        for warning in cache.warnings:
+            observer.warning(warning)
+    return Prepared(run, nb, options, observer, cache)
 
 
 async def execute_notebook(
@@ -210,8 +202,8 @@ def write(prepared: Prepared, result: ExecutionResult) -> None:
 class Pipeline:
     """The stages around ``execute``; build a variant with ``dataclasses.replace``."""
 
-    before_execute: tuple[BeforeExecute, ...] = ()
-    post_process: tuple[PostProcess, ...] = (extract_images_stage, report_mode_stage)
+    before_execute: tuple[BeforeExecute, ...] = (cache_lookup_stage,)
+    post_process: tuple[PostProcess, ...] = (cache_store_stage, extract_images_stage, report_mode_stage)
     after_write: tuple[PostProcess, ...] = (html_stage, strict_images_stage)
 
     async def run(self, run: FileRun, execute: ExecuteStage, observer: ExecutionObserver | None = None) -> ExecutionResult:

@@ -130,6 +130,8 @@ class ExecutionResult:
     images: ImageReport | None = None
     check: CheckReport | None = None  # set by ``nbrun check`` (nbrun.check.run)
     html_file: Path | None = None  # the notebook's HTML (``FileOptions.write_html``)
+    cached: bool = False  # replayed from the execution cache
+    cache_key: str | None = None  # the execution cache key this run is stored under, if any
     reports: Mapping[str, Any] = field(default_factory=dict)
 
     @property

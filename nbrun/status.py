@@ -49,6 +49,14 @@ class RunStatus(str, enum.Enum):
     IO_ERROR = "io-error", 5, "I/O error", "error"
     MISMATCH = "mismatch", 6, "mismatch", "failure"  # nbrun check: the run went through, outputs differ
 
+    @classmethod
+    def parse(cls, value: str) -> RunStatus:
+        """The member whose value is *value* (ValueError for an unknown one)."""
+        member = cls._value2member_map_.get(value)
+        if not isinstance(member, RunStatus):
+            raise ValueError(f"{value!r} is not a RunStatus")
+        return member
+
     def exit_code_for(self, interrupted_by: str | None = None) -> int:
         """The exit code; an interrupted run says which signal stopped it (130 or 143)."""
         if self is RunStatus.INTERRUPTED and interrupted_by == "SIGTERM":

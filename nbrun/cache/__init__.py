@@ -1,0 +1,15 @@
+"""The execution cache: skip notebooks whose outputs cannot have changed.
+
+``key`` computes what a run depends on, ``environment`` finds the kernel's
+interpreter and packages, ``store`` keeps runs as plain files, ``runs``
+looks up, replays and stores around one file run.
+"""
+
+from __future__ import annotations
+
+from .key import CacheKey, compute_key
+from .runs import CacheLookup, CacheSettings, look_up, notebook_key, replay
+from .store import CacheStore, CorruptEntryError, EntryInfo, StoredRun
+
+__all__ = ["CacheKey", "CacheLookup", "CacheSettings", "CacheStore", "CorruptEntryError", "EntryInfo",
+           "StoredRun", "compute_key", "look_up", "notebook_key", "replay"]

@@ -1,0 +1,143 @@
+"""What a kernel runs on: its spec, interpreter, language version and installed packages.
+
+Computed once per kernel name (and once per interpreter) per process, and
+cheaply: the packages are the ``*.dist-info`` / ``*.egg-info`` entries of the
+interpreter's ``sys.path`` folders, found by one small subprocess per foreign
+interpreter (none for this one).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+_PROBE = "import json, sys; print(json.dumps({'version': sys.version.split()[0], 'path': sys.path}))"
+_PROBE_TIMEOUT = 30.0
+_PYTHON_NAMES = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """A Python interpreter as the cache sees it."""
+
+    path: str
+    version: str
+    packages: tuple[str, ...]  # sorted "name-version" stems of dist-info / egg-info entries
+
+
+@dataclass(frozen=True)
+class KernelIdentity:
+    """Everything about the kernel that goes into the cache key."""
+
+    name: str
+    language: str
+    language_version: str
+    interpreter: str
+    packages: tuple[str, ...]
+    launch: tuple[str, ...] = ()  # the kernelspec's arguments after the program
+    env_sha256: str = ""  # the kernelspec's extra environment, hashed (it may hold secrets)
+
+    def describe(self) -> dict[str, object]:
+        """The kernel part of the key, readable."""
+        return {"name": self.name, "language": self.language, "version": self.language_version,
+                "interpreter": self.interpreter, "arguments": list(self.launch), "env_sha256": self.env_sha256}
+
+
+class KernelLookupError(Exception):
+    """The kernel's spec could not be found (the run itself will report it)."""
+
+
+@functools.lru_cache(maxsize=None)
+def kernel_identity(kernel_name: str) -> KernelIdentity:
+    """The identity of the kernel called *kernel_name* (cached per process).
+
+    Raises KernelLookupError when no such kernelspec is installed.
+    """
+    argv, language, env = _kernelspec(kernel_name)
+    executable = _resolve_executable(argv[0]) if argv else ""
+    launch = tuple(argv[1:])
+    env_sha256 = hashlib.sha256(json.dumps(env, sort_keys=True).encode()).hexdigest() if env else ""
+    if language != "python" or not executable:
+        return KernelIdentity(kernel_name, language, "", executable, (), launch, env_sha256)
+    python = interpreter(executable)
+    return KernelIdentity(kernel_name, language, python.version, executable, python.packages, launch, env_sha256)
+
+
+@functools.lru_cache(maxsize=None)
+def interpreter(executable: str) -> Interpreter:
+    """Version and installed packages of the Python at *executable* (cached per process)."""
+    if _same_file(executable, sys.executable):
+        version, path = sys.version.split()[0], list(sys.path)
+    else:
+        try:
+            probe = subprocess.run([executable, "-c", _PROBE], capture_output=True, text=True,
+                                   timeout=_PROBE_TIMEOUT, check=True)
+            found = json.loads(probe.stdout)
+            version, path = str(found["version"]), [str(entry) for entry in found["path"]]
+        except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError):
+            return Interpreter(executable, "unknown", ())
+    return Interpreter(executable, version, installed_packages(path))
+
+
+def installed_packages(search_path: list[str]) -> tuple[str, ...]:
+    """Sorted ``name-version`` stems of the distributions installed in *search_path*'s folders."""
+    found: set[str] = set()
+    for folder in search_path:
+        if not folder or not os.path.isdir(folder):
+            continue
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    stem, dot, suffix = entry.name.rpartition(".")
+                    if dot and suffix in ("dist-info", "egg-info"):
+                        found.add(stem)
+        except OSError:
+            continue
+    return tuple(sorted(found))
+
+
+def _kernelspec(kernel_name: str) -> tuple[list[str], str, dict[str, str]]:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(kernel_name)
+    except NoSuchKernel as exc:
+        raise KernelLookupError(f"no kernel named {kernel_name!r}") from exc
+    return list(spec.argv), str(spec.language or "").lower(), dict(spec.env or {})
+
+
+def _resolve_executable(command: str) -> str:
+    """The kernel command's program as jupyter_client would start it, in a canonical spelling."""
+    if command in _PYTHON_NAMES:
+        command = sys.executable  # jupyter_client runs a bare "python" as the current interpreter
+    elif os.sep not in command:
+        command = shutil.which(command) or command
+    return canonical_program(command)
+
+
+def canonical_program(path: str) -> str:
+    """*path* with symbolic links followed while they stay in the same folder.
+
+    ``venv/bin/python3`` and ``venv/bin/python`` are one interpreter, but
+    links out of the folder are kept: two venvs' ``python`` lead to one
+    binary yet see different packages.
+    """
+    path = os.path.abspath(path)
+    for _ in range(8):
+        if not os.path.islink(path):
+            break
+        target = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+        if os.path.dirname(target) != os.path.dirname(path):
+            break
+        path = target
+    return path
+
+
+def _same_file(first: str, second: str) -> bool:
+    return canonical_program(first) == canonical_program(second)

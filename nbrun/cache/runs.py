@@ -1,0 +1,207 @@
+"""The cache around one file run: look up before the kernel starts, replay a hit, store after.
+
+A front end turns the cache on with ``ExecuteOptions(cache=CacheSettings(DIR))``;
+``run_file`` / ``run_path`` then call :func:`look_up`, :func:`replay` and
+:meth:`CacheLookup.remember`. Only runs that say something about the notebook
+are stored (``ok`` and ``error`` with no timed-out cell, dead or restarted
+kernel); interrupts, timeouts, kernel deaths and start failures depend on the
+machine and always run again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nbformat import NotebookNode
+
+from ..events import ExecutionObserver
+from ..options import ExecuteOptions
+
+if TYPE_CHECKING:
+    from ..pipeline import Prepared
+from ..result import CellRecord, CellStatus, ExecutionResult, RunStatus
+from .environment import KernelLookupError, kernel_identity
+from .key import CacheKey, compute_key, prepared_copy
+from .store import CacheStore, CorruptEntryError, StoredRun
+
+STORED_STATUSES = (RunStatus.OK, RunStatus.ERROR)
+_MACHINE_CELL_STATUSES = (CellStatus.TIMEOUT, CellStatus.KERNEL_DIED, CellStatus.INTERRUPTED)
+_RESULT_FIELDS = ("kernel_name", "started_at", "finished_at", "duration", "failed_cell", "ename", "evalue",
+                  "message", "kernel_output", "restarts", "interrupted_by")
+_RUN_METADATA = ("nbrun", "language_info", "widgets")
+_CELL_RUN_METADATA = ("execution", "nbrun")
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    """Where the cache lives and how to use it for a run.
+
+    Attributes:
+        directory: the cache folder (created on first store).
+        rerun_failed: a stored failure is run again (and replaced) instead of replayed.
+        extra_inputs: input globs (relative to the current directory) that are
+            part of every notebook's key, besides its ``metadata.nbrun.inputs``.
+    """
+
+    directory: Path
+    rerun_failed: bool = False
+    extra_inputs: tuple[str, ...] = ()
+
+
+@dataclass
+class CacheLookup:
+    """The outcome of a lookup: the key (None if it could not be computed) and a hit, if any."""
+
+    store: CacheStore
+    key: CacheKey | None
+    hit: StoredRun | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def remember(self, result: ExecutionResult, source: Path) -> str | None:
+        """Store *result* (before images are extracted) if it is storable; returns a warning or None."""
+        if self.key is None or not storable(result):
+            return None
+        summary = {"status": result.status.value, "source": str(source.resolve()), "kernel": result.kernel_name,
+                   "duration": round(result.duration, 3), "parts": self.key.part_digests}
+        try:
+            self.store.save(self.key.digest, result.notebook, result_record(result), self.key.parts, summary)
+        except (OSError, TypeError, ValueError) as exc:
+            return f"the run could not be stored in the cache {self.store.root}: {exc}"
+        return None
+
+
+def notebook_key(nb: NotebookNode, source: Path, options: ExecuteOptions, settings: CacheSettings) -> CacheKey:
+    """The key of notebook *nb* read from *source* run with *options* (ParameterError, KernelLookupError)."""
+    return _prepared_key(nb, source, options, settings)[1]
+
+
+def look_up(nb: NotebookNode, source: Path, options: ExecuteOptions, settings: CacheSettings) -> CacheLookup:
+    """Compute *nb*'s key and find a stored run for it (ParameterError as the run would raise)."""
+    store = CacheStore(settings.directory)
+    try:
+        prepared, key = _prepared_key(nb, source, options, settings)
+    except KernelLookupError:
+        return CacheLookup(store, None)  # the run reports the missing kernel
+    lookup = CacheLookup(store, key, warnings=list(key.warnings))
+    try:
+        stored = store.load(key.digest)
+    except CorruptEntryError as exc:
+        lookup.warnings.append(f"{exc}; running the notebook")
+        return lookup
+    if stored is None or (settings.rerun_failed and stored.record.get("status") != RunStatus.OK.value):
+        return lookup
+    if _code_cell_count(stored.notebook) != _code_cell_count(prepared):
+        lookup.warnings.append(f"cache entry {store.path_for(key.digest)} does not fit the notebook; running it")
+        return lookup
+    lookup.hit = stored
+    return lookup
+
+
+def _prepared_key(nb: NotebookNode, source: Path, options: ExecuteOptions,
+                  settings: CacheSettings) -> tuple[NotebookNode, CacheKey]:
+    from ..executor import resolve_kernel_name
+
+    kernel = kernel_identity(resolve_kernel_name(nb, options))
+    prepared = prepared_copy(nb, options)
+    return prepared, compute_key(prepared, options, kernel, source.resolve().parent, settings.extra_inputs)
+
+
+def replay(nb: NotebookNode, options: ExecuteOptions, lookup: CacheLookup, observer: ExecutionObserver) -> ExecutionResult:
+    """*nb* (as read) with the stored run's outputs, counts and run metadata, and its result.
+
+    Markdown, ids and other metadata stay those of *nb*: only what the run
+    produced comes from the cache. Cell indices are mapped to *nb*'s.
+    """
+    from ..executor import reset_notebook
+
+    assert lookup.hit is not None and lookup.key is not None
+    reset_notebook(nb, options)  # parameters were injected by the pipeline's prepare stage
+    stored = lookup.hit.notebook
+    index_map = _merge_code_cells(stored, nb)
+    for name in _RUN_METADATA:
+        if name in stored.metadata:
+            nb.metadata[name] = stored.metadata[name]
+    _remap_run_metadata(nb.metadata.get("nbrun"), index_map)
+    result = replace(result_from_record(lookup.hit.record, nb, index_map), cached=True, cache_key=lookup.key.digest)
+    observer.notebook_finished(result)
+    return result
+
+
+def storable(result: ExecutionResult) -> bool:
+    """True for runs whose outcome belongs to the notebook rather than to the machine."""
+    if result.status not in STORED_STATUSES or result.restarts:
+        return False
+    return not any(cell.status in _MACHINE_CELL_STATUSES for cell in result.cells)
+
+
+def result_record(result: ExecutionResult) -> dict[str, Any]:
+    """What is stored to rebuild the ExecutionResult of a run."""
+    record: dict[str, Any] = {name: getattr(result, name) for name in _RESULT_FIELDS}
+    record["status"] = result.status.value
+    record["cells"] = [cell.to_json() for cell in result.cells]
+    return record
+
+
+def result_from_record(record: dict[str, Any], nb: NotebookNode, index_map: dict[int, int]) -> ExecutionResult:
+    """The ExecutionResult of a stored run, with cell indices mapped through *index_map*."""
+    cells = []
+    for cell in record["cells"]:
+        data = dict(cell)
+        data["index"] = index_map.get(data["index"], data["index"])
+        data["status"] = CellStatus(data["status"])
+        cells.append(CellRecord(**data))
+    values: dict[str, Any] = {name: record.get(name) for name in _RESULT_FIELDS}
+    if values["failed_cell"] is not None:
+        values["failed_cell"] = index_map.get(values["failed_cell"], values["failed_cell"])
+    values["kernel_output"] = values["kernel_output"] or ""
+    values["restarts"] = values["restarts"] or 0
+    return ExecutionResult(notebook=nb, status=RunStatus.parse(record["status"]), cells=tuple(cells), **values)
+
+
+def _merge_code_cells(stored: NotebookNode, nb: NotebookNode) -> dict[int, int]:
+    """Copy outputs, counts and run metadata code cell by code cell; return stored -> current indices."""
+    stored_code = [index for index, cell in enumerate(stored.cells) if cell.get("cell_type") == "code"]
+    current_code = [index for index, cell in enumerate(nb.cells) if cell.get("cell_type") == "code"]
+    for old, new in zip(stored_code, current_code):
+        source, target = stored.cells[old], nb.cells[new]
+        target["outputs"] = source.get("outputs", [])
+        target["execution_count"] = source.get("execution_count")
+        for name in _CELL_RUN_METADATA:
+            if name in source.get("metadata", {}):
+                target.metadata[name] = source.metadata[name]
+    return dict(zip(stored_code, current_code))
+
+
+def _remap_run_metadata(record: Any, index_map: dict[int, int]) -> None:
+    if not isinstance(record, dict):
+        return
+    if isinstance(record.get("failed_cell"), int):
+        record["failed_cell"] = index_map.get(record["failed_cell"], record["failed_cell"])
+    if isinstance(record.get("cells_with_errors"), list):
+        record["cells_with_errors"] = [index_map.get(index, index) for index in record["cells_with_errors"]]
+
+
+def _code_cell_count(nb: NotebookNode) -> int:
+    return sum(1 for cell in nb.cells if cell.get("cell_type") == "code")
+
+
+def cache_lookup_stage(prepared: Prepared) -> ExecutionResult | None:
+    """Pipeline ``before_execute`` stage: the stored run when the cache holds this notebook's key."""
+    lookup = prepared.cache
+    if lookup is None or lookup.hit is None:
+        return None
+    return replay(prepared.notebook, prepared.options, lookup, prepared.observer)
+
+
+def cache_store_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
+    """Pipeline ``post_process`` stage (first, before images are extracted or stripped): store a new run."""
+    lookup = prepared.cache
+    if lookup is None or result.cached:
+        return result
+    warning = lookup.remember(result, prepared.run.source)
+    if warning:
+        prepared.observer.warning(warning)
+        return result
+    return replace(result, cache_key=lookup.key.digest) if lookup.key is not None and storable(result) else result
