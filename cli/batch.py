@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import sys
 import time
@@ -19,8 +18,10 @@ from nbrun.control import RunControl
 from nbrun.errors import NbrunError, NotebookError
 from nbrun.events import ExecutionObserver
 from nbrun.executor import utc_now
+from nbrun.locations import Where, common_folder
 from nbrun.options import ExecuteOptions
 from nbrun.result import RunStatus
+from nbrun.text_notebooks import executed_target, is_text_notebook_name
 
 from . import exit_codes
 from .reporting import TerminalObserver, is_tty
@@ -31,8 +32,8 @@ from .summary import summary_table
 
 @dataclass(frozen=True)
 class BatchItem:
-    source: Path
-    target: Path
+    source: Where
+    target: Where
     relative_folder: Path = Path()  # the input's folder relative to the batch's common folder
 
 
@@ -43,29 +44,25 @@ class Presentation:
     show_progress: bool
     log_output: bool
     verbose: int
-    junit_xml: Path | None = None
+    junit_xml: Where | None = None
     json_report: str | None = None
 
 
-def plan_batch(notebooks: list[Path], *, output: Path | None, output_dir: Path | None) -> list[BatchItem]:
+def plan_batch(notebooks: list[Where], *, output: Where | None, output_dir: Where | None) -> list[BatchItem]:
     """Pair each input with its output path (in place by default; --output-dir mirrors folders)."""
     if output is not None:
+        refuse_text_target(output)  # the executed notebook is .ipynb JSON; never write it over a text file
         return [BatchItem(notebooks[0], output)]
-    base = _common_folder(notebooks)
+    base = common_folder(notebooks)  # paths or URLs
     items = []
     for path in notebooks:
         try:
-            relative = path.resolve().relative_to(base)
-        except ValueError:
+            relative = path.resolve().relative_to(base)  # type: ignore[arg-type]
+        except (ValueError, TypeError):
             relative = Path(path.name)
-        target = path if output_dir is None else output_dir / relative
+        target = executed_target(path) if output_dir is None else output_dir / executed_target(relative)  # text: .ipynb
         items.append(BatchItem(path, target, relative.parent))
     return items
-
-
-def _common_folder(paths: list[Path]) -> Path:
-    folders = [str(path.resolve().parent) for path in paths]
-    return Path(os.path.commonpath(folders)) if folders else Path.cwd()
 
 
 def make_jobs(items: list[BatchItem], options: ExecuteOptions) -> list[BatchJob]:
@@ -78,7 +75,7 @@ def make_jobs(items: list[BatchItem], options: ExecuteOptions) -> list[BatchJob]
     return jobs
 
 
-def grid_jobs(source: Path, template: Path, options: ExecuteOptions, grid: list[dict[str, Any]]) -> list[BatchJob]:
+def grid_jobs(source: Where, template: Where, options: ExecuteOptions, grid: list[dict[str, Any]]) -> list[BatchJob]:
     """One job per grid entry; each entry overrides the common -p/-y/-f/-r values."""
     from .params import render_output
 
@@ -129,8 +126,7 @@ async def _execute(jobs: list[BatchJob], presentation: Presentation, max_paralle
     code = _exit_code(outcomes, control)
     if len(outcomes) > 1:
         click.echo(summary_table(outcomes, duration), err=True)
-    _write_reports(outcomes, presentation, started, duration, code)
-    return code
+    return _write_reports(outcomes, presentation, started, duration, code)
 
 
 def _exit_code(outcomes: list[BatchOutcome], control: RunControl) -> int:
@@ -145,11 +141,23 @@ def _exit_code(outcomes: list[BatchOutcome], control: RunControl) -> int:
     return exit_codes.OK
 
 
-def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, started: str, duration: float, code: int) -> None:
-    if presentation.junit_xml is not None:
-        write_junit(outcomes, presentation.junit_xml, started, duration)
-    if presentation.json_report is not None:
-        write_json(run_record(outcomes, started, duration, code), presentation.json_report)
+def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, started: str, duration: float, code: int) -> int:
+    """Write the reports; a report that cannot be written is one line and exit 5 (a failed upload names the kept copy)."""
+    try:
+        if presentation.junit_xml is not None:
+            write_junit(outcomes, presentation.junit_xml, started, duration)
+        if presentation.json_report is not None:
+            write_json(run_record(outcomes, started, duration, code), presentation.json_report)
+    except NbrunError as exc:
+        click.echo(f"nbrun: error: {exc}", err=True)
+        return exit_codes.for_error(exc)
+    return code
+
+
+def refuse_text_target(output: Where) -> None:
+    """-o naming a text notebook would put .ipynb JSON into a .py/.md file: a usage error."""
+    if is_text_notebook_name(output):
+        raise click.UsageError(f"-o {output}: the executed notebook is written as .ipynb JSON; name a .ipynb file")
 
 
 class CliBatchReporter(BatchObserver):
@@ -161,8 +169,8 @@ class CliBatchReporter(BatchObserver):
         self.bars = presentation.show_progress and is_tty(self.stream)
         self.failures = 0
         self._free_slots = list(range(1, max_parallel + 1)) if total > 1 else [0]
-        self._slots: dict[Path, int] = {}
-        self._cell_observers: dict[Path, TerminalObserver] = {}
+        self._slots: dict[Where, int] = {}
+        self._cell_observers: dict[Where, TerminalObserver] = {}
         self._overall = None
         if self.bars and total > 1:
             from tqdm import tqdm

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import click
 
+from nbrun.locations import Location, Where
+
+from .text_discovery import expand_url, with_text_notebooks
+
 _GLOB_CHARS = set("*?[")
 
 
@@ -18,19 +22,26 @@ class NothingToRun(click.ClickException):
     exit_code = 2
 
 
-def discover(arguments: tuple[Path, ...], excludes: tuple[str, ...]) -> list[Path]:
+def discover(arguments: tuple[Where, ...], excludes: tuple[str, ...], *, include_text: bool = False) -> list[Where]:
     """Expand *arguments* in order, without duplicates.
 
     A folder is searched recursively for ``*.ipynb``, skipping hidden folders
     and ``.ipynb_checkpoints``; a glob pattern is expanded (``**`` allowed);
     anything else is taken as a file path as given (a missing file is
     reported when it is run). ``--exclude`` patterns match the path as
-    given or any of its parts' names.
+    given or any of its parts' names. With *include_text*, folders and globs
+    also yield jupytext text notebooks (see cli/text_discovery.py).
     """
-    found: list[Path] = []
-    seen: set[Path] = set()
+    found: list[Where] = []
+    seen: set[Where] = set()
     for argument in arguments:
-        for path in _expand(argument):
+        if isinstance(argument, Location):
+            expanded: list[Where] = list(expand_url(argument))
+        elif include_text:
+            expanded = list(with_text_notebooks(argument, _expand))
+        else:
+            expanded = list(_expand(argument))
+        for path in expanded:
             key = path.resolve()
             if key in seen or _excluded(path, excludes):
                 continue
@@ -67,6 +78,6 @@ def _hidden(path: Path) -> bool:
     return any(part.startswith(".") and part not in (".", "..") for part in path.parts[:-1])
 
 
-def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
+def _excluded(path: Where, patterns: tuple[str, ...]) -> bool:
     text = path.as_posix()
     return any(fnmatch.fnmatch(text, pattern) or any(fnmatch.fnmatch(part, pattern) for part in path.parts) for pattern in patterns)

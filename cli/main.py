@@ -12,6 +12,10 @@ import click
 from click.core import ParameterSource
 
 from . import exit_codes
+from .locations import WHERE, check_json_destination, check_text_support
+
+if TYPE_CHECKING:
+    from nbrun.locations import Where
 
 if TYPE_CHECKING:
     from nbrun.dask_backend import DaskRunner
@@ -63,14 +67,14 @@ def main() -> None:
 
 
 @main.command("run", epilog=exit_codes.HELP_TEXT, context_settings=CONTEXT)
-@click.argument("notebooks", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("notebooks", nargs=-1, required=True, type=WHERE)
 @click.option("-j", "--jobs", type=_Jobs(), default=1, show_default=True, help="Run up to N notebooks at once, each in its own kernel ('auto': one per CPU).")
 @click.option("--exclude", multiple=True, metavar="PATTERN", help="Skip notebooks whose path or a folder name matches PATTERN (repeatable).")
 @click.option("--fail-fast", is_flag=True, help="After a failure, start no further notebooks (running ones finish).")
-@click.option("--junit-xml", type=click.Path(path_type=Path, dir_okay=False), help="Write a JUnit XML report (one testcase per notebook).")
+@click.option("--junit-xml", type=WHERE, help="Write a JUnit XML report (one testcase per notebook).")
 @click.option("--json", "json_report", metavar="FILE", help="Write the JSON run record to FILE ('-' for stdout).")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the executed notebook here (one input only).")
-@click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), help="Write executed notebooks into DIR.")
+@click.option("-o", "--output", type=WHERE, help="Write the executed notebook here (one input only).")
+@click.option("--output-dir", type=WHERE, help="Write executed notebooks into DIR.")
 @click.option("-k", "--kernel", "kernel_name", help="Kernel to use (default: the notebook's, else python3).")
 @click.option("--cwd", type=click.Path(path_type=Path, file_okay=False, exists=True), help="Kernel working directory (default: the notebook's folder).")
 @click.option("--timeout", type=SECONDS, help="Per-cell wall-clock limit; on expiry the cell is interrupted.")
@@ -82,7 +86,7 @@ def main() -> None:
 @click.option("--max-output-bytes", type=click.IntRange(min=1), default=10 * 1024 * 1024, show_default=True, help="Outputs kept per cell; the rest is dropped with a visible marker.")
 @click.option("--autosave", "autosave_seconds", type=SECONDS, help="Rewrite the output notebook every SECONDS during the run.")
 @click.option("--stdin-file", type=click.File("r", encoding="utf-8"), help="Answer input() calls with this file's lines, in order.")
-@click.option("--extract-images", type=click.Path(path_type=Path, file_okay=False), help="Write image outputs to DIR as PNG/SVG files.")
+@click.option("--extract-images", type=WHERE, help="Write image outputs to DIR as PNG/SVG files.")
 @click.option("--strip-images", is_flag=True, help="With --extract-images: drop the base64 images from the notebook, keep file references.")
 @click.option("--strict-images", is_flag=True, help="A broken image payload makes the run fail (exit 5) instead of only warning.")
 @click.option("--force", is_flag=True, help="Overwrite files in the images folder that nbrun did not write for this notebook.")
@@ -98,16 +102,17 @@ def main() -> None:
 @click.option("--log-output", is_flag=True, help="Stream cell stdout/stderr live to stderr.")
 @click.option("-v", "--verbose", count=True, help="Show kernel output and more detail (-vv: debug).")
 @click.option("--dask", "dask_address", metavar="ADDRESS|local:N", help="Run each notebook as a task on a Dask cluster: a scheduler address (tcp://host:8786) or local:N worker processes.")
+@click.option("--include-text", is_flag=True, help="Folders and globs also yield jupytext text notebooks (.py percent scripts, MyST .md).")
 @click.option("--retries", type=click.IntRange(min=0), default=1, show_default=True, help="With --dask: re-run a notebook whose kernel could not start or whose worker was lost.")
 def run_command(
-    notebooks: tuple[Path, ...],
+    notebooks: tuple[Where, ...],
     jobs: int,
     exclude: tuple[str, ...],
     fail_fast: bool,
-    junit_xml: Path | None,
+    junit_xml: Where | None,
     json_report: str | None,
-    output: Path | None,
-    output_dir: Path | None,
+    output: Where | None,
+    output_dir: Where | None,
     kernel_name: str | None,
     cwd: Path | None,
     timeout: float | None,
@@ -119,7 +124,7 @@ def run_command(
     max_output_bytes: int,
     autosave_seconds: float | None,
     stdin_file: object,
-    extract_images: Path | None,
+    extract_images: Where | None,
     strip_images: bool,
     strict_images: bool,
     force: bool,
@@ -136,6 +141,7 @@ def run_command(
     verbose: int,
     dask_address: str | None,
     retries: int,
+    include_text: bool,
 ) -> None:
     """Execute NOTEBOOKS and write them back (in place unless -o/--output-dir).
 
@@ -151,7 +157,9 @@ def run_command(
         raise click.UsageError("use either -o/--output or --output-dir, not both")
     if strip_images and extract_images is None:
         raise click.UsageError("--strip-images needs --extract-images DIR")
-    paths = discover(notebooks, exclude)
+    paths = discover(notebooks, exclude, include_text=include_text)
+    check_text_support(paths)
+    check_json_destination(json_report)
     if not paths:
         raise click.UsageError("no notebooks left to run after --exclude")
     if output is not None and len(paths) > 1:

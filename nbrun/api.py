@@ -14,9 +14,12 @@ from .control import RunControl
 from .errors import NbrunError, NotebookWriteError
 from .events import ExecutionObserver
 from .executor import NotebookExecution
-from .notebook_io import read_notebook, write_notebook
+from .locations import Location, Where, as_where
+from .notebook_io import write_notebook
+from .notebook_store import extract_images_to, kernel_cwd, read_from
 from .options import ExecuteOptions
 from .result import ExecutionResult
+from .text_notebooks import executed_target
 
 T = TypeVar("T")
 
@@ -66,13 +69,13 @@ async def async_run_path(
     Raises NotebookReadError, NotebookWriteError (ImageConflictError for a
     foreign file in the images folder), NoSuchKernelError or KernelStartError.
     """
-    return await run_file(Path(input_path), None if output_path is None else Path(output_path),
+    return await run_file(as_where(input_path), None if output_path is None else as_where(output_path),
                           options or ExecuteOptions(), observer=observer, control=control)
 
 
 async def run_file(
-    source: Path,
-    target: Path | None,
+    source: Where,
+    target: Where | None,
     options: ExecuteOptions,
     *,
     observer: ExecutionObserver | None = None,
@@ -81,7 +84,7 @@ async def run_file(
     reap_in_background: bool = False,
 ) -> ExecutionResult:
     """:func:`async_run_path` plus the hooks a batch needs (see NotebookExecution)."""
-    target = target if target is not None else source
+    target = target if target is not None else executed_target(source)  # text notebooks: <stem>.ipynb beside
     nb, options = load_for_run(source, options)
     execution = NotebookExecution(nb, options, observer=observer, control=control,
                                   ready_gate=ready_gate, reap_in_background=reap_in_background)
@@ -90,17 +93,25 @@ async def run_file(
     return save_result(result, source, target, options)
 
 
-def load_for_run(source: Path, options: ExecuteOptions) -> tuple[NotebookNode, ExecuteOptions]:
+def load_for_run(source: Where, options: ExecuteOptions) -> tuple[NotebookNode, ExecuteOptions]:
     """Read *source* and default the kernel cwd to its folder (absolute, so a remote worker can use it)."""
-    nb = read_notebook(source)
+    nb = read_from(source)  # a path or URL; .ipynb or a jupytext text notebook
     if options.cwd is None:
-        options = options.with_changes(cwd=source.resolve().parent)
+        options = options.with_changes(cwd=kernel_cwd(source))  # a URL's notebook runs in a local scratch folder
     return nb, options
 
 
-def save_result(result: ExecutionResult, source: Path, target: Path, options: ExecuteOptions) -> ExecutionResult:
+def save_result(result: ExecutionResult, source: Where, target: Where, options: ExecuteOptions) -> ExecutionResult:
     """Extract images (if asked) and write the executed notebook; shared by local and remote runs."""
-    if options.extract_images is not None:
+    if isinstance(options.extract_images, Location):  # a remote images folder: staged, then uploaded
+        try:
+            written, warnings, broken = extract_images_to(result.notebook, stem=source.stem, images_dir=options.extract_images,
+                                                          target=target, options=options, source_id=str(source.resolve()))
+        except NotebookWriteError:
+            write_notebook(result.notebook, target)
+            raise
+        result.extracted_files, result.image_warnings, result.broken_images = list(written), warnings, broken
+    elif options.extract_images is not None:
         from .images import extract_images  # Pillow is imported only when needed
 
         try:
@@ -108,7 +119,7 @@ def save_result(result: ExecutionResult, source: Path, target: Path, options: Ex
                 result.notebook,
                 stem=source.stem,
                 images_dir=options.extract_images,
-                notebook_dir=target.resolve().parent,
+                notebook_dir=target.resolve().parent if isinstance(target, Path) else options.extract_images.resolve().parent,
                 options=options,
                 source_id=str(source.resolve()),
             )
@@ -135,7 +146,7 @@ def run_path(
 
 
 @contextlib.asynccontextmanager
-async def _autosaving(execution: NotebookExecution, target: Path, every: float | None) -> AsyncIterator[None]:
+async def _autosaving(execution: NotebookExecution, target: Where, every: float | None) -> AsyncIterator[None]:
     """Rewrite *target* every *every* seconds while the body runs."""
     if not every:
         yield

@@ -17,6 +17,7 @@ from .control import RunControl
 from .errors import ExecutionInterrupted, KernelError, NbrunError, NotebookReadError
 from .events import ExecutionObserver
 from .forkserver import fork_server_scope
+from .locations import Where
 from .kernel import reap_kernels
 from .options import ExecuteOptions
 from .result import ExecutionResult
@@ -26,8 +27,8 @@ from .result import ExecutionResult
 class BatchJob:
     """One notebook to run: where it comes from, where it goes, how."""
 
-    source: Path
-    target: Path
+    source: Where  # a path or a URL (nbrun.locations)
+    target: Where
     options: ExecuteOptions
     parameters: dict[str, Any] = field(default_factory=dict)
 

@@ -31,6 +31,7 @@ from .batch import BatchJob, _Skip
 from .control import RunControl
 from .errors import KernelError, KernelStartError, NbrunError
 from .events import ExecutionObserver
+from .locations import Location
 from .options import ExecuteOptions
 from .result import ExecutionResult
 
@@ -197,7 +198,7 @@ class DaskRunner:
             await self._after_failure()
         return result
 
-    async def _submit(self, source: Path, text: str, options: ExecuteOptions) -> _Returned:
+    async def _submit(self, source: Path | Location, text: str, options: ExecuteOptions) -> _Returned:
         key = f"nbrun-{source.stem}-{uuid.uuid4().hex}"
         self._submitted += 1  # earlier notebooks first, as in a local batch
         future = self.client.submit(_run_on_worker, text, options, self._state_name, key=key, pure=False,

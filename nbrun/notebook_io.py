@@ -15,6 +15,8 @@ import nbformat
 from nbformat import NotebookNode
 
 from .errors import NotebookReadError, NotebookWriteError
+from .locations import Location
+from .text_notebooks import is_text_notebook_name
 
 _SUPPORTED_MAJORS = (3, 4)
 
@@ -26,6 +28,10 @@ def read_notebook(path: Path | str) -> NotebookNode:
         NotebookReadError: with a one-line reason for any unusable input.
     """
     path = Path(path)
+    if is_text_notebook_name(path):  # a jupytext text notebook (.py, .md, ...)
+        from .notebook_store import read_from
+
+        return read_from(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -213,13 +219,17 @@ def notebook_to_text(nb: NotebookNode) -> str:
     return "".join(notebook_chunks(nb))
 
 
-def write_notebook(nb: NotebookNode, path: Path | str) -> None:
+def write_notebook(nb: NotebookNode, path: Path | str | Location) -> None:
     """Write *nb* to *path* atomically: temp file, fsync, ``os.replace``.
 
     The JSON is streamed to the temp file (no whole-notebook copy in memory).
     The target is either left as it was or replaced whole; parent folders are
     created. Raises NotebookWriteError with a one-line reason.
     """
+    if isinstance(path, Location):  # a URL: staged locally, uploaded whole
+        from .notebook_store import write_to
+
+        return write_to(nb, path)
     path = Path(path)
     write_text_atomic(notebook_chunks(nb), path)
 

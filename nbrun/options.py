@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from .locations import Location
+
 DEFAULT_KERNEL = "python3"
 DEFAULT_MAX_OUTPUT_BYTES = 10 * 1024 * 1024
 
@@ -77,7 +79,7 @@ class ExecuteOptions:
     record_timing: bool = True
     extra_kernel_args: tuple[str, ...] = field(default_factory=tuple)
     autosave_seconds: float | None = None
-    extract_images: Path | None = None
+    extract_images: Path | Location | None = None  # Location: a remote folder (see nbrun.locations)
     strip_images: bool = False
     strict_images: bool = False
     overwrite_images: bool = False
@@ -98,7 +100,7 @@ class ExecuteOptions:
             raise ValueError(f"max_output_bytes must be positive, got {self.max_output_bytes}")
         for name in ("cwd", "extract_images"):
             value = getattr(self, name)
-            if value is not None and not isinstance(value, Path):
+            if value is not None and not isinstance(value, (Path, Location)):
                 object.__setattr__(self, name, Path(os.fspath(value)))
         if self.strip_images and self.extract_images is None:
             raise ValueError("strip_images needs extract_images")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from nbformat import NotebookNode
 
@@ -84,7 +84,7 @@ class ExecutionResult:
     kernel_output: str = ""
     restarts: int = 0
     interrupted_by: str | None = None
-    extracted_files: list[Path] = field(default_factory=list)
+    extracted_files: Sequence[Path | str] = field(default_factory=list)  # str: an uploaded image's URL
     image_warnings: list[str] = field(default_factory=list)
     broken_images: int = 0
 
