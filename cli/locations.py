@@ -37,6 +37,16 @@ def fail(error: NbrunError) -> NoReturn:
     sys.exit(exit_codes.for_error(error))
 
 
+def discover_or_fail(arguments: tuple[Where, ...], excludes: tuple[str, ...], *, include_text: bool) -> list[Where]:
+    """cli.discover, with a listing failure of a URL glob as one line (exit 5)."""
+    from .discover import discover
+
+    try:
+        return discover(arguments, excludes, include_text=include_text)
+    except NbrunError as exc:
+        fail(exc)
+
+
 def check_json_destination(destination: str | None) -> None:
     """``--json`` takes '-', a path or a URL; a URL is checked before anything runs."""
     if destination is not None and destination != "-":

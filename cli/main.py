@@ -12,7 +12,7 @@ import click
 from click.core import ParameterSource
 
 from . import exit_codes
-from .locations import WHERE, check_json_destination, check_text_support
+from .locations import WHERE, check_json_destination, check_text_support, discover_or_fail
 
 if TYPE_CHECKING:
     from nbrun.locations import Where
@@ -151,13 +151,11 @@ def run_command(
     notebook is written even when a cell fails, with the failure recorded in
     metadata.nbrun.
     """
-    from .discover import discover
-
     if output is not None and output_dir is not None:
         raise click.UsageError("use either -o/--output or --output-dir, not both")
     if strip_images and extract_images is None:
         raise click.UsageError("--strip-images needs --extract-images DIR")
-    paths = discover(notebooks, exclude, include_text=include_text)
+    paths = discover_or_fail(notebooks, exclude, include_text=include_text)  # a URL glob may fail to list
     check_text_support(paths)
     check_json_destination(json_report)
     if not paths:
