@@ -36,7 +36,7 @@ def discover(arguments: tuple[Where, ...], excludes: tuple[str, ...], *, include
     seen: set[Where] = set()
     for argument in arguments:
         if isinstance(argument, Location):
-            expanded: list[Where] = list(expand_url(argument))
+            expanded: list[Where] = list(expand_url(argument, include_text))
         elif include_text:
             expanded = list(with_text_notebooks(argument, _expand))
         else:

@@ -223,15 +223,15 @@ def run_command(
 
 
 @main.command("inspect", context_settings=CONTEXT)
-@click.argument("notebook", type=click.Path(path_type=Path))
-def inspect_command(notebook: Path) -> None:
+@click.argument("notebook", type=WHERE)
+def inspect_command(notebook: Where) -> None:
     """List the parameters a NOTEBOOK declares in its cell tagged 'parameters'."""
     from nbrun.errors import NbrunError
-    from nbrun.notebook_io import read_notebook
+    from nbrun.notebook_store import read_from
     from nbrun.parameters import declared_parameters
 
     try:
-        declared = declared_parameters(read_notebook(notebook))
+        declared = declared_parameters(read_from(notebook))  # a path or URL, .ipynb or text
     except NbrunError as exc:
         click.echo(f"nbrun: error: {exc}", err=True)
         sys.exit(exit_codes.for_error(exc))

@@ -52,13 +52,14 @@ def _text_matches(pattern: str) -> list[Path]:
             and not any(part.startswith(".") and part not in (".", "..") for part in Path(p).parts[:-1])]
 
 
-def expand_url(argument: Location) -> list[Location]:
-    """A URL with glob characters lists the matching objects (``.ipynb`` and text notebooks); else as given."""
+def expand_url(argument: Location, include_text: bool = False) -> list[Location]:
+    """A URL with glob characters lists the matching ``.ipynb`` objects (and text ones with *include_text*)."""
     if not _GLOB_CHARS & set(argument.url):
         return [argument]
     from .discover import NothingToRun
 
-    matches = [match for match in argument.glob() if match.suffix in (".ipynb", *TEXT_SUFFIXES)]
+    suffixes = (".ipynb", *TEXT_SUFFIXES) if include_text else (".ipynb",)
+    matches = [match for match in argument.glob() if match.suffix in suffixes]
     if not matches:
         raise NothingToRun(f"{argument}: no notebooks match this pattern")
     return matches

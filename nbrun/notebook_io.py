@@ -32,15 +32,19 @@ def read_notebook(path: Path | str) -> NotebookNode:
         from .notebook_store import read_from
 
         return read_from(path)
+    return parse_notebook(read_local_bytes(path), path)
+
+
+def read_local_bytes(path: Path) -> bytes:
+    """The file's bytes, or NotebookReadError with a one-line reason."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise NotebookReadError(path, "no such file") from None
     except IsADirectoryError:
         raise NotebookReadError(path, "is a directory, not a notebook file") from None
     except OSError as exc:
         raise NotebookReadError(path, f"cannot read: {exc.strerror or exc}") from None
-    return parse_notebook(raw, path)
 
 
 def parse_notebook(raw: bytes | str, path: Path | str | None = None) -> NotebookNode:

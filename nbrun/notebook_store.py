@@ -13,7 +13,6 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from .errors import NotebookReadError
 from .locations import Location, Where, scratch_folder, write_chunks
 from .options import ExecuteOptions
 from .text_notebooks import is_text_notebook_name, parse_text_notebook
@@ -21,25 +20,14 @@ from .text_notebooks import is_text_notebook_name, parse_text_notebook
 
 def read_from(where: Where) -> NotebookNode:
     """Read the notebook at *where* (a path or URL; ``.ipynb`` JSON or a jupytext text notebook)."""
-    from .notebook_io import parse_notebook, read_notebook
+    from .notebook_io import parse_notebook, read_local_bytes, read_notebook
 
     if isinstance(where, Path) and not is_text_notebook_name(where):
         return read_notebook(where)
-    raw = where.read_bytes() if isinstance(where, Location) else _read_local(where)
+    raw = where.read_bytes() if isinstance(where, Location) else read_local_bytes(where)
     if is_text_notebook_name(where):
         return parse_text_notebook(raw, str(where), where.suffix)
     return parse_notebook(raw, str(where))
-
-
-def _read_local(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise NotebookReadError(path, "no such file") from None
-    except IsADirectoryError:
-        raise NotebookReadError(path, "is a directory, not a notebook file") from None
-    except OSError as exc:
-        raise NotebookReadError(path, f"cannot read: {exc.strerror or exc}") from None
 
 
 def write_to(nb: NotebookNode, where: Location) -> None:

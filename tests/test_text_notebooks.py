@@ -8,9 +8,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from click.testing import CliRunner
 
-from nbrun.cli import main
+from cli_helpers import invoke, one_line
 from nbrun.cli.discover import discover
 
 jupytext = pytest.importorskip("jupytext")
@@ -59,17 +58,6 @@ raise ValueError("chapter " + name)
 print("never")
 ```
 '''
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(main, ["run", *args], catch_exceptions=False)
-
-
-def one_line(text: str) -> str:
-    lines = [line for line in text.splitlines() if line.strip()]
-    assert len(lines) == 1, text
-    assert "Traceback" not in text
-    return lines[0]
 
 
 @pytest.mark.kernel
