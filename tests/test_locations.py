@@ -154,7 +154,7 @@ def s3(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     import boto3
 
     options = {"endpoint_url": s3_endpoint, "key": "testing", "secret": "testing",
-               "client_kwargs": {"region_name": "us-east-1"}, "skip_instance_cache": True}
+               "client_kwargs": {"region_name": "us-east-1"}}
     monkeypatch.setitem(fsspec.config.conf, "s3", options)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
@@ -223,7 +223,7 @@ def test_unreachable_endpoint_fails_with_one_line(monkeypatch: pytest.MonkeyPatc
     pytest.importorskip("s3fs")
     monkeypatch.setitem(fsspec.config.conf, "s3", {
         "endpoint_url": f"http://127.0.0.1:{_free_port()}", "key": "testing", "secret": "testing",
-        "skip_instance_cache": True, "client_kwargs": {"region_name": "us-east-1"},
+        "client_kwargs": {"region_name": "us-east-1"},
         "config_kwargs": {"connect_timeout": 1, "read_timeout": 1, "retries": {"max_attempts": 1}}})
     result = invoke("s3://nbrun-reports/templates/daily.ipynb")
     assert result.exit_code == 5
