@@ -142,7 +142,7 @@ def _exit_code(outcomes: list[BatchOutcome], control: RunControl) -> int:
 
 
 def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, started: str, duration: float, code: int) -> int:
-    """Write the reports; a report that cannot be written is one line and exit 5 (a failed upload names the kept copy)."""
+    """Write the reports; one that cannot be written is one line and exit 5 (a failed upload names the kept copy)."""
     try:
         if presentation.junit_xml is not None:
             write_junit(outcomes, presentation.junit_xml, started, duration)
@@ -150,7 +150,7 @@ def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, sta
             write_json(run_record(outcomes, started, duration, code), presentation.json_report)
     except NbrunError as exc:
         click.echo(f"nbrun: error: {exc}", err=True)
-        return exit_codes.for_error(exc)
+        return code or exit_codes.for_error(exc)  # a failed notebook's code comes first
     return code
 
 

@@ -61,6 +61,9 @@ async def async_run_path(
 ) -> ExecutionResult:
     """Read *input_path*, execute it and write it to *output_path* (default: in place).
 
+    Either may be a URL (fsspec, the remote extra); a text notebook (jupytext,
+    the text extra) is written by default as ``<stem>.ipynb`` beside it.
+
     The kernel runs in the notebook's folder unless ``options.cwd`` is set.
     The notebook is written even when the run fails, with the failure
     recorded in it; with ``options.autosave_seconds`` it is also rewritten

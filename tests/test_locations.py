@@ -26,7 +26,7 @@ pytestmark = pytest.mark.usefixtures("no_leaked_kernels")
 
 from nbrun import run_path  # noqa: E402
 from nbrun.errors import NotebookReadError  # noqa: E402
-from nbrun.locations import Location, as_where, common_folder  # noqa: E402
+from nbrun.locations import Location, as_where, common_folder, describe_failure  # noqa: E402
 
 CWD_CELL = "import os\nprint(os.getcwd())"
 
@@ -59,6 +59,10 @@ def test_location_behaves_like_a_path_and_never_shows_credentials() -> None:
     assert Location("s3://bucket/a/x/1.ipynb").relative_to(base) == Path("x/1.ipynb")  # type: ignore[arg-type]
     assert common_folder([Location("s3://one/a.ipynb"), Location("s3://two/b.ipynb")]) is None
     assert isinstance(as_where("nb.ipynb"), Path) and as_where("file:///tmp/x.ipynb") == Path("/tmp/x.ipynb")
+    echoed = ConnectionRefusedError("cannot reach https://user:pa55@host/x.ipynb?X-Amz-Signature=abc123&a=1")
+    line = describe_failure(echoed, "read")
+    assert line.startswith("cannot read: endpoint unreachable") and "pa55" not in line and "abc123" not in line
+    assert describe_failure(PermissionError("nope"), "write") == "cannot write: access denied"
 
 
 def test_unknown_scheme_and_missing_extra_are_one_line_exit_2(tmp_path: Path) -> None:
