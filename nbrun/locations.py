@@ -13,6 +13,7 @@ a URL carries, and nothing here prints.
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import os
 import posixpath
 import re
@@ -74,7 +75,7 @@ class Location:
     def parse(cls, text: str) -> Location:
         """A Location for *text*; raises MissingExtraError / LocationError for unusable URLs."""
         location = cls(text)
-        location.filesystem_class()
+        location.check_available()
         return location
 
     @property
@@ -143,6 +144,24 @@ class Location:
         return Location(urlunsplit((parts.scheme, parts.netloc, path or "/", parts.query, "")))
 
     # Filesystem access.
+    def check_available(self) -> None:
+        """Raise MissingExtraError / LocationError unless fsspec and this scheme's package are installed.
+
+        Looks the package up without importing it (s3fs and gcsfs are slow to import).
+        """
+        try:
+            from fsspec.registry import known_implementations, registry
+        except ImportError:
+            raise MissingExtraError(f"the URL {self.display}", "remote") from None
+        if self.protocol in registry:
+            return
+        known = known_implementations.get(self.protocol)
+        if known is None:
+            raise LocationError(f"{self.display}: no filesystem is known for {self.protocol}://")
+        package = str(known["class"]).split(".", 1)[0]
+        if importlib.util.find_spec(package) is None:
+            raise LocationError(f"{self.display}: {known.get('err') or f'install {package} to use {self.protocol}://'}")
+
     def filesystem_class(self) -> type[AbstractFileSystem]:
         try:
             import fsspec

@@ -46,13 +46,17 @@ def executed_target(source: Path | Location) -> Path | Location:
 
 
 def require_jupytext(what: str) -> None:
-    """Raise MissingExtraError (exit 2) when jupytext is not installed."""
+    """Raise MissingExtraError (exit 2) when jupytext is not installed (found, not imported: it is slow to import)."""
+    import importlib.util
+
     try:
-        import jupytext  # noqa: F401
-    except ImportError:
+        found = importlib.util.find_spec("jupytext") is not None
+    except (ImportError, ValueError, AttributeError):
+        found = False
+    if not found:
         from .locations import MissingExtraError
 
-        raise MissingExtraError(what, "text") from None
+        raise MissingExtraError(what, "text")
 
 
 def text_format(text: str, suffix: str) -> str | None:
