@@ -61,10 +61,12 @@ print("never")
 
 
 @pytest.mark.kernel
-def test_percent_script_runs_with_parameters_and_writes_ipynb_beside(tmp_path: Path) -> None:
+def test_percent_script_in_a_folder_runs_with_include_text_and_writes_ipynb_beside(tmp_path: Path) -> None:
     script = tmp_path / "analysis.py"
     script.write_text(PERCENT)
-    result = invoke(str(script), "-p", "rows", "7")
+    skipped = invoke(str(tmp_path))
+    assert skipped.exit_code == 2 and "contains no notebooks" in skipped.output + skipped.stderr
+    result = invoke(str(tmp_path), "--include-text", "-p", "rows", "7")  # the folder holds only the script
     assert result.exit_code == 0, result.stderr
     assert script.read_text() == PERCENT  # the text file is never rewritten
     written = nbformat.read(tmp_path / "analysis.ipynb", 4)
