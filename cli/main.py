@@ -76,7 +76,7 @@ def main() -> None:
 @click.option("-o", "--output", type=WHERE, help="Write the executed notebook here (one input only).")
 @click.option("--output-dir", type=WHERE, help="Write executed notebooks into DIR.")
 @click.option("-k", "--kernel", "kernel_name", help="Kernel to use (default: the notebook's, else python3).")
-@click.option("--cwd", type=click.Path(path_type=Path, file_okay=False, exists=True), help="Kernel working directory (default: the notebook's folder).")
+@click.option("--cwd", type=click.Path(path_type=Path, file_okay=False, exists=True), help="Kernel working directory (default: the notebook's folder; for a URL a local temporary folder).")
 @click.option("--timeout", type=SECONDS, help="Per-cell wall-clock limit; on expiry the cell is interrupted.")
 @click.option("--notebook-timeout", type=SECONDS, help="Wall-clock limit for each whole notebook.")
 @click.option("--startup-timeout", type=SECONDS, default=60.0, show_default=True, help="Limit for the kernel to start.")

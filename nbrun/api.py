@@ -16,7 +16,7 @@ from .events import ExecutionObserver
 from .executor import NotebookExecution
 from .locations import Location, Where, as_where
 from .notebook_io import write_notebook
-from .notebook_store import extract_images_to, kernel_cwd, read_from
+from .notebook_store import absolute_image_links, extract_images_to, kernel_cwd, read_from
 from .options import ExecuteOptions
 from .result import ExecutionResult
 from .text_notebooks import executed_target
@@ -122,7 +122,7 @@ def save_result(result: ExecutionResult, source: Where, target: Where, options: 
                 result.notebook,
                 stem=source.stem,
                 images_dir=options.extract_images,
-                notebook_dir=target.resolve().parent if isinstance(target, Path) else options.extract_images.resolve().parent,
+                notebook_dir=target.resolve().parent if isinstance(target, Path) else options.extract_images,
                 options=options,
                 source_id=str(source.resolve()),
             )
@@ -130,6 +130,8 @@ def save_result(result: ExecutionResult, source: Where, target: Where, options: 
             write_notebook(result.notebook, target)  # keep the run even if the images could not be written
             raise
         result.extracted_files = report.written
+        if not isinstance(target, Path):  # a remote notebook links local images by absolute path
+            absolute_image_links(result.notebook, options.extract_images.resolve().as_posix())
         result.image_warnings = report.warnings
         result.broken_images = report.broken
     write_notebook(result.notebook, target)

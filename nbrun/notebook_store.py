@@ -58,6 +58,7 @@ def extract_images_to(nb: NotebookNode, *, stem: str, images_dir: Location, targ
     depth, link = _relative_link(images_dir, target)
     notebook_dir = stage.joinpath(*["n"] * depth) if depth else stage
     local_images = (notebook_dir / link).resolve() if link else stage / "images"
+    notebook_dir = notebook_dir if link else local_images  # no relative link: names, made URLs below
     local_images.mkdir(parents=True, exist_ok=True)
     fs, folder = images_dir.filesystem()
     try:
@@ -76,6 +77,8 @@ def extract_images_to(nb: NotebookNode, *, stem: str, images_dir: Location, targ
             (local_images / name).touch()
     report = extract_images(nb, stem=stem, images_dir=local_images, notebook_dir=notebook_dir,
                             options=options, source_id=source_id)
+    if not link:
+        absolute_image_links(nb, images_dir.display)
     uploaded = []
     for path in [*report.written, local_images / MANIFEST_NAME]:
         if path.exists():
@@ -83,6 +86,17 @@ def extract_images_to(nb: NotebookNode, *, stem: str, images_dir: Location, targ
             if path.name != MANIFEST_NAME:
                 uploaded.append((images_dir / path.name).display)
     return uploaded, list(report.warnings), report.broken
+
+
+def absolute_image_links(nb: NotebookNode, base: str) -> None:
+    """Prefix the relative ``metadata.filenames`` links with *base* (images on another store than the notebook)."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            filenames = output.get("metadata", {}).get("filenames")
+            if isinstance(filenames, dict):
+                for mime, link in filenames.items():
+                    if isinstance(link, str) and "://" not in link and not link.startswith("/"):
+                        filenames[mime] = posixpath.join(base, link)
 
 
 def _relative_link(images_dir: Location, target: Where) -> tuple[int, str]:

@@ -24,7 +24,7 @@ from cli_helpers import invoke, one_line
 fsspec = pytest.importorskip("fsspec")
 pytestmark = pytest.mark.usefixtures("no_leaked_kernels")
 
-from nbrun import run_path  # noqa: E402
+from nbrun import ExecuteOptions, run_path  # noqa: E402
 from nbrun.errors import NotebookReadError  # noqa: E402
 from nbrun.locations import Location, as_where, common_folder, describe_failure  # noqa: E402
 
@@ -80,15 +80,18 @@ def test_unknown_scheme_and_missing_extra_are_one_line_exit_2(tmp_path: Path) ->
 
 
 @pytest.mark.kernel
-def test_memory_round_trip_runs_in_a_local_scratch_folder() -> None:
+def test_memory_round_trip_runs_in_a_local_scratch_folder(tmp_path: Path) -> None:
     memory = fsspec.filesystem("memory")
-    memory.pipe_file("/in/report.ipynb", notebook_bytes(CWD_CELL, "1 + 1"))
-    result = run_path("memory://in/report.ipynb", "memory://out/report.ipynb")
+    memory.pipe_file("/in/report.ipynb", notebook_bytes(CWD_CELL, "1 + 1", png_cell()))
+    options = ExecuteOptions(extract_images=tmp_path / "img")
+    result = run_path("memory://in/report.ipynb", "memory://out/report.ipynb", options)
     assert result.status.value == "ok"
     written = nbformat.reads(memory.cat_file("/out/report.ipynb").decode(), 4)
     cwd = written.cells[0].outputs[0].text.strip()
     assert Path(cwd).name.startswith("nbrun-cwd-") and cwd.startswith(tempfile.gettempdir())
     assert written.cells[1].outputs[0].data["text/plain"] == "2"
+    image = tmp_path / "img" / "report_cell2_output0.png"  # local images of a remote notebook: absolute links
+    assert written.cells[2].outputs[0].metadata.filenames["image/png"] == image.as_posix() and image.is_file()
     with pytest.raises(NotebookReadError, match="memory://in/missing.ipynb: no such object"):
         run_path("memory://in/missing.ipynb")
 
