@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import sys
 import time
@@ -18,9 +17,11 @@ from nbrun.batch import BatchJob, BatchObserver, BatchOutcome, Runner, run_batch
 from nbrun.control import RunControl
 from nbrun.errors import NbrunError, NotebookError
 from nbrun.events import ExecutionObserver
+from nbrun.locations import Where, common_folder
 from nbrun.options import BatchOptions, ExecuteOptions, FileOptions
 from nbrun.protocol import utc_now
 from nbrun.status import RunStatus
+from nbrun.text_notebooks import executed_target, is_text_notebook_name
 
 from . import exit_codes
 from .notices import raised_cells, stdin_hint, truncation_warning
@@ -32,8 +33,8 @@ from .summary import summary_table
 
 @dataclass(frozen=True)
 class BatchItem:
-    source: Path
-    target: Path
+    source: Where
+    target: Where
     relative_folder: Path = Path()  # the input's folder relative to the batch's common folder
 
 
@@ -44,32 +45,28 @@ class Presentation:
     show_progress: bool
     log_output: bool
     verbose: int
-    junit_xml: Path | None = None
+    junit_xml: Where | None = None
     json_report: str | None = None
     display: Mapping[Path, str] = field(default_factory=dict)  # names shown for stdin/stdout stand-ins
     report_page: Path | None = None
 
 
-def plan_batch(notebooks: list[Path], *, output: Path | None, output_dir: Path | None,
-               root: Path | None = None) -> list[BatchItem]:
-    """Pair each input with its output path (in place by default; --output-dir mirrors folders from *root*)."""
+def plan_batch(notebooks: list[Where], *, output: Where | None, output_dir: Where | None,
+               root: Where | None = None) -> list[BatchItem]:
+    """Pair each input with its output (in place by default; --output-dir mirrors folders from *root*)."""
     if output is not None:
+        refuse_text_target(output)  # the executed notebook is .ipynb JSON; never write it over a text file
         return [BatchItem(notebooks[0], output)]
-    base = root.resolve() if root is not None else _common_folder(notebooks)
+    base = root if root is not None else common_folder(notebooks)  # paths or URLs
     items = []
     for path in notebooks:
         try:
-            relative = path.resolve().relative_to(base)
-        except ValueError:
+            relative = path.resolve().relative_to(base)  # type: ignore[arg-type]
+        except (ValueError, TypeError):
             relative = Path(path.name)
-        target = path if output_dir is None else output_dir / relative
+        target = executed_target(path) if output_dir is None else output_dir / executed_target(relative)  # text: .ipynb
         items.append(BatchItem(path, target, relative.parent))
     return items
-
-
-def _common_folder(paths: list[Path]) -> Path:
-    folders = [str(path.resolve().parent) for path in paths]
-    return Path(os.path.commonpath(folders)) if folders else Path.cwd()
 
 
 def make_jobs(items: list[BatchItem], options: ExecuteOptions, file_options: FileOptions) -> list[BatchJob]:
@@ -82,7 +79,7 @@ def make_jobs(items: list[BatchItem], options: ExecuteOptions, file_options: Fil
     return jobs
 
 
-def grid_jobs(source: Path, template: Path, options: ExecuteOptions, file_options: FileOptions,
+def grid_jobs(source: Where, template: Where, options: ExecuteOptions, file_options: FileOptions,
               grid: list[dict[str, Any]]) -> list[BatchJob]:
     """One job per grid entry; each entry overrides the common -p/-y/-f/-r values."""
     from .params import render_output
@@ -147,23 +144,36 @@ def _exit_code(outcomes: list[BatchOutcome], control: RunControl) -> int:
 
 
 def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, started: str, duration: float, code: int) -> int:
-    """Write the asked-for reports; return *code*, or 5 for an ok run whose run page could not be written."""
-    if presentation.junit_xml is not None:
-        write_junit(outcomes, presentation.junit_xml, started, duration)
-    record = run_record(outcomes, started, duration, code) if presentation.json_report or presentation.report_page else {}
-    if presentation.json_report is not None:
-        record = run_record(outcomes, started, duration, code)
-        for notebook in record["notebooks"]:  # '<stdin>' / '<stdout>' rather than a removed temporary file
-            for key in ("input", "output"):
-                if notebook[key] is not None:
-                    notebook[key] = presentation.display.get(Path(notebook[key]), notebook[key])
-        write_json(record, presentation.json_report)
+    """Write the asked-for reports; return *code*, or 5 for an ok run whose reports could not be written.
+
+    A report that cannot be written is one line (a failed upload names the kept copy); a failed notebook's
+    code comes first.
+    """
+    try:
+        if presentation.junit_xml is not None:
+            write_junit(outcomes, presentation.junit_xml, started, duration)
+        record = run_record(outcomes, started, duration, code) if presentation.json_report or presentation.report_page else {}
+        if presentation.json_report is not None:
+            for notebook in record["notebooks"]:  # '<stdin>' / '<stdout>' rather than a removed temporary file
+                for key in ("input", "output"):
+                    if notebook[key] is not None:
+                        notebook[key] = presentation.display.get(Path(notebook[key]), notebook[key])
+            write_json(record, presentation.json_report)
+    except NbrunError as exc:
+        click.echo(f"nbrun: error: {exc}", err=True)
+        return code or exit_codes.for_error(exc)
     if presentation.report_page is not None:
         from .report import write_page
 
         if not write_page(record, presentation.report_page) and code == exit_codes.OK:
             return exit_codes.NOTEBOOK_INVALID_OR_IO
     return code
+
+
+def refuse_text_target(output: Where) -> None:
+    """-o naming a text notebook would put .ipynb JSON into a .py/.md file: a usage error."""
+    if is_text_notebook_name(output):
+        raise click.UsageError(f"-o {output}: the executed notebook is written as .ipynb JSON; name a .ipynb file")
 
 
 class CliBatchReporter(BatchObserver):
@@ -175,8 +185,8 @@ class CliBatchReporter(BatchObserver):
         self.bars = presentation.show_progress and is_tty(self.stream)
         self.failures = 0
         self._free_slots = list(range(1, max_parallel + 1)) if total > 1 else [0]
-        self._slots: dict[Path, int] = {}
-        self._cell_observers: dict[Path, TerminalObserver] = {}
+        self._slots: dict[Where, int] = {}
+        self._cell_observers: dict[Where, TerminalObserver] = {}
         self._overall = None
         if self.bars and total > 1:
             from tqdm import tqdm
@@ -229,8 +239,10 @@ def _displayed(outcome: BatchOutcome, names: Mapping[Path, str]) -> BatchOutcome
     if not names:
         return outcome
     job = outcome.job
-    shown = replace(job, source=Path(names.get(job.source, str(job.source))),
-                    target=Path(names.get(job.target, str(job.target))))
+    source = names.get(job.source, str(job.source)) if isinstance(job.source, Path) else job.source
+    target = names.get(job.target, str(job.target)) if isinstance(job.target, Path) else job.target
+    shown = replace(job, source=Path(source) if isinstance(source, str) else source,
+                    target=Path(target) if isinstance(target, str) else target)
     return replace(outcome, job=shown)
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from nbrun.check.model import CheckReport
+from nbrun.locations import Where
 from nbrun.check.report import render, summary_line
 
 
-def check_lines(source: Path, report: CheckReport) -> str:
+def check_lines(source: Where, report: CheckReport) -> str:
     """The stderr lines for one checked notebook: verdict, then each mismatch with its diff."""
     if report.matches:
         return f"nbrun: ok {source} ({summary_line(report)})"
@@ -22,7 +22,7 @@ def check_lines(source: Path, report: CheckReport) -> str:
     return "\n".join(lines)
 
 
-def check_details(source: Path, report: CheckReport) -> str:
+def check_details(source: Where, report: CheckReport) -> str:
     """The failure text of a JUnit testcase: the summary and every diff."""
     text = f"{summary_line(report)}\n\n{render(report, str(source))}"
     return text + (f"\n\n{report.update_error}" if report.update_error else "")

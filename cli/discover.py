@@ -9,6 +9,10 @@ from pathlib import Path
 
 import click
 
+from nbrun.locations import Location, Where
+
+from .text_discovery import expand_url, with_text_notebooks
+
 _GLOB_CHARS = set("*?[")
 
 
@@ -18,19 +22,26 @@ class NothingToRun(click.ClickException):
     exit_code = 2
 
 
-def discover(arguments: tuple[Path, ...], excludes: tuple[str, ...]) -> list[Path]:
+def discover(arguments: tuple[Where, ...], excludes: tuple[str, ...], *, include_text: bool = False) -> list[Where]:
     """Expand *arguments* in order, without duplicates.
 
     A folder is searched recursively for ``*.ipynb``, skipping hidden folders
     and ``.ipynb_checkpoints``; a glob pattern is expanded (``**`` allowed);
     anything else is taken as a file path as given (a missing file is
     reported when it is run). ``--exclude`` patterns match the path as
-    given or any of its parts' names.
+    given or any of its parts' names. With *include_text*, folders and globs
+    also yield jupytext text notebooks (see cli/text_discovery.py).
     """
-    found: list[Path] = []
-    seen: set[Path] = set()
+    found: list[Where] = []
+    seen: set[Where] = set()
     for argument in arguments:
-        for path in _expand(argument):
+        if isinstance(argument, Location):
+            expanded: list[Where] = list(expand_url(argument, include_text))
+        elif include_text:
+            expanded = list(with_text_notebooks(argument, _expand))
+        else:
+            expanded = list(_expand(argument))
+        for path in expanded:
             key = path.resolve()
             if key in seen or _excluded(path, excludes):
                 continue
@@ -67,19 +78,22 @@ def _hidden(path: Path) -> bool:
     return any(part.startswith(".") and part not in (".", "..") for part in path.parts[:-1])
 
 
-def _excluded(path: Path, patterns: tuple[str, ...]) -> bool:
+def _excluded(path: Where, patterns: tuple[str, ...]) -> bool:
     text = path.as_posix()
     return any(fnmatch.fnmatch(text, pattern) or any(fnmatch.fnmatch(part, pattern) for part in path.parts) for pattern in patterns)
 
 
-def mirror_root(arguments: tuple[Path, ...]) -> Path:
+def mirror_root(arguments: tuple[Where, ...]) -> Path | None:
     """The folder ``--output-dir`` mirrors: the common folder of the arguments as given.
 
     A folder argument counts itself, a file its folder, a glob pattern the
     folder before its first wildcard; so ``--exclude`` never moves the root.
     """
+    if not all(isinstance(argument, Path) for argument in arguments):
+        return None  # URLs: the common folder of the notebooks found
     folders = []
     for argument in arguments:
+        assert isinstance(argument, Path)
         if argument.is_dir():
             folders.append(argument)
         elif _GLOB_CHARS & set(str(argument)) and not argument.exists():

@@ -33,6 +33,10 @@ def for_error(error: NbrunError) -> int:
 
     if isinstance(error, ParameterError):
         return USAGE
+    from nbrun.locations import LocationError, MissingExtraError
+
+    if isinstance(error, (MissingExtraError, LocationError)):  # an extra or a filesystem package is missing
+        return USAGE
     if isinstance(error, ExecutionInterrupted):
         return SIGINT
     if isinstance(error, NotebookError):

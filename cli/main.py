@@ -14,12 +14,14 @@ from click.core import ParameterSource
 from nbrun.options import DEFAULT_MAX_OUTPUT_BYTES, ExecuteOptions
 
 from . import exit_codes
-from .errors import CliError
 from .cache import cache_group, cache_run_options
+from .errors import CliError
+from .locations import WHERE, check_json_destination, check_text_support, discover_or_fail
 
 if TYPE_CHECKING:
     from nbrun.cache import CacheSettings
     from nbrun.dask_backend import DaskRunner
+    from nbrun.locations import Where
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -53,19 +55,19 @@ def main() -> None:
 
 
 @main.command("run", epilog=exit_codes.HELP_TEXT, context_settings=CONTEXT)
-@click.argument("notebooks", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("notebooks", nargs=-1, required=True, type=WHERE)
 @click.option("-j", "--jobs", type=_Jobs(), default=1, show_default=True, help="Run up to N notebooks at once, each in its own kernel ('auto': one per CPU).")
 @click.option("--exclude", multiple=True, metavar="PATTERN", help="Skip notebooks whose path or a folder name matches PATTERN (repeatable).")
 @click.option("--fail-fast", is_flag=True, help="After a failure, start no further notebooks (running ones finish).")
-@click.option("--junit-xml", type=click.Path(path_type=Path, dir_okay=False), help="Write a JUnit XML report (one testcase per notebook).")
+@click.option("--junit-xml", type=WHERE, help="Write a JUnit XML report (one testcase per notebook).")
 @click.option("--json", "json_report", metavar="FILE", help="Write the JSON run record to FILE ('-' for stdout).")
 @click.option("--report", "report_page", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.html", help="Write one static HTML page for the whole run (from the JSON run record).")
 @click.option("--html", "write_html", is_flag=True, help="Also write each executed notebook as HTML beside it (needs the html extra), failed runs too.")
 @click.option("--report-mode", is_flag=True, help="Hide code inputs (metadata.jupyter.source_hidden) in the written notebook and its HTML.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the executed notebook here (one input only).")
-@click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), help="Write executed notebooks into DIR.")
+@click.option("-o", "--output", type=WHERE, help="Write the executed notebook here (one input only).")
+@click.option("--output-dir", type=WHERE, help="Write executed notebooks into DIR.")
 @click.option("-k", "--kernel", "kernel_name", help="Kernel to use (default: the notebook's, else python3).")
-@click.option("--cwd", type=click.Path(path_type=Path, file_okay=False, exists=True), help="Kernel working directory (default: the notebook's folder).")
+@click.option("--cwd", type=click.Path(path_type=Path, file_okay=False, exists=True), help="Kernel working directory (default: the notebook's folder; for a URL a local temporary folder).")
 @click.option("--timeout", type=SECONDS, help="Per-cell wall-clock limit; on expiry the cell is interrupted.")
 @click.option("--notebook-timeout", type=SECONDS, help="Wall-clock limit for each whole notebook.")
 @click.option("--startup-timeout", type=SECONDS, default=ExecuteOptions.startup_timeout, show_default=True, help="Limit for the kernel to start.")
@@ -75,7 +77,7 @@ def main() -> None:
 @click.option("--max-output-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_OUTPUT_BYTES, show_default=True, help="Outputs kept per cell; the rest is dropped with a visible marker.")
 @click.option("--autosave", "autosave_seconds", type=SECONDS, help="Rewrite the output notebook every SECONDS during the run.")
 @click.option("--stdin-file", type=click.File("r", encoding="utf-8"), help="Answer input() calls with this file's lines, in order.")
-@click.option("--extract-images", type=click.Path(path_type=Path, file_okay=False), help="Write image outputs to DIR as PNG/SVG files.")
+@click.option("--extract-images", type=WHERE, help="Write image outputs to DIR as PNG/SVG files.")
 @click.option("--strip-images", is_flag=True, help="With --extract-images: drop the base64 images from the notebook, keep file references.")
 @click.option("--strict-images", is_flag=True, help="A broken image payload makes the run fail (exit 5) instead of only warning.")
 @click.option("--force", is_flag=True, help="Overwrite files in the images folder that nbrun did not write for this notebook.")
@@ -93,20 +95,21 @@ def main() -> None:
 @click.option("--log-output", is_flag=True, help="Stream cell stdout/stderr live to stderr.")
 @click.option("-v", "--verbose", count=True, help="Show kernel output and more detail (-vv: debug).")
 @click.option("--dask", "dask_address", metavar="ADDRESS|local:N", help="Run each notebook as a task on a Dask cluster: a scheduler address (tcp://host:8786) or local:N worker processes.")
+@click.option("--include-text", is_flag=True, help="Folders and globs also yield jupytext text notebooks (.py percent scripts, MyST .md).")
 @click.option("--retries", type=click.IntRange(min=0), default=1, show_default=True, help="With --dask: re-run a notebook whose kernel could not start or whose worker was lost.")
 @cache_run_options
 def run_command(
-    notebooks: tuple[Path, ...],
+    notebooks: tuple[Where, ...],
     jobs: int,
     exclude: tuple[str, ...],
     fail_fast: bool,
-    junit_xml: Path | None,
+    junit_xml: Where | None,
     json_report: str | None,
     report_page: Path | None,
     write_html: bool,
     report_mode: bool,
-    output: Path | None,
-    output_dir: Path | None,
+    output: Where | None,
+    output_dir: Where | None,
     kernel_name: str | None,
     cwd: Path | None,
     timeout: float | None,
@@ -118,7 +121,7 @@ def run_command(
     max_output_bytes: int,
     autosave_seconds: float | None,
     stdin_file: object,
-    extract_images: Path | None,
+    extract_images: Where | None,
     strip_images: bool,
     strict_images: bool,
     force: bool,
@@ -138,6 +141,7 @@ def run_command(
     dask_address: str | None,
     retries: int,
     cache: CacheSettings | None,
+    include_text: bool,
 ) -> None:
     """Execute NOTEBOOKS and write them back (in place unless -o/--output-dir).
 
@@ -147,7 +151,7 @@ def run_command(
     notebook is written even when a cell fails, with the failure recorded in
     metadata.nbrun.
     """
-    from .discover import discover, mirror_root
+    from .discover import mirror_root
     from .paths_check import check_inputs
     from .stdio import redirect_stdio
 
@@ -159,8 +163,10 @@ def run_command(
         from .report import require_html_extra
 
         require_html_extra()
-    paths = discover(notebooks, exclude)
+    paths = discover_or_fail(notebooks, exclude, include_text=include_text)  # a URL glob may fail to list
     check_inputs(notebooks, paths)  # issue 13: nothing runs when a path is wrong
+    check_text_support(paths)
+    check_json_destination(json_report)
     if not paths:
         raise click.UsageError("no notebooks left to run after --exclude")
     if output is not None and len(paths) > 1:
@@ -236,15 +242,15 @@ def run_command(
 
 
 @main.command("inspect", context_settings=CONTEXT)
-@click.argument("notebook", type=click.Path(path_type=Path))
-def inspect_command(notebook: Path) -> None:
+@click.argument("notebook", type=WHERE)
+def inspect_command(notebook: Where) -> None:
     """List the parameters a NOTEBOOK declares in its cell tagged 'parameters'."""
     from nbrun.errors import NbrunError
-    from nbrun.notebook_io import read_notebook
+    from nbrun.notebook_store import read_from
     from nbrun.parameters import declared_parameters
 
     try:
-        declared = declared_parameters(read_notebook(notebook))
+        declared = declared_parameters(read_from(notebook))  # a path or URL, .ipynb or text
     except NbrunError as exc:
         raise CliError.with_code(str(exc), exit_codes.for_error(exc)) from None
     if not declared:

@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from nbrun.locations import Location, Where, as_where
+
 
 @functools.cache
 def _yaml_loader() -> type:
@@ -77,14 +79,15 @@ def load_grid(path: Path) -> list[dict[str, Any]]:
     return [_mapping(entry, f"{path} entry {index}") for index, entry in enumerate(grid)]
 
 
-def render_output(template: Path, parameters: dict[str, Any]) -> Path:
+def render_output(template: Where, parameters: dict[str, Any]) -> Where:
     """Format ``-o`` with the parameters, e.g. ``reports/{region}/{date}.ipynb``."""
-    text = str(template)
+    text = template.url if isinstance(template, Location) else str(template)
     fields = {name for _, name, _, _ in string.Formatter().parse(text) if name}
     missing = sorted(field for field in fields if field.split(".")[0].split("[")[0] not in parameters)
     if missing:
         raise click.UsageError(f"output path {text!r} uses {', '.join('{' + m + '}' for m in missing)}, which no parameter sets")
     try:
-        return Path(text.format(**parameters))
+        rendered = text.format(**parameters)
+        return as_where(rendered) if isinstance(template, Location) else Path(rendered)
     except (ValueError, IndexError, AttributeError, KeyError) as exc:
         raise click.UsageError(f"output path {text!r} cannot be formatted: {exc}") from None

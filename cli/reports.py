@@ -6,16 +6,15 @@ import json
 import re
 import socket
 import sys
-from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from nbrun import __version__
 from nbrun.batch import BatchOutcome
 from nbrun.cell_label import cell_label
-from nbrun.notebook_io import write_text_atomic
-from nbrun.status import RunStatus
+from nbrun.locations import Where, as_where, write_text
 from nbrun.report_facts import notebook_facts, run_facts
+from nbrun.status import RunStatus
 
 from . import exit_codes
 from .notices import raised_cells
@@ -95,12 +94,13 @@ def run_record(outcomes: list[BatchOutcome], started: str, duration: float, exit
 
 
 def write_json(record: dict[str, Any], destination: str) -> None:
+    """To stdout ('-'), a path (atomic) or a URL (one whole upload)."""
     text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
     if destination == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        write_text_atomic(text, Path(destination))
+        write_text(text, as_where(destination))
 
 
 def junit_xml(outcomes: list[BatchOutcome], started: str, duration: float) -> str:
@@ -119,8 +119,8 @@ def junit_xml(outcomes: list[BatchOutcome], started: str, duration: float) -> st
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write_junit(outcomes: list[BatchOutcome], destination: Path, started: str, duration: float) -> None:
-    write_text_atomic(junit_xml(outcomes, started, duration), destination)
+def write_junit(outcomes: list[BatchOutcome], destination: Where, started: str, duration: float) -> None:
+    write_text(junit_xml(outcomes, started, duration), destination)
 
 
 def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:

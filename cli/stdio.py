@@ -15,6 +15,8 @@ from pathlib import Path
 
 import click
 
+from nbrun.locations import Where
+
 STDIO = Path("-")
 
 
@@ -22,8 +24,8 @@ STDIO = Path("-")
 class StdioNotebooks:
     """Where ``-`` arguments were redirected, and what to send to stdout at the end."""
 
-    paths: list[Path]
-    output: Path | None
+    paths: list[Where]
+    output: Where | None
     stdout_target: Path | None = None
     folder: Path | None = None
     display: dict[Path, str] = field(default_factory=dict)
@@ -40,7 +42,7 @@ class StdioNotebooks:
                 shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def redirect_stdio(paths: list[Path], output: Path | None, *, json_to_stdout: bool) -> StdioNotebooks:
+def redirect_stdio(paths: list[Where], output: Where | None, *, json_to_stdout: bool) -> StdioNotebooks:
     """Replace ``-`` in *paths* / *output* by files in a temporary folder.
 
     An input read from stdin without ``-o`` is written to stdout (it has no

@@ -14,9 +14,11 @@ from nbformat import NotebookNode
 
 from .control import RunControl
 from .events import ExecutionObserver
+from .locations import as_where
 from .options import ExecuteOptions, FileOptions
 from .parameters import apply_parameters
 from .pipeline import FileRun, execute_notebook, run_file
+from .text_notebooks import executed_target
 from .result import ExecutionResult
 
 T = TypeVar("T")
@@ -64,9 +66,13 @@ async def async_run_path(
 ) -> ExecutionResult:
     """Read *input_path*, execute it and write it to *output_path* (default: in place).
 
+    Either may be a URL (fsspec, the remote extra); a text notebook (jupytext,
+    the text extra) is written by default as ``<stem>.ipynb`` beside it.
+
     The whole file pipeline (see ``nbrun.pipeline``). The kernel runs in the
-    notebook's folder unless ``options.cwd`` is set. The notebook is written
-    even when the run fails, with the failure recorded in it; with
+    notebook's folder (a local scratch folder for a URL) unless
+    ``options.cwd`` is set. The notebook is written even when the run
+    fails, with the failure recorded in it; with
     ``file_options.autosave_seconds`` it is also rewritten periodically
     during the run. With ``file_options.extract_images`` the image outputs
     are written as files first (``result.extracted_files``).
@@ -74,8 +80,8 @@ async def async_run_path(
     foreign file in the images folder, BrokenImagesError with
     ``strict_images``), ParameterError, NoSuchKernelError or KernelStartError.
     """
-    source = Path(input_path)
-    target = source if output_path is None else Path(output_path)
+    source = as_where(input_path)
+    target = executed_target(source) if output_path is None else as_where(output_path)
     run = FileRun(source, target, options or ExecuteOptions(), file_options or FileOptions())
     return await run_file(run, observer=observer, control=control)
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Sequence
 
 from .control import RunControl
 from .errors import NbrunError
 from .events import ExecutionObserver
 from .forkserver import fork_server_scope
+from .locations import Where
 from .options import BatchOptions, ExecuteOptions, FileOptions
 from .pipeline import FileRun, run_file
 from .protocol import Reaper
@@ -27,8 +27,8 @@ from .status import RunStatus, status_for_error
 class BatchJob:
     """One notebook to run: where it comes from, where it goes, how."""
 
-    source: Path
-    target: Path
+    source: Where  # a path or a URL (nbrun.locations)
+    target: Where
     options: ExecuteOptions
     parameters: dict[str, Any] = field(default_factory=dict)
     file_options: FileOptions = field(default_factory=FileOptions)

@@ -23,7 +23,6 @@ import signal
 import threading
 import uuid
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -32,6 +31,7 @@ from .batch import BatchJob, SkipJob
 from .control import RunControl
 from .errors import KernelError, KernelStartError, NbrunError
 from .events import ExecutionObserver
+from .locations import Where
 from .options import ExecuteOptions
 from .pipeline import DEFAULT_PIPELINE, ExecuteStage, Prepared
 from .result import ExecutionResult
@@ -203,7 +203,7 @@ class DaskRunner:
 
         return execute
 
-    async def _submit(self, source: Path, text: str, options: ExecuteOptions) -> _Returned:
+    async def _submit(self, source: Where, text: str, options: ExecuteOptions) -> _Returned:
         key = f"nbrun-{source.stem}-{uuid.uuid4().hex}"
         self._submitted += 1  # earlier notebooks first, as in a local batch
         future = self.client.submit(_run_on_worker, text, options, self._state_name, key=key, pure=False,

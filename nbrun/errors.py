@@ -29,13 +29,17 @@ class NotebookError(NbrunError):
     """A notebook could not be read or written."""
 
     def __init__(self, path: Path | str | None, problem: str) -> None:
-        self.path = None if path is None else Path(path)
+        self.path = None if path is None else path if _is_url(path) else Path(path)  # a URL stays a string
         self.problem = problem
         where = f"{self.path}: " if self.path is not None else ""
         super().__init__(f"{where}{problem}")
 
-    def __reduce__(self) -> tuple[type, tuple[Path | None, str]]:
+    def __reduce__(self) -> tuple[type, tuple[Path | str | None, str]]:
         return (type(self), (self.path, self.problem))
+
+
+def _is_url(path: Path | str) -> bool:
+    return isinstance(path, str) and "://" in path
 
 
 class NotebookReadError(NotebookError):

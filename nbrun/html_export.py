@@ -22,7 +22,7 @@ from typing import Any
 from nbformat import NotebookNode
 
 from .errors import NbrunError, NotebookWriteError
-from .notebook_io import write_text_atomic
+from .locations import Location, Where, write_text
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "nbrun_lab"
@@ -44,8 +44,8 @@ def require_nbconvert() -> None:
         raise HtmlUnavailableError() from None
 
 
-def html_path_for(notebook_path: Path) -> Path:
-    """``report.ipynb`` -> ``report.html`` (beside the written notebook)."""
+def html_path_for(notebook_path: Where) -> Where:
+    """``report.ipynb`` -> ``report.html`` (beside the written notebook, local or remote)."""
     return notebook_path.with_suffix(".html")
 
 
@@ -77,20 +77,22 @@ def _exporter() -> Any:
     return exporter
 
 
-def write_notebook_html(nb: NotebookNode, notebook_path: Path) -> Path:
-    """Write the HTML of *nb* beside *notebook_path*; return its path.
+def write_notebook_html(nb: NotebookNode, notebook_path: Where) -> Where:
+    """Write the HTML of *nb* beside *notebook_path* (a path or a URL); return where.
 
     Raises HtmlUnavailableError without nbconvert, NotebookWriteError when
     the file cannot be written.
     """
     destination = html_path_for(notebook_path)
+    resources = notebook_path.resolve().parent if isinstance(notebook_path, Path) else Path.cwd()
     try:
-        page = notebook_to_html(nb, title=notebook_path.stem, resources_dir=notebook_path.resolve().parent)
+        page = notebook_to_html(nb, title=notebook_path.stem, resources_dir=resources)
     except HtmlUnavailableError:
         raise
     except Exception as exc:  # noqa: BLE001 - nbconvert's failures are many; the run itself is kept
-        raise NotebookWriteError(destination, f"cannot render HTML: {exc}") from None
-    write_text_atomic(page, destination)
+        raise NotebookWriteError(destination.display if isinstance(destination, Location) else destination,
+                                 f"cannot render HTML: {exc}") from None
+    write_text(page, destination)
     return destination
 
 

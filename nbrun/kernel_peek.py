@@ -9,6 +9,11 @@ insurance, never an error).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .locations import Where
+
 import functools
 import re
 import sys
@@ -50,8 +55,10 @@ def kernel_is_forkable(name: str) -> bool:
     return forkable(argv)
 
 
-def any_forkable(paths: Iterable[Path], kernel_override: str | None) -> bool:
+def any_forkable(paths: Iterable[Where], kernel_override: str | None) -> bool:
     """Would any of these notebooks run in a kernel the fast-start template can fork?"""
     if kernel_override:
         return kernel_is_forkable(kernel_override)
-    return any(kernel_is_forkable(peek_kernel_name(path) or DEFAULT_KERNEL) for path in paths)
+    # a URL is not peeked (that would fetch it twice): assume it may use the local ipykernel
+    return any(not isinstance(path, Path) or kernel_is_forkable(peek_kernel_name(path) or DEFAULT_KERNEL)
+               for path in paths)

@@ -17,6 +17,8 @@ from nbformat import NotebookNode
 
 from .errors import NotebookReadError, NotebookWriteError
 from .leftovers import TMP_SUFFIX, sweep_temp_files, tmp_prefix
+from .locations import Location
+from .text_notebooks import is_text_notebook_name
 
 _SUPPORTED_MAJORS = (3, 4)
 
@@ -28,15 +30,23 @@ def read_notebook(path: Path | str) -> NotebookNode:
         NotebookReadError: with a one-line reason for any unusable input.
     """
     path = Path(path)
+    if is_text_notebook_name(path):  # a jupytext text notebook (.py, .md, ...)
+        from .notebook_store import read_from
+
+        return read_from(path)
+    return parse_notebook(read_local_bytes(path), path)
+
+
+def read_local_bytes(path: Path) -> bytes:
+    """The file's bytes, or NotebookReadError with a one-line reason."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise NotebookReadError(path, "no such file") from None
     except IsADirectoryError:
         raise NotebookReadError(path, "is a directory, not a notebook file") from None
     except OSError as exc:
         raise NotebookReadError(path, f"cannot read: {exc.strerror or exc}") from None
-    return parse_notebook(raw, path)
 
 
 def parse_notebook(raw: bytes | str, path: Path | str | None = None) -> NotebookNode:
@@ -215,13 +225,17 @@ def notebook_to_text(nb: NotebookNode) -> str:
     return "".join(notebook_chunks(nb))
 
 
-def write_notebook(nb: NotebookNode, path: Path | str) -> None:
+def write_notebook(nb: NotebookNode, path: Path | str | Location) -> None:
     """Write *nb* to *path* atomically: temp file, fsync, ``os.replace``.
 
     The JSON is streamed to the temp file (no whole-notebook copy in memory).
     The target is either left as it was or replaced whole; parent folders are
     created. Raises NotebookWriteError with a one-line reason.
     """
+    if isinstance(path, Location):  # a URL: staged locally, uploaded whole
+        from .notebook_store import write_to
+
+        return write_to(nb, path)
     path = Path(path)
     write_text_atomic(notebook_chunks(nb), path)
 

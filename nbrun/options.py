@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
     from .cache.runs import CacheSettings
 
+from .locations import Location
+
 DEFAULT_KERNEL = "python3"
 DEFAULT_MAX_OUTPUT_BYTES = 10 * 1024 * 1024
 
@@ -94,8 +96,10 @@ class ExecuteOptions:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.max_output_bytes <= 0:
             raise ValueError(f"max_output_bytes must be positive, got {self.max_output_bytes}")
-        if self.cwd is not None and not isinstance(self.cwd, Path):
-            object.__setattr__(self, "cwd", Path(os.fspath(self.cwd)))
+        for name in ("cwd",):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Path):
+                object.__setattr__(self, name, Path(os.fspath(value)))
 
     def with_changes(self, **changes: object) -> ExecuteOptions:
         """Return a copy with some fields replaced."""
@@ -126,7 +130,7 @@ class FileOptions:
     """
 
     autosave_seconds: float | None = None
-    extract_images: Path | None = None
+    extract_images: Path | Location | None = None  # Location: a remote folder (see nbrun.locations)
     strip_images: bool = False
     strict_images: bool = False
     overwrite_images: bool = False
@@ -137,7 +141,7 @@ class FileOptions:
     def __post_init__(self) -> None:
         if self.autosave_seconds is not None and self.autosave_seconds <= 0:
             raise ValueError(f"autosave_seconds must be positive, got {self.autosave_seconds}")
-        if self.extract_images is not None and not isinstance(self.extract_images, Path):
+        if self.extract_images is not None and not isinstance(self.extract_images, (Path, Location)):
             object.__setattr__(self, "extract_images", Path(os.fspath(self.extract_images)))
         if self.strip_images and self.extract_images is None:
             raise ValueError("strip_images needs extract_images")

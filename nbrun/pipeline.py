@@ -39,12 +39,14 @@ from .control import RunControl
 from .errors import NbrunError, NotebookWriteError
 from .events import ExecutionObserver
 from .executor import KernelStarter, NotebookExecution, start_local_kernel
-from .notebook_io import check_writable, read_notebook, write_notebook
+from .locations import Location, Where, where_name
+from .notebook_io import check_writable, write_notebook
+from .notebook_store import absolute_image_links, extract_images_to, kernel_cwd, read_from
 from .options import ExecuteOptions, FileOptions
 from .cache.runs import CacheLookup, cache_lookup_stage, cache_store_stage, look_up
 from .parameters import apply_parameters
 from .protocol import Reaper
-from .result import ExecutionResult
+from .result import ExecutionResult, ImageReport
 
 
 class BrokenImagesError(NotebookWriteError):
@@ -55,8 +57,8 @@ class BrokenImagesError(NotebookWriteError):
 class FileRun:
     """What a file run is asked to do: read *source*, write *target*."""
 
-    source: Path
-    target: Path
+    source: Where  # a path or a URL (nbrun.locations); .ipynb or a jupytext text notebook
+    target: Where
     options: ExecuteOptions = field(default_factory=ExecuteOptions)
     file: FileOptions = field(default_factory=FileOptions)
 
@@ -78,8 +80,8 @@ PostProcess = Callable[[Prepared, ExecutionResult], ExecutionResult]
 
 
 def read(run: FileRun) -> NotebookNode:
-    """Stage ``read``: parse and validate the source notebook (NotebookReadError)."""
-    return read_notebook(run.source)
+    """Stage ``read``: parse and validate the source notebook, local or remote, JSON or text (NotebookReadError)."""
+    return read_from(run.source)
 
 
 def check_targets(run: FileRun) -> None:
@@ -89,18 +91,19 @@ def check_targets(run: FileRun) -> None:
     """
     images = run.file.extract_images
     for output in (run.target, *([images / ".nbrun-images.json"] if images is not None else [])):
-        check_writable(output)
+        if isinstance(output, Path):  # a URL is checked by its upload (the run is kept locally if that fails)
+            check_writable(output)
 
 
 def prepare(run: FileRun, nb: NotebookNode, observer: ExecutionObserver) -> Prepared:
     """Stage ``prepare``: default the cwd to the notebook's folder, inject parameters."""
     options = run.options
-    if options.cwd is None:  # absolute, so a remote worker can use it
-        options = options.with_changes(cwd=run.source.resolve().parent)
+    if options.cwd is None:  # absolute, so a remote worker can use it; a URL's notebook runs in a scratch folder
+        options = options.with_changes(cwd=kernel_cwd(run.source))
     for warning in apply_parameters(nb, options.parameters, strict=options.strict_parameters):
         observer.warning(warning)
     cache = None
-    if run.file.cache is not None:  # the key covers the notebook as prepared (parameters injected)
+    if run.file.cache is not None and isinstance(run.source, Path):  # the key covers the notebook as prepared
         cache = look_up(nb, run.source, options, run.file.cache)
         for warning in cache.warnings:
             observer.warning(warning)
@@ -145,7 +148,7 @@ def local_execute(
         return await execute_notebook(
             prepared.notebook, prepared.options, observer=prepared.observer, control=control,
             start_kernel=start_kernel, ready_gate=ready_gate, reaper=reaper,
-            autosave=(prepared.run.target, every) if every else None,
+            autosave=(prepared.run.target, every) if every and isinstance(prepared.run.target, Path) else None,
         )
 
     return execute
@@ -156,13 +159,22 @@ def extract_images_stage(prepared: Prepared, result: ExecutionResult) -> Executi
     file = prepared.run.file
     if file.extract_images is None:
         return result
-    from .images import extract_images  # Pillow is imported only when needed
-
     run = prepared.run
     # names and ownership follow the OUTPUT notebook, so runs of one source into several outputs never collide
+    owner = str(run.target.resolve()) if isinstance(run.target, Path) else run.target.display
+    if isinstance(file.extract_images, Location):  # a remote images folder: staged locally, then uploaded
+        written, warnings, broken = extract_images_to(result.notebook, stem=run.target.stem,
+                                                      images_dir=file.extract_images, target=run.target,
+                                                      options=file, source_id=owner)
+        return replace(result, images=ImageReport(written, warnings, broken))
+    from .images import extract_images  # Pillow is imported only when needed
+
+    local_target = isinstance(run.target, Path)
+    notebook_dir = run.target.resolve().parent if isinstance(run.target, Path) else file.extract_images
     report = extract_images(result.notebook, stem=run.target.stem, images_dir=file.extract_images,
-                            notebook_dir=run.target.resolve().parent, options=file,
-                            source_id=str(run.target.resolve()))
+                            notebook_dir=notebook_dir, options=file, source_id=owner)
+    if not local_target:  # a remote notebook links local images by absolute path
+        absolute_image_links(result.notebook, file.extract_images.resolve().as_posix())
     return replace(result, images=report)
 
 
@@ -171,7 +183,7 @@ def strict_images_stage(prepared: Prepared, result: ExecutionResult) -> Executio
     if not prepared.run.file.strict_images or not result.broken_images:
         return result
     details = "".join(f"\n  {warning}" for warning in result.image_warnings)
-    raise BrokenImagesError(prepared.run.source,
+    raise BrokenImagesError(where_name(prepared.run.source),
                             f"{result.broken_images} broken image payload(s) (--strict-images){details}")
 
 
@@ -190,7 +202,7 @@ def html_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
         return result
     from .html_export import write_notebook_html  # nbconvert is imported only when asked
 
-    return replace(result, html_file=write_notebook_html(result.notebook, prepared.run.target))
+    return replace(result, html_file=where_name(write_notebook_html(result.notebook, prepared.run.target)))
 
 
 def write(prepared: Prepared, result: ExecutionResult) -> None:

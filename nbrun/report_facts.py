@@ -18,6 +18,7 @@ from typing import Any
 
 from nbformat import NotebookNode
 
+from .locations import Where
 from .result import ExecutionResult
 
 MAX_THUMBNAILS = 6
@@ -39,7 +40,7 @@ def failure_facts(nb: NotebookNode, failed_cell: int | None) -> dict[str, Any]:
     return {"source": _text(cell.get("source", "")), "traceback": traceback}
 
 
-def image_thumbnails(nb: NotebookNode, notebook_dir: Path, limit: int = MAX_THUMBNAILS) -> list[dict[str, Any]]:
+def image_thumbnails(nb: NotebookNode, notebook_dir: Path | None, limit: int = MAX_THUMBNAILS) -> list[dict[str, Any]]:
     """Up to *limit* thumbnails of the image outputs, as record entries.
 
     Each entry has ``cell``, ``output``, ``mime``, ``width``/``height`` of the
@@ -63,14 +64,15 @@ def image_thumbnails(nb: NotebookNode, notebook_dir: Path, limit: int = MAX_THUM
     return entries
 
 
-def _thumbnail_entry(output: dict[str, Any], notebook_dir: Path) -> dict[str, Any] | None:
+def _thumbnail_entry(output: dict[str, Any], notebook_dir: Path | None) -> dict[str, Any] | None:
     data = output.get("data") or {}
     metadata = output.get("metadata") or {}
     found = metadata.get("filenames")
     filenames: dict[str, Any] = found if isinstance(found, dict) else {}
     mimes = [mime for mime in (*_RASTER, _SVG) if mime in data or mime in filenames]
     for mime in mimes:
-        file = Path(os.path.normpath(notebook_dir / filenames[mime])) if isinstance(filenames.get(mime), str) else None
+        linked = isinstance(filenames.get(mime), str) and notebook_dir is not None
+        file = Path(os.path.normpath(notebook_dir / filenames[mime])) if linked and notebook_dir is not None else None
         raw = _payload(data.get(mime), mime, file)
         if raw is None:
             continue
@@ -126,12 +128,12 @@ def _text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-def notebook_facts(result: ExecutionResult, target: Path) -> dict[str, Any]:
+def notebook_facts(result: ExecutionResult, target: Where) -> dict[str, Any]:
     """Optional run-record fields of one executed notebook: ``html``, ``images``, error ``source``/``traceback``."""
     facts: dict[str, Any] = {}
     if result.html_file is not None:
         facts["html"] = str(result.html_file)
-    images = image_thumbnails(result.notebook, target.parent)
+    images = image_thumbnails(result.notebook, target.parent if isinstance(target, Path) else None)
     if images:
         facts["images"] = images
     failure = failure_facts(result.notebook, result.failed_cell)

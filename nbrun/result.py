@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from nbformat import NotebookNode
 
@@ -104,7 +104,7 @@ class Failure:
 class ImageReport:
     """What ``images.extract_images`` did."""
 
-    written: list[Path] = field(default_factory=list)
+    written: Sequence[Path | str] = field(default_factory=list)  # str: an uploaded image's URL
     warnings: list[str] = field(default_factory=list)
     broken: int = 0
 
@@ -129,7 +129,7 @@ class ExecutionResult:
     interrupted_by: str | None = None
     images: ImageReport | None = None
     check: CheckReport | None = None  # set by ``nbrun check`` (nbrun.check.run)
-    html_file: Path | None = None  # the notebook's HTML (``FileOptions.write_html``)
+    html_file: Path | str | None = None  # the notebook's HTML (str: a URL) (``FileOptions.write_html``)
     cached: bool = False  # replayed from the execution cache
     cache_key: str | None = None  # the execution cache key this run is stored under, if any
     reports: Mapping[str, Any] = field(default_factory=dict)
@@ -139,7 +139,7 @@ class ExecutionResult:
         return self.status is RunStatus.OK
 
     @property
-    def extracted_files(self) -> list[Path]:
+    def extracted_files(self) -> list[Path | str]:
         return list(self.images.written) if self.images is not None else []
 
     @property

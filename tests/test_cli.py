@@ -17,15 +17,7 @@ pytestmark = pytest.mark.usefixtures("no_leaked_kernels")
 NBRUN = str(Path(sys.executable).parent / "nbrun")
 
 
-def invoke(*args: str):
-    return CliRunner().invoke(main, ["run", *args], catch_exceptions=False)
-
-
-def one_line(text: str) -> str:
-    lines = [line for line in text.splitlines() if line.strip()]
-    assert len(lines) == 1, text
-    assert "Traceback" not in text
-    return lines[0]
+from cli_helpers import invoke, one_line  # noqa: E402  (shared with the other CLI test files)
 
 
 @pytest.mark.kernel

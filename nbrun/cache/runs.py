@@ -197,10 +197,10 @@ def cache_lookup_stage(prepared: Prepared) -> ExecutionResult | None:
 
 def cache_store_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
     """Pipeline ``post_process`` stage (first, before images are extracted or stripped): store a new run."""
-    lookup = prepared.cache
-    if lookup is None or result.cached:
+    lookup, source = prepared.cache, prepared.run.source
+    if lookup is None or result.cached or not isinstance(source, Path):
         return result
-    warning = lookup.remember(result, prepared.run.source)
+    warning = lookup.remember(result, source)
     if warning:
         prepared.observer.warning(warning)
         return result

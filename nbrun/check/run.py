@@ -97,6 +97,8 @@ class CheckRunner:
         self._reaper = Reaper()
 
     async def __call__(self, job: BatchJob, observer: ExecutionObserver, control: RunControl) -> ExecutionResult:
+        if not isinstance(job.source, Path):
+            raise NotebookReadError(str(job.source), "nbrun check compares with a local notebook file, not a URL")
         return await run_and_check(job.source, job.options, self.check, update=self.update,
                                    observer=observer, control=control, reaper=self._reaper)
 

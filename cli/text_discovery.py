@@ -1,0 +1,65 @@
+"""Discovery beyond local .ipynb files: text notebooks (--include-text) and URL globs."""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+from typing import Callable
+
+from nbrun.locations import Location
+from nbrun.text_notebooks import TEXT_SUFFIXES, looks_like_text_notebook
+
+_GLOB_CHARS = set("*?[")
+
+
+def with_text_notebooks(argument: Path, expand: Callable[[Path], list[Path]]) -> list[Path]:
+    """*expand*'s notebooks plus the text notebooks a folder or glob holds.
+
+    A text file counts only if jupytext reads it as a notebook (``# %%``
+    cells, MyST code cells or a jupytext header). When ``x.py`` and
+    ``x.ipynb`` are both found, ``x.ipynb`` is dropped: it is the text
+    notebook's executed output. Explicit file arguments are left as given.
+    """
+    from .discover import NothingToRun
+
+    is_pattern = bool(_GLOB_CHARS & set(str(argument))) and not argument.exists()
+    if not argument.is_dir() and not is_pattern:
+        return expand(argument)
+    try:
+        notebooks = expand(argument)
+    except NothingToRun:
+        notebooks = []
+    candidates = _text_files_in(argument) if argument.is_dir() else _text_matches(str(argument))
+    text = [path for path in candidates if looks_like_text_notebook(path)]
+    if not notebooks and not text:
+        raise NothingToRun(f"{argument}: no notebooks (.ipynb or text notebooks) found")
+    twins = {path.with_suffix(".ipynb") for path in text}
+    return sorted([path for path in notebooks if path not in twins] + text)
+
+
+def _text_files_in(folder: Path) -> list[Path]:
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        found.extend(Path(root) / name for name in files
+                     if name.endswith(TEXT_SUFFIXES) and not name.startswith("."))
+    return found
+
+
+def _text_matches(pattern: str) -> list[Path]:
+    return [Path(p) for p in glob.glob(pattern, recursive=True) if p.endswith(TEXT_SUFFIXES)
+            and not any(part.startswith(".") and part not in (".", "..") for part in Path(p).parts[:-1])]
+
+
+def expand_url(argument: Location, include_text: bool = False) -> list[Location]:
+    """A URL with glob characters lists the matching ``.ipynb`` objects (and text ones with *include_text*)."""
+    if not _GLOB_CHARS & set(argument.url):
+        return [argument]
+    from .discover import NothingToRun
+
+    suffixes = (".ipynb", *TEXT_SUFFIXES) if include_text else (".ipynb",)
+    matches = [match for match in argument.glob() if match.suffix in suffixes]
+    if not matches:
+        raise NothingToRun(f"{argument}: no notebooks match this pattern")
+    return matches

@@ -1,0 +1,112 @@
+"""The read and write stages for notebooks anywhere: local or remote, .ipynb or text (jupytext).
+
+``read_from`` turns a Where into a validated notebook; ``write_to`` writes
+the executed notebook (local: atomic replace; remote: one whole upload);
+``kernel_cwd`` gives a remote notebook a local scratch folder to run in;
+``extract_images_to`` stages images for a remote folder and uploads them.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+
+from nbformat import NotebookNode
+
+from .locations import Location, Where, scratch_folder, write_chunks
+from .options import FileOptions
+from .text_notebooks import is_text_notebook_name, parse_text_notebook
+
+
+def read_from(where: Where) -> NotebookNode:
+    """Read the notebook at *where* (a path or URL; ``.ipynb`` JSON or a jupytext text notebook)."""
+    from .notebook_io import parse_notebook, read_local_bytes, read_notebook
+
+    if isinstance(where, Path) and not is_text_notebook_name(where):
+        return read_notebook(where)
+    raw = where.read_bytes() if isinstance(where, Location) else read_local_bytes(where)
+    if is_text_notebook_name(where):
+        return parse_text_notebook(raw, str(where), where.suffix)
+    return parse_notebook(raw, str(where))
+
+
+def write_to(nb: NotebookNode, where: Location) -> None:
+    """Upload *nb* as one object (UploadError names the local copy kept when it fails)."""
+    from .notebook_io import notebook_chunks
+
+    write_chunks(notebook_chunks(nb), where)
+
+
+def kernel_cwd(source: Where) -> Path:
+    """The kernel's default working folder: the notebook's folder, or a local scratch folder for a URL."""
+    if isinstance(source, Location):
+        return scratch_folder("nbrun-cwd-")
+    return source.resolve().parent
+
+
+def extract_images_to(nb: NotebookNode, *, stem: str, images_dir: Location, target: Where,
+                      options: FileOptions, source_id: str) -> tuple[list[str], list[str], int]:
+    """Extract images into a local staging copy of the remote folder, then upload what was written.
+
+    The staging copy holds the folder's manifest and empty stand-ins for its
+    existing files, so ownership conflicts are detected exactly as locally.
+    Returns (written URLs, warnings, broken count).
+    """
+    from .images import MANIFEST_NAME, extract_images
+
+    stage = scratch_folder("nbrun-images-")
+    depth, link = _relative_link(images_dir, target)
+    notebook_dir = stage.joinpath(*["n"] * depth) if depth else stage
+    local_images = (notebook_dir / link).resolve() if link else stage / "images"
+    notebook_dir = notebook_dir if link else local_images  # no relative link: names, made URLs below
+    local_images.mkdir(parents=True, exist_ok=True)
+    fs, folder = images_dir.filesystem()
+    try:
+        existing = [posixpath.basename(p) for p in fs.ls(folder, detail=False)] if fs.isdir(folder) else []
+    except FileNotFoundError:
+        existing = []
+    except Exception as exc:  # noqa: BLE001
+        from .locations import describe_failure
+        from .images import ImageWriteError
+
+        raise ImageWriteError(images_dir.display, describe_failure(exc, "list")) from None
+    for name in existing:
+        if name == MANIFEST_NAME:
+            (local_images / name).write_bytes((images_dir / name).read_bytes())
+        else:
+            (local_images / name).touch()
+    report = extract_images(nb, stem=stem, images_dir=local_images, notebook_dir=notebook_dir,
+                            options=options, source_id=source_id)
+    if not link:
+        absolute_image_links(nb, images_dir.display)
+    uploaded = []
+    for path in [*(Path(written) for written in report.written), local_images / MANIFEST_NAME]:
+        if path.exists():
+            (images_dir / path.name).upload(path)
+            if path.name != MANIFEST_NAME:
+                uploaded.append((images_dir / path.name).display)
+    return uploaded, list(report.warnings), report.broken
+
+
+def absolute_image_links(nb: NotebookNode, base: str) -> None:
+    """Prefix the relative ``metadata.filenames`` links with *base* (images on another store than the notebook)."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            filenames = output.get("metadata", {}).get("filenames")
+            if isinstance(filenames, dict):
+                for mime, link in filenames.items():
+                    if isinstance(link, str) and "://" not in link and not link.startswith("/"):
+                        filenames[mime] = posixpath.join(base, link)
+
+
+def _relative_link(images_dir: Location, target: Where) -> tuple[int, str]:
+    """How the notebook at *target* reaches *images_dir*: (levels up, relative path); (0, '') if it cannot."""
+    if not isinstance(target, Location) or target.protocol != images_dir.protocol:
+        return 0, ""
+    from urllib.parse import urlsplit
+
+    a, b = urlsplit(images_dir.url), urlsplit(target.url)
+    if a.netloc != b.netloc:
+        return 0, ""
+    link = posixpath.relpath(a.path or "/", posixpath.dirname(b.path) or "/")
+    return link.split("/").count(".."), link
