@@ -268,9 +268,9 @@ def test_library_run_path_uses_the_cache(tmp_path: Path) -> None:
     from nbrun.cache import CacheSettings
 
     nbformat.write(make_notebook("print('lib')"), tmp_path / "nb.ipynb")
-    options = nbrun.ExecuteOptions(cache=CacheSettings(tmp_path / "c"))
-    first = nbrun.run_path(tmp_path / "nb.ipynb", tmp_path / "out.ipynb", options)
-    second = nbrun.run_path(tmp_path / "nb.ipynb", tmp_path / "out.ipynb", options)
+    files = nbrun.FileOptions(cache=CacheSettings(tmp_path / "c"))
+    first = nbrun.run_path(tmp_path / "nb.ipynb", tmp_path / "out.ipynb", file_options=files)
+    second = nbrun.run_path(tmp_path / "nb.ipynb", tmp_path / "out.ipynb", file_options=files)
     assert (first.cached, second.cached) == (False, True)
     assert first.cache_key == second.cache_key and second.ok
     assert second.notebook.cells[0].outputs[0]["text"] == "lib\n"

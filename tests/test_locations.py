@@ -24,7 +24,7 @@ from cli_helpers import invoke, one_line
 fsspec = pytest.importorskip("fsspec")
 pytestmark = pytest.mark.usefixtures("no_leaked_kernels")
 
-from nbrun import ExecuteOptions, run_path  # noqa: E402
+from nbrun import FileOptions, run_path  # noqa: E402
 from nbrun.errors import NotebookReadError  # noqa: E402
 from nbrun.locations import Location, as_where, common_folder, describe_failure  # noqa: E402
 
@@ -83,8 +83,8 @@ def test_unknown_scheme_and_missing_extra_are_one_line_exit_2(tmp_path: Path) ->
 def test_memory_round_trip_runs_in_a_local_scratch_folder(tmp_path: Path) -> None:
     memory = fsspec.filesystem("memory")
     memory.pipe_file("/in/report.ipynb", notebook_bytes(CWD_CELL, "1 + 1", png_cell()))
-    options = ExecuteOptions(extract_images=tmp_path / "img")
-    result = run_path("memory://in/report.ipynb", "memory://out/report.ipynb", options)
+    files = FileOptions(extract_images=tmp_path / "img")
+    result = run_path("memory://in/report.ipynb", "memory://out/report.ipynb", file_options=files)
     assert result.status.value == "ok"
     written = nbformat.reads(memory.cat_file("/out/report.ipynb").decode(), 4)
     cwd = written.cells[0].outputs[0].text.strip()
