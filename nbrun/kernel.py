@@ -19,7 +19,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
 from .errors import KernelStartError, NoSuchKernelError
@@ -33,6 +33,19 @@ log = logging.getLogger("nbrun")
 
 _HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"
 _STDERR_TAIL_BYTES = 64 * 1024
+
+
+class ForkSpecManager(KernelSpecManager):  # type: ignore[misc]
+    """Kernel specs naming nbrun's fork provisioner, through the spec metadata jupyter_client documents.
+
+    Used only inside a batch's fork-server scope; the specs are built here,
+    nothing jupyter_client cached is edited.
+    """
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        spec = super().get_kernel_spec(kernel_name)
+        spec.metadata = {**spec.metadata, "kernel_provisioner": {"provisioner_name": PROVISIONER_NAME}}
+        return spec
 
 
 def installed_kernels() -> list[str]:
@@ -90,14 +103,13 @@ class KernelSession:
         folder = Path(tempfile.mkdtemp(prefix="nbrun-"))
         log_path = folder / "kernel.log"
         log_file = open(log_path, "wb")  # noqa: SIM115 - closed by close()
+        forked = current_server() is not None and provisioner_installed()
         manager = AsyncKernelManager(
             kernel_name=kernel_name,
             connection_file=str(folder / "kernel.json"),
             transport="ipc" if sys.platform != "win32" else "tcp",
+            **({"kernel_spec_manager": ForkSpecManager()} if forked else {}),
         )
-        spec_in_use = manager.kernel_spec
-        if spec_in_use is not None and current_server() is not None and provisioner_installed():
-            spec_in_use.metadata["kernel_provisioner"] = {"provisioner_name": PROVISIONER_NAME}
         arguments = list(extra_args)
         if manager.ipykernel or any("ipykernel" in part for part in argv):
             arguments.insert(0, _HISTORY_IN_MEMORY)
