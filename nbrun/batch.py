@@ -1,7 +1,11 @@
 """Running many notebooks concurrently from one process (asyncio).
 
-Each notebook gets its own kernel; at most ``jobs`` run at once. Outcomes
-are reported as they finish and returned in the order the jobs were given.
+Each notebook is one file run through ``pipeline.run_file`` (or a custom
+``Runner`` such as the Dask one) with its own kernel; at most
+``BatchOptions.max_parallel`` run at once. The batch owns the fork-server
+scope (fast start) and the ``Reaper`` of kernels closed in the background.
+Outcomes are reported as they finish and returned in the order the jobs
+were given; ``BatchOutcome.status`` is a ``RunStatus``.
 """
 
 from __future__ import annotations

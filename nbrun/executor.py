@@ -1,4 +1,12 @@
-"""Executing a whole notebook: the per-cell loop and its error policy."""
+"""The ``execute`` stage: the per-cell loop and its error policy.
+
+``NotebookExecution`` gets its kernel through the ``KernelStarter`` seam
+(``start_local_kernel`` by default; the scripted fake in unit tests), makes
+one frozen ``CellRecord`` per code cell, writes it into the cell once
+(``cell_record.write_cell_record``) and builds the one ``ExecutionResult``.
+Parameters are injected before this (``pipeline.prepare``); images and the
+write come after it (``pipeline.Pipeline.finish``).
+"""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import zmq
 
-from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpecManager, NoSuchKernel
+from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec, KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
 from .errors import KernelStartError, NoSuchKernelError
@@ -37,6 +37,19 @@ log = logging.getLogger("nbrun")
 
 _HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"
 _STDERR_TAIL_BYTES = 64 * 1024
+
+
+class ForkSpecManager(KernelSpecManager):  # type: ignore[misc]
+    """Kernel specs naming nbrun's fork provisioner, through the spec metadata jupyter_client documents.
+
+    Used only inside a batch's fork-server scope; the specs are built here,
+    nothing jupyter_client cached is edited.
+    """
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        spec = super().get_kernel_spec(kernel_name)
+        spec.metadata = {**spec.metadata, "kernel_provisioner": {"provisioner_name": PROVISIONER_NAME}}
+        return spec
 
 
 def installed_kernels() -> list[str]:
@@ -135,15 +148,14 @@ class KernelSession:
         folder = Path(tempfile.mkdtemp(prefix=session_prefix()))
         kernel_log = KernelLog(folder)
         log_file = kernel_log.writer
+        forked = current_server() is not None and provisioner_installed()
         manager = AsyncKernelManager(
             kernel_name=kernel_name,
             connection_file=str(folder / "kernel.json"),
             transport=transport,
             ip=str(folder / "k") if transport == "ipc" else "127.0.0.1",  # short socket paths
+            **({"kernel_spec_manager": ForkSpecManager()} if forked else {}),
         )
-        spec_in_use = manager.kernel_spec
-        if spec_in_use is not None and current_server() is not None and provisioner_installed():
-            spec_in_use.metadata["kernel_provisioner"] = {"provisioner_name": PROVISIONER_NAME}
         arguments = list(extra_args)
         if manager.ipykernel or any("ipykernel" in part for part in argv):
             arguments.insert(0, _HISTORY_IN_MEMORY)

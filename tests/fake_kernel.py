@@ -36,7 +36,7 @@ def message(msg_type: str, content: dict[str, Any], parent: str, buffers: list[b
 class Step:
     """One thing the fake kernel does: publish on a channel after a delay."""
 
-    channel: str  # "iopub", "shell", "die" or "hang"
+    channel: str  # "iopub", "shell", "stdin", "die" or "hang"
     msg_type: str = ""
     content: dict[str, Any] = field(default_factory=dict)
     delay: float = 0.0
@@ -83,6 +83,8 @@ class FakeKernel:
         self.kernel_info: dict[str, Any] = {"language_info": {"name": "python", "version": "3"}}
         self._iopub: asyncio.Queue[Message] = asyncio.Queue()
         self._shell: asyncio.Queue[Message] = asyncio.Queue()
+        self._stdin: asyncio.Queue[Message] = asyncio.Queue()
+        self.input_replies: list[str] = []
         self._exit: KernelExit | None = None
         self._player: asyncio.Task[None] | None = None
 
@@ -102,7 +104,7 @@ class FakeKernel:
                 return
             if step.channel == "hang":
                 await asyncio.sleep(3600)
-            queue = self._iopub if step.channel == "iopub" else self._shell
+            queue = {"iopub": self._iopub, "stdin": self._stdin}.get(step.channel, self._shell)
             queue.put_nowait(message(step.msg_type, step.content, parent))
 
     async def get_iopub(self, timeout: float) -> Message | None:
@@ -112,11 +114,10 @@ class FakeKernel:
         return await self._get(self._shell, timeout)
 
     async def get_stdin(self, timeout: float) -> Message | None:
-        await asyncio.sleep(timeout)
-        return None
+        return await self._get(self._stdin, timeout)
 
     def input_reply(self, value: str) -> None:
-        pass
+        self.input_replies.append(value)
 
     @staticmethod
     async def _get(queue: asyncio.Queue[Message], timeout: float) -> Message | None:

@@ -93,3 +93,15 @@ def test_a_stop_request_before_a_cell_interrupts_the_run() -> None:
     assert result.status is RunStatus.INTERRUPTED and result.interrupted_by == "SIGTERM"
     assert result.status.exit_code_for(result.interrupted_by) == 143
     assert nb.cells[1].metadata.nbrun == {"status": "not-run"}
+
+
+def test_input_after_the_stdin_lines_ran_out_interrupts_and_fails_the_cell() -> None:
+    ask = Step("stdin", "input_request", {"prompt": "? ", "password": False})
+    nb = notebook("input(); input()", "after()")
+    kernel = FakeKernel([busy(), ask, ask, Step("hang")])
+    result, _ = run(nb, kernel, stdin_lines=("yes",))
+    assert kernel.input_replies == ["yes"] and kernel.interrupts == 1
+    assert result.status is RunStatus.ERROR and result.failed_cell == 0
+    assert result.cells[0].stdin_exhausted and "stdin lines ran out" in (result.message or "")
+    assert nb.cells[0].metadata.nbrun["stdin_exhausted"] is True
+    assert nb.cells[1].metadata.nbrun == {"status": "not-run"}
