@@ -229,6 +229,8 @@ class NotebookExecution:
             )
         finally:
             self._current = None
+        if self._widgets is not None:
+            self._widgets.output_widgets.sync_to(self._kernel)  # Output widgets' captures, back to the kernel
         kernel = self._kernel
         record = record_cell(cell, collector, run, index=index, duration=time.monotonic() - began,
                              record_timing=self.options.record_timing,

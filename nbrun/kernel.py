@@ -254,6 +254,11 @@ class KernelSession:
         if self._stdin is not None:
             self._stdin.reply(value)
 
+    def send_comm_update(self, comm_id: str, state: dict[str, Any]) -> None:
+        """Send a widget state update to the kernel, as a front end does (shell channel)."""
+        content = {"comm_id": comm_id, "data": {"method": "update", "state": state, "buffer_paths": []}}
+        self._client.shell_channel.send(self._client.session.msg("comm_msg", content))
+
     @staticmethod
     async def _get(getter: Any, timeout: float) -> Message | None:
         try:

@@ -34,7 +34,7 @@ def read_notebook(path: Path | str) -> NotebookNode:
         from .notebook_store import read_from
 
         return read_from(path)
-    return parse_notebook(read_local_bytes(path), path)
+    return parse_notebook(_utf8_text(read_local_bytes(path), path), path)  # bytes freed once decoded: ~2x peak
 
 
 def read_local_bytes(path: Path) -> bytes:
@@ -51,13 +51,7 @@ def read_local_bytes(path: Path) -> bytes:
 
 def parse_notebook(raw: bytes | str, path: Path | str | None = None) -> NotebookNode:
     """Parse notebook bytes or text into a validated nbformat-4 node."""
-    if isinstance(raw, bytes):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise NotebookReadError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from None
-    else:
-        text = raw
+    text = _utf8_text(raw, path) if isinstance(raw, bytes) else raw
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
@@ -74,6 +68,13 @@ def parse_notebook(raw: bytes | str, path: Path | str | None = None) -> Notebook
 
 
 _LONE_SURROGATE_HINT = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _utf8_text(raw: bytes, path: Path | str | None) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotebookReadError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from None
 
 
 def _has_lone_surrogate(data: Any) -> bool:
@@ -146,9 +147,15 @@ def _encode_bytes(value: object) -> str:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def _split_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
-    return {mime: value.splitlines(True) if isinstance(value, str) and (mime.startswith("text/") or mime in _SPLIT_MIMES)
+def _split_bundle(bundle: dict[str, Any], big: dict[str, str] | None = None) -> dict[str, Any]:
+    return {mime: _lines(value, big) if isinstance(value, str) and (mime.startswith("text/") or mime in _SPLIT_MIMES)
             else value for mime, value in bundle.items()}
+
+
+def _lines(text: str, big: dict[str, str] | None) -> list[str]:
+    """*text* as Jupyter's list of lines; huge lines as placeholders (escaped in slices when written)."""
+    lines = text.splitlines(True)
+    return lines if big is None else [_placeholder(line, big) for line in lines]
 
 
 def _disk_view(nb: NotebookNode, big: dict[str, str]) -> dict[str, Any]:
@@ -163,7 +170,7 @@ def _disk_view(nb: NotebookNode, big: dict[str, str]) -> dict[str, Any]:
     for cell in nb.cells:
         disk = dict(cell)
         if isinstance(disk.get("source"), str):
-            disk["source"] = disk["source"].splitlines(True)
+            disk["source"] = _lines(disk["source"], big)
         if "trusted" in cell.get("metadata", {}):
             disk["metadata"] = {k: v for k, v in cell.metadata.items() if k != "trusted"}
         if isinstance(cell.get("attachments"), dict):
@@ -178,7 +185,7 @@ def _disk_view(nb: NotebookNode, big: dict[str, str]) -> dict[str, Any]:
 def _disk_output(output: dict[str, Any], big: dict[str, str]) -> dict[str, Any]:
     disk = dict(output)
     if output.get("output_type") in ("execute_result", "display_data") and isinstance(output.get("data"), dict):
-        disk["data"] = _split_bundle(output["data"])
+        disk["data"] = _split_bundle(output["data"], big)
     elif output.get("output_type") == "stream" and isinstance(output.get("text"), str):
         disk["text"] = [_placeholder(line, big) for line in output["text"].splitlines(True)]
     return disk

@@ -7,18 +7,28 @@ that request goes into the model's ``outputs`` instead of the cell, and a
 ``clear_output`` with that parent clears the model (``wait`` deferring it to
 the next output). Several models may name the same request (nested ``with``
 blocks): the one that named it last captures, until its ``msg_id`` is reset
-to ``""``. The outputs are saved in the model's state in ``metadata.widgets``.
+to ``""``. The outputs are saved in the model's state in ``metadata.widgets``
+and, once the cell is done, sent back to the kernel as a state update (as
+front ends do, so ``out.outputs`` in the kernel is current; once per cell
+rather than once per output).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from nbformat import NotebookNode, from_dict
 
 OUTPUT_MODULE = "@jupyter-widgets/output"
 OUTPUT_MODEL = "OutputModel"
 CAPTURED = frozenset({"stream", "display_data", "execute_result", "error", "clear_output"})
+
+
+class CommSender(Protocol):
+    def send_comm_update(self, comm_id: str, state: dict[str, Any]) -> None: ...
+
+
+CommSenderType = runtime_checkable(CommSender)
 
 
 class OutputModel:
@@ -28,10 +38,12 @@ class OutputModel:
         self.comm_id = comm_id
         self.msg_id = ""
         self.outputs: list[NotebookNode] = []
+        self.changed = False  # captured something the kernel has not been told about
         self._clear_pending = False
 
     def add(self, output: NotebookNode) -> None:
         """Append an output; a stream continuing the last one of its name is merged into it."""
+        self.changed = True
         if self._clear_pending:
             self.outputs = []
             self._clear_pending = False
@@ -47,6 +59,7 @@ class OutputModel:
             self._clear_pending = True
         else:
             self.outputs = []
+            self.changed = True
 
 
 class OutputWidgets:
@@ -87,6 +100,15 @@ class OutputWidgets:
             return None
         stack = self._capturing.get(parent_msg_id)
         return stack[-1] if stack else None
+
+    def sync_to(self, kernel: object) -> None:
+        """Send each changed model's outputs to the kernel (if it can take comm messages)."""
+        if not isinstance(kernel, CommSenderType):
+            return
+        for model in self._models.values():
+            if model.changed:
+                model.changed = False
+                kernel.send_comm_update(model.comm_id, {"outputs": model.outputs})
 
     def outputs_of(self, comm_id: str) -> list[NotebookNode] | None:
         """The captured outputs of an Output model (None for other models)."""

@@ -33,6 +33,7 @@ DOCS_OUTPUT = (
     "with out:\n    print('waiting')\n    clear_output(wait=True)\n    print('replaced')",
     "outer, inner = widgets.Output(), widgets.Output()\ndisplay(outer, inner)\n"
     "with outer:\n    print('outer 1')\n    with inner:\n        print('inner')\n    print('outer 2')\nprint('cell')",
+    "print(len(out.outputs), [o['output_type'] for o in outer.outputs])  # what the kernel was told",
 )
 DOCS_INTERACT = (
     "from ipywidgets import interact\ndef f(x):\n    print('x is', x)\n    return x * 2\n_ = interact(f, x=10)",
@@ -66,6 +67,9 @@ def cell_outputs(nb: nbformat.NotebookNode) -> list[Any]:
             data = output.get("data", {})
             if "application/vnd.jupyter.widget-view+json" in data:
                 outs.append("widget view")
+            elif outs and output.get("output_type") == "stream" and isinstance(outs[-1], dict) \
+                    and outs[-1].get("output_type") == "stream" and outs[-1]["name"] == output["name"]:
+                outs[-1]["text"] += output["text"]  # nbclient leaves streams split as they arrived
             else:
                 outs.append(normalized([output])[0])
         result.append(outs)
