@@ -20,6 +20,7 @@ def test_wheel_layout_and_entry_point(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "nbrun/cli/main.py" in names and "nbrun/py.typed" in names
     assert "nbrun/check/compare.py" in names
+    assert "nbrun/cache/store.py" in names  # the execution cache subpackage
     assert not [n for n in names if n.startswith("cli/")]
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "nbrun = nbrun.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
