@@ -23,6 +23,7 @@ from nbrun.options import ExecuteOptions
 from nbrun.result import RunStatus
 
 from . import exit_codes
+from .events import EventStream
 from .notices import raised_cells, stdin_hint, truncation_warning
 from .reporting import TerminalObserver, is_tty
 from .reports import failing_traceback, outcome_exit_code, run_record, strip_ansi, write_json, write_junit
@@ -47,6 +48,7 @@ class Presentation:
     junit_xml: Path | None = None
     json_report: str | None = None
     display: Mapping[Path, str] = field(default_factory=dict)  # names shown for stdin/stdout stand-ins
+    events: EventStream | None = None  # --events
 
 
 def plan_batch(notebooks: list[Path], *, output: Path | None, output_dir: Path | None,
@@ -114,6 +116,8 @@ async def _execute(jobs: list[BatchJob], presentation: Presentation, max_paralle
         loop.add_signal_handler(sig, control.request_stop, sig.name)
     reporter = CliBatchReporter(len(jobs), presentation, max_parallel)
     started, clock = utc_now(), time.monotonic()
+    if presentation.events is not None:
+        presentation.events.run_started(len(jobs))
     try:
         async with contextlib.AsyncExitStack() as stack:
             if isinstance(runner, contextlib.AbstractAsyncContextManager):
@@ -133,6 +137,9 @@ async def _execute(jobs: list[BatchJob], presentation: Presentation, max_paralle
     if len(outcomes) > 1:
         click.echo(summary_table(outcomes, duration), err=True)
     _write_reports(outcomes, presentation, started, duration, code)
+    if presentation.events is not None:
+        presentation.events.run_finished(outcomes, code, duration)
+        presentation.events.close()
     return code
 
 
@@ -183,9 +190,13 @@ class CliBatchReporter(BatchObserver):
         observer = TerminalObserver(job.source.name, show_progress=self.bars, log_output=self.presentation.log_output,
                                     stream=self.stream, position=slot)
         self._cell_observers[job.source] = observer
+        if self.presentation.events is not None:
+            return self.presentation.events.notebook_started(job, observer)
         return observer
 
     def job_finished(self, outcome: BatchOutcome) -> None:
+        if self.presentation.events is not None:
+            self.presentation.events.notebook_finished(outcome)
         observer = self._cell_observers.pop(outcome.job.source, None)
         if observer is not None:
             observer.close()

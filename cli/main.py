@@ -69,6 +69,7 @@ def main() -> None:
 @click.option("--fail-fast", is_flag=True, help="After a failure, start no further notebooks (running ones finish).")
 @click.option("--junit-xml", type=click.Path(path_type=Path, dir_okay=False), help="Write a JUnit XML report (one testcase per notebook).")
 @click.option("--json", "json_report", metavar="FILE", help="Write the JSON run record to FILE ('-' for stdout).")
+@click.option("--events", "events_path", metavar="FILE", help="Stream events as JSON Lines to FILE ('-' for stdout) while the run goes on.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the executed notebook here (one input only).")
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), help="Write executed notebooks into DIR.")
 @click.option("-k", "--kernel", "kernel_name", help="Kernel to use (default: the notebook's, else python3).")
@@ -106,6 +107,7 @@ def run_command(
     fail_fast: bool,
     junit_xml: Path | None,
     json_report: str | None,
+    events_path: str | None,
     output: Path | None,
     output_dir: Path | None,
     kernel_name: str | None,
@@ -159,6 +161,8 @@ def run_command(
         raise click.UsageError("no notebooks left to run after --exclude")
     if output is not None and len(paths) > 1:
         raise click.UsageError("-o/--output takes one notebook; use --output-dir for several")
+    if events_path == "-" and (json_report == "-" or output == Path("-")):
+        raise click.UsageError("--events - shares stdout with -o - or --json -; send one of them to a file")
     stdio = redirect_stdio(paths, output, json_to_stdout=json_report == "-")  # issue 13: '-' is stdin/stdout
     paths, output = stdio.paths, stdio.output
     if stdio.display and cwd is None:
@@ -181,6 +185,7 @@ def run_command(
         from nbrun.options import ExecuteOptions
 
         from .batch import Presentation, execute_jobs, grid_jobs, make_jobs, plan_batch
+        from .events import EventStream
         from .params import render_output
 
         _configure_logging(verbose)
@@ -209,7 +214,8 @@ def run_command(
             strict_parameters=strict_params,
         )
         presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
-                                    junit_xml=junit_xml, json_report=json_report, display=stdio.display)
+                                    junit_xml=junit_xml, json_report=json_report, display=stdio.display,
+                                    events=EventStream(events_path) if events_path else None)
         if grid is not None:
             assert output is not None  # checked with --params-grid above
             batch = grid_jobs(paths[0], output, options, grid)
@@ -274,6 +280,7 @@ def _configure_logging(verbose: int) -> None:
     nbrun_log.handlers[:] = [handler]
     nbrun_log.propagate = False
     nbrun_log.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    handler.setLevel(nbrun_log.level)  # --events may lower the logger's level to hear kernel-start retries
     for noisy in ("traitlets", "asyncio", "jupyter_client"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.CRITICAL)
 

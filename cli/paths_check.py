@@ -14,14 +14,18 @@ STDIO = "-"
 
 
 class PathError(click.ClickException):
-    """A bad path argument: one ``nbrun: error:`` line on stderr and *exit_code*."""
+    """A path that cannot be read or written: one ``nbrun: error:`` line on stderr, exit 5."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = exit_codes.NOTEBOOK_INVALID_OR_IO
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(f"nbrun: error: {self.message}", err=True)
+
+
+class PathUsageError(PathError):
+    """A path given the wrong way round (papermill's habit): exit 2."""
+
+    exit_code = exit_codes.USAGE
 
 
 def check_inputs(arguments: tuple[Path, ...], paths: list[Path]) -> None:
@@ -35,10 +39,10 @@ def check_inputs(arguments: tuple[Path, ...], paths: list[Path]) -> None:
         return
     if len(arguments) == 2 and [arguments[1]] == missing and arguments[0].is_file():
         source, target = (shlex.quote(str(a)) for a in arguments)
-        raise PathError(
+        raise PathUsageError(
             f"{arguments[1]}: no such notebook; to write the executed notebook there, use -o: "
-            f"nbrun run {source} -o {target}", exit_codes.USAGE,
+            f"nbrun run {source} -o {target}"
         )
     path = missing[0]
     reason = "is a directory, not a notebook file" if path.is_dir() else "no such file"
-    raise PathError(f"{path}: {reason}", exit_codes.NOTEBOOK_INVALID_OR_IO)
+    raise PathError(f"{path}: {reason}")

@@ -152,3 +152,51 @@ def test_quiet_successes_say_what_was_not_clean(tmp_path: Path) -> None:
     assert "cell 3 (index 2, In [3]) KeyError" in junit.read_text()
     asked = nbrun("run", str(asking))
     assert asked.returncode == 1 and "use --stdin-file to answer input() calls" in asked.stderr
+
+
+@pytest.mark.kernel
+def test_events_stream_is_flushed_per_line_and_matches_its_schema(tmp_path: Path) -> None:
+    import time
+
+    import jsonschema
+
+    schema = json.loads((Path(nbrun_module_file()).parent / "schemas" / "events.schema.json").read_text())
+    gate = tmp_path / "gate"
+    source = tmp_path / "nb.ipynb"
+    nbformat.write(make_notebook("print('x' * 3000)", f"import os, time\nwhile not os.path.exists({str(gate)!r}): time.sleep(0.05)",
+                                 "1/0"), source)
+    events = tmp_path / "events.jsonl"
+    proc = subprocess.Popen([NBRUN, "run", str(source), "--events", str(events), "--max-output-bytes", "1000"],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while {"event": "cell-start", "index": 1}.items() - _last_event(events).items():
+            assert proc.poll() is None and time.monotonic() < deadline, "no cell-start for cell 1 while it runs"
+            time.sleep(0.05)
+        gate.touch()  # cell 1 waits for this: the events so far were on disk while the cell still ran
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, stderr
+    lines = [json.loads(line) for line in events.read_text().splitlines()]
+    for line in lines:
+        jsonschema.validate(line, schema)
+    kinds = [line["event"] for line in lines]
+    assert kinds[0] == "run-start" and kinds[1] == "notebook-start" and kinds[-2:] == ["notebook-end", "run-end"]
+    truncated = next(line for line in lines if line["event"] == "output-truncated")
+    assert truncated["index"] == 0 and truncated["dropped_bytes"] > 0
+    ends = [line for line in lines if line["event"] == "cell-end"]
+    assert [(e["index"], e["status"]) for e in ends] == [(0, "ok"), (1, "ok"), (2, "error")]
+    assert ends[2]["ename"] == "ZeroDivisionError"
+    assert lines[-2]["status"] == "error" and lines[-2]["failed_cell"] == 2 and lines[-1]["exit_code"] == 1
+
+
+def _last_event(path: Path) -> dict[str, object]:
+    lines = path.read_text().splitlines() if path.exists() else []
+    return json.loads(lines[-1]) if lines else {}
+
+
+def nbrun_module_file() -> str:
+    import nbrun as package
+
+    return str(package.__file__)
