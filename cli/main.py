@@ -94,6 +94,7 @@ def main() -> None:
 @click.option("-y", "--parameters-yaml", "yaml_params", multiple=True, metavar="YAML", help="Parameters as a YAML mapping string.")
 @click.option("-f", "--parameters-file", "file_params", multiple=True, type=click.Path(path_type=Path, dir_okay=False), help="Parameters from a YAML or JSON file.")
 @click.option("--params-grid", type=click.Path(path_type=Path, dir_okay=False), help="YAML list of parameter mappings: run the notebook once per mapping.")
+@click.option("--prepare-only", is_flag=True, help="Write the notebooks with their parameters injected, without running them (papermill's flag).")
 @click.option("--strict-params", is_flag=True, help="A parameter the notebook's parameters cell does not declare is an error (exit 2).")
 @click.option("--no-progress", is_flag=True, help="No progress bar (it is also off when stderr is not a terminal).")
 @click.option("--log-output", is_flag=True, help="Stream cell stdout/stderr live to stderr.")
@@ -133,6 +134,7 @@ def run_command(
     file_params: tuple[Path, ...],
     params_grid: Path | None,
     strict_params: bool,
+    prepare_only: bool,
     no_progress: bool,
     log_output: bool,
     verbose: int,
@@ -179,7 +181,7 @@ def run_command(
         jobs = len(paths) if grid is None else len(grid)  # the cluster schedules; submit everything
     from nbrun import forkserver
 
-    if not no_fast_start and runner is None:
+    if not no_fast_start and runner is None and not prepare_only:
         forkserver.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
     try:
         from nbrun.options import ExecuteOptions
@@ -223,7 +225,12 @@ def run_command(
             if output is not None and "{" in str(output):
                 output = render_output(output, parameters or {})
             batch = make_jobs(plan_batch(paths, output=output, output_dir=output_dir, root=mirror_root(notebooks)), options)
-        code = execute_jobs(batch, presentation, max_parallel=jobs, fail_fast=fail_fast, runner=runner)
+        if prepare_only:  # issue 13: papermill's --prepare-only
+            from .prepare_only import prepare_jobs
+
+            code = prepare_jobs(batch)
+        else:
+            code = execute_jobs(batch, presentation, max_parallel=jobs, fail_fast=fail_fast, runner=runner)
     finally:
         forkserver.discard_prelaunched()
         stdio.finish()

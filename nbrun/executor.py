@@ -20,7 +20,8 @@ from .events import ExecutionObserver
 from .kernel import KernelExit, KernelSession
 from .options import DEFAULT_KERNEL, ExecuteOptions
 from .outputs import CellOutputs, DisplayRegistry
-from .parameters import ParameterError, declared_parameters, inject_parameters, json_safe
+from .parameters import json_safe
+from .prepare import apply_parameters
 from .restarts import restart_failure
 from .result import CellRecord, CellStatus, ExecutionResult, RunStatus
 from .widgets import WidgetStates
@@ -136,19 +137,8 @@ class NotebookExecution:
 
     def _apply_parameters(self) -> None:
         """Inject ``options.parameters`` (before the kernel starts, so errors touch nothing)."""
-        parameters = self.options.parameters
-        if parameters is None:
-            return
-        declared = {p.name for p in declared_parameters(self.nb)}
-        unknown = sorted(set(parameters) - declared) if declared else []
-        if unknown:
-            message = f"not declared in the parameters cell: {', '.join(unknown)}"
-            if self.options.strict_parameters:
-                raise ParameterError(message)
-            self.observer.warning(f"unknown parameter(s) {message}")
-        injection = inject_parameters(self.nb, parameters)
-        if injection.warning:
-            self.observer.warning(injection.warning)
+        for warning in apply_parameters(self.nb, self.options):
+            self.observer.warning(warning)
 
     async def _start_watching_stop(self) -> Kernel:
         """Start the kernel, abandoning the start if a stop is requested meanwhile."""

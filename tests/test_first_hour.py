@@ -200,3 +200,16 @@ def nbrun_module_file() -> str:
     import nbrun as package
 
     return str(package.__file__)
+
+
+def test_prepare_only_injects_parameters_and_runs_nothing(tmp_path: Path) -> None:
+    source = tmp_path / "nb.ipynb"
+    nb = make_notebook(("n = 0", ["parameters"]), "open('ran', 'w').write(str(n))")
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="stale\n")]
+    nbformat.write(nb, source)
+    proc = nbrun("run", str(source), "-p", "n", "7", "-o", str(tmp_path / "out-{n}.ipynb"), "--prepare-only", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    prepared = nbformat.read(tmp_path / "out-7.ipynb", 4)
+    assert prepared.cells[1].source.endswith("n = 7\n") and "injected-parameters" in prepared.cells[1].metadata.tags
+    assert prepared.cells[2].outputs == [] and prepared.metadata.nbrun == {"status": "prepared", "parameters": {"n": 7}}
+    assert not (tmp_path / "ran").exists() and "prepared" in proc.stderr and "not run" in proc.stderr
