@@ -97,7 +97,9 @@ def main() -> None:
 @click.option("--prepare-only", is_flag=True, help="Write the notebooks with their parameters injected, without running them (papermill's flag).")
 @click.option("--strict-params", is_flag=True, help="A parameter the notebook's parameters cell does not declare is an error (exit 2).")
 @click.option("--no-progress", is_flag=True, help="No progress bar (it is also off when stderr is not a terminal).")
-@click.option("--log-output", is_flag=True, help="Stream cell stdout/stderr live to stderr.")
+@click.option("--log-output", is_flag=True, help="Stream cell stdout/stderr live to stderr (each line prefixed with its notebook's name when several run).")
+@click.option("--stdout-file", metavar="FILE", help="Write the cells' stdout to FILE ({name}/{stem}: the notebook's, for several).")
+@click.option("--stderr-file", metavar="FILE", help="Write the cells' stderr to FILE ({name}/{stem}: the notebook's, for several).")
 @click.option("-v", "--verbose", count=True, help="Show kernel output and more detail (-vv: debug).")
 @click.option("--dask", "dask_address", metavar="ADDRESS|local:N", help="Run each notebook as a task on a Dask cluster: a scheduler address (tcp://host:8786) or local:N worker processes.")
 @click.option("--retries", type=click.IntRange(min=0), default=1, show_default=True, help="With --dask: re-run a notebook whose kernel could not start or whose worker was lost.")
@@ -137,6 +139,8 @@ def run_command(
     prepare_only: bool,
     no_progress: bool,
     log_output: bool,
+    stdout_file: str | None,
+    stderr_file: str | None,
     verbose: int,
     dask_address: str | None,
     retries: int,
@@ -188,6 +192,7 @@ def run_command(
 
         from .batch import Presentation, execute_jobs, grid_jobs, make_jobs, plan_batch
         from .events import EventStream
+        from .log_lines import check_stream_files
         from .params import render_output
 
         _configure_logging(verbose)
@@ -217,7 +222,8 @@ def run_command(
         )
         presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
                                     junit_xml=junit_xml, json_report=json_report, display=stdio.display,
-                                    events=EventStream(events_path) if events_path else None)
+                                    events=EventStream(events_path) if events_path else None,
+                                    stream_files={"stdout": stdout_file, "stderr": stderr_file})
         if grid is not None:
             assert output is not None  # checked with --params-grid above
             batch = grid_jobs(paths[0], output, options, grid)
@@ -225,6 +231,7 @@ def run_command(
             if output is not None and "{" in str(output):
                 output = render_output(output, parameters or {})
             batch = make_jobs(plan_batch(paths, output=output, output_dir=output_dir, root=mirror_root(notebooks)), options)
+        check_stream_files(stdout_file, stderr_file, len(batch))
         if prepare_only:  # issue 13: papermill's --prepare-only
             from .prepare_only import prepare_jobs
 

@@ -213,3 +213,20 @@ def test_prepare_only_injects_parameters_and_runs_nothing(tmp_path: Path) -> Non
     assert prepared.cells[1].source.endswith("n = 7\n") and "injected-parameters" in prepared.cells[1].metadata.tags
     assert prepared.cells[2].outputs == [] and prepared.metadata.nbrun == {"status": "prepared", "parameters": {"n": 7}}
     assert not (tmp_path / "ran").exists() and "prepared" in proc.stderr and "not run" in proc.stderr
+
+
+@pytest.mark.kernel
+def test_log_output_names_each_line_and_streams_go_to_files(tmp_path: Path) -> None:
+    nbformat.write(make_notebook("print('one\\ntwo')", "import sys; print('oops', file=sys.stderr)"), tmp_path / "a.ipynb")
+    nbformat.write(make_notebook("print('three', end='')"), tmp_path / "longer.ipynb")
+    proc = nbrun("run", "a.ipynb", "longer.ipynb", "--log-output", "--stdout-file", "logs/{stem}.out",
+                 "--stderr-file", "logs/{name}.err", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    for line in ("a.ipynb      | one", "a.ipynb      | two", "a.ipynb      | oops", "longer.ipynb | three"):
+        assert line in lines  # aligned, plain (not a terminal)
+    assert (tmp_path / "logs" / "a.out").read_text() == "one\ntwo\n"
+    assert (tmp_path / "logs" / "a.ipynb.err").read_text() == "oops\n"
+    assert (tmp_path / "logs" / "longer.out").read_text() == "three"
+    clash = nbrun("run", "a.ipynb", "longer.ipynb", "--stdout-file", "all.out", cwd=tmp_path)
+    assert clash.returncode == 2 and "{name} or {stem}" in clash.stderr
