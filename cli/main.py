@@ -288,7 +288,9 @@ def _dask_runner(address: str | None, retries: int, fail_fast: bool) -> DaskRunn
 
 
 def _configure_logging(verbose: int) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    from .bar_safe import BarSafeHandler
+
+    handler = BarSafeHandler(sys.stderr)  # log records do not tear progress bars
     handler.setFormatter(logging.Formatter("nbrun: %(levelname)s: %(message)s"))
     nbrun_log = logging.getLogger("nbrun")
     nbrun_log.handlers[:] = [handler]

@@ -10,6 +10,7 @@ from nbformat import NotebookNode
 from nbrun.events import ExecutionObserver
 from nbrun.result import CellRecord, CellStatus, ExecutionResult
 
+from .bar_safe import write_above_bars
 from .log_lines import LinePrefixer
 
 
@@ -83,11 +84,8 @@ class TerminalObserver(ExecutionObserver):
     def _emit(self, text: str) -> None:
         if not text:
             return
-        if self._bar is not None:
-            self._bar.clear()
-            self.stream.write(text)
-            self.stream.flush()
-            self._bar.refresh()
+        if self.show_progress:  # bars may be drawn (ours or other notebooks'): write above all of them
+            write_above_bars(text, self.stream)
         else:
             self.stream.write(text)
             self.stream.flush()

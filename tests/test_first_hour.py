@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -230,3 +231,69 @@ def test_log_output_names_each_line_and_streams_go_to_files(tmp_path: Path) -> N
     assert (tmp_path / "logs" / "longer.out").read_text() == "three"
     clash = nbrun("run", "a.ipynb", "longer.ipynb", "--stdout-file", "all.out", cwd=tmp_path)
     assert clash.returncode == 2 and "{name} or {stem}" in clash.stderr
+
+
+def _screen(drawn: str) -> list[str]:
+    """What a terminal shows after *drawn*: \\r, \\n, cursor-up and erase-line applied, colours dropped."""
+    lines, row, col = [""], 0, 0
+    for token in re.findall(r"\x1b\[[0-9;?]*[A-Za-z]|\r|\n|[^\x1b\r\n]+|\x1b", drawn):
+        if token == "\n":
+            row, col = row + 1, 0
+            lines += [""] * (row + 1 - len(lines))
+        elif token == "\r":
+            col = 0
+        elif token.startswith("\x1b[") and token[-1] == "A":
+            row = max(row - int(token[2:-1] or 1), 0)
+        elif token.startswith("\x1b[") and token[-1] == "K":
+            lines[row] = lines[row][:col]
+        elif not token.startswith("\x1b"):
+            line = lines[row].ljust(col)
+            lines[row] = line[:col] + token + line[col + len(token):]
+            col += len(token)
+    return [line.rstrip() for line in lines]
+
+
+@pytest.mark.kernel
+def test_messages_go_above_the_bars_and_ctrl_c_leaves_no_fragments(tmp_path: Path) -> None:
+    import fcntl
+    import os
+    import pty
+    import select
+    import signal
+    import struct
+    import termios
+    import time
+
+    nbformat.write(make_notebook("x = 1", "import os; os._exit(1)", "y = 2"), tmp_path / "dies.ipynb")
+    nbformat.write(make_notebook("x = 1", "import time; time.sleep(60)", "y = 2"), tmp_path / "slow.ipynb")
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.Popen([NBRUN, "run", "dies.ipynb", "slow.ipynb", "-j", "2", "--restart-on-death"],
+                            stderr=slave, stdout=subprocess.DEVNULL, cwd=tmp_path)
+    os.close(slave)
+    drawn, interrupted, deadline = "", False, time.monotonic() + 90
+    try:
+        while time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not data:
+                    break
+                drawn += data.decode("utf-8", "replace")
+            if not interrupted and "FAILED dies.ipynb" in drawn and "slow.ipynb:  33%" in drawn:
+                proc.send_signal(signal.SIGINT)  # slow.ipynb is in its second cell, its bar on screen
+                interrupted = True
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+        os.close(master)
+    assert interrupted and proc.returncode == 130, drawn[-2000:]
+    screen = _screen(drawn)
+    messages = [line for line in screen if "nbrun:" in line]
+    assert any("a fresh kernel was started" in line for line in messages)
+    for line in messages:  # every message on a line of its own, no bar glued to it
+        assert line.startswith("nbrun:") and "nb/s" not in line and "s/nb" not in line and "/cell" not in line, line
+    assert not [line for line in screen if "cell/s" in line or "s/cell" in line]  # the cell bars are gone
+    assert any(line.startswith("nbrun: FAILED slow.ipynb: interrupted (SIGINT)") for line in screen)
