@@ -297,3 +297,17 @@ def test_messages_go_above_the_bars_and_ctrl_c_leaves_no_fragments(tmp_path: Pat
         assert line.startswith("nbrun:") and "nb/s" not in line and "s/nb" not in line and "/cell" not in line, line
     assert not [line for line in screen if "cell/s" in line or "s/cell" in line]  # the cell bars are gone
     assert any(line.startswith("nbrun: FAILED slow.ipynb: interrupted (SIGINT)") for line in screen)
+
+
+def test_help_spells_values_one_way_states_defaults_and_marks_repeatable_flags() -> None:
+    top = nbrun("--help").stdout
+    commands = top.split("Commands:")[1].strip().splitlines()
+    assert len(commands) == 2 and all(line.rstrip().endswith(".") and "..." not in line for line in commands)
+    text = nbrun("run", "--help").stdout
+    metavars = set(re.findall(r"^\s+(?:-\w, )?--[\w-]+ ([A-Za-z|:]+(?: VALUE)?)", text, re.M))
+    assert metavars <= {"N|auto", "PATTERN", "FILE", "DIR", "NAME", "SECONDS", "N", "MODULES", "NAME VALUE", "YAML",
+                        "ADDRESS|local:N"}, metavars
+    flat = " ".join(text.split())
+    assert "--timeout SECONDS Per-cell wall-clock limit; on expiry the cell is interrupted. [default: no limit]" in flat
+    for flag in ("--exclude", "--parameter", "--raw-parameter", "--parameters-yaml", "--parameters-file", "--verbose"):
+        assert "repeatable" in flat.split(flag, 1)[1].split(" --", 1)[0], flag
