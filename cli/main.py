@@ -171,7 +171,7 @@ def run_command(
         raise click.UsageError("--events - shares stdout with -o - or --json -; send one of them to a file")
     stdio = redirect_stdio(paths, output, json_to_stdout=json_report == "-")  # issue 13: '-' is stdin/stdout
     paths, output = stdio.paths, stdio.output
-    if stdio.display and cwd is None:
+    if stdio.reads_stdin and cwd is None:
         cwd = Path.cwd()  # a notebook on stdin has no folder of its own (papermill: the current folder)
     from .params import collect_parameters, load_grid
 

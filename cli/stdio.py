@@ -27,6 +27,7 @@ class StdioNotebooks:
     stdout_target: Path | None = None
     folder: Path | None = None
     display: dict[Path, str] = field(default_factory=dict)
+    reads_stdin: bool = False
 
     def finish(self) -> None:
         """Copy the executed notebook to stdout (when it was written), then remove the folder."""
@@ -61,6 +62,7 @@ def redirect_stdio(paths: list[Path], output: Path | None, *, json_to_stdout: bo
         source = folder / "stdin.ipynb"
         source.write_bytes(sys.stdin.buffer.read())
         plan.paths = [source]
+        plan.reads_stdin = True
         plan.display[source] = "<stdin>"
     if output == STDIO:
         plan.stdout_target = plan.output = folder / "stdout.ipynb"

@@ -78,7 +78,8 @@ def test_dash_output_is_stdout_and_dash_input_is_stdin(tmp_path: Path) -> None:
     before = source.read_bytes()
     proc = nbrun("run", str(source), "-o", "-")
     assert proc.returncode == 0, proc.stderr
-    assert nbformat.reads(proc.stdout, 4).metadata.nbrun["status"] == "ok"  # stdout holds only the notebook
+    written = nbformat.reads(proc.stdout, 4)  # stdout holds only the notebook
+    assert written.metadata.nbrun["status"] == "ok" and written.cells[0].outputs[0].text == f"{tmp_path}\n"
     assert "-> <stdout>" in proc.stderr and source.read_bytes() == before and not (tmp_path / "-").exists()
     piped = nbrun("run", "-", "--json", str(tmp_path / "run.json"), stdin=before.decode(), cwd=tmp_path)
     assert piped.returncode == 0, piped.stderr
