@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 from typing import Any, TextIO
@@ -32,6 +33,8 @@ class EventStream:
     def __init__(self, destination: str) -> None:
         self._owned = destination != "-"
         try:
+            if self._owned:  # like --json and --junit-xml, the folder is created
+                os.makedirs(os.path.dirname(destination) or ".", exist_ok=True)
             self._out: TextIO = open(destination, "w", encoding="utf-8") if self._owned else sys.stdout  # noqa: SIM115
         except OSError as exc:
             raise PathError(f"{destination}: cannot write the events file: {exc.strerror or exc}") from None

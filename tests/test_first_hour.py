@@ -167,7 +167,7 @@ def test_events_stream_is_flushed_per_line_and_matches_its_schema(tmp_path: Path
     source = tmp_path / "nb.ipynb"
     nbformat.write(make_notebook("print('x' * 3000)", f"import os, time\nwhile not os.path.exists({str(gate)!r}): time.sleep(0.05)",
                                  "1/0"), source)
-    events = tmp_path / "events.jsonl"
+    events = tmp_path / "reports" / "events.jsonl"  # the folder is created, as for --json
     proc = subprocess.Popen([NBRUN, "run", str(source), "--events", str(events), "--max-output-bytes", "1000"],
                             stderr=subprocess.PIPE, text=True)
     try:
