@@ -24,6 +24,8 @@ from nbrun.status import RunStatus
 from nbrun.text_notebooks import executed_target, is_text_notebook_name
 
 from . import exit_codes
+from .events import EventStream, Tee
+from .log_lines import StreamFiles, log_labels
 from .notices import raised_cells, stdin_hint, truncation_warning
 from .reporting import TerminalObserver, is_tty
 from .reports import failing_traceback, outcome_exit_code, run_record, strip_ansi, write_json, write_junit
@@ -49,6 +51,8 @@ class Presentation:
     json_report: str | None = None
     display: Mapping[Path, str] = field(default_factory=dict)  # names shown for stdin/stdout stand-ins
     report_page: Path | None = None
+    events: EventStream | None = None  # --events
+    stream_files: Mapping[str, str | None] = field(default_factory=dict)  # --stdout-file / --stderr-file templates
 
 
 def plan_batch(notebooks: list[Where], *, output: Where | None, output_dir: Where | None,
@@ -111,8 +115,11 @@ async def _execute(jobs: list[BatchJob], presentation: Presentation, options: Ba
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, control.request_stop, sig.name)
-    reporter = CliBatchReporter(len(jobs), presentation, options.max_parallel)
+    reporter = CliBatchReporter(len(jobs), presentation, options.max_parallel,
+                                line_prefixes=log_labels(jobs, is_tty(sys.stderr)) if presentation.log_output else None)
     started, clock = utc_now(), time.monotonic()
+    if presentation.events is not None:
+        presentation.events.run_started(len(jobs))
     try:
         async with contextlib.AsyncExitStack() as stack:
             if isinstance(runner, contextlib.AbstractAsyncContextManager):
@@ -130,7 +137,11 @@ async def _execute(jobs: list[BatchJob], presentation: Presentation, options: Ba
     code = _exit_code(outcomes, control)
     if len(outcomes) > 1:
         click.echo(summary_table(outcomes, duration), err=True)
-    return _write_reports(outcomes, presentation, started, duration, code)
+    code = _write_reports(outcomes, presentation, started, duration, code)
+    if presentation.events is not None:
+        presentation.events.run_finished(outcomes, code, duration)
+        presentation.events.close()
+    return code
 
 
 def _exit_code(outcomes: list[BatchOutcome], control: RunControl) -> int:
@@ -179,8 +190,11 @@ def refuse_text_target(output: Where) -> None:
 class CliBatchReporter(BatchObserver):
     """An overall bar (several notebooks, TTY), per-notebook cell bars, one line per finished notebook."""
 
-    def __init__(self, total: int, presentation: Presentation, max_parallel: int, stream: TextIO | None = None) -> None:
+    def __init__(self, total: int, presentation: Presentation, max_parallel: int, stream: TextIO | None = None,
+                 line_prefixes: Mapping[Where, str] | None = None) -> None:
         self.presentation = presentation
+        self.line_prefixes = line_prefixes or {}
+        self._stream_files: dict[Where, StreamFiles] = {}
         self.stream = stream or sys.stderr
         self.bars = presentation.show_progress and is_tty(self.stream)
         self.failures = 0
@@ -197,11 +211,25 @@ class CliBatchReporter(BatchObserver):
         slot = self._free_slots.pop(0) if self._free_slots else 0
         self._slots[job.source] = slot
         observer = TerminalObserver(job.source.name, show_progress=self.bars, log_output=self.presentation.log_output,
-                                    stream=self.stream, position=slot)
+                                    stream=self.stream, position=slot, line_prefix=self.line_prefixes.get(job.target, ""))
         self._cell_observers[job.source] = observer
+        return self._with_extras(job, observer)
+
+    def _with_extras(self, job: BatchJob, observer: ExecutionObserver) -> ExecutionObserver:
+        """*observer* teed with --stdout-file/--stderr-file and --events, when asked for."""
+        if any(self.presentation.stream_files.values()):
+            files = self._stream_files[job.target] = StreamFiles(job, self.presentation.stream_files)
+            observer = Tee(observer, files)
+        if self.presentation.events is not None:
+            observer = self.presentation.events.notebook_started(job, observer)
         return observer
 
     def job_finished(self, outcome: BatchOutcome) -> None:
+        files = self._stream_files.pop(outcome.job.target, None)
+        if files is not None:
+            files.close()
+        if self.presentation.events is not None:
+            self.presentation.events.notebook_finished(outcome)
         observer = self._cell_observers.pop(outcome.job.source, None)
         if observer is not None:
             observer.close()

@@ -54,30 +54,31 @@ def main() -> None:
     """Run Jupyter notebooks headlessly: faithful outputs, loud failures, CI-ready."""
 
 
-@main.command("run", epilog=exit_codes.HELP_TEXT, context_settings=CONTEXT)
+@main.command("run", epilog=exit_codes.HELP_TEXT, context_settings=CONTEXT, short_help="Execute notebooks and write them back (or to -o / --output-dir).")
 @click.argument("notebooks", nargs=-1, required=True, type=WHERE)
-@click.option("-j", "--jobs", type=_Jobs(), default=1, show_default=True, help="Run up to N notebooks at once, each in its own kernel ('auto': one per CPU).")
+@click.option("-j", "--jobs", type=_Jobs(), metavar="N|auto", default=1, show_default=True, help="Run up to N notebooks at once, each in its own kernel ('auto': one per CPU).")
 @click.option("--exclude", multiple=True, metavar="PATTERN", help="Skip notebooks whose path or a folder name matches PATTERN (repeatable).")
 @click.option("--fail-fast", is_flag=True, help="After a failure, start no further notebooks (running ones finish).")
-@click.option("--junit-xml", type=WHERE, help="Write a JUnit XML report (one testcase per notebook).")
-@click.option("--json", "json_report", metavar="FILE", help="Write the JSON run record to FILE ('-' for stdout).")
-@click.option("--report", "report_page", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.html", help="Write one static HTML page for the whole run (from the JSON run record).")
-@click.option("--html", "write_html", is_flag=True, help="Also write each executed notebook as HTML beside it (needs the html extra), failed runs too.")
+@click.option("--junit-xml", type=WHERE, metavar="FILE", help="Write a JUnit XML report (one testcase per notebook).")
+@click.option("--json", "json_report", metavar="FILE", help="Write the JSON run record to FILE ('-': stdout).")
+@click.option("--report", "report_page", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE", help="Write one static HTML page for the whole run (rendered from the JSON run record).")
+@click.option("--html", "write_html", is_flag=True, help="Also write each executed notebook as HTML beside it, failed runs too (needs the html extra).")
 @click.option("--report-mode", is_flag=True, help="Hide code inputs (metadata.jupyter.source_hidden) in the written notebook and its HTML.")
-@click.option("-o", "--output", type=WHERE, help="Write the executed notebook here (one input only).")
-@click.option("--output-dir", type=WHERE, help="Write executed notebooks into DIR.")
-@click.option("-k", "--kernel", "kernel_name", help="Kernel to use (default: the notebook's, else python3).")
-@click.option("--cwd", type=click.Path(path_type=Path, file_okay=False, exists=True), help="Kernel working directory (default: the notebook's folder; for a URL a local temporary folder).")
-@click.option("--timeout", type=SECONDS, help="Per-cell wall-clock limit; on expiry the cell is interrupted.")
-@click.option("--notebook-timeout", type=SECONDS, help="Wall-clock limit for each whole notebook.")
+@click.option("--events", "events_path", metavar="FILE", help="Stream events as JSON Lines to FILE ('-': stdout) as they happen.")
+@click.option("-o", "--output", type=WHERE, metavar="FILE", help="Write the executed notebook to FILE (one input only; '-': stdout; may hold {parameter} fields).  [default: in place]")
+@click.option("--output-dir", type=WHERE, metavar="DIR", help="Write executed notebooks into DIR, mirroring the inputs' folders.")
+@click.option("-k", "--kernel", "kernel_name", metavar="NAME", help="Kernel to start.  [default: the notebook's, else python3]")
+@click.option("--cwd", type=click.Path(path_type=Path, file_okay=False, exists=True), metavar="DIR", help="Kernel working directory.  [default: the notebook's folder; for a URL a local temporary folder]")
+@click.option("--timeout", type=SECONDS, help="Per-cell wall-clock limit; on expiry the cell is interrupted.  [default: no limit]")
+@click.option("--notebook-timeout", type=SECONDS, help="Wall-clock limit for each whole notebook.  [default: no limit]")
 @click.option("--startup-timeout", type=SECONDS, default=ExecuteOptions.startup_timeout, show_default=True, help="Limit for the kernel to start.")
 @click.option("--interrupt-grace", type=SECONDS, default=ExecuteOptions.interrupt_grace, show_default=True, help="After an interrupt, wait this long before killing the kernel.")
 @click.option("--allow-errors", is_flag=True, help="Run every cell even when some raise; errors are recorded, exit 0.")
 @click.option("--restart-on-death", is_flag=True, help="If the kernel dies, start a fresh one and go on with the next cell.")
-@click.option("--max-output-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_OUTPUT_BYTES, show_default=True, help="Outputs kept per cell; the rest is dropped with a visible marker.")
-@click.option("--autosave", "autosave_seconds", type=SECONDS, help="Rewrite the output notebook every SECONDS during the run.")
-@click.option("--stdin-file", type=click.File("r", encoding="utf-8"), help="Answer input() calls with this file's lines, in order.")
-@click.option("--extract-images", type=WHERE, help="Write image outputs to DIR as PNG/SVG files.")
+@click.option("--max-output-bytes", type=click.IntRange(min=1), metavar="N", default=DEFAULT_MAX_OUTPUT_BYTES, help="Bytes of output kept per cell; the rest is dropped with a visible marker.  [default: 10485760 (10 MiB)]")
+@click.option("--autosave", "autosave_seconds", type=SECONDS, help="Rewrite the output notebook every SECONDS during the run.  [default: only at the end]")
+@click.option("--stdin-file", type=click.File("r", encoding="utf-8"), metavar="FILE", help="Answer input() calls with this file's lines, in order.")
+@click.option("--extract-images", type=WHERE, metavar="DIR", help="Write image outputs to DIR as PNG/SVG files.")
 @click.option("--strip-images", is_flag=True, help="With --extract-images: drop the base64 images from the notebook, keep file references.")
 @click.option("--strict-images", is_flag=True, help="A broken image payload makes the run fail (exit 5) instead of only warning.")
 @click.option("--force", is_flag=True, help="Overwrite files in the images folder that nbrun did not write for this notebook.")
@@ -85,18 +86,21 @@ def main() -> None:
 @click.option("--prestart", type=click.IntRange(min=0), help="With -j N: kernels booted ahead while notebooks run (default N, so up to 2N kernels are alive).")
 @click.option("--no-fast-start", is_flag=True, help="Launch every kernel normally instead of forking it from a warm template.")
 @click.option("--preload", metavar="MODULES", default="", help="Comma-separated modules the warm template imports (e.g. numpy,pandas).")
-@click.option("-p", "--parameter", "typed_params", nargs=2, multiple=True, metavar="NAME VALUE", help="Parameter; VALUE read as int, float, bool, None, else string.")
-@click.option("-r", "--raw-parameter", "raw_params", nargs=2, multiple=True, metavar="NAME VALUE", help="Parameter whose VALUE stays a string.")
-@click.option("-y", "--parameters-yaml", "yaml_params", multiple=True, metavar="YAML", help="Parameters as a YAML mapping string.")
-@click.option("-f", "--parameters-file", "file_params", multiple=True, type=click.Path(path_type=Path, dir_okay=False), help="Parameters from a YAML or JSON file.")
-@click.option("--params-grid", type=click.Path(path_type=Path, dir_okay=False), help="YAML list of parameter mappings: run the notebook once per mapping.")
+@click.option("-p", "--parameter", "typed_params", nargs=2, multiple=True, metavar="NAME VALUE", help="Parameter; VALUE read as int, float, bool, None, else string (repeatable).")
+@click.option("-r", "--raw-parameter", "raw_params", nargs=2, multiple=True, metavar="NAME VALUE", help="Parameter whose VALUE stays a string (repeatable).")
+@click.option("-y", "--parameters-yaml", "yaml_params", multiple=True, metavar="YAML", help="Parameters as a YAML mapping string (repeatable).")
+@click.option("-f", "--parameters-file", "file_params", multiple=True, type=click.Path(path_type=Path, dir_okay=False), metavar="FILE", help="Parameters from a YAML or JSON FILE (repeatable).")
+@click.option("--params-grid", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE", help="YAML list of parameter mappings: run the notebook once per mapping.")
+@click.option("--prepare-only", is_flag=True, help="Write the notebooks with their parameters injected, without running them (papermill's flag).")
 @click.option("--strict-params", is_flag=True, help="A parameter the notebook's parameters cell does not declare is an error (exit 2).")
 @click.option("--no-progress", is_flag=True, help="No progress bar (it is also off when stderr is not a terminal).")
-@click.option("--log-output", is_flag=True, help="Stream cell stdout/stderr live to stderr.")
-@click.option("-v", "--verbose", count=True, help="Show kernel output and more detail (-vv: debug).")
+@click.option("--log-output", is_flag=True, help="Stream cell stdout/stderr live to stderr (each line prefixed with its notebook's name when several run).")
+@click.option("--stdout-file", metavar="FILE", help="Write the cells' stdout to FILE ({name}/{stem}: the notebook's, for several).")
+@click.option("--stderr-file", metavar="FILE", help="Write the cells' stderr to FILE ({name}/{stem}: the notebook's, for several).")
+@click.option("-v", "--verbose", count=True, help="Show kernel output and more detail (repeatable: -vv for debug).")
 @click.option("--dask", "dask_address", metavar="ADDRESS|local:N", help="Run each notebook as a task on a Dask cluster: a scheduler address (tcp://host:8786) or local:N worker processes.")
 @click.option("--include-text", is_flag=True, help="Folders and globs also yield jupytext text notebooks (.py percent scripts, MyST .md).")
-@click.option("--retries", type=click.IntRange(min=0), default=1, show_default=True, help="With --dask: re-run a notebook whose kernel could not start or whose worker was lost.")
+@click.option("--retries", type=click.IntRange(min=0), metavar="N", default=1, show_default=True, help="With --dask: re-run a notebook whose kernel could not start or whose worker was lost.")
 @cache_run_options
 def run_command(
     notebooks: tuple[Where, ...],
@@ -108,6 +112,7 @@ def run_command(
     report_page: Path | None,
     write_html: bool,
     report_mode: bool,
+    events_path: str | None,
     output: Where | None,
     output_dir: Where | None,
     kernel_name: str | None,
@@ -135,8 +140,11 @@ def run_command(
     file_params: tuple[Path, ...],
     params_grid: Path | None,
     strict_params: bool,
+    prepare_only: bool,
     no_progress: bool,
     log_output: bool,
+    stdout_file: str | None,
+    stderr_file: str | None,
     verbose: int,
     dask_address: str | None,
     retries: int,
@@ -171,9 +179,11 @@ def run_command(
         raise click.UsageError("no notebooks left to run after --exclude")
     if output is not None and len(paths) > 1:
         raise click.UsageError("-o/--output takes one notebook; use --output-dir for several")
+    if events_path == "-" and (json_report == "-" or output == Path("-")):
+        raise click.UsageError("--events - shares stdout with -o - or --json -; send one of them to a file")
     stdio = redirect_stdio(paths, output, json_to_stdout=json_report == "-")  # issue 13: '-' is stdin/stdout
     paths, output = stdio.paths, stdio.output
-    if stdio.display and cwd is None:
+    if stdio.reads_stdin and cwd is None:
         cwd = Path.cwd()  # a notebook on stdin has no folder of its own (papermill: the current folder)
     from .params import collect_parameters, load_grid
 
@@ -190,12 +200,15 @@ def run_command(
     from nbrun.kernel_peek import any_forkable
 
     # only for ipykernel notebooks; with a cache, the template starts at the first miss
-    if not no_fast_start and runner is None and cache is None and any_forkable(paths, kernel_name):
+    if (not no_fast_start and runner is None and cache is None and not prepare_only
+            and any_forkable(paths, kernel_name)):
         forkserver.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
     try:
         from nbrun.options import BatchOptions, FileOptions
 
         from .batch import Presentation, execute_jobs, grid_jobs, make_jobs, plan_batch
+        from .events import EventStream
+        from .log_lines import check_stream_files
         from .params import render_output
 
         _configure_logging(verbose)
@@ -224,7 +237,9 @@ def run_command(
                                      preload=preload_modules, prestart=prestart)
         presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
                                     junit_xml=junit_xml, json_report=json_report, display=stdio.display,
-                                    report_page=report_page)
+                                    report_page=report_page,
+                                    events=EventStream(events_path) if events_path else None,
+                                    stream_files={"stdout": stdout_file, "stderr": stderr_file})
         if grid is not None:
             assert output is not None  # checked with --params-grid above
             batch = grid_jobs(paths[0], output, options, file_options, grid)
@@ -233,7 +248,13 @@ def run_command(
                 output = render_output(output, parameters or {})
             batch = make_jobs(plan_batch(paths, output=output, output_dir=output_dir, root=mirror_root(notebooks)),
                               options, file_options)
-        code = execute_jobs(batch, presentation, batch_options, runner=runner)
+        check_stream_files(stdout_file, stderr_file, len(batch))
+        if prepare_only:  # papermill's --prepare-only
+            from .prepare_only import prepare_jobs
+
+            code = prepare_jobs(batch)
+        else:
+            code = execute_jobs(batch, presentation, batch_options, runner=runner)
     finally:
         forkserver.discard_prelaunched()
         stdio.finish()
@@ -241,7 +262,7 @@ def run_command(
         raise click.exceptions.Exit(code)
 
 
-@main.command("inspect", context_settings=CONTEXT)
+@main.command("inspect", context_settings=CONTEXT, short_help="List the parameters a notebook declares.")
 @click.argument("notebook", type=WHERE)
 def inspect_command(notebook: Where) -> None:
     """List the parameters a NOTEBOOK declares in its cell tagged 'parameters'."""
@@ -288,12 +309,15 @@ def _dask_runner(address: str | None, retries: int, fail_fast: bool) -> DaskRunn
 
 
 def _configure_logging(verbose: int) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    from .bar_safe import BarSafeHandler
+
+    handler = BarSafeHandler(sys.stderr)  # log records do not tear progress bars
     handler.setFormatter(logging.Formatter("nbrun: %(levelname)s: %(message)s"))
     nbrun_log = logging.getLogger("nbrun")
     nbrun_log.handlers[:] = [handler]
     nbrun_log.propagate = False
     nbrun_log.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    handler.setLevel(nbrun_log.level)  # --events may lower the logger's level to hear kernel-start retries
     for noisy in ("traitlets", "asyncio", "jupyter_client"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.CRITICAL)
 

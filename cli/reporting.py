@@ -10,6 +10,9 @@ from nbformat import NotebookNode
 from nbrun.events import ExecutionObserver
 from nbrun.result import CellRecord, CellStatus, ExecutionResult
 
+from .bar_safe import write_above_bars
+from .log_lines import LinePrefixer
+
 
 class TerminalObserver(ExecutionObserver):
     """A tqdm bar over a notebook's code cells, plus ``--log-output``.
@@ -20,7 +23,8 @@ class TerminalObserver(ExecutionObserver):
     """
 
     def __init__(
-        self, label: str, *, show_progress: bool, log_output: bool, stream: TextIO | None = None, position: int = 0
+        self, label: str, *, show_progress: bool, log_output: bool, stream: TextIO | None = None, position: int = 0,
+        line_prefix: str = "",
     ) -> None:
         self.label = label
         self.stream = stream or sys.stderr
@@ -29,6 +33,7 @@ class TerminalObserver(ExecutionObserver):
         self.position = position
         self._bar = None
         self._line_open: dict[str, bool] = {}
+        self._prefixer = LinePrefixer(line_prefix) if line_prefix else None  # several notebooks: whose line
 
     def notebook_started(self, code_cells: int) -> None:
         if self.show_progress:
@@ -51,6 +56,9 @@ class TerminalObserver(ExecutionObserver):
     def stream_text(self, index: int, name: str, text: str) -> None:
         if not self.log_output:
             return
+        if self._prefixer is not None:
+            self._emit(self._prefixer.feed(name, text))
+            return
         self._emit(text)
         self._line_open[name] = not text.endswith("\n")
 
@@ -67,16 +75,17 @@ class TerminalObserver(ExecutionObserver):
             self._bar = None
 
     def _end_open_lines(self) -> None:
+        if self._prefixer is not None:
+            self._emit(self._prefixer.flush())
         if any(self._line_open.values()):
             self._emit("\n")
         self._line_open.clear()
 
     def _emit(self, text: str) -> None:
-        if self._bar is not None:
-            self._bar.clear()
-            self.stream.write(text)
-            self.stream.flush()
-            self._bar.refresh()
+        if not text:
+            return
+        if self.show_progress:  # bars may be drawn (ours or other notebooks'): write above all of them
+            write_above_bars(text, self.stream)
         else:
             self.stream.write(text)
             self.stream.flush()

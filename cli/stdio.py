@@ -29,6 +29,7 @@ class StdioNotebooks:
     stdout_target: Path | None = None
     folder: Path | None = None
     display: dict[Path, str] = field(default_factory=dict)
+    reads_stdin: bool = False
 
     def finish(self) -> None:
         """Copy the executed notebook to stdout (when it was written), then remove the folder."""
@@ -63,6 +64,7 @@ def redirect_stdio(paths: list[Where], output: Where | None, *, json_to_stdout: 
         source = folder / "stdin.ipynb"
         source.write_bytes(sys.stdin.buffer.read())
         plan.paths = [source]
+        plan.reads_stdin = True
         plan.display[source] = "<stdin>"
     if output == STDIO:
         plan.stdout_target = plan.output = folder / "stdout.ipynb"

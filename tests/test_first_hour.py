@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -77,7 +78,8 @@ def test_dash_output_is_stdout_and_dash_input_is_stdin(tmp_path: Path) -> None:
     before = source.read_bytes()
     proc = nbrun("run", str(source), "-o", "-")
     assert proc.returncode == 0, proc.stderr
-    assert nbformat.reads(proc.stdout, 4).metadata.nbrun["status"] == "ok"  # stdout holds only the notebook
+    written = nbformat.reads(proc.stdout, 4)  # stdout holds only the notebook
+    assert written.metadata.nbrun["status"] == "ok" and written.cells[0].outputs[0].text == f"{tmp_path}\n"
     assert "-> <stdout>" in proc.stderr and source.read_bytes() == before and not (tmp_path / "-").exists()
     piped = nbrun("run", "-", "--json", str(tmp_path / "run.json"), stdin=before.decode(), cwd=tmp_path)
     assert piped.returncode == 0, piped.stderr
@@ -152,3 +154,161 @@ def test_quiet_successes_say_what_was_not_clean(tmp_path: Path) -> None:
     assert "cell 3 (index 2, In [3]) KeyError" in junit.read_text()
     asked = nbrun("run", str(asking))
     assert asked.returncode == 1 and "use --stdin-file to answer input() calls" in asked.stderr
+
+
+@pytest.mark.kernel
+def test_events_stream_is_flushed_per_line_and_matches_its_schema(tmp_path: Path) -> None:
+    import time
+
+    import jsonschema
+
+    schema = json.loads((Path(nbrun_module_file()).parent / "schemas" / "events.schema.json").read_text())
+    gate = tmp_path / "gate"
+    source = tmp_path / "nb.ipynb"
+    nbformat.write(make_notebook("print('x' * 3000)", f"import os, time\nwhile not os.path.exists({str(gate)!r}): time.sleep(0.05)",
+                                 "1/0"), source)
+    events = tmp_path / "reports" / "events.jsonl"  # the folder is created, as for --json
+    proc = subprocess.Popen([NBRUN, "run", str(source), "--events", str(events), "--max-output-bytes", "1000"],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while {"event": "cell-start", "index": 1}.items() - _last_event(events).items():
+            assert proc.poll() is None and time.monotonic() < deadline, "no cell-start for cell 1 while it runs"
+            time.sleep(0.05)
+        gate.touch()  # cell 1 waits for this: the events so far were on disk while the cell still ran
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, stderr
+    lines = [json.loads(line) for line in events.read_text().splitlines()]
+    for line in lines:
+        jsonschema.validate(line, schema)
+    kinds = [line["event"] for line in lines]
+    assert kinds[0] == "run-start" and kinds[1] == "notebook-start" and kinds[-2:] == ["notebook-end", "run-end"]
+    truncated = next(line for line in lines if line["event"] == "output-truncated")
+    assert truncated["index"] == 0 and truncated["dropped_bytes"] > 0
+    ends = [line for line in lines if line["event"] == "cell-end"]
+    assert [(e["index"], e["status"]) for e in ends] == [(0, "ok"), (1, "ok"), (2, "error")]
+    assert ends[2]["ename"] == "ZeroDivisionError"
+    assert lines[-2]["status"] == "error" and lines[-2]["failed_cell"] == 2 and lines[-1]["exit_code"] == 1
+
+
+def _last_event(path: Path) -> dict[str, object]:
+    lines = path.read_text().splitlines() if path.exists() else []
+    return json.loads(lines[-1]) if lines else {}
+
+
+def nbrun_module_file() -> str:
+    import nbrun as package
+
+    return str(package.__file__)
+
+
+def test_prepare_only_injects_parameters_and_runs_nothing(tmp_path: Path) -> None:
+    source = tmp_path / "nb.ipynb"
+    nb = make_notebook(("n = 0", ["parameters"]), "open('ran', 'w').write(str(n))")
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="stale\n")]
+    nbformat.write(nb, source)
+    proc = nbrun("run", str(source), "-p", "n", "7", "-o", str(tmp_path / "out-{n}.ipynb"), "--prepare-only", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    prepared = nbformat.read(tmp_path / "out-7.ipynb", 4)
+    assert prepared.cells[1].source.endswith("n = 7\n") and "injected-parameters" in prepared.cells[1].metadata.tags
+    assert prepared.cells[2].outputs == [] and prepared.metadata.nbrun == {"status": "prepared", "parameters": {"n": 7}}
+    assert not (tmp_path / "ran").exists() and "prepared" in proc.stderr and "not run" in proc.stderr
+
+
+@pytest.mark.kernel
+def test_log_output_names_each_line_and_streams_go_to_files(tmp_path: Path) -> None:
+    nbformat.write(make_notebook("print('one\\ntwo')", "import sys; print('oops', file=sys.stderr)"), tmp_path / "a.ipynb")
+    nbformat.write(make_notebook("print('three', end='')"), tmp_path / "longer.ipynb")
+    proc = nbrun("run", "a.ipynb", "longer.ipynb", "--log-output", "--stdout-file", "logs/{stem}.out",
+                 "--stderr-file", "logs/{name}.err", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    for line in ("a.ipynb      | one", "a.ipynb      | two", "a.ipynb      | oops", "longer.ipynb | three"):
+        assert line in lines  # aligned, plain (not a terminal)
+    assert (tmp_path / "logs" / "a.out").read_text() == "one\ntwo\n"
+    assert (tmp_path / "logs" / "a.ipynb.err").read_text() == "oops\n"
+    assert (tmp_path / "logs" / "longer.out").read_text() == "three"
+    clash = nbrun("run", "a.ipynb", "longer.ipynb", "--stdout-file", "all.out", cwd=tmp_path)
+    assert clash.returncode == 2 and "{name} or {stem}" in clash.stderr
+
+
+def _screen(drawn: str) -> list[str]:
+    """What a terminal shows after *drawn*: \\r, \\n, cursor-up and erase-line applied, colours dropped."""
+    lines, row, col = [""], 0, 0
+    for token in re.findall(r"\x1b\[[0-9;?]*[A-Za-z]|\r|\n|[^\x1b\r\n]+|\x1b", drawn):
+        if token == "\n":
+            row, col = row + 1, 0
+            lines += [""] * (row + 1 - len(lines))
+        elif token == "\r":
+            col = 0
+        elif token.startswith("\x1b[") and token[-1] == "A":
+            row = max(row - int(token[2:-1] or 1), 0)
+        elif token.startswith("\x1b[") and token[-1] == "K":
+            lines[row] = lines[row][:col]
+        elif not token.startswith("\x1b"):
+            line = lines[row].ljust(col)
+            lines[row] = line[:col] + token + line[col + len(token):]
+            col += len(token)
+    return [line.rstrip() for line in lines]
+
+
+@pytest.mark.kernel
+def test_messages_go_above_the_bars_and_ctrl_c_leaves_no_fragments(tmp_path: Path) -> None:
+    import fcntl
+    import os
+    import pty
+    import select
+    import signal
+    import struct
+    import termios
+    import time
+
+    nbformat.write(make_notebook("x = 1", "import os; os._exit(1)", "y = 2"), tmp_path / "dies.ipynb")
+    nbformat.write(make_notebook("x = 1", "import time; time.sleep(60)", "y = 2"), tmp_path / "slow.ipynb")
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.Popen([NBRUN, "run", "dies.ipynb", "slow.ipynb", "-j", "2", "--restart-on-death"],
+                            stderr=slave, stdout=subprocess.DEVNULL, cwd=tmp_path)
+    os.close(slave)
+    drawn, interrupted, deadline = "", False, time.monotonic() + 90
+    try:
+        while time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not data:
+                    break
+                drawn += data.decode("utf-8", "replace")
+            if not interrupted and "FAILED dies.ipynb" in drawn and "slow.ipynb:  33%" in drawn:
+                proc.send_signal(signal.SIGINT)  # slow.ipynb is in its second cell, its bar on screen
+                interrupted = True
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+        os.close(master)
+    assert interrupted and proc.returncode == 130, drawn[-2000:]
+    screen = _screen(drawn)
+    messages = [line for line in screen if "nbrun:" in line]
+    assert any("a fresh kernel was started" in line for line in messages)
+    for line in messages:  # every message on a line of its own, no bar glued to it
+        assert line.startswith("nbrun:") and "nb/s" not in line and "s/nb" not in line and "/cell" not in line, line
+    assert not [line for line in screen if "cell/s" in line or "s/cell" in line]  # the cell bars are gone
+    assert any(line.startswith("nbrun: FAILED slow.ipynb: interrupted (SIGINT)") for line in screen)
+
+
+def test_help_spells_values_one_way_states_defaults_and_marks_repeatable_flags() -> None:
+    top = nbrun("--help").stdout
+    commands = top.split("Commands:")[1].strip().splitlines()
+    assert len(commands) == 2 and all(line.rstrip().endswith(".") and "..." not in line for line in commands)
+    text = nbrun("run", "--help").stdout
+    metavars = set(re.findall(r"^\s+(?:-\w, )?--[\w-]+ ([A-Za-z|:]+(?: VALUE)?)", text, re.M))
+    assert metavars <= {"N|auto", "PATTERN", "FILE", "DIR", "NAME", "SECONDS", "N", "MODULES", "NAME VALUE", "YAML",
+                        "ADDRESS|local:N"}, metavars
+    flat = " ".join(text.split())
+    assert "--timeout SECONDS Per-cell wall-clock limit; on expiry the cell is interrupted. [default: no limit]" in flat
+    for flag in ("--exclude", "--parameter", "--raw-parameter", "--parameters-yaml", "--parameters-file", "--verbose"):
+        assert "repeatable" in flat.split(flag, 1)[1].split(" --", 1)[0], flag

@@ -2,21 +2,71 @@
 
 from __future__ import annotations
 
+import json
+import site
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
+import nbformat
+import pytest
+
 import nbrun
-from conftest import ROOT
+from conftest import ROOT, make_notebook
 
 
-def test_wheel_layout_and_entry_point(tmp_path: Path) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True, timeout=300,
-    )
-    wheel = next(tmp_path.glob("jupyter_nbrun-*.whl"))
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``python -m build``: the sdist, then the wheel built from it (so the sdist must be complete)."""
+    out = tmp_path_factory.mktemp("dist")
+    proc = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out
+
+
+def test_build_makes_an_sdist_and_a_wheel_named_jupyter_nbrun(dist: Path) -> None:
+    assert sorted(p.name for p in dist.iterdir()) == ["jupyter_nbrun-0.1.0-py3-none-any.whl", "jupyter_nbrun-0.1.0.tar.gz"]
+    with tarfile.open(dist / "jupyter_nbrun-0.1.0.tar.gz") as sdist:
+        names = sdist.getnames()
+    assert "jupyter_nbrun-0.1.0/nbrun/schemas/events.schema.json" in names and "jupyter_nbrun-0.1.0/cli/main.py" in names
+
+
+def test_wheel_installed_in_a_fresh_venv_runs_a_notebook(dist: Path, tmp_path: Path) -> None:
+    """The wheel alone, in a new venv; its dependencies come from this test environment.
+
+    The wheel is installed first, into the empty venv (no index, no deps), so pip
+    sees nothing else. Then one .pth line appends this environment's
+    site-packages for ipykernel, nbformat...: a .pth line only adds a path, the
+    .pth files inside it (this checkout's editable install) are not run, so the
+    command and ``import nbrun`` are the wheel's. Far faster than installing
+    the dependencies again, and nothing is downloaded.
+    """
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    wheel = next(dist.glob("*.whl"))
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-index",
+                    str(wheel)], check=True, capture_output=True, timeout=300)
+    site_packages = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                                        check=True, capture_output=True, text=True).stdout.strip())
+    (site_packages / "test-env.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    notebook = tmp_path / "nb.ipynb"
+    nbformat.write(make_notebook("import nbrun, sys\nprint(nbrun.__file__)\nprint(sys.prefix)"), notebook)
+    proc = subprocess.run([str(venv / "bin" / "nbrun"), "run", str(notebook), "--json", "-"], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path, env={"PATH": f"{venv / 'bin'}:/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["notebooks"][0]["status"] == "ok"
+    printed = nbformat.read(notebook, 4).cells[0].outputs[0].text.splitlines()
+    assert printed == [str(site_packages / "nbrun" / "__init__.py"), str(venv)]  # the wheel's nbrun, the venv's kernel
+    version = subprocess.run([str(python), "-m", "nbrun", "--version"], capture_output=True, text=True, cwd=tmp_path)
+    assert version.stdout.strip() == "nbrun, version 0.1.0", version.stderr
+
+
+def test_wheel_layout_and_entry_point(dist: Path, tmp_path: Path) -> None:
+    wheel = next(dist.glob("jupyter_nbrun-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "nbrun/cli/main.py" in names and "nbrun/py.typed" in names
     assert "nbrun/check/compare.py" in names
