@@ -9,11 +9,14 @@ the executed notebook (local: atomic replace; remote: one whole upload);
 from __future__ import annotations
 
 import posixpath
+import shutil
+import tempfile
 from pathlib import Path
 
 from nbformat import NotebookNode
 
-from .locations import Location, Where, scratch_folder, write_chunks
+from .errors import NotebookWriteError
+from .locations import Location, Where, keep_folder, scratch_folder, write_chunks
 from .options import FileOptions
 from .text_notebooks import is_text_notebook_name, parse_text_notebook
 
@@ -54,7 +57,7 @@ def extract_images_to(nb: NotebookNode, *, stem: str, images_dir: Location, targ
     """
     from .images import MANIFEST_NAME, extract_images
 
-    stage = scratch_folder("nbrun-images-")
+    stage = Path(tempfile.mkdtemp(prefix=f"{stem}-images-", dir=keep_folder()))  # kept if an upload fails
     depth, link = _relative_link(images_dir, target)
     notebook_dir = stage.joinpath(*["n"] * depth) if depth else stage
     local_images = (notebook_dir / link).resolve() if link else stage / "images"
@@ -75,8 +78,12 @@ def extract_images_to(nb: NotebookNode, *, stem: str, images_dir: Location, targ
             (local_images / name).write_bytes((images_dir / name).read_bytes())
         else:
             (local_images / name).touch()
-    report = extract_images(nb, stem=stem, images_dir=local_images, notebook_dir=notebook_dir,
-                            options=options, source_id=source_id)
+    try:
+        report = extract_images(nb, stem=stem, images_dir=local_images, notebook_dir=notebook_dir,
+                                options=options, source_id=source_id)
+    except NotebookWriteError:  # a conflict: nothing was written, nothing to keep
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
     if not link:
         absolute_image_links(nb, images_dir.display)
     uploaded = []
@@ -85,6 +92,7 @@ def extract_images_to(nb: NotebookNode, *, stem: str, images_dir: Location, targ
             (images_dir / path.name).upload(path)
             if path.name != MANIFEST_NAME:
                 uploaded.append((images_dir / path.name).display)
+    shutil.rmtree(stage, ignore_errors=True)
     return uploaded, list(report.warnings), report.broken
 
 
