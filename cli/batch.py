@@ -50,7 +50,7 @@ class Presentation:
     junit_xml: Where | None = None
     json_report: str | None = None
     display: Mapping[Path, str] = field(default_factory=dict)  # names shown for stdin/stdout stand-ins
-    report_page: Path | None = None
+    report_page: Where | None = None
     events: EventStream | None = None  # --events
     stream_files: Mapping[str, str | None] = field(default_factory=dict)  # --stdout-file / --stderr-file templates
 

@@ -61,7 +61,7 @@ def main() -> None:
 @click.option("--fail-fast", is_flag=True, help="After a failure, start no further notebooks (running ones finish).")
 @click.option("--junit-xml", type=WHERE, metavar="FILE", help="Write a JUnit XML report (one testcase per notebook).")
 @click.option("--json", "json_report", metavar="FILE", help="Write the JSON run record to FILE ('-': stdout).")
-@click.option("--report", "report_page", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE", help="Write one static HTML page for the whole run (rendered from the JSON run record).")
+@click.option("--report", "report_page", type=WHERE, metavar="FILE", help="Write one static HTML page for the whole run (rendered from the JSON run record).")
 @click.option("--html", "write_html", is_flag=True, help="Also write each executed notebook as HTML beside it, failed runs too (needs the html extra).")
 @click.option("--report-mode", is_flag=True, help="Hide code inputs (metadata.jupyter.source_hidden) in the written notebook and its HTML.")
 @click.option("--events", "events_path", metavar="FILE", help="Stream events as JSON Lines to FILE ('-': stdout) as they happen.")
@@ -109,7 +109,7 @@ def run_command(
     fail_fast: bool,
     junit_xml: Where | None,
     json_report: str | None,
-    report_page: Path | None,
+    report_page: Where | None,
     write_html: bool,
     report_mode: bool,
     events_path: str | None,

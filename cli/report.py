@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from . import exit_codes
 from .errors import CliError
+
+if TYPE_CHECKING:
+    from nbrun.locations import Where
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -24,7 +27,7 @@ def require_html_extra() -> None:
         raise CliError.with_code(str(exc), exit_codes.USAGE) from None
 
 
-def write_page(record: dict[str, Any], destination: Path) -> bool:
+def write_page(record: dict[str, Any], destination: Where) -> bool:
     """Write the run page; an unwritable destination is one line on stderr and False."""
     from nbrun.errors import NbrunError
     from nbrun.run_page import write_run_page

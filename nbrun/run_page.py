@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import quote
 
 from .ansi_html import ansi_to_html
-from .notebook_io import write_text_atomic
+from .locations import Where, write_text
 from .run_page_style import CSS
 
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
@@ -29,9 +29,10 @@ _BAD = {"error", "timeout", "kernel-died", "kernel-failed", "invalid", "io-error
 _WARN = {"interrupted", "skipped"}
 
 
-def write_run_page(record: Mapping[str, Any], destination: Path) -> None:
-    """Render *record* and write it atomically to *destination* (links relative to its folder)."""
-    write_text_atomic(render_run_page(record, page_dir=destination.resolve().parent), destination)
+def write_run_page(record: Mapping[str, Any], destination: Where) -> None:
+    """Render *record* and write it whole to *destination*, a path or a URL (links relative to its folder)."""
+    page_dir = destination.resolve().parent if isinstance(destination, Path) else Path.cwd()
+    write_text(render_run_page(record, page_dir=page_dir), destination)
 
 
 def render_run_page(record: Mapping[str, Any], *, page_dir: Path) -> str:
