@@ -127,6 +127,8 @@ async def _execute(jobs: list[BatchJob], presentation: Presentation, options: Ba
             outcomes = await run_batch(jobs, options, control=control, observer=reporter, runner=runner)
     except NbrunError as exc:  # the runner could not start (e.g. the cluster is unreachable)
         reporter.close()
+        if presentation.events is not None:
+            presentation.events.close()
         click.echo(f"nbrun: error: {exc}", err=True)
         return exit_codes.for_error(exc)
     finally:

@@ -181,7 +181,7 @@ def run_command(
         raise click.UsageError("-o/--output takes one notebook; use --output-dir for several")
     if events_path == "-" and (json_report == "-" or output == Path("-")):
         raise click.UsageError("--events - shares stdout with -o - or --json -; send one of them to a file")
-    stdio = redirect_stdio(paths, output, json_to_stdout=json_report == "-")  # issue 13: '-' is stdin/stdout
+    stdio = redirect_stdio(paths, output, json_to_stdout=json_report == "-", output_dir=output_dir)  # issue 13: '-' is stdin/stdout
     paths, output = stdio.paths, stdio.output
     if stdio.reads_stdin and cwd is None:
         cwd = Path.cwd()  # a notebook on stdin has no folder of its own (papermill: the current folder)

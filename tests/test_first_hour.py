@@ -312,3 +312,20 @@ def test_help_spells_values_one_way_states_defaults_and_marks_repeatable_flags()
     assert "--timeout SECONDS Per-cell wall-clock limit; on expiry the cell is interrupted. [default: no limit]" in flat
     for flag in ("--exclude", "--parameter", "--raw-parameter", "--parameters-yaml", "--parameters-file", "--verbose"):
         assert "repeatable" in flat.split(flag, 1)[1].split(" --", 1)[0], flag
+
+
+@pytest.mark.kernel
+def test_refused_images_keep_the_notebook_and_the_reports_say_so(tmp_path: Path) -> None:
+    png = ("import io\nfrom PIL import Image as P\nfrom IPython.display import Image, display\n"
+           "b = io.BytesIO(); P.new('RGB', (4, 4), 'red').save(b, 'PNG'); display(Image(b.getvalue()))")
+    nbformat.write(make_notebook(png), tmp_path / "nb.ipynb")
+    (tmp_path / "img").mkdir()
+    (tmp_path / "img" / "nb_cell0_output0.png").write_bytes(b"not ours")
+    proc = nbrun("run", "nb.ipynb", "-o", "out.ipynb", "--extract-images", "img", "--json", "run.json",
+                 "--junit-xml", "junit.xml", cwd=tmp_path)
+    assert proc.returncode == 5, proc.stderr
+    assert (tmp_path / "img" / "nb_cell0_output0.png").read_bytes() == b"not ours"
+    assert nbformat.read(tmp_path / "out.ipynb", 4).cells[0].outputs[0].output_type == "display_data"  # as the README says
+    notebook = json.loads((tmp_path / "run.json").read_text())["notebooks"][0]
+    assert notebook["status"] == "io-error" and notebook["exit_code"] == 5 and notebook["output"] == "out.ipynb"
+    assert '<error message="' in (tmp_path / "junit.xml").read_text()
