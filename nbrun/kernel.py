@@ -12,14 +12,12 @@ import logging
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import time
 from pathlib import Path
 from queue import Empty
 from typing import Any
 
-import zmq
 
 from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
@@ -29,6 +27,7 @@ from .forkserver import current_server
 from .provisioner import PROVISIONER_NAME, provisioner_installed
 from . import iopub
 from .kernel_log import KernelLog
+from .transport import choose_transport, start_channels_without_drops
 from .leftovers import session_prefix, sweep_sessions_once
 from .stdin_channel import StdinChannel
 
@@ -80,35 +79,6 @@ class KernelExit:
         if name is not None:
             return f"killed by {name}"
         return f"exited with code {self.returncode}"
-
-
-def _start_channels_without_drops(client: Any) -> None:
-    """Start the channels with no receive high-water mark on our side.
-
-    A publisher drops messages (even ``idle``) once the subscriber's queue is
-    full; with no limit here, zmq's I/O thread keeps draining the kernel while
-    nbrun catches up, so a burst of small messages is queued, not lost.
-    """
-    context = client.context
-    context.setsockopt(zmq.RCVHWM, 0)
-    try:
-        client.start_channels(hb=False, stdin=False)
-    finally:
-        context.sockopts.pop(zmq.RCVHWM, None)
-
-
-TRANSPORTS = ("auto", "ipc", "tcp")
-
-
-def choose_transport(requested: str, argv: list[str]) -> str:
-    """``ipc`` or ``tcp`` for a kernel started with *argv* (see KernelSession.start)."""
-    if requested not in TRANSPORTS:
-        raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, not {requested!r}")
-    if sys.platform == "win32":
-        return "tcp"
-    if requested != "auto":
-        return requested
-    return "ipc" if any("ipykernel" in part for part in argv) else "tcp"
 
 
 class KernelSession:
@@ -221,7 +191,7 @@ class KernelSession:
     async def _wait_ready(self, timeout: float) -> None:
         """kernel_info answered and IOPub connected; no fixed quiet period."""
         client = self._client
-        _start_channels_without_drops(client)
+        start_channels_without_drops(client)
         deadline = time.monotonic() + timeout
         while True:
             request_id = client.kernel_info()

@@ -24,11 +24,9 @@ OUTPUT_MODEL = "OutputModel"
 CAPTURED = frozenset({"stream", "display_data", "execute_result", "error", "clear_output"})
 
 
+@runtime_checkable
 class CommSender(Protocol):
     def send_comm_update(self, comm_id: str, state: dict[str, Any]) -> None: ...
-
-
-CommSenderType = runtime_checkable(CommSender)
 
 
 class OutputModel:
@@ -103,7 +101,7 @@ class OutputWidgets:
 
     def sync_to(self, kernel: object) -> None:
         """Send each changed model's outputs to the kernel (if it can take comm messages)."""
-        if not isinstance(kernel, CommSenderType):
+        if not isinstance(kernel, CommSender):
             return
         for model in self._models.values():
             if model.changed:

@@ -13,7 +13,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from normalize import normalized_cells
 from nbrun.cli import main
-from nbrun.kernel import choose_transport
+from nbrun.transport import choose_transport
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 
