@@ -112,6 +112,7 @@ def extract_images(nb: NotebookNode, *, stem: str, images_dir: Path, notebook_di
         images_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ImageWriteError(images_dir, f"cannot create folder: {exc.strerror or exc}") from None
+    sweep_temp_files(images_dir)  # half-written images of a killed nbrun
     with manifest_lock(images_dir):
         manifest = _read_manifest(images_dir / MANIFEST_NAME)
         _check_conflicts(plan, images_dir, manifest, source_id, options.overwrite_images)
@@ -313,7 +314,6 @@ def _check_conflicts(plan: list[_Planned], images_dir: Path, manifest: dict[str,
 
 def _write_atomic(path: Path, content: bytes) -> None:
     """Replace *path* with *content*: temp file in the same folder, then os.replace."""
-    sweep_temp_files(path.parent, path.name)
     tmp = path.with_name(f"{tmp_prefix(path.name)}{secrets.token_hex(6)}{TMP_SUFFIX}")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
