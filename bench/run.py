@@ -79,7 +79,7 @@ class Runner:
         out = self.tmp / "out" / case / tool.key
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
-        errlog = self.tmp / "logs" / f"{case}-{tool.key}-{tag}.txt"
+        errlog = self.tmp / "logs" / f"{case}-{tool.key}-{tag.replace('/', '-of-')}.txt"  # tags are "1/3"
         errlog.parent.mkdir(exist_ok=True)
         m = measure(tool.build(inputs, out), env=self.env, cwd=self.tmp, stderr_path=errlog, timeout=self.timeout)
         check = self.check(case, [out / p.name for p in inputs])
