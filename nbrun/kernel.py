@@ -36,6 +36,8 @@ log = logging.getLogger("nbrun")
 Message = dict[str, Any]
 _HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"
 _STDERR_TAIL_BYTES = 64 * 1024
+PORT_TAKEN = "Address already in use"
+PORT_RACE_RETRIES = 2
 
 
 _REAPING: set[asyncio.Future[None]] = set()
@@ -122,17 +124,20 @@ class KernelSession:
         except NoSuchKernel:
             raise NoSuchKernelError(kernel_name, installed_kernels()) from None
         chosen = choose_transport(transport, spec.argv)
-        if chosen == "tcp":
-            attempts = max(attempts, 3)  # ports are picked free, then bound by the kernel: another start may win
         last_error: KernelStartError | None = None
-        for attempt in range(attempts):
+        tried = races = 0
+        while tried < attempts:
             try:
                 return await cls._start_once(kernel_name, spec.argv, cwd, startup_timeout, extra_args, chosen)
             except KernelStartError as exc:
                 last_error = exc
-                log.info("kernel start attempt %d failed: %s", attempt + 1, exc)
+                log.info("kernel start attempt %d failed: %s", tried + races + 1, exc)
+                if chosen == "tcp" and PORT_TAKEN in str(exc) and races < PORT_RACE_RETRIES:
+                    races += 1  # ports are picked free, then bound by the kernel: another start won; not counted
+                    continue
+                tried += 1
         assert last_error is not None
-        raise KernelStartError(f"{last_error} (tried {attempts} times)")
+        raise KernelStartError(f"{last_error} (tried {tried + races} times)")
 
     @classmethod
     async def _start_once(

@@ -112,3 +112,30 @@ def test_fast_start_template_only_for_ipykernel_notebooks(tmp_path: Path) -> Non
     assert peek_kernel_name(bash) == "some-bash"
     assert not any_forkable([bash], None)
     assert any_forkable([bash, python_nb], None) and any_forkable([bash], "python3") and any_forkable([bash], "python")
+
+
+RACY_KERNEL = """
+import os, pathlib, sys
+state = pathlib.Path(__file__).with_name("state")
+starts = len(state.read_text().splitlines()) if state.exists() else 0
+state.write_text("start\\n" * (starts + 1))
+if starts < 2:  # as a kernel that lost its ports to another start
+    sys.stderr.write("zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:50123')\\n")
+    sys.exit(1)
+os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", sys.argv[1]])
+"""
+
+
+def test_tcp_port_races_are_retried_beyond_the_usual_attempts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "share" / "jupyter" / "kernels" / "racy"
+    folder.mkdir(parents=True)
+    (folder / "racy.py").write_text(RACY_KERNEL)
+    (folder / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, str(folder / "racy.py"), "{connection_file}"], "display_name": "racy", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share" / "jupyter"))
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(notebook("racy", "python", "print('won the ports')"), path)
+    result = invoke(str(path))
+    assert result.exit_code == 0, result.stderr
+    assert (folder / "state").read_text().count("start") == 3  # two lost races, then the start that counts
+    assert nbformat.read(path, 4).cells[0].outputs[0].text == "won the ports\n"
