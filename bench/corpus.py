@@ -24,6 +24,22 @@ from typing import Any
 
 SINGLE_CASES = ("tiny", "many_cells", "sleep", "streams_lines", "streams_write", "plots")
 ALL_CASES = (*SINGLE_CASES, "batch")
+# issue 12's fault probes: opt-in (--cases fd_flood,big_png,display_updates), one cell each
+PROBE_CASES = ("fd_flood", "big_png", "display_updates")
+KNOWN_CASES = (*ALL_CASES, *PROBE_CASES)
+PROBE_SOURCES = {
+    # 300 MB on the kernel's fd 2: 200 MB by os.write, 100 MB from a subprocess
+    "fd_flood": "import os, subprocess\nchunk = b'e' * (1 << 20)\nfor _ in range(200):\n    os.write(2, chunk)\n"
+                "subprocess.run('head -c 100000000 /dev/zero | tr \"\\\\0\" o', shell=True)",
+    # one 147 MB image/png payload (base64 of 110 MB)
+    "big_png": "import base64\nfrom IPython.display import display\n"
+               "payload = base64.b64encode(b'\\x89PNG' + b'\\0' * 110_000_000).decode()\n"
+               "display({'image/png': payload, 'text/plain': 'big'}, raw=True)\ndel payload",
+    # twenty display ids, each updated with 5 MB
+    "display_updates": "from IPython.display import display, update_display\n"
+                       "for i in range(20):\n    display('start', display_id=f'u{i}')\n"
+                       "for i in range(20):\n    update_display({'text/plain': str(i % 10) * (5 * 2**20)}, raw=True, display_id=f'u{i}')",
+}
 
 MANY_CELLS = 500
 STREAM_LINES = 200_000
@@ -88,6 +104,8 @@ def single_sources(case: str) -> list[str]:
         return [f"import sys\nsys.stdout.write('x' * {STREAM_WRITE_CHARS})"]
     if case == "plots":
         return [plot_source(k) for k in range(PLOTS)]
+    if case in PROBE_SOURCES:
+        return [PROBE_SOURCES[case]]
     raise ValueError(f"unknown case {case!r}")
 
 

@@ -18,6 +18,9 @@ DESCRIPTIONS = {
     "streams_write": "one `sys.stdout.write('x' * 50_000_000)`: memory for a large output",
     "plots": "20 inline matplotlib figures of 1000 points: image outputs (kernel-bound)",
     "batch": "N notebooks × 5 small cells: throughput",
+    "fd_flood": "300 MB on the kernel's fd 2 (issue 12 probe): memory for the kernel log",
+    "big_png": "one 147 MB `image/png` (issue 12 probe): memory for an over-cap payload",
+    "display_updates": "20 display ids updated with 5 MB each (issue 12 probe): the output cap on updates",
 }
 STREAMS = ("streams_lines", "streams_write")
 MIB = 2**20

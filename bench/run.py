@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from checks import Check
-from corpus import ALL_CASES, case_paths
+from corpus import ALL_CASES, KNOWN_CASES, case_paths
 from measure import become_subreaper, measure, runner_hwm_mib
 from report import RawLoop, Row, render
 from tools import BIN, Tool, missing_tools, tools_for
@@ -48,9 +48,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--no-warmup", action="store_true", help="skip the unmeasured warm-up runs")
     a = p.parse_args()
     a.cases = [c.strip() for c in a.cases.split(",") if c.strip()]
-    unknown = [c for c in a.cases if c not in ALL_CASES]
+    unknown = [c for c in a.cases if c not in KNOWN_CASES]
     if unknown:
-        p.error(f"unknown case(s) {unknown}; choose from {list(ALL_CASES)}")
+        p.error(f"unknown case(s) {unknown}; choose from {list(KNOWN_CASES)}")
     a.n = a.n or (1 if a.quick else 3)
     a.batch_size = a.batch_size or (8 if a.quick else 40)
     return a
@@ -79,7 +79,7 @@ class Runner:
         out = self.tmp / "out" / case / tool.key
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
-        errlog = self.tmp / "logs" / f"{case}-{tool.key}-{tag}.txt"
+        errlog = self.tmp / "logs" / f"{case}-{tool.key}-{tag.replace('/', '-of-')}.txt"  # tags are "1/3"
         errlog.parent.mkdir(exist_ok=True)
         m = measure(tool.build(inputs, out), env=self.env, cwd=self.tmp, stderr_path=errlog, timeout=self.timeout)
         check = self.check(case, [out / p.name for p in inputs])

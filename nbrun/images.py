@@ -44,6 +44,7 @@ from PIL import Image, UnidentifiedImageError
 from .cell_label import cell_label
 from .errors import NotebookWriteError
 from .file_lock import manifest_lock
+from .leftovers import sweep_temp_files
 from .notebook_io import write_text_atomic
 from .options import FileOptions
 from .result import ImageReport
@@ -104,6 +105,7 @@ def extract_images(nb: NotebookNode, *, stem: str, images_dir: Path, notebook_di
         images_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ImageWriteError(images_dir, f"cannot create folder: {exc.strerror or exc}") from None
+    sweep_temp_files(images_dir)  # half-written images of a killed nbrun
     with manifest_lock(images_dir):
         manifest = _read_manifest(images_dir / MANIFEST_NAME)
         _check_conflicts(plan, images_dir, manifest, source_id, options.overwrite_images)

@@ -12,14 +12,12 @@ import logging
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import time
 from pathlib import Path
 from queue import Empty
 from typing import Any
 
-import zmq
 
 from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec, KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
@@ -29,6 +27,7 @@ from .forkserver import current_server
 from .provisioner import PROVISIONER_NAME, provisioner_installed
 from . import iopub
 from .kernel_log import KernelLog
+from .transport import choose_transport, start_channels_without_drops
 from .leftovers import session_prefix, sweep_sessions_once
 from .protocol import KernelExit, Message, Reaper
 from .stdin_channel import StdinChannel
@@ -37,6 +36,8 @@ log = logging.getLogger("nbrun")
 
 _HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"
 _STDERR_TAIL_BYTES = 64 * 1024
+PORT_TAKEN = "Address already in use"
+PORT_RACE_RETRIES = 2
 
 
 class ForkSpecManager(KernelSpecManager):  # type: ignore[misc]
@@ -57,33 +58,6 @@ def installed_kernels() -> list[str]:
     return sorted(KernelSpecManager().find_kernel_specs())
 
 
-def _start_channels_without_drops(client: Any) -> None:
-    """Start the channels with no receive high-water mark on our side.
-
-    A publisher drops messages (even ``idle``) once the subscriber's queue is
-    full; with no limit here, zmq's I/O thread keeps draining the kernel while
-    nbrun catches up, so a burst of small messages is queued, not lost.
-    """
-    context = client.context
-    context.setsockopt(zmq.RCVHWM, 0)
-    try:
-        client.start_channels(hb=False, stdin=False)
-    finally:
-        context.sockopts.pop(zmq.RCVHWM, None)
-
-
-TRANSPORTS = ("auto", "ipc", "tcp")
-
-
-def choose_transport(requested: str, argv: list[str]) -> str:
-    """``ipc`` or ``tcp`` for a kernel started with *argv* (see KernelSession.start)."""
-    if requested not in TRANSPORTS:
-        raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, not {requested!r}")
-    if sys.platform == "win32":
-        return "tcp"
-    if requested != "auto":
-        return requested
-    return "ipc" if any("ipykernel" in part for part in argv) else "tcp"
 
 
 class KernelSession:
@@ -127,17 +101,20 @@ class KernelSession:
         except NoSuchKernel:
             raise NoSuchKernelError(kernel_name, installed_kernels()) from None
         chosen = choose_transport(transport, spec.argv)
-        if chosen == "tcp":
-            attempts = max(attempts, 3)  # ports are picked free, then bound by the kernel: another start may win
         last_error: KernelStartError | None = None
-        for attempt in range(attempts):
+        tried = races = 0
+        while tried < attempts:
             try:
                 return await cls._start_once(kernel_name, spec.argv, cwd, startup_timeout, extra_args, chosen)
             except KernelStartError as exc:
                 last_error = exc
-                log.info("kernel start attempt %d failed: %s", attempt + 1, exc)
+                log.info("kernel start attempt %d failed: %s", tried + races + 1, exc)
+                if chosen == "tcp" and PORT_TAKEN in str(exc) and races < PORT_RACE_RETRIES:
+                    races += 1  # ports are picked free, then bound by the kernel: another start won; not counted
+                    continue
+                tried += 1
         assert last_error is not None
-        raise KernelStartError(f"{last_error} (tried {attempts} times)")
+        raise KernelStartError(f"{last_error} (tried {tried + races} times)")
 
     @classmethod
     async def _start_once(
@@ -195,7 +172,7 @@ class KernelSession:
     async def _wait_ready(self, timeout: float) -> None:
         """kernel_info answered and IOPub connected; no fixed quiet period."""
         client = self._client
-        _start_channels_without_drops(client)
+        start_channels_without_drops(client)
         deadline = time.monotonic() + timeout
         while True:
             request_id = client.kernel_info()

@@ -127,3 +127,26 @@ def test_a_gap_in_the_kernels_message_numbers_makes_the_cell_incomplete() -> Non
     assert result.notebook.cells[0].metadata.nbrun["missing"].startswith("1 IOPub message")
     kernel = NumberedFakeKernel(script, lose=set())
     assert asyncio.run(NotebookExecution(make_notebook("x"), ExecuteOptions(), start_kernel=start).run()).status is RunStatus.OK  # type: ignore[arg-type]
+
+
+def test_a_message_numbered_before_idle_but_sent_after_it_is_no_gap() -> None:
+    """A background thread's display can be numbered before idle and sent after it."""
+    script = ok_cell(display({"text/plain": "1"}))
+    late = Step("iopub", "display_data", {"data": {"text/plain": "thread"}, "metadata": {}}, 0.1)
+
+    class LateKernel(NumberedFakeKernel):
+        async def _play(self, script: list[Step], parent: str) -> None:
+            await super()._play(script, parent)
+            await asyncio.sleep(late.delay)
+            msg = message(late.msg_type, late.content, "a-thread-request")
+            msg["header"]["msg_id"] = f"0f1e-2d3c_4242_{self.held}"
+            self._iopub.put_nowait(msg)
+
+    kernel = LateKernel(script, lose={2})  # the display numbered 2 reaches us only after idle
+    kernel.held = 2  # type: ignore[attr-defined]
+
+    async def start(name: str, cwd: Path, options: ExecuteOptions) -> FakeKernel:
+        return kernel
+
+    result = asyncio.run(NotebookExecution(make_notebook("x"), ExecuteOptions(), start_kernel=start).run())  # type: ignore[arg-type]
+    assert result.status is RunStatus.OK, result.message
