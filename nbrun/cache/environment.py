@@ -17,7 +17,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-_PROBE = "import json, sys; print(json.dumps({'version': sys.version.split()[0], 'path': sys.path}))"
+_PROBE = "import json, sys; sys.stdout.write(json.dumps({'version': sys.version.split()[0], 'path': sys.path}))"
 _PROBE_TIMEOUT = 30.0
 _PYTHON_NAMES = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
 
