@@ -61,7 +61,7 @@ def _cache_dir_option(command: Callable[..., Any]) -> Callable[..., Any]:
                         required=True, help=f"The cache folder (default: ${ENV_VAR}).")(command)
 
 
-@click.group("cache", context_settings=CONTEXT)
+@click.group("cache", context_settings=CONTEXT, short_help="Inspect and maintain an execution cache.")
 def cache_group() -> None:
     """Inspect and maintain an execution cache (see nbrun run --cache)."""
 

@@ -23,7 +23,8 @@ SHARED_WITH_RUN = (
 )
 SANITIZER_CHOICES = ("addresses", "kernel-paths", "all")
 
-@click.command("check", epilog=exit_codes.HELP_TEXT, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.command("check", epilog=exit_codes.HELP_TEXT, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+               short_help="Run notebooks and compare their outputs with the stored ones.")
 @click.argument("notebooks", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--update", is_flag=True, help="Write the new outputs into the notebooks that differ (only those cells; never after a failed run).")
 @click.option("--lax", is_flag=True, help="Compare only cells marked NBVAL_CHECK_OUTPUT / nbval-check-output (errors still fail).")

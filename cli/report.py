@@ -40,7 +40,7 @@ def write_page(record: dict[str, Any], destination: Where) -> bool:
     return True
 
 
-@click.command("report", context_settings=CONTEXT)
+@click.command("report", context_settings=CONTEXT, short_help="Render a saved JSON run record as one HTML page.")
 @click.argument("record_file", metavar="RUN.json", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False), help="Write the HTML page here.")
 def report_command(record_file: Path, output: Path) -> None:

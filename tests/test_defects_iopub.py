@@ -93,7 +93,7 @@ def test_complete_streams_stay_ok() -> None:
 def test_incomplete_maps_to_exit_code_4_and_a_junit_error() -> None:
     from nbrun.cli import exit_codes
 
-    assert exit_codes.for_status(RunStatus.INCOMPLETE, None) == exit_codes.KERNEL == 4
+    assert RunStatus.INCOMPLETE.exit_code == exit_codes.KERNEL == 4 and RunStatus.INCOMPLETE.junit == "error"
 
 
 class NumberedFakeKernel(FakeKernel):

@@ -62,7 +62,8 @@ def test_kernel_death_with_restart_goes_on_in_a_fresh_kernel() -> None:
     first, second = FakeKernel([busy(), Step("die", content={"returncode": -9})]), FakeKernel()
     result, started = run(nb, first, second, restart_on_death=True)
     assert started == [first, second] and first.closed
-    assert result.status is RunStatus.OK and result.restarts == 1
+    # the run goes on, but a kernel that had to be restarted is not a success (issue 13): kernel-died, exit 4
+    assert result.status is RunStatus.KERNEL_DIED and result.restarts == 1
     died = result.cells[0]
     assert died.status is CellStatus.KERNEL_DIED and died.actions == ("restarted",)
     assert died.kernel_death is not None and died.kernel_death.signal == "SIGKILL"
@@ -84,9 +85,9 @@ def test_a_stop_request_before_a_cell_interrupts_the_run() -> None:
     kernel = FakeKernel()
     original = kernel.execute
 
-    def execute_then_stop(code: str, *, stop_on_error: bool, allow_stdin: bool) -> str:
+    def execute_then_stop(code: str, *, stop_on_error: bool, allow_stdin: bool, store_history: bool = True) -> str:
         control.request_stop("SIGTERM")
-        return original(code, stop_on_error=stop_on_error, allow_stdin=allow_stdin)
+        return original(code, stop_on_error=stop_on_error, allow_stdin=allow_stdin, store_history=store_history)
 
     kernel.execute = execute_then_stop  # type: ignore[method-assign]
     result, _ = run(nb, kernel, control=control)
