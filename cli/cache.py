@@ -28,12 +28,12 @@ def cache_run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     The command receives them as one ``cache`` argument: CacheSettings or None.
     """
 
-    @click.option("--cache", "cache_dir", type=click.Path(path_type=Path, file_okay=False), envvar=ENV_VAR,
+    @click.option("--cache", "cache_dir", type=click.Path(path_type=Path, file_okay=False), metavar="DIR", envvar=ENV_VAR,
                   help=f"Replay unchanged notebooks from this cache folder and store new runs in it (or ${ENV_VAR}).")
     @click.option("--no-cache", is_flag=True, help="Ignore the cache for this run (no lookup, nothing stored).")
     @click.option("--rerun-failed", is_flag=True, help="Run notebooks whose stored run failed again (replay only successes).")
-    @click.option("--cache-input", "cache_inputs", multiple=True, metavar="GLOB",
-                  help="A file (glob) every notebook depends on: its content is part of the cache key (repeatable).")
+    @click.option("--cache-input", "cache_inputs", multiple=True, metavar="PATTERN",
+                  help="Files (a glob PATTERN) every notebook depends on: its content is part of the cache key (repeatable).")
     @functools.wraps(command)
     def with_cache(*args: Any, cache_dir: Path | None, no_cache: bool, rerun_failed: bool,
                    cache_inputs: tuple[str, ...], **kwargs: Any) -> Any:
@@ -68,9 +68,9 @@ def cache_group() -> None:
 
 @cache_group.command("key", context_settings=CONTEXT)
 @click.argument("notebook", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--cache", "cache_dir", type=click.Path(path_type=Path, file_okay=False), envvar=ENV_VAR,
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path, file_okay=False), metavar="DIR", envvar=ENV_VAR,
               help="Also say whether the cache holds this key, and which parts differ from this notebook's last stored run.")
-@click.option("--cache-input", "cache_inputs", multiple=True, metavar="GLOB", help="As for nbrun run.")
+@click.option("--cache-input", "cache_inputs", multiple=True, metavar="PATTERN", help="As for nbrun run.")
 @click.option("-k", "--kernel", "kernel_name", help="As for nbrun run.")
 @click.option("--cwd", type=click.Path(path_type=Path, file_okay=False, exists=True), help="As for nbrun run.")
 @click.option("--timeout", type=float, help="As for nbrun run.")

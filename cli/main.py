@@ -26,7 +26,13 @@ if TYPE_CHECKING:
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-SECONDS = click.FloatRange(min=0, min_open=True)  # a positive number of seconds
+class _Seconds(click.FloatRange):
+    """A positive number of seconds (shown as SECONDS in the help)."""
+
+    name = "seconds"
+
+
+SECONDS = _Seconds(min=0, min_open=True)
 
 
 class _Jobs(click.ParamType):
@@ -83,7 +89,7 @@ def main() -> None:
 @click.option("--strict-images", is_flag=True, help="A broken image payload makes the run fail (exit 5) instead of only warning.")
 @click.option("--force", is_flag=True, help="Overwrite files in the images folder that nbrun did not write for this notebook.")
 @click.option("--transport", type=click.Choice(["auto", "ipc", "tcp"]), default="auto", show_default=True, help="Kernel sockets: auto uses IPC for ipykernel and TCP on 127.0.0.1 for other kernels.")
-@click.option("--prestart", type=click.IntRange(min=0), help="With -j N: kernels booted ahead while notebooks run (default N, so up to 2N kernels are alive).")
+@click.option("--prestart", type=click.IntRange(min=0), metavar="N", help="With -j N: kernels booted ahead while notebooks run (default N, so up to 2N kernels are alive).")
 @click.option("--no-fast-start", is_flag=True, help="Launch every kernel normally instead of forking it from a warm template.")
 @click.option("--preload", metavar="MODULES", default="", help="Comma-separated modules the warm template imports (e.g. numpy,pandas).")
 @click.option("-p", "--parameter", "typed_params", nargs=2, multiple=True, metavar="NAME VALUE", help="Parameter; VALUE read as int, float, bool, None, else string (repeatable).")

@@ -74,7 +74,7 @@ def test_pass_fail_and_report(main_run: tuple[Path, PytestRun, dict[str, bytes]]
     assert "hello from ok" in cases["ok.ipynb"].stdout
     failed = cases["fails.ipynb"]
     assert failed.outcome == "failed"
-    assert failed.message == "cell 1 (In [2]) raised ZeroDivisionError: division by zero"
+    assert failed.message == "cell 2 (index 1, In [2]) raised ZeroDivisionError: division by zero"
     assert "notebook: fails.ipynb" in failed.text
     assert "print('to stderr', file=sys.stderr)\n1/0" in failed.text  # the cell's source
     assert "ZeroDivisionError" in failed.text and "----> 3 1/0" in failed.text  # its traceback, without ANSI
@@ -87,7 +87,7 @@ def test_pass_fail_and_report(main_run: tuple[Path, PytestRun, dict[str, bytes]]
 def test_metadata_timeout_wins_over_flag(main_run: tuple[Path, PytestRun, dict[str, bytes]]) -> None:
     case = main_run[1].cases["meta_timeout.ipynb"]
     assert case.outcome == "failed"
-    assert "cell 1 (In [" in case.message and "timed out after 1" in case.message
+    assert "cell 2 (index 1" in case.message and "timed out after 1" in case.message
 
 
 def test_mocks_and_post_cell_code(main_run: tuple[Path, PytestRun, dict[str, bytes]]) -> None:

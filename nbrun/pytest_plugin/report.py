@@ -9,6 +9,7 @@ from _pytest._code.code import TerminalRepr
 from _pytest._io import TerminalWriter
 from nbformat import NotebookNode
 
+from nbrun.cell_label import cell_label
 from nbrun.cli.reports import strip_ansi
 from nbrun.result import CellStatus, ExecutionResult
 
@@ -47,10 +48,10 @@ class NotebookFailureRepr(TerminalRepr):
             tw.line(line)
 
 
-def cell_label(nb: NotebookNode, index: int) -> str:
-    """``cell 3 (In [2])``: the position among all cells and the execution count."""
+def label_of(nb: NotebookNode, index: int) -> str:
+    """``cell 3 (index 2, In [2])``: as every human-facing nbrun message names a cell."""
     count = nb.cells[index].get("execution_count")
-    return f"cell {index} (In [{count if count is not None else ' '}])"
+    return cell_label(index, count if isinstance(count, int) else None)
 
 
 def describe_failure(path: Path, result: ExecutionResult) -> NotebookTestFailure:
@@ -65,15 +66,15 @@ def describe_import_errors(path: Path, result: ExecutionResult) -> NotebookTestF
     """--nbrun-find-import-errors: the first cell that raised an import error, if any."""
     for record in result.cells:
         if record.status is CellStatus.ERROR and record.ename in IMPORT_ERRORS:
-            message = f"cell {record.index} raised {record.ename}: {record.evalue}"
+            message = f"{cell_label(record.index, record.execution_count)} raised {record.ename}: {record.evalue}"
             return _cell_failure(path, result.notebook, record.index, message)
     return None
 
 
 def _cell_failure(path: Path, nb: NotebookNode, index: int, message: str) -> NotebookTestFailure:
     cell = nb.cells[index]
-    label = cell_label(nb, index)
-    headline = message.replace(f"cell {index}", label, 1) if f"cell {index}" in message else f"{label}: {message}"
+    label = label_of(nb, index)
+    headline = message if message.startswith(label.split(" (")[0] + " (index ") else f"{label}: {message}"
     tracebacks = ["\n".join(str(line) for line in o.get("traceback", []))
                   for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     parts = [f"notebook: {path}", headline, "", f"---- source of {label} ----", cell.get("source", "").rstrip()]
