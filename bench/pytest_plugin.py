@@ -34,6 +34,8 @@ def commands(corpus: Path, out: Path, workers: int) -> dict[str, list[str]]:
                                          *PYTEST_FLAGS],
         f"pytest --nbmake -n {workers}": [python, "-m", "pytest", "--nbmake", "-n", str(workers), "-p",
                                           "no:nbrun", *PYTEST_FLAGS],
+        f"pytest --nbrun -n {workers} --collect-only (fixed cost)": [
+            python, "-m", "pytest", "--nbrun", "-n", str(workers), "--collect-only", "-p", "no:nbmake", *PYTEST_FLAGS],
         f"nbrun run -j {workers}": [str(BIN / "nbrun"), "run", "-j", str(workers), "--no-progress", "--output-dir",
                                     str(out), *sorted(str(p) for p in corpus.glob("*.ipynb"))],
     }
@@ -80,7 +82,7 @@ def main() -> int:
 def report(times: dict[str, list[float]], args: argparse.Namespace) -> None:
     names = list(times)
     medians = {name: statistics.median(values) for name, values in times.items()}
-    nbrun_pytest, nbmake, nbrun_run = names
+    nbrun_pytest, nbmake, _, nbrun_run = names
     print(f"batch of {args.batch_size} notebooks x 5 cells, {args.workers} workers, n={args.repeats} "
           f"(median wall seconds, all runs in brackets)\n")
     print("| command | median s | runs | vs pytest --nbrun |")
