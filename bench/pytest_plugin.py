@@ -5,7 +5,8 @@ Usage:  python bench/pytest_plugin.py [-n REPEATS] [--batch-size N] [--workers W
 Needs `pip install -e '.[bench]'` (pytest-xdist, nbmake). Repeats are interleaved
 with the tool order rotated per repeat (machine drift hits every tool alike),
 after one unmeasured warm-up of each tool. Wall time is spawn to exit of the
-whole command (interpreter start, collection, xdist workers included). Both
+whole command (interpreter start, collection, xdist workers included); the
+"fixed cost" row is the same pytest command selecting no test. Both
 pytest rows run with the same flags (no cache provider, hypothesis's plugin
 blocked) in a folder whose own pytest.ini pins the rootdir. Prints medians and
 ratios; exit 1 if a run failed.
@@ -24,6 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
+NOTHING = "no_such_test"  # workers and templates start, collect, run nothing (pytest exit code 5)
 PYTEST_FLAGS = ["-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:randomly"]
 
 
@@ -34,6 +36,8 @@ def commands(corpus: Path, out: Path, workers: int) -> dict[str, list[str]]:
                                          *PYTEST_FLAGS],
         f"pytest --nbmake -n {workers}": [python, "-m", "pytest", "--nbmake", "-n", str(workers), "-p",
                                           "no:nbrun", *PYTEST_FLAGS],
+        f"pytest --nbrun -n {workers} -k {NOTHING} (fixed cost)": [
+            python, "-m", "pytest", "--nbrun", "-n", str(workers), "-k", NOTHING, "-p", "no:nbmake", *PYTEST_FLAGS],
         f"nbrun run -j {workers}": [str(BIN / "nbrun"), "run", "-j", str(workers), "--no-progress", "--output-dir",
                                     str(out), *sorted(str(p) for p in corpus.glob("*.ipynb"))],
     }
@@ -42,7 +46,8 @@ def commands(corpus: Path, out: Path, workers: int) -> dict[str, list[str]]:
 def timed(command: list[str], cwd: Path) -> tuple[float, bool, str]:
     began = time.perf_counter()
     proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-    return time.perf_counter() - began, proc.returncode == 0, (proc.stdout + proc.stderr)[-2000:]
+    ok = proc.returncode == 0 or (proc.returncode == 5 and NOTHING in command)
+    return time.perf_counter() - began, ok, (proc.stdout + proc.stderr)[-2000:]
 
 
 def main() -> int:
@@ -80,7 +85,7 @@ def main() -> int:
 def report(times: dict[str, list[float]], args: argparse.Namespace) -> None:
     names = list(times)
     medians = {name: statistics.median(values) for name, values in times.items()}
-    nbrun_pytest, nbmake, nbrun_run = names
+    nbrun_pytest, nbmake, _, nbrun_run = names
     print(f"batch of {args.batch_size} notebooks x 5 cells, {args.workers} workers, n={args.repeats} "
           f"(median wall seconds, all runs in brackets)\n")
     print("| command | median s | runs | vs pytest --nbrun |")

@@ -74,6 +74,8 @@ def test_wheel_layout_and_entry_point(dist: Path, tmp_path: Path) -> None:
     assert not [n for n in names if n.startswith("cli/")]
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "nbrun = nbrun.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "[pytest11]\nnbrun = nbrun.pytest_plugin" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "nbrun/pytest_plugin/__init__.py" in names
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, capture_output=True, timeout=300)

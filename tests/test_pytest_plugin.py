@@ -12,6 +12,7 @@ from plugin_projects import PytestRun, project, run_pytest, snapshot, stdout_of,
 pytestmark = pytest.mark.kernel
 
 SLEEP = "import time\ntime.sleep(30)"
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 
 def _main_project(root: Path) -> Path:
@@ -150,14 +151,43 @@ def test_flags_kernel_overwrite_timeout_param(tmp_path: Path) -> None:
     assert json.loads(params.read_text())["metadata"]["nbrun"]["parameters"] == {"n": 3}
 
 
-def test_find_import_errors(tmp_path: Path) -> None:
+def test_find_import_errors_output_dir_and_images(tmp_path: Path) -> None:
     root = project(tmp_path / "proj")
     write_notebook(root / "other_errors.ipynb", "1/0", "raise ValueError('x')", "print('end')")
     write_notebook(root / "missing.ipynb", "1/0", "import no_such_module_xyz")
-    run = run_pytest(root, "--nbrun", "--nbrun-find-import-errors")
+    write_notebook(root / "sub" / "image.ipynb", f"from IPython.display import Image\nImage(data=__import__('base64').b64decode('{PNG}'))")
+    before = snapshot(root)
+    run = run_pytest(root, "--nbrun", "--nbrun-find-import-errors", "--nbrun-output-dir=out", "--nbrun-extract-images=img")
     assert run.cases["other_errors.ipynb"].outcome == "passed", run.cases["other_errors.ipynb"].text
     missing = run.cases["missing.ipynb"]
     assert missing.outcome == "failed" and "ModuleNotFoundError" in missing.message and "no_such_module_xyz" in missing.message
+    assert run.cases["image.ipynb"].outcome == "passed", run.cases["image.ipynb"].text
+    assert stdout_of(root / "out" / "other_errors.ipynb") == "end\n"
+    assert (root / "out" / "sub" / "image.ipynb").exists() and list((root / "img").glob("*.png"))
+    assert {k: v for k, v in snapshot(root).items() if "/out/" not in k} == before  # the sources are untouched
+
+
+def test_conflicting_options_are_a_usage_error(tmp_path: Path) -> None:
+    root = project(tmp_path / "proj")
+    run = run_pytest(root, "--nbrun", "--nbrun-overwrite", "--nbrun-output-dir=out")
+    assert run.proc.returncode == 4 and "exclude each other" in run.output and "Traceback" not in run.output
+
+
+def test_colour_only_when_the_writer_has_markup() -> None:
+    import io
+
+    from _pytest._io import TerminalWriter
+
+    from nbrun.pytest_plugin.report import NotebookFailureRepr, NotebookTestFailure
+
+    failure = NotebookFailureRepr(NotebookTestFailure("summary", "\x1b[31mZeroDivisionError\x1b[0m\n"))
+    for markup, expected in ((True, "\x1b[31mZeroDivisionError"), (False, "ZeroDivisionError\n")):
+        buffer = io.StringIO()
+        writer = TerminalWriter(buffer)
+        writer.hasmarkup = markup
+        failure.toterminal(writer)
+        assert buffer.getvalue().startswith(expected)
+    assert str(failure) == "ZeroDivisionError\n" and failure.reprcrash.message == "summary"
 
 
 def test_after_cell_code_keeps_counts_and_outputs(write_nb) -> None:  # type: ignore[no-untyped-def]

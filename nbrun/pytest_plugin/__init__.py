@@ -28,7 +28,14 @@ def pytest_configure(config: pytest.Config) -> None:
     from .runner import RUNNER_KEY, NotebookRunner
 
     config.stash[SETTINGS_KEY] = PluginSettings.from_config(config)
-    config.stash[RUNNER_KEY] = NotebookRunner()
+    runner = config.stash[RUNNER_KEY] = NotebookRunner()
+    if not config.option.collectonly and not _is_xdist_controller(config):
+        runner.start()  # the kernel template boots while pytest collects
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    """True in the process that only hands tests to xdist workers (it runs no notebook)."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
@@ -39,16 +46,6 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
     if should_collect(file_path, parent.config.rootpath):
         return NotebookFile.from_parent(parent, path=file_path)
     return None
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start the kernel template while pytest reports collection (only when notebooks will run)."""
-    if SETTINGS_KEY not in session.config.stash:
-        return
-    from .runner import RUNNER_KEY
-
-    if any(getattr(item, "nbrun_runnable", False) for item in session.items):
-        session.config.stash[RUNNER_KEY].start()
 
 
 @pytest.hookimpl(tryfirst=True)

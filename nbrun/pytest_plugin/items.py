@@ -74,7 +74,6 @@ class NotebookItem(pytest.Item):
             self.notebook = loaded
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             self.invalid = f"not a valid notebook (not valid JSON: {exc})"
-        self.nbrun_runnable = self.invalid is None
         self.next_item: pytest.Item | None = None  # set by the plugin's pytest_runtest_protocol hook
         self._job: NotebookJob | None = None
         for mark in marks_from(self.notebook.get("metadata")):
