@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, AsyncContextManager, Callable
 from types import TracebackType
 
 from nbformat import NotebookNode
@@ -46,7 +47,8 @@ def read_stored(source: Path) -> tuple[str, NotebookNode]:
 
 async def run_and_check(source: Path, options: ExecuteOptions, check: CheckOptions, *, update: bool = False,
                         observer: ExecutionObserver | None = None, control: RunControl | None = None,
-                        reaper: Reaper | None = None) -> ExecutionResult:
+                        reaper: Reaper | None = None,
+                        ready_gate: Callable[[], AsyncContextManager[Any]] | None = None) -> ExecutionResult:
     """Execute a copy of *source* and compare it with the stored outputs (``result.check``).
 
     ``result.check`` is None when the run did not go through (the run's own
@@ -57,7 +59,7 @@ async def run_and_check(source: Path, options: ExecuteOptions, check: CheckOptio
     to_run = prepare_for_run(stored, skip_tag=options.skip_tag, raises_tag=options.raises_tag)
     prepared = prepare(FileRun(source, source, options), to_run, observer or ExecutionObserver())
     result = await execute_notebook(prepared.notebook, prepared.options, observer=prepared.observer,
-                                    control=control, reaper=reaper)
+                                    control=control, reaper=reaper, ready_gate=ready_gate)
     if not result.ok:
         return result
     report = check_notebook(stored, result.notebook, check)

@@ -87,7 +87,7 @@ class NotebookItem(pytest.Item):
             settings: PluginSettings = self.config.stash[SETTINGS_KEY]
             target = _target_for(self.path, settings, self.config.rootpath)
             self._job = NotebookJob(self.nodeid, self.path, target, execute_options(self.notebook, settings),
-                                   file_options(settings))
+                                   file_options(settings), settings.check)
         return self._job
 
     def runtest(self) -> None:
@@ -109,6 +109,11 @@ class NotebookItem(pytest.Item):
             self.add_report_section("call", name, text)
         if result.status is not RunStatus.OK:
             raise describe_failure(self.shown_path, result)
+        if result.check is not None and not result.check.passed:  # --nbrun-check: outputs differ
+            from nbrun.check.pytest_options import failure_text
+
+            raise NotebookTestFailure(f"outputs differ from the stored ones in {self.shown_path}",
+                                      failure_text(result.check, str(self.shown_path)))
         if settings.find_import_errors:
             failure = describe_import_errors(self.shown_path, result)
             if failure is not None:

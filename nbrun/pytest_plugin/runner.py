@@ -21,6 +21,7 @@ from typing import Any, AsyncContextManager, Callable
 
 import pytest
 
+from nbrun.check.model import CheckOptions
 from nbrun.forkserver import ForkServer, serving
 from nbrun.options import ExecuteOptions, FileOptions
 from nbrun.pipeline import FileRun, run_file
@@ -39,11 +40,16 @@ class NotebookJob:
     target: Path
     options: ExecuteOptions
     file: FileOptions
+    check: CheckOptions | None = None  # --nbrun-check: compare with the stored outputs instead of writing
 
 
 async def run_notebook(job: NotebookJob, ready_gate: Callable[[], AsyncContextManager[Any]],
                        reaper: Reaper) -> ExecutionResult:
-    """The plugin's one call into nbrun's file-run path: the same pipeline as ``nbrun run``."""
+    """The plugin's one call into nbrun's file-run path: the same pipeline as ``nbrun run`` (or ``nbrun check``)."""
+    if job.check is not None:
+        from nbrun.check.run import run_and_check
+
+        return await run_and_check(job.source, job.options, job.check, reaper=reaper, ready_gate=ready_gate)
     return await run_file(FileRun(job.source, job.target, job.options, job.file), ready_gate=ready_gate,
                           reaper=reaper)
 

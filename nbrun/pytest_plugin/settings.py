@@ -9,6 +9,8 @@ from typing import Any, Mapping
 
 import pytest
 
+from nbrun.check.model import CheckOptions
+from nbrun.check.pytest_options import add_check_options, check_options_from_config
 from nbrun.options import ExecuteOptions, FileOptions
 from nbrun.parameters import parse_value
 
@@ -21,6 +23,7 @@ _INI_HELP = {
     "nbrun_kernel": "kernel for every notebook test (default: each notebook's kernelspec)",
     "nbrun_output_dir": "write executed notebooks under this folder",
     "nbrun_extract_images": "write image outputs of executed notebooks as files into this folder",
+    "nbrun_cache": "execution cache folder: unchanged notebooks are replayed, not run (see nbrun run --cache)",
 }
 _INI_BOOL_HELP = {
     "nbrun_overwrite": "write executed notebooks back in place",
@@ -41,6 +44,8 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--nbrun-param", action="append", default=None, metavar="NAME=VALUE",
                     help="papermill-style parameter for every notebook (repeatable)")
     group.addoption("--nbrun-extract-images", default=None, metavar="DIR", help=_INI_HELP["nbrun_extract_images"])
+    group.addoption("--nbrun-cache", default=None, metavar="DIR", help=_INI_HELP["nbrun_cache"])
+    add_check_options(group)
     for name, text in _INI_HELP.items():
         parser.addini(name, text, default="")
     for name, text in _INI_BOOL_HELP.items():
@@ -59,6 +64,8 @@ class PluginSettings:
     find_import_errors: bool = False
     parameters: Mapping[str, Any] | None = None
     extract_images: Path | None = None
+    cache: Path | None = None
+    check: CheckOptions | None = None  # --nbrun-check: compare with the stored outputs (nbval's job)
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> PluginSettings:
@@ -75,6 +82,8 @@ class PluginSettings:
             find_import_errors=bool(pick("nbrun_find_import_errors")),
             parameters=_parameters(config.getoption("nbrun_param") or config.getini("nbrun_params")),
             extract_images=_folder(config, pick("nbrun_extract_images")),
+            cache=_folder(config, pick("nbrun_cache")),
+            check=check_options_from_config(config),
         )
         if settings.overwrite and settings.output_dir is not None:
             raise pytest.UsageError("--nbrun-overwrite and --nbrun-output-dir exclude each other")
@@ -138,5 +147,10 @@ def execute_options(nb: Mapping[str, Any], settings: PluginSettings) -> ExecuteO
 
 
 def file_options(settings: PluginSettings) -> FileOptions:
-    """What the file run writes besides the notebook (images)."""
-    return FileOptions(extract_images=settings.extract_images)
+    """What the file run writes besides the notebook (images), and the execution cache."""
+    cache = None
+    if settings.cache is not None:
+        from nbrun.cache import CacheSettings
+
+        cache = CacheSettings(settings.cache)
+    return FileOptions(extract_images=settings.extract_images, cache=cache)
