@@ -19,7 +19,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from PIL import Image
 
 from conftest import ROOT
-from nbrun.check import CheckOptions
+from nbrun.check.model import CheckOptions
 from nbrun.check.run import check_file
 from nbrun.cli import main
 

@@ -12,7 +12,10 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from nbrun.check import CheckOptions, SanitizerFileError, cell_markers, check_notebook, prepare_for_run
+from nbrun.check.compare import check_notebook
+from nbrun.check.markers import cell_markers, prepare_for_run
+from nbrun.check.model import CheckOptions
+from nbrun.check.sanitize import SanitizerFileError
 from nbrun.check.sanitize import parse_sanitizer_text
 from nbrun.check.update import accept_outputs
 from nbrun.cli import main

@@ -2,28 +2,10 @@
 
 ``nbrun.check.run.check_file(path, options, check)`` runs one notebook and
 returns its ExecutionResult with ``result.check`` (a CheckReport) set.
+
+Modules: ``model`` (options, report types), ``markers`` (nbval's comments and
+tags), ``sanitize``, ``compare`` and ``pixels`` (the comparison), ``report``
+(text), ``update`` (``--update``), ``run`` (the run), ``pytest_options`` (the
+plugin's flags). Nothing is imported here, so registering the pytest plugin's
+options costs no import of nbformat.
 """
-
-from __future__ import annotations
-
-from .compare import check_notebook, compare_cell
-from .markers import CellMarkers, cell_markers, prepare_for_run
-from .model import BUILTIN_SANITIZERS, CellMismatch, CheckOptions, CheckReport
-from .report import render, summary_line
-from .sanitize import SanitizerFileError, read_sanitizer_file
-
-__all__ = [
-    "BUILTIN_SANITIZERS",
-    "CellMarkers",
-    "CellMismatch",
-    "CheckOptions",
-    "CheckReport",
-    "SanitizerFileError",
-    "cell_markers",
-    "check_notebook",
-    "compare_cell",
-    "prepare_for_run",
-    "read_sanitizer_file",
-    "render",
-    "summary_line",
-]
