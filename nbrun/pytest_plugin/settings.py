@@ -12,7 +12,6 @@ import pytest
 from nbrun.check.model import CheckOptions
 from nbrun.check.pytest_options import add_check_options, check_options_from_config
 from nbrun.options import ExecuteOptions, FileOptions
-from nbrun.parameters import parse_value
 
 from .nbmake_compat import nbmake_after_cell, uses_nbmake_cells
 
@@ -113,6 +112,8 @@ def _folder(config: pytest.Config, value: Any) -> Path | None:
 def _parameters(pairs: list[str]) -> dict[str, Any] | None:
     if not pairs:
         return None
+    from nbrun.parameters import parse_value  # nbformat is imported only when parameters are given
+
     parameters: dict[str, Any] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
