@@ -121,6 +121,9 @@ def comparable(record: dict[str, Any], out: Path, images: Path) -> dict[str, Any
         entry["cells"] = [{k: v for k, v in cell.items() if k not in ("duration", "timed_out_after")}
                           for cell in entry["cells"]]
         entry["extracted_files"] = [str(Path(p).relative_to(images)) for p in entry["extracted_files"]]
+        for image in entry.get("images", []):  # the run page's thumbnails link the extracted files
+            if "file" in image:
+                image["file"] = str(Path(image["file"]).resolve().relative_to(images.resolve()))
         notebooks.append(entry)
     return untimed({"exit_code": record["exit_code"], "totals": record["totals"], "notebooks": notebooks})
 
