@@ -165,10 +165,10 @@ def run_command(
     runner = _dask_runner(dask_address, retries, fail_fast)
     if runner is not None and click.get_current_context().get_parameter_source("jobs") is ParameterSource.DEFAULT:
         jobs = len(paths) if grid is None else len(grid)  # the cluster schedules; submit everything
-    from nbrun import forkserver
+    from nbrun import fast_start
 
     if not no_fast_start and runner is None:
-        forkserver.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
+        fast_start.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
     try:
         from nbrun.options import BatchOptions, FileOptions
 
@@ -208,7 +208,7 @@ def run_command(
             batch = make_jobs(plan_batch(paths, output=output, output_dir=output_dir), options, file_options)
         code = execute_jobs(batch, presentation, batch_options, runner=runner)
     finally:
-        forkserver.discard_prelaunched()
+        fast_start.discard_prelaunched()
     if code != exit_codes.OK:
         raise click.exceptions.Exit(code)
 

@@ -19,12 +19,10 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
 from .errors import KernelStartError, NoSuchKernelError
-from .forkserver import current_server
-from .provisioner import PROVISIONER_NAME, provisioner_installed
 from . import iopub
 from .protocol import KernelExit, Message, Reaper
 from .stdin_channel import StdinChannel
@@ -33,19 +31,6 @@ log = logging.getLogger("nbrun")
 
 _HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"
 _STDERR_TAIL_BYTES = 64 * 1024
-
-
-class ForkSpecManager(KernelSpecManager):  # type: ignore[misc]
-    """Kernel specs naming nbrun's fork provisioner, through the spec metadata jupyter_client documents.
-
-    Used only inside a batch's fork-server scope; the specs are built here,
-    nothing jupyter_client cached is edited.
-    """
-
-    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        spec = super().get_kernel_spec(kernel_name)
-        spec.metadata = {**spec.metadata, "kernel_provisioner": {"provisioner_name": PROVISIONER_NAME}}
-        return spec
 
 
 def installed_kernels() -> list[str]:
@@ -79,17 +64,21 @@ class KernelSession:
         startup_timeout: float,
         extra_args: tuple[str, ...] = (),
         attempts: int = 2,
+        spec_manager: KernelSpecManager | None = None,
     ) -> KernelSession:
-        """Start a kernel and wait until it answers; retry a failed start once."""
-        spec_manager = KernelSpecManager()
+        """Start a kernel and wait until it answers; retry a failed start once.
+
+        *spec_manager* chooses how specs are read (``fast_start.ForkSpecManager``
+        names the fork provisioner); by default jupyter_client's own.
+        """
         try:
-            spec = spec_manager.get_kernel_spec(kernel_name)
+            spec = (spec_manager or KernelSpecManager()).get_kernel_spec(kernel_name)
         except NoSuchKernel:
             raise NoSuchKernelError(kernel_name, installed_kernels()) from None
         last_error: KernelStartError | None = None
         for attempt in range(attempts):
             try:
-                return await cls._start_once(kernel_name, spec.argv, cwd, startup_timeout, extra_args)
+                return await cls._start_once(kernel_name, spec.argv, cwd, startup_timeout, extra_args, spec_manager)
             except KernelStartError as exc:
                 last_error = exc
                 log.info("kernel start attempt %d failed: %s", attempt + 1, exc)
@@ -98,17 +87,17 @@ class KernelSession:
 
     @classmethod
     async def _start_once(
-        cls, kernel_name: str, argv: list[str], cwd: Path, startup_timeout: float, extra_args: tuple[str, ...]
+        cls, kernel_name: str, argv: list[str], cwd: Path, startup_timeout: float, extra_args: tuple[str, ...],
+        spec_manager: KernelSpecManager | None,
     ) -> KernelSession:
         folder = Path(tempfile.mkdtemp(prefix="nbrun-"))
         log_path = folder / "kernel.log"
         log_file = open(log_path, "wb")  # noqa: SIM115 - closed by close()
-        forked = current_server() is not None and provisioner_installed()
         manager = AsyncKernelManager(
             kernel_name=kernel_name,
             connection_file=str(folder / "kernel.json"),
             transport="ipc" if sys.platform != "win32" else "tcp",
-            **({"kernel_spec_manager": ForkSpecManager()} if forked else {}),
+            **({"kernel_spec_manager": spec_manager} if spec_manager is not None else {}),
         )
         arguments = list(extra_args)
         if manager.ipykernel or any("ipykernel" in part for part in argv):
