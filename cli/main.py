@@ -201,14 +201,14 @@ def run_command(
     runner = _dask_runner(dask_address, retries, fail_fast)
     if runner is not None and click.get_current_context().get_parameter_source("jobs") is ParameterSource.DEFAULT:
         jobs = len(paths) if grid is None else len(grid)  # the cluster schedules; submit everything
-    from nbrun import forkserver
+    from nbrun import fast_start
 
     from nbrun.kernel_peek import any_forkable
 
     # only for ipykernel notebooks; with a cache, the template starts at the first miss
     if (not no_fast_start and runner is None and cache is None and not prepare_only
             and any_forkable(paths, kernel_name)):
-        forkserver.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
+        fast_start.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
     try:
         from nbrun.options import BatchOptions, FileOptions
 
@@ -262,7 +262,7 @@ def run_command(
         else:
             code = execute_jobs(batch, presentation, batch_options, runner=runner)
     finally:
-        forkserver.discard_prelaunched()
+        fast_start.discard_prelaunched()
         stdio.finish()
     if code != exit_codes.OK:
         raise click.exceptions.Exit(code)

@@ -18,7 +18,8 @@ from typing import Any, Awaitable, Callable, Sequence
 from .control import RunControl
 from .errors import NbrunError
 from .events import ExecutionObserver
-from .forkserver import fork_server_scope
+from .executor import start_local_kernel
+from .fast_start import fork_server_scope, start_forked_kernel
 from .locations import Where
 from .options import BatchOptions, ExecuteOptions, FileOptions
 from .pipeline import FileRun, run_file
@@ -222,7 +223,7 @@ async def run_batch(
                     outcome.result = await runner(job, cell_observer, control)
                 else:
                     outcome.result = await run_file(job.file_run, observer=cell_observer, control=control,
-                                                    ready_gate=lambda: slot, reaper=reaper)
+                                                    start_kernel=start_kernel, ready_gate=lambda: slot, reaper=reaper)
             except SkipJob as skip:
                 outcome.skipped_reason = str(skip)
             except NbrunError as exc:
@@ -235,7 +236,9 @@ async def run_batch(
             observer.job_finished(outcome)
             return outcome
 
-    async with fork_server_scope(runner is None and options.fast_start, options.preload):
+    fast = runner is None and options.fast_start
+    start_kernel = start_forked_kernel if fast else start_local_kernel
+    async with fork_server_scope(fast, options.preload):
         try:
             return list(await asyncio.gather(*(one(index, job) for index, job in enumerate(jobs))))
         finally:

@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, AsyncContextManager, Awaitable, Callable
 
+from jupyter_client.kernelspec import KernelSpecManager
 from nbformat import NotebookNode
 
 from .after_cell import run_after_cell
@@ -42,11 +43,13 @@ __all__ = ["Kernel", "KernelStarter", "NotebookExecution", "reset_notebook", "re
 KernelStarter = Callable[[str, Path, ExecuteOptions], Awaitable[Kernel]]
 
 
-async def start_local_kernel(kernel_name: str, cwd: Path, options: ExecuteOptions) -> Kernel:
-    """The default starter: a local kernel through jupyter_client."""
+async def start_local_kernel(kernel_name: str, cwd: Path, options: ExecuteOptions, *,
+                             spec_manager: KernelSpecManager | None = None) -> Kernel:
+    """The default starter: a local kernel through jupyter_client (*spec_manager*: see KernelSession.start)."""
     session = await KernelSession.start(
         kernel_name, cwd, startup_timeout=options.startup_timeout, extra_args=options.extra_kernel_args,
         transport=options.transport,
+        spec_manager=spec_manager,
     )
     # JSON escapes make the encoded text up to ~2x longer; past this, nothing more could be kept
     session.max_message_bytes = 2 * options.max_output_bytes + 65536

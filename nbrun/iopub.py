@@ -31,7 +31,6 @@ _NAME_FIRST_HEAD = re.compile(rb"\A" + _WS + rb"\{" + _WS + _NAME_ITEM + _WS + r
 _NAME_FIRST_TAIL = re.compile(rb'"' + _WS + rb"\}" + _WS + rb"\Z")
 _TEXT_FIRST_HEAD = re.compile(rb"\A" + _WS + rb"\{" + _WS + rb'"text"' + _WS + rb":" + _WS + rb'"')
 _TEXT_FIRST_TAIL = re.compile(rb'"' + _WS + rb"," + _WS + _NAME_ITEM + _WS + rb"\}" + _WS + rb"\Z")
-_QUOTE = re.compile(rb'"')
 _RICH = {"display_data", "execute_result", "update_display_data"}
 
 
@@ -111,14 +110,8 @@ def _text_span(content: Any) -> tuple[str, int, int] | None:
             return None
         name = tail_match.group(1)
     start, end = head_match.end(), tail_offset + tail_match.start()
-    if end < start:
+    if end < start or not _plain_string_body(content, start, end):
         return None
-    for quote in _QUOTE.finditer(content, start, end + 1):  # the closing quote must not be escaped either
-        backslashes = 0
-        while content[quote.start() - 1 - backslashes] == 0x5C:
-            backslashes += 1
-        if (backslashes % 2 == 0) != (quote.start() == end):
-            return None
     return name.decode(), start, end
 
 
@@ -153,6 +146,29 @@ def _oversized_rich(session: Any, frames: list[Any]) -> Message | None:
     msg["msg_id"] = msg["header"].get("msg_id")
     msg["msg_type"] = msg_type
     return msg
+def _plain_string_body(content: Any, start: int, end: int) -> bool:
+    """True if ``content[start:end]`` holds no unescaped quote and does not escape the closing one.
+
+    Scanned in slices that never split a run of backslashes; in each, escaped
+    backslashes are removed and every remaining quote must follow a backslash.
+    """
+    position = start
+    while position < end:
+        stop = min(position + _PIECE, end)
+        while stop < end and content[stop - 1] == 0x5C:  # never cut inside a run of backslashes
+            stop += 1
+        piece = bytes(content[position:stop])
+        position = stop
+        if b"\\" not in piece:  # the common case: no escapes at all
+            if b'"' in piece:
+                return False
+            continue
+        piece = piece.replace(b"\\\\", b"")
+        if piece.count(b'"') != piece.count(b'\\"'):
+            return False
+        if stop == end and piece.endswith(b"\\"):  # the closing quote would be escaped
+            return False
+    return True
 
 
 def _decode_prefix(raw: bytes) -> tuple[str, int]:
@@ -167,8 +183,8 @@ def _decode_prefix(raw: bytes) -> tuple[str, int]:
             text = json.loads(b'"' + piece + b'"')
         except ValueError:
             continue
-        if text and "\ud800" <= text[-1] <= "\udbff":  # half of a surrogate pair
-            text = text[:-1]
+        if text and "\ud800" <= text[-1] <= "\udbff":  # half of a surrogate pair: its 6-byte escape waits
+            return text[:-1], len(piece) - 6
         return text, len(piece)
     return "", 0
 

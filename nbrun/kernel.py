@@ -19,12 +19,10 @@ from queue import Empty
 from typing import Any
 
 
-from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec, KernelSpecManager, NoSuchKernel
+from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
 from .errors import KernelStartError, NoSuchKernelError
-from .forkserver import current_server
-from .provisioner import PROVISIONER_NAME, provisioner_installed
 from . import iopub
 from .kernel_log import KernelLog
 from .transport import choose_transport, start_channels_without_drops
@@ -38,19 +36,6 @@ _HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"
 _STDERR_TAIL_BYTES = 64 * 1024
 PORT_TAKEN = "Address already in use"
 PORT_RACE_RETRIES = 2
-
-
-class ForkSpecManager(KernelSpecManager):  # type: ignore[misc]
-    """Kernel specs naming nbrun's fork provisioner, through the spec metadata jupyter_client documents.
-
-    Used only inside a batch's fork-server scope; the specs are built here,
-    nothing jupyter_client cached is edited.
-    """
-
-    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        spec = super().get_kernel_spec(kernel_name)
-        spec.metadata = {**spec.metadata, "kernel_provisioner": {"provisioner_name": PROVISIONER_NAME}}
-        return spec
 
 
 def installed_kernels() -> list[str]:
@@ -86,18 +71,20 @@ class KernelSession:
         extra_args: tuple[str, ...] = (),
         attempts: int = 2,
         transport: str = "auto",
+        spec_manager: KernelSpecManager | None = None,
     ) -> KernelSession:
         """Start a kernel and wait until it answers; retry a failed start once.
 
         *transport* ``auto`` uses IPC for ipykernel (fast start included) and
         TCP on 127.0.0.1 for every other kernel (some, like xeus-python, fail
         on IPC); over TCP a start lost to a port race is retried twice.
+        *spec_manager* chooses how specs are read (``fast_start.ForkSpecManager``
+        names the fork provisioner); by default jupyter_client's own.
         """
-        spec_manager = KernelSpecManager()
         if kernel_name == "python":  # jupyter_client's alias for the native kernel
             kernel_name = NATIVE_KERNEL_NAME
         try:
-            spec = spec_manager.get_kernel_spec(kernel_name)
+            spec = (spec_manager or KernelSpecManager()).get_kernel_spec(kernel_name)
         except NoSuchKernel:
             raise NoSuchKernelError(kernel_name, installed_kernels()) from None
         chosen = choose_transport(transport, spec.argv)
@@ -105,7 +92,8 @@ class KernelSession:
         tried = races = 0
         while tried < attempts:
             try:
-                return await cls._start_once(kernel_name, spec.argv, cwd, startup_timeout, extra_args, chosen)
+                return await cls._start_once(kernel_name, spec.argv, cwd, startup_timeout, extra_args, chosen,
+                                             spec_manager)
             except KernelStartError as exc:
                 last_error = exc
                 log.info("kernel start attempt %d failed: %s", tried + races + 1, exc)
@@ -119,19 +107,18 @@ class KernelSession:
     @classmethod
     async def _start_once(
         cls, kernel_name: str, argv: list[str], cwd: Path, startup_timeout: float, extra_args: tuple[str, ...],
-        transport: str,
+        transport: str, spec_manager: KernelSpecManager | None,
     ) -> KernelSession:
         sweep_sessions_once()  # folders of nbrun processes that were killed
         folder = Path(tempfile.mkdtemp(prefix=session_prefix()))
         kernel_log = KernelLog(folder)
         log_file = kernel_log.writer
-        forked = current_server() is not None and provisioner_installed()
         manager = AsyncKernelManager(
             kernel_name=kernel_name,
             connection_file=str(folder / "kernel.json"),
             transport=transport,
             ip=str(folder / "k") if transport == "ipc" else "127.0.0.1",  # short socket paths
-            **({"kernel_spec_manager": ForkSpecManager()} if forked else {}),
+            **({"kernel_spec_manager": spec_manager} if spec_manager is not None else {}),
         )
         arguments = list(extra_args)
         if manager.ipykernel or any("ipykernel" in part for part in argv):

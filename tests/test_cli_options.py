@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
 
-from nbrun import forkserver
+from nbrun import fast_start
 from nbrun.batch import BatchJob
 from nbrun.cli import batch as cli_batch
 from nbrun.cli import main
@@ -27,7 +27,7 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         return 0
 
     monkeypatch.setattr(cli_batch, "execute_jobs", fake_execute_jobs)
-    monkeypatch.setattr(forkserver, "prelaunch", lambda preload=(): None)
+    monkeypatch.setattr(fast_start, "prelaunch", lambda preload=(): None)
     return seen
 
 

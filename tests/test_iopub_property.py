@@ -65,3 +65,16 @@ def test_fast_path_matches_session_deserialize(content: bytes, cut: int | None) 
         assert reference["content"]["text"].startswith(text)
         assert len(text.encode("utf-8", "surrogatepass")) <= cut
     assert fast["header"] == reference["header"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(content=contents(), piece=st.integers(min_value=1, max_value=9))
+def test_fast_path_agrees_when_scanned_in_tiny_slices(content: bytes, piece: int) -> None:
+    """Slices of a few bytes put every cut point inside escapes, backslash runs and UTF-8 sequences."""
+    import nbrun.iopub as iopub
+
+    saved, iopub._PIECE = iopub._PIECE, piece
+    try:
+        test_fast_path_matches_session_deserialize.hypothesis.inner_test(content, None)  # type: ignore[attr-defined]
+    finally:
+        iopub._PIECE = saved

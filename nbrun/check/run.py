@@ -24,7 +24,8 @@ from ..batch import BatchJob
 from ..control import RunControl
 from ..errors import NbrunError, NotebookReadError
 from ..events import ExecutionObserver
-from ..forkserver import fork_server_scope
+from ..executor import KernelStarter, start_local_kernel
+from ..fast_start import fork_server_scope, start_forked_kernel
 from ..notebook_io import read_notebook
 from ..options import ExecuteOptions
 from ..pipeline import FileRun, execute_notebook, prepare
@@ -48,7 +49,8 @@ def read_stored(source: Path) -> tuple[str, NotebookNode]:
 async def run_and_check(source: Path, options: ExecuteOptions, check: CheckOptions, *, update: bool = False,
                         observer: ExecutionObserver | None = None, control: RunControl | None = None,
                         reaper: Reaper | None = None,
-                        ready_gate: Callable[[], AsyncContextManager[Any]] | None = None) -> ExecutionResult:
+                        ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
+                        start_kernel: KernelStarter = start_local_kernel) -> ExecutionResult:
     """Execute a copy of *source* and compare it with the stored outputs (``result.check``).
 
     ``result.check`` is None when the run did not go through (the run's own
@@ -59,7 +61,7 @@ async def run_and_check(source: Path, options: ExecuteOptions, check: CheckOptio
     to_run = prepare_for_run(stored, skip_tag=options.skip_tag, raises_tag=options.raises_tag)
     prepared = prepare(FileRun(source, source, options), to_run, observer or ExecutionObserver())
     result = await execute_notebook(prepared.notebook, prepared.options, observer=prepared.observer,
-                                    control=control, reaper=reaper, ready_gate=ready_gate)
+                                    control=control, reaper=reaper, ready_gate=ready_gate, start_kernel=start_kernel)
     if not result.ok:
         return result
     report = check_notebook(stored, result.notebook, check)
@@ -102,7 +104,8 @@ class CheckRunner:
         if not isinstance(job.source, Path):
             raise NotebookReadError(str(job.source), "nbrun check compares with a local notebook file, not a URL")
         return await run_and_check(job.source, job.options, self.check, update=self.update,
-                                   observer=observer, control=control, reaper=self._reaper)
+                                   observer=observer, control=control, reaper=self._reaper,
+                                   start_kernel=start_forked_kernel if self._fast_start else start_local_kernel)
 
     async def __aenter__(self) -> CheckRunner:
         await self._scope.enter_async_context(fork_server_scope(self._fast_start, self._preload))

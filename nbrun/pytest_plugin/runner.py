@@ -22,6 +22,7 @@ from typing import Any, AsyncContextManager, Callable
 import pytest
 
 from nbrun.check.model import CheckOptions
+from nbrun.fast_start import start_forked_kernel
 from nbrun.forkserver import ForkServer, serving
 from nbrun.options import ExecuteOptions, FileOptions
 from nbrun.pipeline import FileRun, run_file
@@ -49,8 +50,10 @@ async def run_notebook(job: NotebookJob, ready_gate: Callable[[], AsyncContextMa
     if job.check is not None:
         from nbrun.check.run import run_and_check
 
-        return await run_and_check(job.source, job.options, job.check, reaper=reaper, ready_gate=ready_gate)
+        return await run_and_check(job.source, job.options, job.check, reaper=reaper, ready_gate=ready_gate,
+                                   start_kernel=start_forked_kernel)
     return await run_file(FileRun(job.source, job.target, job.options, job.file), ready_gate=ready_gate,
+                          start_kernel=start_forked_kernel,
                           reaper=reaper)
 
 
