@@ -322,11 +322,11 @@ def test_refused_images_keep_the_notebook_and_the_reports_say_so(tmp_path: Path)
            "b = io.BytesIO(); P.new('RGB', (4, 4), 'red').save(b, 'PNG'); display(Image(b.getvalue()))")
     nbformat.write(make_notebook(png), tmp_path / "nb.ipynb")
     (tmp_path / "img").mkdir()
-    (tmp_path / "img" / "nb_cell0_output0.png").write_bytes(b"not ours")
+    (tmp_path / "img" / "out_cell0_output0.png").write_bytes(b"not ours")  # images are named after the output
     proc = nbrun("run", "nb.ipynb", "-o", "out.ipynb", "--extract-images", "img", "--json", "run.json",
                  "--junit-xml", "junit.xml", cwd=tmp_path)
     assert proc.returncode == 5, proc.stderr
-    assert (tmp_path / "img" / "nb_cell0_output0.png").read_bytes() == b"not ours"
+    assert (tmp_path / "img" / "out_cell0_output0.png").read_bytes() == b"not ours"
     assert nbformat.read(tmp_path / "out.ipynb", 4).cells[0].outputs[0].output_type == "display_data"  # as the README says
     notebook = json.loads((tmp_path / "run.json").read_text())["notebooks"][0]
     assert notebook["status"] == "io-error" and notebook["exit_code"] == 5 and notebook["output"] == "out.ipynb"
