@@ -58,7 +58,7 @@ def check_command(notebooks: tuple[Path, ...], update: bool, lax: bool, sanitize
 
 
 def _run_checks(notebooks: tuple[Path, ...], check: Any, update: bool, shared: dict[str, Any]) -> int:
-    from nbrun import forkserver
+    from nbrun import fast_start
 
     from .discover import discover
     from .params import collect_parameters
@@ -69,7 +69,7 @@ def _run_checks(notebooks: tuple[Path, ...], check: Any, update: bool, shared: d
     parameters = collect_parameters(shared["file_params"], shared["yaml_params"], shared["typed_params"], shared["raw_params"])
     preload = tuple(name.strip() for name in shared["preload"].split(",") if name.strip())
     if not shared["no_fast_start"]:
-        forkserver.prelaunch(preload)
+        fast_start.prelaunch(preload)
     try:
         from nbrun.check.run import CheckRunner
         from nbrun.options import BatchOptions, FileOptions
@@ -88,7 +88,7 @@ def _run_checks(notebooks: tuple[Path, ...], check: Any, update: bool, shared: d
         jobs = make_jobs(plan_batch(paths, output=None, output_dir=None), options, FileOptions())
         return execute_jobs(jobs, presentation, batch_options, runner=runner)
     finally:
-        forkserver.discard_prelaunched()
+        fast_start.discard_prelaunched()
 
 
 def _execute_options(shared: dict[str, Any], parameters: dict[str, Any] | None) -> Any:

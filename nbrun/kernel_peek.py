@@ -23,7 +23,7 @@ from typing import Iterable
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
 from .options import DEFAULT_KERNEL
-from .provisioner import forkable
+from .fast_start.provisioner import forkable
 
 _TAIL = 64 * 1024
 _KERNELSPEC_NAME = re.compile(rb'"kernelspec"\s*:\s*\{[^{}]*?"name"\s*:\s*"([^"\\]+)"')

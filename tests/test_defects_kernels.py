@@ -84,7 +84,7 @@ def test_ipykernel_over_tcp(write_nb) -> None:
 
 def test_bash_kernel_runs_like_nbclient_and_names_an_unnamed_error(tmp_path: Path, bash_kernel_spec: str,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from nbrun import forkserver
+    from nbrun import fast_start as forkserver
 
     launched: list[tuple[str, ...]] = []
     monkeypatch.setattr(forkserver, "prelaunch", lambda preload=(): launched.append(preload))

@@ -23,7 +23,7 @@ import pytest
 
 from nbrun.check.model import CheckOptions
 from nbrun.fast_start import start_forked_kernel
-from nbrun.forkserver import ForkServer, serving
+from nbrun.fast_start.forkserver import ForkServer, serving
 from nbrun.options import ExecuteOptions, FileOptions
 from nbrun.pipeline import FileRun, run_file
 from nbrun.protocol import Reaper

@@ -1,7 +1,7 @@
 """The warm template process: imports ipykernel once, forks a fresh kernel per request.
 
 Run as a script (``python _forkserver.py [preload ...]``) by
-:mod:`nbrun.forkserver`; it never imports nbrun. Protocol, one JSON object
+:mod:`nbrun.fast_start.forkserver`; it never imports nbrun. Protocol, one JSON object
 per line: requests on stdin ``{"id", "argv", "cwd", "env", "log"}``; on
 stdout ``{"ready": pid}`` once, then ``{"id", "pid"}`` or ``{"id", "error"}``
 per request and ``{"exit": pid, "returncode": n}`` when a kernel ends

@@ -1,4 +1,5 @@
-"""Fast kernel start, entered through the executor's kernel-starter seam.
+"""Fast kernel start (one package: template process, fork-server client, provisioner), entered through the
+executor's kernel-starter seam.
 
 Inside :func:`fork_server_scope` (a batch opens it), :func:`start_forked_kernel`
 starts kernels whose spec names nbrun's fork provisioner
@@ -14,10 +15,10 @@ from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
-from .executor import start_local_kernel
+from ..executor import start_local_kernel
 from .forkserver import current_server, discard_prelaunched, fork_server_scope, prelaunch
-from .options import ExecuteOptions
-from .protocol import Kernel
+from ..options import ExecuteOptions
+from ..protocol import Kernel
 from .provisioner import PROVISIONER_NAME, provisioner_installed
 
 __all__ = ["ForkSpecManager", "discard_prelaunched", "fork_server_scope", "prelaunch", "start_forked_kernel"]

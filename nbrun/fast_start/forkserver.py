@@ -1,7 +1,7 @@
 """Fast kernel start: a warm template process forks a fresh ipykernel per notebook.
 
 :class:`ForkServer` runs ``_forkserver.py`` (ipykernel and its debugger
-already imported) and asks it for kernels; ``nbrun.provisioner`` plugs it
+already imported) and asks it for kernels; ``nbrun.fast_start.provisioner`` plugs it
 into jupyter_client. Only the standard library is imported here, so the CLI
 can start the template before its own heavier imports. Every kernel is a new process (its own session and
 process group, the notebook's cwd and environment, stdout/stderr to the
