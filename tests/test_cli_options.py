@@ -75,3 +75,15 @@ def test_seconds_must_be_positive(tmp_path: Path, captured: dict[str, Any], valu
     result = CliRunner().invoke(main, ["run", str(path), "--timeout", value])
     assert result.exit_code == 2 and "--timeout" in result.stderr
     assert "jobs" not in captured
+
+
+def test_later_flags_map_to_their_fields_too(tmp_path: Path, captured: dict[str, Any]) -> None:
+    from nbrun.cache import CacheSettings
+
+    run(tmp_path, "--transport", "tcp", "--prestart", "1", "--html", "--report-mode", "--cache", str(tmp_path / "c"),
+        "--rerun-failed", "--cache-input", "data/*.csv")
+    job, = captured["jobs"]
+    assert job.options == ExecuteOptions(transport="tcp")
+    assert job.file_options == FileOptions(report_mode=True, write_html=True, cache=CacheSettings(
+        (tmp_path / "c").resolve(), rerun_failed=True, extra_inputs=("data/*.csv",)))
+    assert captured["batch"] == BatchOptions(prestart=1)
