@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import quote
 
 from .ansi_html import ansi_to_html
+from .cell_label import cell_label
 from .locations import Where, write_text
 from .run_page_style import CSS
 
@@ -115,7 +116,8 @@ def _failures(failed: list[tuple[int, Mapping[str, Any]]], links: _Links) -> str
         failure = _mapping(nb.get("failure"))
         body = [f'<p class="message">{_e(nb.get("message") or nb.get("status"))}</p>']
         if error.get("cell") is not None:
-            body.append(f"<h3>Cell {_e(error.get('cell'))} source</h3><pre class=\"source\">{_e(failure.get('source', ''))}</pre>")
+            body.append(f"<h3>Source of {_e(_cell_name(nb, error.get('cell')))}</h3>"
+                        f"<pre class=\"source\">{_e(failure.get('source', ''))}</pre>")
         traceback = failure.get("traceback") or []
         if traceback:
             text = "\n".join(str(line) for line in traceback)
@@ -164,10 +166,13 @@ def _bars(nb: Mapping[str, Any]) -> str:
     longest = max(timed) or 1.0
     bars, labels = [], []
     for cell in cells:
-        labels.append(f"<span>{_e(cell.get('index'))}</span>")
+        index = cell.get("index")
+        labels.append(f"<span>{_e(index + 1 if isinstance(index, int) else index)}</span>")  # cells counted from 1
         duration = cell.get("duration")
         status = str(cell.get("status", ""))
-        label = f"cell {cell.get('index')}: {status}"
+        count = cell.get("execution_count")
+        label = (f"{cell_label(index, count if isinstance(count, int) else None)}: {status}" if isinstance(index, int)
+                 else f"cell {index}: {status}")
         if isinstance(duration, (int, float)):
             height = max(3.0, 100.0 * float(duration) / longest)
             label += f", {_seconds(duration)}"
@@ -176,7 +181,7 @@ def _bars(nb: Mapping[str, Any]) -> str:
             height, css = 3.0, "idle"
         bars.append(f'<span class="{css}" style="height:{height:.1f}%" title="{_e(label)}"></span>')
     slowest = max((cell for cell in cells if isinstance(cell.get("duration"), (int, float))), key=lambda c: float(c["duration"]))
-    caption = (f"Per-cell time, {len(timed)} cell{_s(len(timed))} run; slowest: cell {_e(slowest.get('index'))}, "
+    caption = (f"Per-cell time, {len(timed)} cell{_s(len(timed))} run; slowest: {_e(_cell_name(nb, slowest.get('index')))}, "
                f"{_seconds(slowest.get('duration'))}")
     axis = f'<div class="bar-labels" aria-hidden="true">{"".join(labels)}</div>' if len(cells) <= MAX_BAR_LABELS else ""
     return (f'<h3>Cell durations</h3><div class="bars" role="img" aria-label="{caption}">{"".join(bars)}</div>'
@@ -188,7 +193,7 @@ def _thumbnails(nb: Mapping[str, Any], links: _Links) -> str:
     for image in nb.get("images") or []:
         if not isinstance(image, Mapping) or not str(image.get("thumbnail", "")).startswith("data:image/"):
             continue
-        caption = f"cell {image.get('cell')}"
+        caption = _cell_name(nb, image.get("cell"))
         img = f'<img src="{_e(image.get("thumbnail"))}" alt="{_e(caption)} image" loading="lazy" decoding="async">'
         if image.get("file"):
             img = links.anchor(image.get("file"), img, raw=True)
@@ -223,10 +228,19 @@ def _marks(nb: Mapping[str, Any]) -> Iterable[str]:
         yield '<span class="mark">parameters</span>'
 
 
+def _cell_name(nb: Mapping[str, Any], index: Any) -> str:
+    """``cell 3 (index 2, In [3])``, as every human-facing nbrun message names a cell (the JSON keeps the index)."""
+    if not isinstance(index, int):
+        return f"cell {index}"
+    counts = [cell.get("execution_count") for cell in nb.get("cells") or []
+              if isinstance(cell, Mapping) and cell.get("index") == index]
+    return cell_label(index, counts[0] if counts and isinstance(counts[0], int) else None)
+
+
 def _note(nb: Mapping[str, Any]) -> str:
     error = nb.get("error")
     if isinstance(error, Mapping) and error.get("ename"):
-        return f"cell {error.get('cell')}: {error.get('ename')}: {_first_line(error.get('evalue'))}"
+        return f"{_cell_name(nb, error.get('cell'))}: {error.get('ename')}: {_first_line(error.get('evalue'))}"
     return _first_line(nb.get("message"))
 
 
