@@ -71,10 +71,12 @@ def compute_key(
     return CacheKey(digest, part_digests, parts, tuple(warnings))
 
 
-def prepared_copy(nb: NotebookNode, options: ExecuteOptions) -> NotebookNode:
+def prepared_copy(nb: NotebookNode, options: ExecuteOptions, *, inject: bool = True) -> NotebookNode:
     """A light copy of *nb* (no outputs) with ``options.parameters`` injected as a run would.
 
     Raises ParameterError exactly when the run would (e.g. strict parameters).
+    ``inject=False`` for a notebook the pipeline's ``prepare`` stage already
+    injected (injecting again would give the same cells: the key is the same).
     """
     from ..parameters import apply_parameters
 
@@ -84,7 +86,8 @@ def prepared_copy(nb: NotebookNode, options: ExecuteOptions) -> NotebookNode:
         "cells": [{"cell_type": cell.get("cell_type"), "source": cell.get("source", ""),
                    "metadata": cell.get("metadata", {})} for cell in nb.cells],
     })
-    apply_parameters(light, options.parameters, strict=options.strict_parameters)
+    if inject:
+        apply_parameters(light, options.parameters, strict=options.strict_parameters)
     return light
 
 

@@ -78,10 +78,10 @@ def notebook_key(nb: NotebookNode, source: Path, options: ExecuteOptions, settin
 
 
 def look_up(nb: NotebookNode, source: Path, options: ExecuteOptions, settings: CacheSettings) -> CacheLookup:
-    """Compute *nb*'s key and find a stored run for it (ParameterError as the run would raise)."""
+    """Compute the key of *nb*, already prepared (parameters injected), and find a stored run for it."""
     store = CacheStore(settings.directory)
     try:
-        prepared, key = _prepared_key(nb, source, options, settings)
+        prepared, key = _prepared_key(nb, source, options, settings, inject=False)
     except KernelLookupError:
         return CacheLookup(store, None)  # the run reports the missing kernel
     lookup = CacheLookup(store, key, warnings=list(key.warnings))
@@ -99,12 +99,12 @@ def look_up(nb: NotebookNode, source: Path, options: ExecuteOptions, settings: C
     return lookup
 
 
-def _prepared_key(nb: NotebookNode, source: Path, options: ExecuteOptions,
-                  settings: CacheSettings) -> tuple[NotebookNode, CacheKey]:
+def _prepared_key(nb: NotebookNode, source: Path, options: ExecuteOptions, settings: CacheSettings,
+                  *, inject: bool = True) -> tuple[NotebookNode, CacheKey]:
     from ..executor import resolve_kernel_name
 
     kernel = kernel_identity(resolve_kernel_name(nb, options))
-    prepared = prepared_copy(nb, options)
+    prepared = prepared_copy(nb, options, inject=inject)
     return prepared, compute_key(prepared, options, kernel, source.resolve().parent, settings.extra_inputs)
 
 

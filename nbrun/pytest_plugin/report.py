@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 from _pytest._code.code import TerminalRepr
 from _pytest._io import TerminalWriter
 from nbformat import NotebookNode
 
 from nbrun.cell_label import cell_label
-from nbrun.cli.reports import strip_ansi
 from nbrun.result import CellStatus, ExecutionResult
 
 IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
@@ -40,10 +40,10 @@ class NotebookFailureRepr(TerminalRepr):
         self._text = failure.text
 
     def __str__(self) -> str:
-        return strip_ansi(self._text)
+        return click.unstyle(self._text)
 
     def toterminal(self, tw: TerminalWriter) -> None:
-        text = self._text if tw.hasmarkup else strip_ansi(self._text)
+        text = self._text if tw.hasmarkup else click.unstyle(self._text)
         for line in text.rstrip("\n").splitlines():
             tw.line(line)
 
