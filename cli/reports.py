@@ -11,6 +11,7 @@ from xml.etree import ElementTree as ET
 
 from nbrun import __version__
 from nbrun.batch import BatchOutcome
+from nbrun.ansi_html import strip_ansi
 from nbrun.cell_label import cell_label
 from nbrun.locations import Where, as_where, write_text
 from nbrun.report_facts import notebook_facts, run_facts
@@ -19,7 +20,6 @@ from nbrun.status import RunStatus
 from . import exit_codes
 from .notices import raised_cells
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 # XML 1.0 cannot carry most control characters, even escaped.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _MAX_CAPTURE = 1024 * 1024
@@ -169,10 +169,6 @@ def failing_traceback(outcome: BatchOutcome) -> str:
         return ""
     outputs = result.notebook.cells[result.failed_cell].get("outputs", [])
     return "\n".join("\n".join(o.get("traceback", [])) for o in outputs if o.get("output_type") == "error")
-
-
-def strip_ansi(text: str) -> str:
-    return _ANSI.sub("", text)
 
 
 def _failure_details(outcome: BatchOutcome) -> str:

@@ -10,6 +10,14 @@ _OTHER_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-ln-~]|\x1b[@-Z\\-_]")
 _NAMES = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
 
 
+_ANY_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+def strip_ansi(text: str) -> str:
+    """*text* without terminal escape sequences (the one ANSI stripper of nbrun and its front ends)."""
+    return _ANY_ESCAPE.sub("", text)
+
+
 def ansi_to_html(text: str) -> str:
     """Escape *text* for HTML and turn SGR colour/bold codes into ``<span>`` elements.
 

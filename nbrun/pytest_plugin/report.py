@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
 from _pytest._code.code import TerminalRepr
 from _pytest._io import TerminalWriter
 from nbformat import NotebookNode
 
+from nbrun.ansi_html import strip_ansi
 from nbrun.cell_label import cell_label
 from nbrun.result import CellStatus, ExecutionResult
 
@@ -40,10 +40,10 @@ class NotebookFailureRepr(TerminalRepr):
         self._text = failure.text
 
     def __str__(self) -> str:
-        return click.unstyle(self._text)
+        return strip_ansi(self._text)
 
     def toterminal(self, tw: TerminalWriter) -> None:
-        text = self._text if tw.hasmarkup else click.unstyle(self._text)
+        text = self._text if tw.hasmarkup else strip_ansi(self._text)
         for line in text.rstrip("\n").splitlines():
             tw.line(line)
 
