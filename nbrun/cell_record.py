@@ -49,7 +49,8 @@ def record_cell(
         status, fields["ename"], fields["evalue"] = _classify_reply(reply, cell)
         if run.missing and status is CellStatus.OK:
             status = CellStatus.INCOMPLETE
-            fields["note"] = f"IOPub stream incomplete: the {run.missing} never arrived (lost)"
+            fields["note"] = (f"IOPub stream incomplete: {run.missing} (skipped)" if run.undecodable
+                              else f"IOPub stream incomplete: the {run.missing} never arrived (lost)")
     elif run.outcome is CellStatus.TIMEOUT:
         status = CellStatus.TIMEOUT
         what = "notebook timeout" if run.notebook_deadline_hit else "cell timeout"
@@ -68,7 +69,8 @@ def record_cell(
         fields["truncation"] = Truncation(collector.dropped_bytes, collector.dropped_messages)
         cell.outputs.append(_truncation_marker(collector))
     return CellRecord(index, status, round(duration, 6), cell.get("execution_count"), actions=tuple(run.actions),
-                      missing=run.missing, stdin_exhausted=run.stdin_exhausted, **fields)
+                      missing=run.missing, lost_messages=run.lost_messages,
+                      undecodable_messages=run.undecodable, stdin_exhausted=run.stdin_exhausted, **fields)
 
 
 def cell_metadata(record: CellRecord) -> dict[str, Any] | None:
@@ -87,6 +89,10 @@ def cell_metadata(record: CellRecord) -> dict[str, Any] | None:
                               "dropped_messages": record.truncation.dropped_messages}
     if record.missing:
         notes["missing"] = record.missing
+    if record.lost_messages:
+        notes["lost_messages"] = list(record.lost_messages)
+    if record.undecodable_messages:
+        notes["undecodable_messages"] = record.undecodable_messages
     if record.stdin_exhausted:
         notes["stdin_exhausted"] = True
     if record.actions:

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .control import RunControl
-from .msg_sequence import SequenceWatch
+from .msg_sequence import UNSENT_PROBE, UNSENT_PROBE_KEY, SequenceWatch, unsent_results
 from .outputs import CellOutputs
-from .protocol import KernelExit, KernelLike, message_time
+from .protocol import UNDECODABLE_KEY, KernelExit, KernelLike, message_time
 from .status import CellStatus
 
 LIVENESS_INTERVAL = 0.2
@@ -50,6 +50,8 @@ class CellRun:
     actions: list[str] = field(default_factory=list)
     kernel_exit: KernelExit | None = None
     missing: str | None = None
+    lost_messages: tuple[int, ...] = ()  # the kernel's message numbers that never arrived
+    undecodable: int = 0  # IOPub messages received while the cell ran that could not be decoded
     stdin_exhausted: bool = False
     kernel_alive: bool = True
 
@@ -79,11 +81,20 @@ async def run_cell(
     control: RunControl | None = None,
     stdin: StdinAnswers | None = None,
     store_history: bool = True,
+    ipython: bool = False,
 ) -> CellRun:
-    """Execute *code* and wait until it is finished, timed out, dead or stopped."""
-    msg_id = kernel.execute(code, stop_on_error=stop_on_error, allow_stdin=stdin is not None,
-                            store_history=store_history)
-    waiter = _CellWaiter(kernel, msg_id, collector, limits, control, stdin)
+    """Execute *code* and wait until it is finished, timed out, dead or stopped.
+
+    *ipython*: the kernel is IPython's, so the request also asks whether the
+    cell's value displayed itself (see ``msg_sequence``).
+    """
+    if ipython:
+        msg_id = kernel.execute(code, stop_on_error=stop_on_error, allow_stdin=stdin is not None,
+                                store_history=store_history, user_expressions={UNSENT_PROBE_KEY: UNSENT_PROBE})
+    else:
+        msg_id = kernel.execute(code, stop_on_error=stop_on_error, allow_stdin=stdin is not None,
+                                store_history=store_history)
+    waiter = _CellWaiter(kernel, msg_id, collector, limits, control, stdin, ipython)
     return await waiter.wait()
 
 
@@ -96,8 +107,11 @@ class _CellWaiter:
         limits: CellLimits,
         control: RunControl | None,
         stdin: StdinAnswers | None,
+        ipython: bool = False,
     ) -> None:
         self.kernel = kernel
+        self.ipython = ipython
+        self.saw_result = False
         self.msg_id = msg_id
         self.collector = collector
         self.limits = limits
@@ -106,6 +120,7 @@ class _CellWaiter:
         self.started = time.monotonic()
         self.last_iopub = self.started
         self.idle_at: float | None = None
+        self.reply_at: float | None = None
         self.result = CellRun(CellStatus.OK)
         self.kill_at: float | None = None
         self.sequence = SequenceWatch()
@@ -154,14 +169,30 @@ class _CellWaiter:
                 return
         if self.result.reply is None:
             self.result.reply = reply_task.result()
-        if self.result.outcome is Outcome.COMPLETED and self.result.missing is None:
-            lost = await self._lost_after_stragglers()
+        if self.result.outcome is CellStatus.OK and self.result.missing is None:
+            if self.result.undecodable:
+                self.result.missing = f"{self.result.undecodable} IOPub message(s) that could not be decoded"
+                return
             if not self.collector.saw_busy:
                 self.result.missing = "iopub busy status"
-            elif lost:
-                self.result.missing = f"{lost} IOPub message(s) (gaps in the kernel's message numbers)"
+                return
+            unsent = self._unsent_results()
+            if unsent is None:
+                return  # a gap here could be IPython's own unsent results: no verdict rather than a false one
+            lost = await self._lost_after_stragglers(unsent)
+            if lost:
+                self.result.lost_messages = lost
+                self.result.missing = f"{len(lost)} IOPub message(s) (gaps in the kernel's message numbers)"
 
-    async def _lost_after_stragglers(self) -> int:
+    def _unsent_results(self) -> int | None:
+        """How many of the cell's numbered messages the kernel made but never sent (None: cannot tell)."""
+        reply = self.result.reply or {}
+        if not self.ipython or reply.get("status") != "ok":
+            return 0
+        answer = unsent_results(reply)
+        return 0 if answer is not None and self.saw_result else answer
+
+    async def _lost_after_stragglers(self, unsent: int) -> tuple[int, ...]:
         """Lost message numbers, after a short wait for ones numbered before idle but sent after it.
 
         A background thread's message can be numbered before the cell's
@@ -169,12 +200,12 @@ class _CellWaiter:
         output (dropped here as before), but it fills the gap.
         """
         deadline = time.monotonic() + _STRAGGLER_WAIT
-        lost = self.sequence.lost()
+        lost = self.sequence.missing(unsent)
         while lost and time.monotonic() < deadline:
             msg = await self.kernel.get_iopub(timeout=max(deadline - time.monotonic(), 0.0))
             if msg is not None:
                 self.sequence.observe(msg)
-                lost = self.sequence.lost()
+                lost = self.sequence.missing(unsent)
         return lost
 
     def _next_wake(self) -> float:
@@ -234,13 +265,22 @@ class _CellWaiter:
     ) -> bool:
         """Bounded wait for the second half once the first has arrived."""
         silence = self.limits.iopub_silence
-        if reply_task.done() and not iopub_task.done() and now - self.last_iopub > silence:
+        if reply_task.done() and not iopub_task.done() and now - self._quiet_since() > silence:
             self.result.missing = "iopub idle status"
             return True
         if iopub_task.done() and not reply_task.done() and self.idle_at is not None and now - self.idle_at > silence:
             self.result.missing = "execute_reply"
             return True
         return False
+
+    def _quiet_since(self) -> float:
+        """When IOPub last had news for this cell, the shell reply counting as news.
+
+        A cell that sleeps for a minute sends nothing on IOPub between its
+        ``execute_input`` and its reply; the silence allowed for the idle
+        status starts when the reply arrives, not at the last IOPub message.
+        """
+        return max(self.last_iopub, self.reply_at or self.started)
 
     async def _wait_reply(self) -> dict[str, Any]:
         while True:
@@ -249,9 +289,11 @@ class _CellWaiter:
                 continue
             self.sequence.observe(msg)
             if msg.get("parent_header", {}).get("msg_id") == self.msg_id and msg.get("msg_type") == "execute_reply":
+                self.sequence.mark(msg, "reply")
                 stamp = message_time(msg)
                 if stamp is not None:
                     self.collector.timing["shell.execute_reply"] = stamp
+                self.reply_at = time.monotonic()
                 content: dict[str, Any] = msg.get("content", {})
                 return content
 
@@ -260,12 +302,17 @@ class _CellWaiter:
             msg = await self.kernel.get_iopub(timeout=3600.0)
             if msg is None:
                 continue
+            if UNDECODABLE_KEY in msg:
+                self.result.undecodable += 1  # whose it was cannot be told: counted against this cell
+                continue
             self.sequence.observe(msg)
             if msg.get("parent_header", {}).get("msg_id") != self.msg_id:
                 continue
             self.last_iopub = time.monotonic()
             if msg.get("msg_type") == "status":
                 self.sequence.mark(msg, msg.get("content", {}).get("execution_state", ""))
+            elif msg.get("msg_type") == "execute_result":
+                self.saw_result = True
             if self.collector.apply(msg):
                 self.idle_at = self.last_iopub
                 return

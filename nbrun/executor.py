@@ -229,6 +229,7 @@ class NotebookExecution:
             run = await run_cell(
                 self._kernel, cell.source, collector, limits,
                 stop_on_error=not allows_error, control=self.control, stdin=self._stdin,
+                ipython=self._kernel.kernel_info.get("implementation") == "ipython",
             )
         finally:
             self._current = None

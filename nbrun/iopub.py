@@ -20,7 +20,7 @@ from typing import Any
 
 from jupyter_client.jsonutil import extract_dates
 
-from .protocol import DROPPED_KEY, Message
+from .protocol import DROPPED_KEY, UNDECODABLE_KEY, Message
 
 _LARGE = 1 << 20  # stream messages bigger than this are decoded piece by piece
 _PIECE = 1 << 20
@@ -35,12 +35,24 @@ _RICH = {"display_data", "execute_result", "update_display_data"}
 
 
 async def receive(client: Any, timeout: float, max_content: int | None) -> Message | None:
-    """The next IOPub message, or None after *timeout* seconds."""
+    """The next IOPub message, or None after *timeout* seconds.
+
+    A message that cannot be decoded (bad signature, missing frames or
+    delimiter, content that is not JSON) is returned as a stand-in carrying
+    ``UNDECODABLE_KEY``, so the cell that was waiting counts it and reads on.
+    """
     socket = client.iopub_channel.socket
     if not await socket.poll(int(timeout * 1000)):
         return None
     frames = await socket.recv_multipart(copy=False)
-    session = client.session
+    try:
+        return _decode(client.session, frames, max_content)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+        return {"header": {}, "parent_header": {}, "metadata": {}, "content": {}, "msg_type": None,
+                UNDECODABLE_KEY: f"{type(error).__name__}: {error}"[:200]}
+
+
+def _decode(session: Any, frames: list[Any], max_content: int | None) -> Message:
     _, message_frames = session.feed_identities(frames, copy=False)
     if len(message_frames) >= 5 and len(message_frames[4].buffer) > _LARGE:
         large = _large_stream(session, message_frames, max_content)
@@ -146,6 +158,8 @@ def _oversized_rich(session: Any, frames: list[Any]) -> Message | None:
     msg["msg_id"] = msg["header"].get("msg_id")
     msg["msg_type"] = msg_type
     return msg
+
+
 def _plain_string_body(content: Any, start: int, end: int) -> bool:
     """True if ``content[start:end]`` holds no unescaped quote and does not escape the closing one.
 

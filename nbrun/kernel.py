@@ -33,6 +33,8 @@ from .stdin_channel import StdinChannel
 log = logging.getLogger("nbrun")
 
 _HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"
+# ipykernel reads this extra config file before it opens its sockets: IOPub then never drops.
+_NEVER_DROP = f"--IPKernelApp.extra_config_file={Path(__file__).with_name('iopub_never_drop.py')}"
 _STDERR_TAIL_BYTES = 64 * 1024
 PORT_TAKEN = "Address already in use"
 PORT_RACE_RETRIES = 2
@@ -122,7 +124,7 @@ class KernelSession:
         )
         arguments = list(extra_args)
         if manager.ipykernel or any("ipykernel" in part for part in argv):
-            arguments.insert(0, _HISTORY_IN_MEMORY)
+            arguments[:0] = [_HISTORY_IN_MEMORY, _NEVER_DROP]
         env = dict(os.environ)
         env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
         session: KernelSession | None = None
@@ -196,10 +198,12 @@ class KernelSession:
 
     # -- talking -----------------------------------------------------------
 
-    def execute(self, code: str, *, stop_on_error: bool, allow_stdin: bool, store_history: bool = True) -> str:
+    def execute(self, code: str, *, stop_on_error: bool, allow_stdin: bool, store_history: bool = True,
+                user_expressions: dict[str, str] | None = None) -> str:
         """Send an execute_request; return its msg_id."""
         return self._client.execute(
-            code, store_history=store_history, allow_stdin=allow_stdin, stop_on_error=stop_on_error
+            code, store_history=store_history, allow_stdin=allow_stdin, stop_on_error=stop_on_error,
+            user_expressions=user_expressions,
         )
 
     async def get_iopub(self, timeout: float) -> Message | None:

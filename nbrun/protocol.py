@@ -19,6 +19,8 @@ Message = dict[str, Any]
 
 # Set by ``iopub`` on a stream message whose text was only partly decoded.
 DROPPED_KEY = "nbrun_dropped_bytes"
+# Set on the stand-in for a message that arrived but could not be decoded (its value: why).
+UNDECODABLE_KEY = "nbrun_undecodable"
 
 
 def utc_now() -> str:
@@ -89,7 +91,8 @@ class Reaper:
 class KernelLike(Protocol):
     """What running a cell needs from a kernel (the real one or a test fake)."""
 
-    def execute(self, code: str, *, stop_on_error: bool, allow_stdin: bool, store_history: bool = True) -> str: ...
+    def execute(self, code: str, *, stop_on_error: bool, allow_stdin: bool, store_history: bool = True,
+                user_expressions: dict[str, str] | None = None) -> str: ...
     async def get_iopub(self, timeout: float) -> Message | None: ...
     async def get_shell(self, timeout: float) -> Message | None: ...
     async def get_stdin(self, timeout: float) -> Message | None: ...

@@ -70,17 +70,23 @@ class CellRecord:
     timeout_limit: str | None = None  # "cell timeout" or "notebook timeout"
     kernel_death: KernelDeath | None = None
     truncation: Truncation | None = None
-    missing: str | None = None  # the reply half that never came ("execute_reply", "iopub idle status")
+    missing: str | None = None  # what never came ("execute_reply", "iopub idle status", "N IOPub message(s) ...")
+    lost_messages: tuple[int, ...] = ()  # the kernel's message numbers that never arrived
+    undecodable_messages: int = 0  # IOPub messages that arrived but could not be decoded
     stdin_exhausted: bool = False
     kernel_restarted: str | None = None
     after_cell_code: str | None = None  # code run after the cell (test mocks) that failed
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"index": self.index, "status": self.status.value}
-        for key in ("duration", "execution_count", "ename", "evalue", "timed_out_after", "note"):
+        for key in ("duration", "execution_count", "ename", "evalue", "timed_out_after", "note", "missing"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
+        if self.lost_messages:
+            data["lost_messages"] = list(self.lost_messages)
+        if self.undecodable_messages:
+            data["undecodable_messages"] = self.undecodable_messages
         if self.actions:
             data["actions"] = list(self.actions)
         return data

@@ -88,3 +88,17 @@ def every_written_notebook_validates(monkeypatch: pytest.MonkeyPatch) -> Iterato
     monkeypatch.setattr(notebook_io, "write_text_atomic", checked)
     yield
     assert not invalid, f"nbrun wrote invalid notebooks: {invalid}"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the long quiet-cell runs early when their test is selected (see quiet_background)."""
+    if any(item.name == "test_long_quiet_cells_and_bursts_after_them_pass_everywhere" for item in session.items):
+        import quiet_background
+
+        quiet_background.start()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    import quiet_background
+
+    quiet_background.stop()

@@ -88,7 +88,8 @@ class FakeKernel:
         self._exit: KernelExit | None = None
         self._player: asyncio.Task[None] | None = None
 
-    def execute(self, code: str, *, stop_on_error: bool, allow_stdin: bool, store_history: bool = True) -> str:
+    def execute(self, code: str, *, stop_on_error: bool, allow_stdin: bool, store_history: bool = True,
+                user_expressions: dict[str, str] | None = None) -> str:
         self.sent.append(code)
         parent = f"exec{len(self.sent)}"
         script = self.scripts.pop(0) if self.scripts else ok_cell(count=len(self.sent))
