@@ -9,7 +9,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping, TextIO
+from typing import Any, Callable, Mapping, TextIO
 
 import click
 
@@ -17,7 +17,7 @@ from nbrun.batch import BatchJob, BatchObserver, BatchOutcome, Runner, run_batch
 from nbrun.control import RunControl
 from nbrun.errors import NbrunError, NotebookError
 from nbrun.events import ExecutionObserver
-from nbrun.locations import Where, common_folder
+from nbrun.locations import Where, common_folder, printable
 from nbrun.options import BatchOptions, ExecuteOptions, FileOptions
 from nbrun.protocol import utc_now
 from nbrun.status import RunStatus
@@ -157,30 +157,38 @@ def _exit_code(outcomes: list[BatchOutcome], control: RunControl) -> int:
 
 
 def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, started: str, duration: float, code: int) -> int:
-    """Write the asked-for reports; return *code*, or 5 for an ok run whose reports could not be written.
+    """Write every asked-for report that can be written; return *code*, or the first failure's code for an ok run.
 
-    A report that cannot be written is one line (a failed upload names the kept copy); a failed notebook's
-    code comes first.
+    Each report that cannot be written is one line (a failed upload names the kept copy) and does not stop
+    the others; a failed notebook's code comes first.
     """
-    try:
-        if presentation.junit_xml is not None:
-            write_junit(outcomes, presentation.junit_xml, started, duration)
-        record = run_record(outcomes, started, duration, code) if presentation.json_report or presentation.report_page else {}
-        if presentation.json_report is not None:
-            for notebook in record["notebooks"]:  # '<stdin>' / '<stdout>' rather than a removed temporary file
-                for key in ("input", "output"):
-                    if notebook[key] is not None:
-                        notebook[key] = presentation.display.get(Path(notebook[key]), notebook[key])
-            write_json(record, presentation.json_report)
-    except NbrunError as exc:
-        click.echo(f"nbrun: error: {exc}", err=True)
-        return code or exit_codes.for_error(exc)
+    failures: list[int] = []
+    if presentation.junit_xml is not None:
+        junit = presentation.junit_xml
+        _report(failures, lambda: write_junit(outcomes, junit, started, duration))
+    record = run_record(outcomes, started, duration, code) if presentation.json_report or presentation.report_page else {}
+    if presentation.json_report is not None:
+        for notebook in record["notebooks"]:  # '<stdin>' / '<stdout>' rather than a removed temporary file
+            for key in ("input", "output"):
+                if notebook[key] is not None:
+                    notebook[key] = presentation.display.get(Path(notebook[key]), notebook[key])
+        destination = presentation.json_report
+        _report(failures, lambda: write_json(record, destination))
     if presentation.report_page is not None:
         from .report import write_page
 
-        if not write_page(record, presentation.report_page) and code == exit_codes.OK:
-            return exit_codes.NOTEBOOK_INVALID_OR_IO
-    return code
+        if not write_page(record, presentation.report_page):
+            failures.append(exit_codes.NOTEBOOK_INVALID_OR_IO)
+    return code or (failures[0] if failures else exit_codes.OK)
+
+
+def _report(failures: list[int], write: Callable[[], None]) -> None:
+    """Run one report writer; a failure is one line and its exit code appended to *failures*."""
+    try:
+        write()
+    except NbrunError as exc:
+        click.echo(f"nbrun: error: {exc}", err=True)
+        failures.append(exit_codes.for_error(exc))
 
 
 def refuse_text_target(output: Where) -> None:
@@ -212,8 +220,9 @@ class CliBatchReporter(BatchObserver):
     def job_started(self, job: BatchJob) -> ExecutionObserver:
         slot = self._free_slots.pop(0) if self._free_slots else 0
         self._slots[job.source] = slot
-        observer = TerminalObserver(job.source.name, show_progress=self.bars, log_output=self.presentation.log_output,
-                                    stream=self.stream, position=slot, line_prefix=self.line_prefixes.get(job.target, ""))
+        observer = TerminalObserver(printable(job.source.name), show_progress=self.bars,
+                                    log_output=self.presentation.log_output, stream=self.stream, position=slot,
+                                    line_prefix=self.line_prefixes.get(job.target, ""))
         self._cell_observers[job.source] = observer
         return self._with_extras(job, observer)
 
@@ -255,6 +264,7 @@ class CliBatchReporter(BatchObserver):
     def _emit(self, text: str) -> None:
         if not text:
             return
+        text = printable(text)  # a name's undecodable bytes as \xNN
         if self._overall is not None:
             from tqdm import tqdm
 

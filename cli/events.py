@@ -19,6 +19,7 @@ from nbrun import __version__
 from nbrun.batch import BatchJob, BatchOutcome
 from nbrun.events import ExecutionObserver
 from nbrun.executor import utc_now
+from nbrun.locations import printable_data
 from nbrun.result import CellRecord, CellStatus, ExecutionResult
 
 from . import exit_codes
@@ -43,7 +44,8 @@ class EventStream:
         self._retries = _RetryListener(self)
 
     def emit(self, event: str, **fields: Any) -> None:
-        self._out.write(json.dumps({"event": event, "time": utc_now(), **fields}, ensure_ascii=False) + "\n")
+        line = printable_data({"event": event, "time": utc_now(), **fields})  # names' undecodable bytes as \xNN
+        self._out.write(json.dumps(line, ensure_ascii=False) + "\n")
         self._out.flush()
 
     def run_started(self, notebooks: int) -> None:

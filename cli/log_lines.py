@@ -14,7 +14,7 @@ import click
 
 from nbrun.batch import BatchJob
 from nbrun.events import ExecutionObserver
-from nbrun.locations import Where
+from nbrun.locations import Where, printable
 from nbrun.result import ExecutionResult
 
 _COLOURS = ("36", "33", "35", "32", "34", "31")  # cyan, yellow, magenta, green, blue, red
@@ -32,6 +32,7 @@ def log_labels(jobs: Sequence[BatchJob], colour: bool) -> dict[Where, str]:
             labels.append(str(job.target))
         else:
             labels.append(job.source.name if names.count(job.source.name) == 1 else str(job.source))
+    labels = [printable(label) for label in labels]  # a name's undecodable bytes as \xNN
     width = max(len(label) for label in labels)
     prefixes = {}
     for number, (job, label) in enumerate(zip(jobs, labels)):

@@ -52,7 +52,7 @@ def report_command(record_file: Path, output: Path) -> None:
         record = json.loads(record_file.read_text(encoding="utf-8"))
     except OSError as exc:
         _fail(f"{record_file}: cannot read: {exc.strerror or exc}", exit_codes.NOTEBOOK_INVALID_OR_IO)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # not UTF-8, not JSON, or an integer beyond Python's digit limit
         _fail(f"{record_file}: not a JSON run record: {exc}", exit_codes.NOTEBOOK_INVALID_OR_IO)
     if not isinstance(record, dict) or not isinstance(record.get("notebooks"), list):
         _fail(f"{record_file}: not a JSON run record (no 'notebooks' list)", exit_codes.NOTEBOOK_INVALID_OR_IO)

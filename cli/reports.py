@@ -13,7 +13,7 @@ from nbrun import __version__
 from nbrun.batch import BatchOutcome
 from nbrun.ansi_html import strip_ansi
 from nbrun.cell_label import cell_label
-from nbrun.locations import Where, as_where, write_text
+from nbrun.locations import Where, as_where, printable, printable_data, write_text
 from nbrun.report_facts import notebook_facts, run_facts
 from nbrun.status import RunStatus
 
@@ -75,6 +75,7 @@ def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
 
 
 def run_record(outcomes: list[BatchOutcome], started: str, duration: float, exit_code: int) -> dict[str, Any]:
+    """The JSON run record (``--json``, the run page's source), every string printable."""
     totals: dict[str, int] = {}
     for outcome in outcomes:
         totals[outcome.status.value] = totals.get(outcome.status.value, 0) + 1
@@ -90,7 +91,7 @@ def run_record(outcomes: list[BatchOutcome], started: str, duration: float, exit
     cached = sum(1 for outcome in outcomes if outcome.result is not None and outcome.result.cached)
     if cached:
         record["cached"] = cached  # how many notebooks were replayed from the execution cache
-    return record
+    return printable_data(record)  # a name's undecodable bytes as \xNN: the record is always UTF-8
 
 
 def write_json(record: dict[str, Any], destination: str) -> None:
@@ -197,4 +198,4 @@ def _captured_streams(outcome: BatchOutcome) -> tuple[str, str]:
 
 
 def _clean(text: str) -> str:
-    return _XML_ILLEGAL.sub("", strip_ansi(text))
+    return _XML_ILLEGAL.sub("", strip_ansi(printable(text)))

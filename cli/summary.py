@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nbrun.batch import BatchOutcome
+from nbrun.locations import printable
 
 from .notices import status_label
 
@@ -20,8 +21,8 @@ def summary_table(outcomes: list[BatchOutcome], duration: float) -> str:
             cell = f"{first + 1} (index {first})"
         error = "" if outcome.ok else _first_line(outcome.summary())
         label = status_label(outcome, outcome.status.label) + (" (cached)" if _cached(outcome) else "")
-        rows.append((str(outcome.job.target if repeated else outcome.job.source), label,
-                     f"{outcome.duration:.2f}s", cell, error))
+        rows.append((printable(str(outcome.job.target if repeated else outcome.job.source)), label,
+                     f"{outcome.duration:.2f}s", cell, printable(error)))
     widths = [min(max(len(row[i]) for row in rows), 60) for i in range(4)]
     lines = ["  ".join(value.ljust(width) for value, width in zip(row[:4], widths)) + "  " + row[4] for row in rows]
     counts: dict[str, int] = {}

@@ -6,6 +6,7 @@ import glob
 import os
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit
 
 from nbrun.locations import Location
 from nbrun.text_notebooks import TEXT_SUFFIXES, looks_like_text_notebook
@@ -53,8 +54,12 @@ def _text_matches(pattern: str) -> list[Path]:
 
 
 def expand_url(argument: Location, include_text: bool = False) -> list[Location]:
-    """A URL with glob characters lists the matching ``.ipynb`` objects (and text ones with *include_text*)."""
-    if not _GLOB_CHARS & set(argument.url):
+    """A URL with glob characters lists the matching ``.ipynb`` objects (and text ones with *include_text*).
+
+    In an http(s) URL only the path counts: ``?`` starts its query string.
+    """
+    pattern = urlsplit(argument.url).path if argument.protocol in ("http", "https") else argument.url
+    if not _GLOB_CHARS & set(pattern):
         return [argument]
     from .discover import NothingToRun
 

@@ -22,7 +22,7 @@ from typing import Any
 from nbformat import NotebookNode
 
 from .errors import NbrunError, NotebookWriteError
-from .locations import Location, Where, write_text
+from .locations import Location, Where, printable, write_text
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "nbrun_lab"
@@ -86,7 +86,7 @@ def write_notebook_html(nb: NotebookNode, notebook_path: Where) -> Where:
     destination = html_path_for(notebook_path)
     resources = notebook_path.resolve().parent if isinstance(notebook_path, Path) else Path.cwd()
     try:
-        page = notebook_to_html(nb, title=notebook_path.stem, resources_dir=resources)
+        page = notebook_to_html(nb, title=printable(notebook_path.stem), resources_dir=resources)
     except HtmlUnavailableError:
         raise
     except Exception as exc:  # noqa: BLE001 - nbconvert's failures are many; the run itself is kept

@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Union
 from urllib.parse import urlsplit, urlunsplit
@@ -288,11 +289,28 @@ def describe_failure(exc: BaseException, action: str) -> str:
     """One line for a filesystem failure, without credentials: missing, denied, unreachable or other."""
     if isinstance(exc, FileNotFoundError):
         return "no such object" if action == "read" else f"cannot {action}: the bucket or folder does not exist"
+    code, status = _http_status(exc)
+    if code in (401, 403):
+        return f"cannot {action}: access denied ({status})"
+    if code:
+        return f"cannot {action}: {status}"
     if isinstance(exc, (PermissionError,)) or _looks_denied(exc):
         return f"cannot {action}: access denied"
     if _looks_unreachable(exc):
         return f"cannot {action}: endpoint unreachable ({_first_line(exc)})"
     return f"cannot {action}: {_first_line(exc) or type(exc).__name__}"
+
+
+def _http_status(exc: BaseException) -> tuple[int, str]:
+    """(500, ``HTTP 500 Internal Server Error``) for an HTTP error answer (aiohttp's ClientResponseError), else (0, '')."""
+    code = getattr(exc, "status", None)
+    if type(code) is not int or not 400 <= code < 600:
+        return 0, ""
+    reason = str(getattr(exc, "message", "") or "").strip() or _HTTP_PHRASES.get(code, "")
+    return code, _scrub(f"HTTP {code} {reason.splitlines()[0] if reason else ''}".rstrip())[:300]
+
+
+_HTTP_PHRASES = {status.value: status.phrase for status in HTTPStatus}
 
 
 def _looks_denied(exc: BaseException) -> bool:
@@ -339,6 +357,37 @@ def common_folder(wheres: list[Where]) -> Where | None:
         return None
     common = posixpath.commonpath([posixpath.dirname(u._path()) or "/" for u in urls])
     return urls[0]._with_path(common)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """*text* as UTF-8-writable text: an undecodable byte of a name (``os.fsdecode``'s surrogate escape) as ``\\xNN``.
+
+    Any other lone surrogate becomes ``\\uXXXX``. Reports (JSON, JUnit, events,
+    the run page, the terminal) show names this way; the names themselves
+    keep their surrogate escapes, so the files are still found.
+    """
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub(_spelled, text)
+
+
+def _spelled(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def printable_data(value: Any) -> Any:
+    """A JSON-ready *value* with every string in it (keys too) made :func:`printable`."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable_data(key): printable_data(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [printable_data(item) for item in value]
+    return value
 
 
 def where_name(where: Where) -> Path | str:

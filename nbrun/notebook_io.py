@@ -7,6 +7,7 @@ import logging
 import os
 from json.encoder import encode_basestring
 import re
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -62,12 +63,20 @@ def parse_notebook(raw: bytes | str, path: Path | str | None = None) -> Notebook
         ) from None
     except RecursionError:
         raise NotebookReadError(path, "not valid JSON (nested too deeply)") from None
+    except ValueError as exc:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        raise NotebookReadError(path, f"not valid JSON ({_value_problem(exc)})") from None
     if _LONE_SURROGATE_HINT.search(text) and _has_lone_surrogate(data):
         raise NotebookReadError(path, "not a valid notebook: a string holds an unpaired UTF-16 surrogate escape (\\udXXX)")
     return _to_notebook(data, path)
 
 
 _LONE_SURROGATE_HINT = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _value_problem(exc: ValueError) -> str:
+    if "integer string conversion" in str(exc):
+        return f"an integer has more than {sys.get_int_max_str_digits()} digits"
+    return _first_line(str(exc)) or type(exc).__name__
 
 
 def _utf8_text(raw: bytes, path: Path | str | None) -> str:
