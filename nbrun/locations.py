@@ -192,7 +192,7 @@ class Location:
         try:
             return fs.cat_file(path)  # type: ignore[no-any-return]
         except Exception as exc:  # noqa: BLE001 - filesystems raise their own types
-            raise NotebookReadError(self.display, describe_failure(exc, "read")) from None
+            raise NotebookReadError(self.display, describe_failure(exc, "read", http=self.protocol in ("http", "https"))) from None
 
     def exists(self) -> bool:
         fs, path = self.filesystem()
@@ -285,10 +285,15 @@ def _remove_scratch() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def describe_failure(exc: BaseException, action: str) -> str:
-    """One line for a filesystem failure, without credentials: missing, denied, unreachable or other."""
+def describe_failure(exc: BaseException, action: str, *, http: bool = False) -> str:
+    """One line for a filesystem failure, without credentials: missing, denied, unreachable or other.
+
+    fsspec's HTTP filesystem turns a 404 answer into FileNotFoundError; *http* says the status too.
+    """
     if isinstance(exc, FileNotFoundError):
-        return "no such object" if action == "read" else f"cannot {action}: the bucket or folder does not exist"
+        if action == "read":
+            return "no such object (HTTP 404 Not Found)" if http else "no such object"
+        return f"cannot {action}: the bucket or folder does not exist"
     code, status = _http_status(exc)
     if code in (401, 403):
         return f"cannot {action}: access denied ({status})"

@@ -71,13 +71,14 @@ def no_leaked_kernels() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def every_written_notebook_validates(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Issue 12: each notebook nbrun writes in this process (final or autosave) must pass nbformat.validate."""
+    import nbrun.images  # noqa: F401 - imports write_text_atomic by name: before the patch, never the patched one
     import nbrun.notebook_io as notebook_io
 
     original = notebook_io.write_text_atomic
     invalid: list[str] = []
 
-    def checked(text, path):  # type: ignore[no-untyped-def]
-        original(text, path)
+    def checked(text, path, *args):  # type: ignore[no-untyped-def]
+        original(text, path, *args)
         real = Path(os.path.realpath(path))
         if real.suffix == ".ipynb" and real.stat().st_size < 20 * 2**20:
             try:

@@ -181,7 +181,7 @@ def test_an_http_error_answer_says_its_status(http_root: tuple[str, Path]) -> No
         assert proc.stderr.strip() == f"nbrun: error: {url}/status/{code}/x.ipynb: {said}"
     missing = nbrun(f"{url}/status/404/x.ipynb?raw=1")  # a query string is not a glob pattern
     assert missing.returncode == 5
-    assert missing.stderr.strip() == f"nbrun: error: {url}/status/404/x.ipynb: no such object"
+    assert missing.stderr.strip() == f"nbrun: error: {url}/status/404/x.ipynb: no such object (HTTP 404 Not Found)"
 
 
 @pytest.mark.kernel

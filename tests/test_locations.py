@@ -122,7 +122,7 @@ def test_http_read_and_a_refused_upload_keeps_the_executed_notebook(http_root: t
     url, root = http_root
     (root / "template.ipynb").write_bytes(notebook_bytes("print('from http')"))
     missing = invoke(f"{url}/missing.ipynb")
-    assert missing.exit_code == 5 and one_line(missing.stderr).endswith("missing.ipynb: no such object")
+    assert missing.exit_code == 5 and one_line(missing.stderr).endswith("missing.ipynb: no such object (HTTP 404 Not Found)")
 
     monkeypatch.setenv("NBRUN_KEEP_DIR", str(tmp_path / "kept"))
     refused = invoke(f"{url}/template.ipynb", "-o", f"{url}/out.ipynb")  # http.server answers PUT with 501
