@@ -38,6 +38,7 @@ class BatchItem:
     source: Where
     target: Where
     relative_folder: Path = Path()  # the input's folder relative to the batch's common folder
+    output_root: Where | None = None  # --output-dir: the target must stay inside it
 
 
 @dataclass(frozen=True)
@@ -69,16 +70,17 @@ def plan_batch(notebooks: list[Where], *, output: Where | None, output_dir: Wher
         except (ValueError, TypeError):
             relative = Path(path.name)
         target = executed_target(path) if output_dir is None else output_dir / executed_target(relative)  # text: .ipynb
-        items.append(BatchItem(path, target, relative.parent))
+        items.append(BatchItem(path, target, relative.parent, output_dir))
     return items
 
 
 def make_jobs(items: list[BatchItem], options: ExecuteOptions, file_options: FileOptions) -> list[BatchJob]:
     jobs = []
     for item in items:
-        job_files = file_options
-        if file_options.extract_images is not None:
-            job_files = file_options.with_changes(extract_images=file_options.extract_images / item.relative_folder)
+        job_files = file_options if item.output_root is None else file_options.with_changes(output_root=item.output_root)
+        if file_options.extract_images is not None and item.relative_folder.parts:  # kept inside the folder given
+            job_files = job_files.with_changes(extract_images=file_options.extract_images / item.relative_folder,
+                                               images_root=file_options.extract_images)
         jobs.append(BatchJob(item.source, item.target, options, dict(options.parameters or {}), job_files))
     return jobs
 

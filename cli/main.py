@@ -69,6 +69,7 @@ def main() -> None:
 @click.option("--json", "json_report", metavar="FILE", help="Write the JSON run record to FILE ('-': stdout).")
 @click.option("--report", "report_page", type=WHERE, metavar="FILE", help="Write one static HTML page for the whole run (rendered from the JSON run record).")
 @click.option("--html", "write_html", is_flag=True, help="Also write each executed notebook as HTML beside it, failed runs too (needs the html extra).")
+@click.option("--html-allow-scripts", is_flag=True, help="Let the --html pages run the scripts in their outputs (widgets, interactive plots); by default their Content-Security-Policy blocks every script.")
 @click.option("--report-mode", is_flag=True, help="Hide code inputs (metadata.jupyter.source_hidden) in the written notebook and its HTML.")
 @click.option("--events", "events_path", metavar="FILE", help="Stream events as JSON Lines to FILE ('-': stdout) as they happen.")
 @click.option("-o", "--output", type=WHERE, metavar="FILE", help="Write the executed notebook to FILE (one input only; '-': stdout; may hold {parameter} fields).  [default: in place]")
@@ -117,6 +118,7 @@ def run_command(
     json_report: str | None,
     report_page: Where | None,
     write_html: bool,
+    html_allow_scripts: bool,
     report_mode: bool,
     events_path: str | None,
     output: Where | None,
@@ -173,6 +175,8 @@ def run_command(
         raise click.UsageError("use either -o/--output or --output-dir, not both")
     if strip_images and extract_images is None:
         raise click.UsageError("--strip-images needs --extract-images DIR")
+    if html_allow_scripts and not write_html:
+        raise click.UsageError("--html-allow-scripts needs --html")
     if write_html:
         from .report import require_html_extra
 
@@ -238,7 +242,8 @@ def run_command(
         )
         file_options = FileOptions(autosave_seconds=autosave_seconds, extract_images=extract_images,
                                    strip_images=strip_images, strict_images=strict_images, overwrite_images=force,
-                                   report_mode=report_mode, write_html=write_html, cache=cache)
+                                   report_mode=report_mode, write_html=write_html, html_allow_scripts=html_allow_scripts,
+                                   cache=cache)
         batch_options = BatchOptions(max_parallel=jobs, fail_fast=fail_fast, fast_start=not no_fast_start,
                                      preload=preload_modules, prestart=prestart)
         presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,

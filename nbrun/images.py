@@ -44,12 +44,12 @@ from PIL import Image, UnidentifiedImageError
 from .cell_label import cell_label
 from .errors import NotebookWriteError
 from .file_lock import manifest_lock
+from .image_links import MANIFEST_NAME, read_manifest
 from .leftovers import sweep_temp_files
 from .notebook_io import write_text_atomic
 from .options import FileOptions
 from .result import ImageReport
 
-MANIFEST_NAME = ".nbrun-images.json"
 SVG_MIME = "image/svg+xml"
 _RASTER_PREFERENCE = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff")
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".svg"}
@@ -100,14 +100,14 @@ def extract_images(nb: NotebookNode, *, stem: str, images_dir: Path, notebook_di
         return ImageReport([], notes, broken)
     images_dir = Path(images_dir)
     # a first check touches nothing; the one that counts is repeated under the lock
-    _check_conflicts(plan, images_dir, _read_manifest(images_dir / MANIFEST_NAME), source_id, options.overwrite_images)
+    _check_conflicts(plan, images_dir, read_manifest(images_dir / MANIFEST_NAME), source_id, options.overwrite_images)
     try:
         images_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ImageWriteError(images_dir, f"cannot create folder: {exc.strerror or exc}") from None
     sweep_temp_files(images_dir)  # half-written images of a killed nbrun
     with manifest_lock(images_dir):
-        manifest = _read_manifest(images_dir / MANIFEST_NAME)
+        manifest = read_manifest(images_dir / MANIFEST_NAME)
         _check_conflicts(plan, images_dir, manifest, source_id, options.overwrite_images)
         # Claim the names first: a crash mid-way must not leave our files unowned.
         manifest.update({item.name: source_id for entry in plan for item in entry.items})
@@ -276,17 +276,6 @@ def _unique(base: str, ext: str, taken: set[str]) -> str:
         name = f"{base}_{n}{ext}"
     taken.add(name.casefold())
     return name
-
-
-def _read_manifest(path: Path) -> dict[str, str]:
-    """The ownership manifest; missing or unreadable means nothing is ours."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _check_conflicts(plan: list[_Planned], images_dir: Path, manifest: dict[str, str],

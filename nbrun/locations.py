@@ -394,6 +394,19 @@ def printable_data(value: Any) -> Any:
         return [printable_data(item) for item in value]
     return value
 
+def is_below(where: Where, root: Where) -> bool:
+    """Whether *where*, its ``.`` and ``..`` resolved, is *root* or inside it (both paths, or URLs of one store)."""
+    if isinstance(where, Path) and isinstance(root, Path):
+        inner, outer = os.path.abspath(where), os.path.abspath(root)
+        return os.path.commonpath([inner, outer]) == outer
+    if isinstance(where, Location) and isinstance(root, Location):
+        a, b = urlsplit(where.url), urlsplit(root.url)
+        if (a.scheme.lower(), a.netloc) != (b.scheme.lower(), b.netloc):
+            return False
+        inner, outer = posixpath.normpath(a.path or "/"), posixpath.normpath(b.path or "/").rstrip("/")
+        return inner == outer or inner.startswith(outer + "/")
+    return False
+
 
 def where_name(where: Where) -> Path | str:
     """How messages name *where*: the path, or the URL without credentials."""

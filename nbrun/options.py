@@ -125,8 +125,15 @@ class FileOptions:
             (``metadata.jupyter.source_hidden``) and its HTML.
         write_html: also write ``<output>.html`` (nbconvert, the ``html``
             extra), for failed runs too.
+        html_allow_scripts: with ``write_html``, let the page's inline
+            scripts run (its Content-Security-Policy forbids them otherwise).
         cache: replay an unchanged notebook from this execution cache and
             store new runs in it (``None``: no cache).
+        output_root: the folder the target must stay in once its ``..`` are
+            resolved (``--output-dir``); a target outside it is refused
+            (``NotebookWriteError``) before anything runs.
+        images_root: the same for ``extract_images`` (the folder a
+            mirrored batch extends with each notebook's subfolder).
     """
 
     autosave_seconds: float | None = None
@@ -136,7 +143,10 @@ class FileOptions:
     overwrite_images: bool = False
     report_mode: bool = False
     write_html: bool = False
+    html_allow_scripts: bool = False
     cache: CacheSettings | None = None
+    output_root: Path | Location | None = None
+    images_root: Path | Location | None = None
 
     def __post_init__(self) -> None:
         if self.autosave_seconds is not None and self.autosave_seconds <= 0:
@@ -145,6 +155,8 @@ class FileOptions:
             object.__setattr__(self, "extract_images", Path(os.fspath(self.extract_images)))
         if self.strip_images and self.extract_images is None:
             raise ValueError("strip_images needs extract_images")
+        if self.html_allow_scripts and not self.write_html:
+            raise ValueError("html_allow_scripts needs write_html")
 
     def with_changes(self, **changes: object) -> FileOptions:
         """Return a copy with some fields replaced."""

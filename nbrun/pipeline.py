@@ -13,8 +13,9 @@
   :func:`local_execute` (kernel, cells, autosave); a Dask runner sends the
   prepared notebook to a worker instead. Both end in :func:`execute_notebook`.
 * ``post_process`` stages, ``(Prepared, ExecutionResult) -> ExecutionResult``:
-  run before the notebook is written (image extraction); a stage attaches
-  what it found with ``dataclasses.replace`` / ``result.with_report``. If one
+  run before the notebook is written (image extraction, the check of its
+  image links); a stage attaches what it found with ``dataclasses.replace`` /
+  ``result.with_report``. If one
   raises an NbrunError, the notebook is still written, then the error raised.
 * ``write`` (:func:`write`): the executed notebook, atomically, to the target.
 * ``after_write`` stages, same signature: checks that may fail the run once
@@ -39,7 +40,8 @@ from .control import RunControl
 from .errors import NbrunError, NotebookWriteError
 from .events import ExecutionObserver
 from .executor import KernelStarter, NotebookExecution, start_local_kernel
-from .locations import Location, Where, where_name
+from .image_links import MANIFEST_NAME, ImageLinks, image_owner
+from .locations import Location, Where, is_below, where_name
 from .notebook_io import check_writable, write_notebook
 from .notebook_store import absolute_image_links, extract_images_to, kernel_cwd, read_from
 from .options import ExecuteOptions, FileOptions
@@ -90,7 +92,11 @@ def check_targets(run: FileRun) -> None:
     A run's side effects must not be wasted on a target that only fails at the end.
     """
     images = run.file.extract_images
-    for output in (run.target, *([images / ".nbrun-images.json"] if images is not None else [])):
+    for where, root, what in ((run.target, run.file.output_root, "output"), (images, run.file.images_root, "images")):
+        if where is not None and root is not None and not is_below(where, root):
+            raise NotebookWriteError(where_name(where), f"is outside the {what} folder {where_name(root)} "
+                                     f"({where_name(run.source)} climbs out of it with '..'); not run")
+    for output in (run.target, *([images / MANIFEST_NAME] if images is not None else [])):
         if isinstance(output, Path):  # a URL is checked by its upload (the run is kept locally if that fails)
             check_writable(output)
 
@@ -161,7 +167,7 @@ def extract_images_stage(prepared: Prepared, result: ExecutionResult) -> Executi
         return result
     run = prepared.run
     # names and ownership follow the OUTPUT notebook, so runs of one source into several outputs never collide
-    owner = str(run.target.resolve()) if isinstance(run.target, Path) else run.target.display
+    owner = image_owner(run.target)
     if isinstance(file.extract_images, Location):  # a remote images folder: staged locally, then uploaded
         written, warnings, broken = extract_images_to(result.notebook, stem=run.target.stem,
                                                       images_dir=file.extract_images, target=run.target,
@@ -176,6 +182,14 @@ def extract_images_stage(prepared: Prepared, result: ExecutionResult) -> Executi
     if not local_target:  # a remote notebook links local images by absolute path
         absolute_image_links(result.notebook, file.extract_images.resolve().as_posix())
     return replace(result, images=report)
+
+
+def image_links_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
+    """Post-process stage (after extraction): warn of output links to files nbrun did not extract for
+    this notebook; the HTML page and the run record never read them (``nbrun.image_links``)."""
+    for warning in ImageLinks.for_target(prepared.run.target).refusals(result.notebook):
+        prepared.observer.warning(warning)
+    return result
 
 
 def strict_images_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
@@ -202,7 +216,8 @@ def html_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
         return result
     from .html_export import write_notebook_html  # nbconvert is imported only when asked
 
-    return replace(result, html_file=where_name(write_notebook_html(result.notebook, prepared.run.target)))
+    written = write_notebook_html(result.notebook, prepared.run.target, allow_scripts=prepared.run.file.html_allow_scripts)
+    return replace(result, html_file=where_name(written))
 
 
 def write(prepared: Prepared, result: ExecutionResult) -> None:
@@ -215,7 +230,8 @@ class Pipeline:
     """The stages around ``execute``; build a variant with ``dataclasses.replace``."""
 
     before_execute: tuple[BeforeExecute, ...] = (cache_lookup_stage,)
-    post_process: tuple[PostProcess, ...] = (cache_store_stage, extract_images_stage, report_mode_stage)
+    post_process: tuple[PostProcess, ...] = (cache_store_stage, extract_images_stage, image_links_stage,
+                                             report_mode_stage)
     after_write: tuple[PostProcess, ...] = (html_stage, strict_images_stage)
 
     async def run(self, run: FileRun, execute: ExecuteStage, observer: ExecutionObserver | None = None) -> ExecutionResult:

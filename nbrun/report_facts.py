@@ -3,7 +3,7 @@
 The run record (``--json``) is the page's only source, so the facts a reader
 needs later are copied into it here: the failing cell's source and
 traceback, and small thumbnails of the image outputs (linked to the extracted
-files when there are any).
+files when there are any; ``nbrun.image_links`` reads no other file).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import io
 import os
 import socket
 import warnings
-from pathlib import Path
 from typing import Any
 
 from nbformat import NotebookNode
 
+from .image_links import ImageLinks
 from .locations import Where
 from .result import ExecutionResult
 
@@ -40,13 +40,14 @@ def failure_facts(nb: NotebookNode, failed_cell: int | None) -> dict[str, Any]:
     return {"source": _text(cell.get("source", "")), "traceback": traceback}
 
 
-def image_thumbnails(nb: NotebookNode, notebook_dir: Path | None, limit: int = MAX_THUMBNAILS) -> list[dict[str, Any]]:
+def image_thumbnails(nb: NotebookNode, links: ImageLinks | None, limit: int = MAX_THUMBNAILS) -> list[dict[str, Any]]:
     """Up to *limit* thumbnails of the image outputs, as record entries.
 
     Each entry has ``cell``, ``output``, ``mime``, ``width``/``height`` of the
     original when known, ``thumbnail`` (a ``data:`` URI) and ``file`` (the
-    extracted file, *notebook_dir* joined with ``metadata.filenames``) when the
-    image was extracted. Payloads that do not decode are left out.
+    extracted file ``metadata.filenames`` names, as *links* follows it) when
+    the image was extracted for this notebook (None: no file is read).
+    Payloads that do not decode are left out.
     """
     entries: list[dict[str, Any]] = []
     for cell_index, cell in enumerate(nb.cells):
@@ -55,7 +56,7 @@ def image_thumbnails(nb: NotebookNode, notebook_dir: Path | None, limit: int = M
         for output_index, output in enumerate(cell.get("outputs", [])):
             if output.get("output_type") not in ("display_data", "execute_result"):
                 continue
-            entry = _thumbnail_entry(output, notebook_dir)
+            entry = _thumbnail_entry(output, links)
             if entry is None:
                 continue
             entries.append({"cell": cell_index, "output": output_index, **entry})
@@ -64,16 +65,19 @@ def image_thumbnails(nb: NotebookNode, notebook_dir: Path | None, limit: int = M
     return entries
 
 
-def _thumbnail_entry(output: dict[str, Any], notebook_dir: Path | None) -> dict[str, Any] | None:
+def _thumbnail_entry(output: dict[str, Any], links: ImageLinks | None) -> dict[str, Any] | None:
     data = output.get("data") or {}
     metadata = output.get("metadata") or {}
     found = metadata.get("filenames")
     filenames: dict[str, Any] = found if isinstance(found, dict) else {}
     mimes = [mime for mime in (*_RASTER, _SVG) if mime in data or mime in filenames]
     for mime in mimes:
-        linked = isinstance(filenames.get(mime), str) and notebook_dir is not None
-        file = Path(os.path.normpath(notebook_dir / filenames[mime])) if linked and notebook_dir is not None else None
-        raw = _payload(data.get(mime), mime, file)
+        link = filenames.get(mime)
+        file = links.follow(link) if links is not None else None
+        if mime in data:
+            raw = _payload(data[mime], mime)
+        else:
+            raw = links.read(link) if links is not None and file is not None else None
         if raw is None:
             continue
         thumbnail = _svg_uri(raw) if mime == _SVG else _raster_thumbnail(raw)
@@ -86,16 +90,12 @@ def _thumbnail_entry(output: dict[str, Any], notebook_dir: Path | None) -> dict[
     return None
 
 
-def _payload(value: Any, mime: str, file: Path | None) -> bytes | None:
+def _payload(value: Any, mime: str) -> bytes | None:
     try:
-        if value is not None:
-            text = _text(value)
-            return text.encode("utf-8") if mime == _SVG else base64.b64decode(text, validate=False)
-        if file is not None and file.is_file():
-            return file.read_bytes()
-    except (ValueError, OSError):
+        text = _text(value)
+        return text.encode("utf-8") if mime == _SVG else base64.b64decode(text, validate=False)
+    except ValueError:
         return None
-    return None
 
 
 def _raster_thumbnail(raw: bytes) -> dict[str, Any] | None:
@@ -133,7 +133,7 @@ def notebook_facts(result: ExecutionResult, target: Where) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     if result.html_file is not None:
         facts["html"] = str(result.html_file)
-    images = image_thumbnails(result.notebook, target.parent if isinstance(target, Path) else None)
+    images = image_thumbnails(result.notebook, ImageLinks.for_target(target))
     if images:
         facts["images"] = images
     failure = failure_facts(result.notebook, result.failed_cell)

@@ -7,6 +7,7 @@ test_run_page.py, on the batch that also makes the run page.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import subprocess
 import sys
@@ -60,6 +61,8 @@ def test_stripped_extracted_images_are_inlined_from_their_files(tmp_path: Path) 
     image = Image.new("RGB", (7, 5), (200, 30, 30))
     (tmp_path / "imgs").mkdir()
     image.save(tmp_path / "imgs" / "plot.png")
+    owner = str((tmp_path / "nb.ipynb").resolve())  # the ownership record: nbrun extracted it for nb.ipynb
+    (tmp_path / "imgs" / ".nbrun-images.json").write_text(json.dumps({"plot.png": owner}))
     nb = make_notebook("show()")
     nb.cells[0].outputs = [new_output("display_data", data={"text/plain": "<Figure>"},
                                       metadata={"filenames": {"image/png": "imgs/plot.png"}})]

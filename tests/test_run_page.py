@@ -231,12 +231,12 @@ def test_thumbnails_skip_broken_payloads_and_keep_the_limit(tmp_path: Path) -> N
     nb.cells[0].outputs = [new_output("display_data", data={"image/png": "bm90IGFuIGltYWdl"})]  # "not an image"
     nb.cells[1].outputs = [new_output("display_data", data={"image/png": good})] * 7
     nb.cells[2].outputs = [new_output("display_data", data={"image/svg+xml": svg})]
-    thumbnails = image_thumbnails(nb, tmp_path)
+    thumbnails = image_thumbnails(nb, None)
     assert [(t["cell"], t["output"]) for t in thumbnails] == [(1, i) for i in range(6)]
     assert thumbnails[0]["width"] == 900 and thumbnails[0]["height"] == 300
     with Image.open(io.BytesIO(base64.b64decode(thumbnails[0]["thumbnail"].split(",", 1)[1]))) as small:
         assert small.size == (240, 80)
-    assert image_thumbnails(nb, tmp_path, limit=20)[-1]["thumbnail"].startswith("data:image/svg+xml;base64,")
+    assert image_thumbnails(nb, None, limit=20)[-1]["thumbnail"].startswith("data:image/svg+xml;base64,")
 
 
 def test_unwritable_report_page_is_one_line_and_exit_5(tmp_path: Path) -> None:
