@@ -103,3 +103,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     import quiet_background
 
     quiet_background.stop()
+
+
+@pytest.fixture(autouse=True)
+def nbrun_logger_restored() -> Iterator[None]:
+    """The CLI configures the ``nbrun`` logger when invoked in-process; later tests get it back as it was."""
+    import logging
+
+    logger = logging.getLogger("nbrun")
+    saved = (list(logger.handlers), logger.propagate, logger.level)
+    yield
+    logger.handlers[:], logger.propagate, logger.level = saved[0], saved[1], saved[2]
