@@ -11,14 +11,62 @@ import click
 
 from nbrun.locations import Location, Where, as_where
 
+from . import exit_codes
+from .errors import CliError
+
+
+MAX_VALUES = 1_000_000  # values a parameters file or -y text may hold, an alias counted each time it is used
+MAX_TEXT = 16 * 1024 * 1024  # characters of text, likewise
+MAX_DEPTH = 100  # nesting of lists and mappings
+
+
+class _TooLarge(Exception):
+    """A YAML document past the limits above (an alias bomb, or nesting deep enough to exhaust the stack)."""
+
 
 @functools.cache
 def _yaml_loader() -> type:
-    """A safe YAML loader that keeps dates as the strings they were written as (like papermill); built once."""
+    """A safe YAML loader that keeps dates as the strings they were written as (like papermill); built once.
+
+    It measures the document as it is composed, each alias as the whole value
+    it stands for, and stops at the first limit passed: a few hundred bytes of
+    aliases must not expand into gigabytes once written into a notebook.
+    """
     import yaml
 
     class NoDatesLoader(yaml.SafeLoader):
-        pass
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self._depth = 0
+            self._sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (values, characters), aliases expanded
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):  # a node composed before, or an ancestor (checked by the parent)
+                return super().compose_node(parent, index)
+            self._depth += 1
+            try:
+                if self._depth > MAX_DEPTH:
+                    raise _TooLarge(f"nested deeper than {MAX_DEPTH} levels")
+                node = super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+            self._measure(node)
+            return node
+
+        def _measure(self, node: Any) -> None:
+            if isinstance(node, yaml.ScalarNode):
+                values, text = 1, len(node.value)
+            else:
+                children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else node.value
+                if any(id(child) not in self._sizes for child in children):
+                    raise _TooLarge("an alias refers to a value that contains it")
+                values = 1 + sum(self._sizes[id(child)][0] for child in children)
+                text = sum(self._sizes[id(child)][1] for child in children)
+            if values > MAX_VALUES:
+                raise _TooLarge(f"more than {MAX_VALUES:,} values once aliases are expanded")
+            if text > MAX_TEXT:
+                raise _TooLarge(f"more than {MAX_TEXT // (1024 * 1024)} MiB of text once aliases are expanded")
+            self._sizes[id(node)] = (values, text)
 
     NoDatesLoader.yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
@@ -35,6 +83,8 @@ def load_yaml(text: str, where: str) -> Any:
     except yaml.YAMLError as exc:
         problem = str(exc).splitlines()[0]
         raise click.UsageError(f"{where}: not valid YAML/JSON ({problem})") from None
+    except _TooLarge as exc:
+        raise CliError.with_code(f"{where}: parameters refused: {exc}", exit_codes.USAGE) from None
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:

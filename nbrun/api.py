@@ -16,8 +16,7 @@ from .control import RunControl
 from .events import ExecutionObserver
 from .locations import as_where
 from .options import ExecuteOptions, FileOptions
-from .parameters import apply_parameters
-from .pipeline import FileRun, execute_notebook, run_file
+from .pipeline import FileRun, execute_notebook, inject_run_parameters, run_file
 from .text_notebooks import executed_target
 from .result import ExecutionResult
 
@@ -39,7 +38,7 @@ async def async_execute(
     """
     options = options or ExecuteOptions()
     observer = observer or ExecutionObserver()
-    for warning in apply_parameters(nb, options.parameters, strict=options.strict_parameters):
+    for warning in inject_run_parameters(nb, options):
         observer.warning(warning)
     return await execute_notebook(nb, options, observer=observer, control=control)
 

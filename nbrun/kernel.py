@@ -19,7 +19,7 @@ from queue import Empty
 from typing import Any
 
 
-from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpecManager, NoSuchKernel
+from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec, KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
 from .errors import KernelStartError, NoSuchKernelError
@@ -43,6 +43,21 @@ PORT_RACE_RETRIES = 2
 def installed_kernels() -> list[str]:
     """Names of the kernels jupyter_client can find."""
     return sorted(KernelSpecManager().find_kernel_specs())
+
+
+def kernel_spec(kernel_name: str, spec_manager: KernelSpecManager | None = None) -> KernelSpec:
+    """The kernelspec a run of *kernel_name* starts (``python`` is the native kernel); NoSuchKernelError."""
+    if kernel_name == "python":  # jupyter_client's alias for the native kernel
+        kernel_name = NATIVE_KERNEL_NAME
+    try:
+        return (spec_manager or KernelSpecManager()).get_kernel_spec(kernel_name)
+    except NoSuchKernel:
+        raise NoSuchKernelError(kernel_name, installed_kernels()) from None
+
+
+def kernel_language(kernel_name: str) -> str:
+    """The language *kernel_name*'s kernelspec states, lower case ('' when unstated); NoSuchKernelError."""
+    return str(kernel_spec(kernel_name).language or "").lower()
 
 
 
@@ -85,10 +100,7 @@ class KernelSession:
         """
         if kernel_name == "python":  # jupyter_client's alias for the native kernel
             kernel_name = NATIVE_KERNEL_NAME
-        try:
-            spec = (spec_manager or KernelSpecManager()).get_kernel_spec(kernel_name)
-        except NoSuchKernel:
-            raise NoSuchKernelError(kernel_name, installed_kernels()) from None
+        spec = kernel_spec(kernel_name, spec_manager)
         chosen = choose_transport(transport, spec.argv)
         last_error: KernelStartError | None = None
         tried = races = 0

@@ -1,4 +1,4 @@
-"""Papermill-compatible parameters: parse values, write Python literals, inject, inspect."""
+"""Papermill-compatible parameters: parse values, write Python or bash literals, inject, inspect."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import ast
 import datetime
 import io
 import math
+import re
+import shlex
 import tokenize
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from nbformat import NotebookNode
 from nbformat.v4.nbbase import random_cell_id
@@ -19,6 +21,8 @@ from .errors import ParameterError
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
 PYTHON_LANGUAGES = {"python", "python3", "ipython", "ipython3"}
+BASH_LANGUAGES = {"bash"}
+_BASH_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def parse_value(text: str) -> Any:
@@ -74,12 +78,77 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def parameters_source(parameters: Mapping[str, Any]) -> str:
-    """The source of the injected cell."""
+def bash_literal(value: Any) -> str:
+    """*value* as a bash word, as papermill's BashTranslator writes it: text quoted by ``shlex.quote``."""
+    if value is None:
+        return "''"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return shlex.quote(str(value))
+    if isinstance(value, str):
+        return shlex.quote(value)
+    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
+        return shlex.quote(value.isoformat())
+    if isinstance(value, (list, tuple)) and not any(isinstance(item, (list, tuple, Mapping)) for item in value):
+        return "(" + " ".join(bash_literal(item) for item in value) + ")"
+    raise ParameterError(f"cannot write a bash value for a {type(value).__name__} value (bash takes text, "
+                         "numbers, booleans and flat lists)")
+
+
+@dataclass(frozen=True)
+class _Translator:
+    """How parameters are written for one kernel language."""
+
+    kind: str  # names the identifier rule in messages
+    valid_name: Callable[[str], bool]
+    assign: Callable[[str, Any], str]
+
+
+_PYTHON = _Translator("Python", str.isidentifier, lambda name, value: f"{name} = {python_literal(value)}")
+_BASH = _Translator("bash", lambda name: _BASH_NAME.fullmatch(name) is not None,
+                    lambda name, value: f"{name}={bash_literal(value)}")
+
+
+def _translator(language: str) -> _Translator:
+    if language in PYTHON_LANGUAGES:
+        return _PYTHON
+    if language in BASH_LANGUAGES:
+        return _BASH
+    stated = repr(language) if language else "a kernel that states no language"
+    raise ParameterError(f"parameters can only be written for Python and bash kernels, not {stated}")
+
+
+def check_encodable(parameters: Mapping[str, Any]) -> None:
+    """Every text in the values can be written to a notebook (UTF-8); ParameterError naming the parameter."""
+    for name, value in parameters.items():
+        if not _encodable(value):
+            raise ParameterError(f"parameter {name!r}: the value holds a character that cannot be encoded as UTF-8 "
+                                 "(a byte that is not valid text?)")
+
+
+def _encodable(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, Mapping):
+        return all(_encodable(key) and _encodable(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_encodable(item) for item in value)
+    return True
+
+
+def parameters_source(parameters: Mapping[str, Any], language: str = "python") -> str:
+    """The source of the injected cell, in *language* (a kernelspec's language: Python or bash)."""
+    translator = _translator(language)
+    check_encodable(parameters)
     for name in parameters:
-        if not name.isidentifier():
-            raise ParameterError(f"parameter name {name!r} is not a valid Python identifier")
-    lines = ["# Parameters"] + [f"{name} = {python_literal(value)}" for name, value in parameters.items()]
+        if not translator.valid_name(name):
+            raise ParameterError(f"parameter name {name!r} is not a valid {translator.kind} identifier")
+    lines = ["# Parameters"] + [translator.assign(name, value) for name, value in parameters.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -104,12 +173,13 @@ class Injection:
     warning: str | None
 
 
-def inject_parameters(nb: NotebookNode, parameters: Mapping[str, Any]) -> Injection:
-    """Insert (or replace) the ``injected-parameters`` cell, papermill's way."""
-    language = notebook_language(nb)
-    if language not in PYTHON_LANGUAGES:
-        raise ParameterError(f"parameters can only be written for Python kernels, not {language!r}")
-    cell = new_code_cell(parameters_source(parameters))
+def inject_parameters(nb: NotebookNode, parameters: Mapping[str, Any], language: str) -> Injection:
+    """Insert (or replace) the ``injected-parameters`` cell, papermill's way.
+
+    *language* is that of the kernel that will run *nb* (its kernelspec's,
+    not what the notebook's metadata claims): it decides how values are written.
+    """
+    cell = new_code_cell(parameters_source(parameters, language))
     cell.metadata["tags"] = [INJECTED_TAG]
     upgrade_to_cell_ids(nb)
     old = _tagged(nb, INJECTED_TAG)
@@ -206,24 +276,26 @@ def _line_comments(source: str) -> dict[int, str]:
     return comments
 
 
-def apply_parameters(nb: NotebookNode, parameters: Mapping[str, Any] | None, *, strict: bool = False) -> list[str]:
-    """Inject *parameters* into *nb* (the ``prepare`` stage); return the warnings.
+def apply_parameters(nb: NotebookNode, parameters: Mapping[str, Any] | None, *, language: str,
+                     strict: bool = False) -> list[str]:
+    """Inject *parameters* into *nb* (the ``prepare`` stage) in the kernel's *language*; return the warnings.
 
     No value from any source means no injected cell (papermill's rule). A name
     the ``parameters`` cell does not declare is a warning, or ParameterError
-    when *strict*.
+    when *strict* (Python kernels only).
     """
     if not parameters:
         return []
     warnings = []
-    declared = {p.name for p in declared_parameters(nb)}
+    # only a Python parameters cell can be read for its names
+    declared = {p.name for p in declared_parameters(nb)} if _translator(language) is _PYTHON else set()
     unknown = sorted(set(parameters) - declared) if declared else []
     if unknown:
         message = f"not declared in the parameters cell: {', '.join(unknown)}"
         if strict:
             raise ParameterError(message)
         warnings.append(f"unknown parameter(s) {message}")
-    injection = inject_parameters(nb, parameters)
+    injection = inject_parameters(nb, parameters, language)
     if injection.warning:
         warnings.append(injection.warning)
     return warnings

@@ -37,16 +37,17 @@ from typing import Any, AsyncContextManager, AsyncIterator, Awaitable, Callable,
 from nbformat import NotebookNode
 
 from .control import RunControl
-from .errors import NbrunError, NotebookWriteError
+from .errors import NbrunError, NoSuchKernelError, NotebookWriteError
 from .events import ExecutionObserver
-from .executor import KernelStarter, NotebookExecution, start_local_kernel
+from .executor import KernelStarter, NotebookExecution, resolve_kernel_name, start_local_kernel
 from .image_links import MANIFEST_NAME, ImageLinks, image_owner
+from .kernel import kernel_language
 from .locations import Location, Where, is_below, where_name
 from .notebook_io import check_writable, write_notebook
 from .notebook_store import absolute_image_links, extract_images_to, kernel_cwd, read_from
 from .options import ExecuteOptions, FileOptions
 from .cache.runs import CacheLookup, cache_lookup_stage, cache_store_stage, look_up
-from .parameters import apply_parameters
+from .parameters import apply_parameters, notebook_language
 from .protocol import Reaper
 from .result import ExecutionResult, ImageReport
 
@@ -106,7 +107,7 @@ def prepare(run: FileRun, nb: NotebookNode, observer: ExecutionObserver) -> Prep
     options = run.options
     if options.cwd is None:  # absolute, so a remote worker can use it; a URL's notebook runs in a scratch folder
         options = options.with_changes(cwd=kernel_cwd(run.source))
-    for warning in apply_parameters(nb, options.parameters, strict=options.strict_parameters):
+    for warning in inject_run_parameters(nb, options):
         observer.warning(warning)
     cache = None
     if run.file.cache is not None and isinstance(run.source, Path):  # the key covers the notebook as prepared
@@ -114,6 +115,25 @@ def prepare(run: FileRun, nb: NotebookNode, observer: ExecutionObserver) -> Prep
         for warning in cache.warnings:
             observer.warning(warning)
     return Prepared(run, nb, options, observer, cache)
+
+
+def inject_run_parameters(nb: NotebookNode, options: ExecuteOptions) -> list[str]:
+    """``options.parameters`` into *nb*, written for the kernel the run will start; the warnings.
+
+    The language is that of the kernelspec of ``options.kernel_name``, else of
+    the notebook's kernel, looked up before any kernel starts; only a notebook
+    kernel that is not installed here (it cannot start) falls back to the
+    language the notebook states. Raises NoSuchKernelError, ParameterError.
+    """
+    if not options.parameters:
+        return []
+    try:
+        language = kernel_language(resolve_kernel_name(nb, options))
+    except NoSuchKernelError:
+        if options.kernel_name:
+            raise
+        language = notebook_language(nb)
+    return apply_parameters(nb, options.parameters, language=language, strict=options.strict_parameters)
 
 
 async def execute_notebook(

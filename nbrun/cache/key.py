@@ -71,8 +71,10 @@ def compute_key(
     return CacheKey(digest, part_digests, parts, tuple(warnings))
 
 
-def prepared_copy(nb: NotebookNode, options: ExecuteOptions, *, inject: bool = True) -> NotebookNode:
+def prepared_copy(nb: NotebookNode, options: ExecuteOptions, *, language: str, inject: bool = True) -> NotebookNode:
     """A light copy of *nb* (no outputs) with ``options.parameters`` injected as a run would.
+
+    *language* is the run's kernel's (its kernelspec's), which decides how parameters are written.
 
     Raises ParameterError exactly when the run would (e.g. strict parameters).
     ``inject=False`` for a notebook the pipeline's ``prepare`` stage already
@@ -87,7 +89,7 @@ def prepared_copy(nb: NotebookNode, options: ExecuteOptions, *, inject: bool = T
                    "metadata": cell.get("metadata", {})} for cell in nb.cells],
     })
     if inject:
-        apply_parameters(light, options.parameters, strict=options.strict_parameters)
+        apply_parameters(light, options.parameters, language=language, strict=options.strict_parameters)
     return light
 
 

@@ -104,7 +104,7 @@ def _prepared_key(nb: NotebookNode, source: Path, options: ExecuteOptions, setti
     from ..executor import resolve_kernel_name
 
     kernel = kernel_identity(resolve_kernel_name(nb, options))
-    prepared = prepared_copy(nb, options, inject=inject)
+    prepared = prepared_copy(nb, options, language=kernel.language, inject=inject)
     return prepared, compute_key(prepared, options, kernel, source.resolve().parent, settings.extra_inputs)
 
 
