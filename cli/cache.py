@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import click
 
@@ -131,7 +132,8 @@ def list_command(cache_dir: Path) -> None:
     """List the stored runs, least recently used first."""
     from nbrun.cache import CacheStore
 
-    entries = CacheStore(cache_dir).entries()
+    with _store_errors(cache_dir):
+        entries = CacheStore(cache_dir).entries()
     if entries:
         click.echo(f"{'KEY':<12}  {'STATUS':<8}  {'SIZE':>8}  {'LAST USED':<20}  NOTEBOOK")
     for entry in entries:
@@ -149,7 +151,8 @@ def show_command(key: str, cache_dir: Path) -> None:
     from nbrun.cache import CacheStore, CorruptEntryError
 
     store = CacheStore(cache_dir)
-    entry = _one_entry(store, key)
+    with _store_errors(cache_dir):
+        entry = _one_entry(store, key)
     try:
         stored = store.load(entry.key, touch=False)
     except CorruptEntryError as exc:
@@ -161,9 +164,17 @@ def show_command(key: str, cache_dir: Path) -> None:
     click.echo(f"status   {record.get('status')}" + (f" ({record['message']})" if record.get("message") else ""))
     click.echo(f"stored   {stored.header.get('stored')}, last used {_format_time(entry.last_used)}, "
                f"{_format_size(entry.size)}")
-    click.echo(f"ran      {record.get('duration', 0):.2f} s on kernel {record.get('kernel_name')}")
+    duration = record.get("duration")
+    ran = f"{duration:.2f} s" if isinstance(duration, (int, float)) else "?"
+    click.echo(f"ran      {ran} on kernel {record.get('kernel_name')}")
+    problem = _not_replayable(store, entry.key)
+    if problem:
+        click.echo(f"replay   no: {problem}")
     click.echo("parts:")
     click.echo(json.dumps(stored.parts, indent=2, ensure_ascii=False, default=str))
+    if stored.reads is not None:
+        click.echo("reads (environment variables with keyed digests of their values, editable installs' files):")
+        click.echo(json.dumps(stored.reads, indent=2, ensure_ascii=False, default=str))
 
 
 @cache_group.command("clear", context_settings=CONTEXT)
@@ -172,7 +183,8 @@ def clear_command(cache_dir: Path) -> None:
     """Remove every stored run."""
     from nbrun.cache import CacheStore
 
-    removed = CacheStore(cache_dir).clear()
+    with _store_errors(cache_dir):
+        removed = CacheStore(cache_dir).clear()
     click.echo(f"removed {removed} entr{'y' if removed == 1 else 'ies'} from {cache_dir}")
 
 
@@ -187,7 +199,8 @@ def prune_command(cache_dir: Path, max_size: str | None, older_than: float | Non
     if max_size is None and older_than is None:
         raise click.UsageError("give --max-size SIZE and/or --older-than DAYS")
     limit = None if max_size is None else parse_size(max_size)
-    removed = CacheStore(cache_dir).prune(max_size=limit, older_than=None if older_than is None else older_than * 86400)
+    with _store_errors(cache_dir):
+        removed = CacheStore(cache_dir).prune(max_size=limit, older_than=None if older_than is None else older_than * 86400)
     freed = sum(entry.size for entry in removed)
     click.echo(f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'} ({_format_size(freed)}) from {cache_dir}")
 
@@ -199,6 +212,16 @@ def parse_size(text: str) -> int:
         raise click.BadParameter(f"{text!r} is not a size such as 500M or 2G", param_hint="--max-size")
     number, unit = float(match.group(1)), match.group(2).lower()
     return int(number * 1024 ** " kmgt".index(unit or " "))
+
+
+@contextlib.contextmanager
+def _store_errors(cache_dir: Path) -> Iterator[None]:
+    """An OSError of the store (read-only, unremovable entry...) as one error line, exit code 5 as for other I/O."""
+    try:
+        yield
+    except OSError as exc:
+        detail = str(exc) if exc.strerror is None else f"{exc.filename or cache_dir}: {exc.strerror}"
+        raise CliError.with_code(f"cache {cache_dir}: {detail}", exit_codes.NOTEBOOK_INVALID_OR_IO) from None
 
 
 def _one_entry(store: CacheStore, prefix: str) -> EntryInfo:
@@ -215,6 +238,9 @@ def _explain_against_store(store: CacheStore, digest: str, parts: dict[str, str]
     if stored is not None:
         header = stored.header
         click.echo(f"stored: yes ({header.get('status', '?')}, {header.get('stored', '?')}) in {stored.path}")
+        problem = _not_replayable(store, digest)
+        if problem:
+            click.echo(f"  but {problem}; the next run runs the notebook")
         return
     source = str(notebook.resolve())
     previous = [entry for entry in store.entries() if entry.header.get("source") == source]
@@ -222,8 +248,26 @@ def _explain_against_store(store: CacheStore, digest: str, parts: dict[str, str]
         click.echo(f"stored: no (no run of {notebook} in {store.root})")
         return
     last = previous[-1]
-    changed = [name for name, value in parts.items() if last.header.get("parts", {}).get(name) != value]
+    last_parts = last.header.get("parts")
+    changed = [name for name, value in parts.items() if not isinstance(last_parts, dict) or last_parts.get(name) != value]
     click.echo(f"stored: no; differs from the last stored run of {notebook} ({last.key[:12]}) in: {', '.join(changed) or '?'}")
+
+
+def _not_replayable(store: CacheStore, digest: str) -> str:
+    """Why the stored run would not be replayed (its shape, or what it read, changed), or ""."""
+    from nbrun.cache import CorruptEntryError
+    from nbrun.cache.entry_shape import check_entry
+    from nbrun.cache.runs import stale_reason
+
+    try:
+        stored = store.load(digest, touch=False)
+        if stored is None:
+            return ""
+        check_entry(stored.record, stored.notebook, stored.reads)
+    except (CorruptEntryError, ValueError) as exc:
+        return f"it cannot be replayed: {exc}"
+    reason = stale_reason(store, stored)
+    return f"it is out of date: {reason}" if reason else ""
 
 
 def _describe_part(name: str, value: Any) -> str:

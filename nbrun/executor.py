@@ -28,6 +28,7 @@ from .control import RunControl
 from .errors import ExecutionInterrupted, NbrunError
 from .events import ExecutionObserver
 from .kernel import KernelSession
+from .kernel_reads import REPORT_NAME, collect_reads, install_recorder, is_python
 from .options import DEFAULT_KERNEL, ExecuteOptions
 from .outputs import CellOutputs, DisplayRegistry
 from .leftovers import running_process
@@ -177,11 +178,22 @@ class NotebookExecution:
         code_cells = sum(1 for cell in self.nb.cells if cell.get("cell_type") == "code")
         self.observer.notebook_started(code_cells)
         deadline = clock + self.options.notebook_timeout if self.options.notebook_timeout else None
+        python = self.options.record_reads and is_python(self._kernel.kernel_info)
+        recording = python and await install_recorder(self._kernel, self._helper_limits())
         failure = await self._run_cells(deadline)
+        reads = None
+        if recording and self._kernel is not None and not self._restarts and (
+                failure is None or failure.status in (RunStatus.OK, RunStatus.ERROR)):
+            reads = await collect_reads(self._kernel, self._helper_limits())
         await self._stop_kernel(self._reaper)
         result = self._result(failure, time.monotonic() - clock)
+        if python:
+            result = result.with_report(REPORT_NAME, reads)  # None: the kernel could not say what it read
         self.observer.notebook_finished(result)
         return result
+
+    def _helper_limits(self) -> CellLimits:
+        return CellLimits(None, None, self.options.interrupt_grace, self.options.iopub_silence_timeout)
 
     async def _run_cells(self, deadline: float | None) -> Failure | None:
         failure: Failure | None = None

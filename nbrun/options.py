@@ -63,6 +63,9 @@ class ExecuteOptions:
             the next cell, keeping no outputs or history. Its failure fails
             the run with its own message, even where errors are allowed
             (see ``nbrun.after_cell``). Must be picklable for remote runs.
+        record_reads: a Python kernel records the environment variables the
+            run reads and the editable installs' modules it imports (the
+            execution cache sets it; see ``nbrun.kernel_reads``).
     """
 
     kernel_name: str | None = None
@@ -85,6 +88,7 @@ class ExecuteOptions:
     strict_parameters: bool = False
     transport: str = "auto"  # kernel sockets: auto (IPC for ipykernel, else TCP), ipc or tcp
     after_cell: Callable[[NotebookNode], str | None] | None = None
+    record_reads: bool = False
 
     def __post_init__(self) -> None:
         for name in ("timeout", "notebook_timeout"):

@@ -114,6 +114,8 @@ def prepare(run: FileRun, nb: NotebookNode, observer: ExecutionObserver) -> Prep
         cache = look_up(nb, run.source, options, run.file.cache)
         for warning in cache.warnings:
             observer.warning(warning)
+        if cache.key is not None and cache.hit is None:  # a run to store: note what it reads beyond the key
+            options = options.with_changes(record_reads=True)
     return Prepared(run, nb, options, observer, cache)
 
 

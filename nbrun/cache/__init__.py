@@ -2,7 +2,9 @@
 
 ``key`` computes what a run depends on, ``environment`` finds the kernel's
 interpreter and packages, ``store`` keeps runs as plain files, ``runs``
-looks up, replays and stores around one file run.
+looks up, replays and stores around one file run; ``reads`` re-checks what
+a stored run read beyond its key (editable installs' files, environment
+variables) and ``entry_shape`` that a stored run is one this nbrun can replay.
 """
 
 from __future__ import annotations

@@ -148,22 +148,33 @@ def _declared_inputs(nb: NotebookNode) -> list[str]:
 
 
 def _hash_inputs(patterns: list[str], base: Path, warnings: list[str], origin: str) -> dict[str, str]:
-    """``{pattern: {relative path: sha256}}`` flattened to ``"pattern :: path" -> sha256``."""
+    """``{pattern: {relative path: sha256}}`` flattened to ``"pattern :: path" -> sha256``.
+
+    A folder stands for every file under it.
+    """
     hashed: dict[str, str] = {}
     for pattern in patterns:
         anchored = pattern if os.path.isabs(pattern) else str(base / pattern)
-        matches = sorted(path for path in glob.glob(anchored, recursive=True) if os.path.isfile(path))
+        matches = sorted({file for path in glob.glob(anchored, recursive=True) for file in _files_at(path)})
         if not matches:
             warnings.append(f"declared input {pattern!r} ({origin}) matches no file")
             hashed[f"{pattern} :: <no match>"] = ""
             continue
         for path in matches:
             shown = os.path.relpath(path, base) if not os.path.isabs(pattern) else path
-            hashed[f"{pattern} :: {shown}"] = _file_sha256(path)
+            hashed[f"{pattern} :: {shown}"] = file_sha256(path)
     return hashed
 
 
-def _file_sha256(path: str) -> str:
+def _files_at(path: str) -> list[str]:
+    """*path* if it is a file; every file under it, recursively, if it is a folder."""
+    if not os.path.isdir(path):
+        return [path] if os.path.isfile(path) else []
+    return [os.path.join(folder, name) for folder, _, names in os.walk(path) for name in names
+            if os.path.isfile(os.path.join(folder, name))]
+
+
+def file_sha256(path: str) -> str:
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as handle:

@@ -5,7 +5,9 @@ A front end turns the cache on with ``ExecuteOptions(cache=CacheSettings(DIR))``
 :meth:`CacheLookup.remember`. Only runs that say something about the notebook
 are stored (``ok`` and ``error`` with no timed-out cell, dead or restarted
 kernel); interrupts, timeouts, kernel deaths and start failures depend on the
-machine and always run again.
+machine and always run again. A run to be stored records what it read
+beyond its key (``ExecuteOptions.record_reads``); an entry whose reads
+changed, or whose shape this nbrun would not write, is a miss.
 """
 
 from __future__ import annotations
@@ -17,19 +19,20 @@ from typing import TYPE_CHECKING, Any
 from nbformat import NotebookNode
 
 from ..events import ExecutionObserver
+from ..kernel_reads import REPORT_NAME
 from ..options import ExecuteOptions
 
 if TYPE_CHECKING:
     from ..pipeline import Prepared
 from ..result import CellRecord, CellStatus, ExecutionResult, RunStatus
+from . import reads
+from .entry_shape import RECORD_FIELDS, STORED_STATUSES, check_entry
 from .environment import KernelLookupError, kernel_identity
 from .key import CacheKey, compute_key, prepared_copy
 from .store import CacheStore, CorruptEntryError, StoredRun
 
-STORED_STATUSES = (RunStatus.OK, RunStatus.ERROR)
 _MACHINE_CELL_STATUSES = (CellStatus.TIMEOUT, CellStatus.KERNEL_DIED, CellStatus.INTERRUPTED)
-_RESULT_FIELDS = ("kernel_name", "started_at", "finished_at", "duration", "failed_cell", "ename", "evalue",
-                  "message", "kernel_output", "restarts", "interrupted_by")
+_RESULT_FIELDS = tuple(RECORD_FIELDS)
 _RUN_METADATA = ("nbrun", "language_info", "widgets")
 _CELL_RUN_METADATA = ("execution", "nbrun")
 
@@ -58,15 +61,20 @@ class CacheLookup:
     key: CacheKey | None
     hit: StoredRun | None = None
     warnings: list[str] = field(default_factory=list)
+    stale: str | None = None  # why the entry stored under the key was not replayed (its reads changed)
 
     def remember(self, result: ExecutionResult, source: Path) -> str | None:
         """Store *result* (before images are extracted) if it is storable; returns a warning or None."""
         if self.key is None or not storable(result):
             return None
+        if REPORT_NAME in result.reports and result.reports[REPORT_NAME] is None:
+            return "the kernel could not say which environment variables and editable installs it read; not stored"
         summary = {"status": result.status.value, "source": str(source.resolve()), "kernel": result.kernel_name,
                    "duration": round(result.duration, 3), "parts": self.key.part_digests}
         try:
-            self.store.save(self.key.digest, result.notebook, result_record(result), self.key.parts, summary)
+            run_reads = reads.snapshot(result.reports.get(REPORT_NAME), self.store.make_digest_key())
+            self.store.save(self.key.digest, result.notebook, result_record(result), self.key.parts, summary,
+                            run_reads)
         except (OSError, TypeError, ValueError) as exc:
             return f"the run could not be stored in the cache {self.store.root}: {exc}"
         return None
@@ -86,17 +94,28 @@ def look_up(nb: NotebookNode, source: Path, options: ExecuteOptions, settings: C
         return CacheLookup(store, None)  # the run reports the missing kernel
     lookup = CacheLookup(store, key, warnings=list(key.warnings))
     try:
-        stored = store.load(key.digest)
-    except CorruptEntryError as exc:
-        lookup.warnings.append(f"{exc}; running the notebook")
+        stored = store.load(key.digest, touch=False)
+        if stored is not None:
+            check_entry(stored.record, stored.notebook, stored.reads)
+    except (CorruptEntryError, ValueError) as exc:
+        problem = exc if isinstance(exc, CorruptEntryError) else f"cache entry {store.path_for(key.digest)}: {exc}"
+        lookup.warnings.append(f"{problem}; running the notebook")
         return lookup
     if stored is None or (settings.rerun_failed and stored.record.get("status") != RunStatus.OK.value):
         return lookup
     if _code_cell_count(stored.notebook) != _code_cell_count(prepared):
         lookup.warnings.append(f"cache entry {store.path_for(key.digest)} does not fit the notebook; running it")
         return lookup
-    lookup.hit = stored
+    lookup.stale = stale_reason(store, stored)
+    if lookup.stale is None:
+        store.touch(key.digest)
+        lookup.hit = stored
     return lookup
+
+
+def stale_reason(store: CacheStore, stored: StoredRun) -> str | None:
+    """Why *stored* must not be replayed although its key matches (what the run read changed), or None."""
+    return reads.stale_reason(stored.reads, store.digest_key())
 
 
 def _prepared_key(nb: NotebookNode, source: Path, options: ExecuteOptions, settings: CacheSettings,
@@ -180,7 +199,8 @@ def _remap_run_metadata(record: Any, index_map: dict[int, int]) -> None:
     if isinstance(record.get("failed_cell"), int):
         record["failed_cell"] = index_map.get(record["failed_cell"], record["failed_cell"])
     if isinstance(record.get("cells_with_errors"), list):
-        record["cells_with_errors"] = [index_map.get(index, index) for index in record["cells_with_errors"]]
+        record["cells_with_errors"] = [index_map.get(index, index) if isinstance(index, int) else index
+                                       for index in record["cells_with_errors"]]
 
 
 def _code_cell_count(nb: NotebookNode) -> int:

@@ -7,15 +7,18 @@ executed notebook). A file is written to a temporary name in the same folder
 and renamed into place, so readers see a whole entry or none, and many
 processes can fill one store at once (the last writer of a key wins; both
 wrote the same run). A file whose checksum does not match is corrupt: it
-reads as a miss.
+reads as a miss. ``DIR/nbrun-cache-1/digest.key`` is the store's random key
+for the digests of the environment variables a run read (``reads``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
 import os
+import secrets
 import tempfile
 import time
 from dataclasses import dataclass
@@ -26,11 +29,16 @@ from nbformat import NotebookNode, from_dict
 
 STORE_FOLDER = "nbrun-cache-1"
 SUFFIX = ".nbrun"
+DIGEST_KEY_FILE = "digest.key"
 _STALE_TEMP_SECONDS = 3600
 
 
 class CorruptEntryError(Exception):
     """A stored entry could not be read back whole (treated as a miss)."""
+
+
+class CacheStoreError(OSError):
+    """The store could not be changed (e.g. an entry could not be removed)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,7 @@ class StoredRun:
     record: dict[str, Any]
     parts: dict[str, Any]
     notebook: NotebookNode
+    reads: dict[str, Any] | None = None  # see cache.reads; None in entries written before it
 
 
 @dataclass(frozen=True)
@@ -90,20 +99,28 @@ class CacheStore:
             raise CorruptEntryError(f"cache entry {path} holds another key")
         try:
             data = json.loads(body)
-            stored = StoredRun(key, header, dict(data["record"]), dict(data["parts"]), from_dict(data["notebook"]))
+            stored = StoredRun(key, header, dict(data["record"]), dict(data["parts"]), from_dict(data["notebook"]),
+                               data.get("reads"))
         except (ValueError, KeyError, TypeError) as exc:
             raise CorruptEntryError(f"cache entry {path} is corrupt ({exc})") from exc
         if touch:
-            try:
-                os.utime(path)  # last used: what prune's --max-size evicts by
-            except OSError:
-                pass  # a read-only cache still serves hits
+            self.touch(key)
         return stored
 
+    def touch(self, key: str) -> None:
+        """Mark the entry under *key* used now (what prune's --max-size evicts by)."""
+        try:
+            os.utime(self.path_for(key))
+        except OSError:
+            pass  # a read-only cache still serves hits
+
     def save(self, key: str, notebook: NotebookNode, record: dict[str, Any], parts: dict[str, Any],
-             summary: dict[str, Any]) -> Path:
+             summary: dict[str, Any], reads: dict[str, Any] | None = None) -> Path:
         """Store a run under *key* atomically; returns the entry's path (OSError on failure)."""
-        body = json.dumps({"record": record, "parts": parts, "notebook": notebook},
+        content = {"record": record, "parts": parts, "notebook": notebook}
+        if reads is not None:
+            content["reads"] = reads
+        body = json.dumps(content,
                           ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
         header = {"format": STORE_FOLDER, "key": key, "sha256": hashlib.sha256(body).hexdigest(),
                   "size": len(body), "stored": _utc_now(), **summary}
@@ -116,9 +133,33 @@ class CacheStore:
                 out.write(body)  # no fsync: an entry a crash truncates fails its checksum and reads as a miss
             os.replace(temp, path)
         except BaseException:
-            _remove(Path(temp))
+            with contextlib.suppress(OSError):
+                _remove(Path(temp))
             raise
         return path
+
+    def digest_key(self) -> bytes | None:
+        """The store's key for digests of environment values (None: there is none, or it is unreadable)."""
+        try:
+            return (self.entries_dir / DIGEST_KEY_FILE).read_bytes()
+        except OSError:
+            return None
+
+    def make_digest_key(self) -> bytes:
+        """The store's key for digests of environment values, made on first use (OSError)."""
+        path = self.entries_dir / DIGEST_KEY_FILE
+        with contextlib.suppress(FileNotFoundError):
+            return path.read_bytes()
+        self.entries_dir.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=".key-", suffix=".tmp", dir=self.entries_dir)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(secrets.token_bytes(32))
+            with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
+                os.link(temp, path)
+        finally:
+            _remove(Path(temp))
+        return path.read_bytes()
 
     def entries(self) -> list[EntryInfo]:
         """Every entry, oldest use first; unreadable headers are listed with status 'corrupt'."""
@@ -232,6 +273,8 @@ def _remove(path: Path) -> bool:
         return True
     except FileNotFoundError:
         return False
+    except OSError as exc:
+        raise CacheStoreError(f"could not remove {path}: {exc.strerror or exc}") from exc
 
 
 def _utc_now() -> str:
