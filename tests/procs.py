@@ -25,7 +25,7 @@ def session_pids(matches: Callable[[list[bytes]], bool]) -> set[int]:
         try:
             if process.status() == psutil.STATUS_ZOMBIE:
                 continue
-            cmdline = [part.encode() for part in process.cmdline()]
+            cmdline = [part.encode(errors="surrogateescape") for part in process.cmdline()]  # any bytes
             if not matches(cmdline):
                 continue
             marked = process.environ().get(MARKER) == os.environ[MARKER]
