@@ -31,6 +31,8 @@ from .reporting import TerminalObserver, is_tty
 from .reports import failing_traceback, outcome_exit_code, run_record, strip_ansi, write_json, write_junit
 from .summary import summary_table
 
+# Each one stops the run as a first Ctrl-C does (a second forces); SIGHUP (terminal closed) as SIGTERM.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ async def _execute(jobs: list[BatchJob], presentation: Presentation, options: Ba
                    runner: Runner | None = None) -> int:
     control = RunControl()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, control.request_stop, sig.name)
     reporter = CliBatchReporter(len(jobs), presentation, options.max_parallel,
                                 line_prefixes=log_labels(jobs, is_tty(sys.stderr)) if presentation.log_output else None)
@@ -135,7 +137,7 @@ async def _execute(jobs: list[BatchJob], presentation: Presentation, options: Ba
         return exit_codes.for_error(exc)
     finally:
         reporter.close()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
     duration = time.monotonic() - clock
     code = _exit_code(outcomes, control)
@@ -150,7 +152,7 @@ async def _execute(jobs: list[BatchJob], presentation: Presentation, options: Ba
 
 def _exit_code(outcomes: list[BatchOutcome], control: RunControl) -> int:
     if control.stop_requested:
-        return exit_codes.SIGTERM if control.reason == "SIGTERM" else exit_codes.SIGINT
+        return RunStatus.INTERRUPTED.exit_code_for(control.reason)  # 130, or 143 for SIGTERM and SIGHUP
     for outcome in outcomes:
         code = outcome_exit_code(outcome)
         if code != exit_codes.OK:

@@ -24,7 +24,7 @@ notebook timed out; 4 the kernel died (even if --restart-on-death restarted it),
 start or is unknown, or its messages were lost (status incomplete);
 5 a notebook is unreadable or invalid, or an output could not be written;
 6 (nbrun check) new outputs differ from the stored ones; 130 / 143
-interrupted by SIGINT / SIGTERM. With several notebooks: the code of the
+interrupted by SIGINT / SIGTERM or SIGHUP. With several notebooks: the code of the
 first failing notebook in the order given."""
 
 def for_error(error: NbrunError) -> int:

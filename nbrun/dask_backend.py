@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import threading
 import uuid
 from dataclasses import dataclass, field, replace
+from multiprocessing import resource_tracker
 from typing import Any
 
 import nbformat
@@ -138,6 +140,7 @@ class DaskRunner:
         dd = self._dd
         try:
             if self.workers is not None:
+                _start_resource_tracker()
                 self._cluster = await dd.LocalCluster(
                     n_workers=self.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                     dashboard_address=None, asynchronous=True,
@@ -271,12 +274,38 @@ class DaskRunner:
             await self.client.cancel(victims)
 
 
-def dask_setup(worker: Any) -> None:
-    """Worker preload hook (``local:N``): ignore Ctrl-C, which the client relays as a stop.
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (local workers are spawned) so that a hang-up spares it.
 
-    Local workers share the terminal's process group; without this a Ctrl-C
-    would kill them and lose the partial notebooks.
+    It sits in nbrun's process group and ignores SIGINT and SIGTERM but not
+    SIGHUP; killed, it is relaunched and prints a traceback for each
+    semaphore it never saw. SIG_IGN survives its exec; nbrun's handler is put back.
     """
+    hangup = getattr(signal, "SIGHUP", None)
+    if hangup is None or threading.current_thread() is not threading.main_thread():
+        return  # no hang-ups (Windows), or signals cannot be set here: it starts with the first worker
+    previous = signal.getsignal(hangup)
+    if previous is None:  # a handler set outside Python: it could not be put back
+        return
+    signal.signal(hangup, signal.SIG_IGN)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.signal(hangup, previous)
+
+
+def dask_setup(worker: Any) -> None:
+    """Worker preload hook (``local:N``): leave nbrun's process group, ignore Ctrl-C.
+
+    Local workers are spawned in nbrun's process group, so a signal to the
+    group (a terminal's Ctrl-C or hang-up, ``timeout``, ``kill -- -PGID``, a CI
+    cancel) would kill them, or their kernels, before nbrun relays the stop and
+    collects the partial notebooks. In a session of their own only nbrun gets
+    it and drives the shutdown; a worker still exits when nbrun does (the
+    nanny's pipe closes).
+    """
+    with contextlib.suppress(OSError, AttributeError):  # already a session leader; no sessions (Windows)
+        os.setsid()
     with contextlib.suppress(ValueError):  # not the main thread
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 

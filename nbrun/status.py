@@ -16,6 +16,7 @@ from typing import Literal
 from .errors import ExecutionInterrupted, KernelError, NbrunError, NotebookReadError
 
 JUnitKind = Literal["passed", "failure", "error", "skipped"]
+TERMINATED_BY = ("SIGTERM", "SIGHUP")  # stop reasons that exit 143; a hang-up ends a run as SIGTERM does
 
 
 class RunStatus(str, enum.Enum):
@@ -58,8 +59,8 @@ class RunStatus(str, enum.Enum):
         return member
 
     def exit_code_for(self, interrupted_by: str | None = None) -> int:
-        """The exit code; an interrupted run says which signal stopped it (130 or 143)."""
-        if self is RunStatus.INTERRUPTED and interrupted_by == "SIGTERM":
+        """The exit code; an interrupted run says which signal stopped it (130, or 143 for SIGTERM and SIGHUP)."""
+        if self is RunStatus.INTERRUPTED and interrupted_by in TERMINATED_BY:
             return 128 + signal.SIGTERM
         return self.exit_code
 
