@@ -25,7 +25,9 @@ PIXEL = bytes.fromhex(
 
 # Chromium's own services (component updater, sign-in, network time) that it calls even with
 # --disable-background-networking; requests to these hosts are the browser's, not the page's.
-BROWSER_SERVICE_HOSTS = ("update.googleapis.com", "accounts.google.com", "clients2.google.com")
+# the browser's own calls; chromium 150 also opens a tunnel to www.google.com at start-up, with every
+# background service flag set (the pages' probes use other hosts, so nothing they do is hidden by this)
+BROWSER_SERVICE_HOSTS = ("update.googleapis.com", "accounts.google.com", "clients2.google.com", "www.google.com")
 
 
 def page_requests(requests: list[str]) -> list[str]:
