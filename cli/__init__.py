@@ -1,5 +1,5 @@
 """The ``nbrun`` command line, installed as ``nbrun.cli``."""
 
-from .main import main
+from .app import main
 
 __all__ = ["main"]

@@ -1,5 +1,5 @@
 """``python -m nbrun.cli``."""
 
-from .main import main
+from .app import main
 
 main()

@@ -94,7 +94,7 @@ def key_command(notebook: Path, cache_dir: Path | None, cache_inputs: tuple[str,
     from nbrun.cache import CacheSettings, CacheStore, notebook_key
     from nbrun.cache.environment import KernelLookupError
     from nbrun.errors import NbrunError
-    from nbrun.notebook_io import read_notebook
+    from nbrun.notebook_files import read_notebook
     from nbrun.options import ExecuteOptions
 
     from .params import collect_parameters

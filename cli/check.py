@@ -75,9 +75,9 @@ def _run_checks(notebooks: tuple[Path, ...], check: Any, update: bool, shared: d
         from nbrun.options import BatchOptions, FileOptions
 
         from .batch import Presentation, execute_jobs, make_jobs, plan_batch
-        from .main import _configure_logging
+        from .log_setup import configure_logging
 
-        _configure_logging(shared["verbose"])
+        configure_logging(shared["verbose"])
         options = _execute_options(shared, parameters)
         batch_options = BatchOptions(max_parallel=shared["jobs"], fail_fast=shared["fail_fast"],
                                      fast_start=not shared["no_fast_start"], preload=preload)

@@ -7,19 +7,13 @@ import glob
 import os
 from pathlib import Path
 
-import click
 
 from nbrun.locations import Location, Where
 
+from .errors import NothingToRun
 from .text_discovery import expand_url, with_text_notebooks
 
 _GLOB_CHARS = set("*?[")
-
-
-class NothingToRun(click.ClickException):
-    """An argument names no notebook (a usage error: exit 2, one line)."""
-
-    exit_code = 2
 
 
 def discover(arguments: tuple[Where, ...], excludes: tuple[str, ...], *, include_text: bool = False) -> list[Where]:

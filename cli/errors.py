@@ -15,3 +15,9 @@ class CliError(click.ClickException):
 
     def show(self, file: object = None) -> None:
         click.echo(f"nbrun: error: {self.format_message()}", err=True)
+
+
+class NothingToRun(click.ClickException):
+    """An argument names no notebook (a usage error: exit 2, one line)."""
+
+    exit_code = 2

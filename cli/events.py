@@ -18,7 +18,7 @@ from nbformat import NotebookNode
 from nbrun import __version__
 from nbrun.batch import BatchJob, BatchOutcome
 from nbrun.events import ExecutionObserver
-from nbrun.executor import utc_now
+from nbrun.protocol import utc_now
 from nbrun.locations import printable_data
 from nbrun.result import CellRecord, CellStatus, ExecutionResult
 

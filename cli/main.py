@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,8 +12,9 @@ from click.core import ParameterSource
 from nbrun.options import DEFAULT_MAX_OUTPUT_BYTES, ExecuteOptions
 
 from . import exit_codes
-from .cache import cache_group, cache_run_options
+from .cache import cache_run_options
 from .errors import CliError
+from .log_setup import configure_logging
 from .locations import WHERE, check_json_destination, check_text_support, discover_or_fail
 
 if TYPE_CHECKING:
@@ -221,7 +220,7 @@ def run_command(
         from .log_lines import check_stream_files
         from .params import render_output
 
-        _configure_logging(verbose)
+        configure_logging(verbose)
         stdin_lines = None
         if stdin_file is not None:
             stdin_lines = tuple(line.rstrip("\r\n") for line in stdin_file)  # type: ignore[attr-defined]
@@ -278,7 +277,7 @@ def run_command(
 def inspect_command(notebook: Where) -> None:
     """List the parameters a NOTEBOOK declares in its cell tagged 'parameters'."""
     from nbrun.errors import NbrunError
-    from nbrun.notebook_store import read_from
+    from nbrun.notebook_files import read_from
     from nbrun.parameters import declared_parameters
 
     try:
@@ -317,27 +316,3 @@ def _dask_runner(address: str | None, retries: int, fail_fast: bool) -> DaskRunn
         raise CliError.with_code(str(exc), exit_codes.USAGE) from None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--dask") from None
-
-
-def _configure_logging(verbose: int) -> None:
-    from .bar_safe import BarSafeHandler
-
-    handler = BarSafeHandler(sys.stderr)  # log records do not tear progress bars
-    handler.setFormatter(logging.Formatter("nbrun: %(levelname)s: %(message)s"))
-    nbrun_log = logging.getLogger("nbrun")
-    nbrun_log.handlers[:] = [handler]
-    nbrun_log.propagate = False
-    nbrun_log.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
-    handler.setLevel(nbrun_log.level)  # --events may lower the logger's level to hear kernel-start retries
-    for noisy in ("traitlets", "asyncio", "jupyter_client"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose > 1 else logging.CRITICAL)
-
-
-from .check import register as _register_check  # noqa: E402  (nbrun check reuses run's options)
-
-_register_check(main, run_command)
-main.add_command(cache_group)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from nbrun.locations import Location
 from nbrun.text_notebooks import TEXT_SUFFIXES, looks_like_text_notebook
 
+from .errors import NothingToRun
+
 _GLOB_CHARS = set("*?[")
 
 
@@ -22,8 +24,6 @@ def with_text_notebooks(argument: Path, expand: Callable[[Path], list[Path]]) ->
     ``x.ipynb`` are both found, ``x.ipynb`` is dropped: it is the text
     notebook's executed output. Explicit file arguments are left as given.
     """
-    from .discover import NothingToRun
-
     is_pattern = bool(_GLOB_CHARS & set(str(argument))) and not argument.exists()
     if not argument.is_dir() and not is_pattern:
         return expand(argument)
@@ -61,8 +61,6 @@ def expand_url(argument: Location, include_text: bool = False) -> list[Location]
     pattern = urlsplit(argument.url).path if argument.protocol in ("http", "https") else argument.url
     if not _GLOB_CHARS & set(pattern):
         return [argument]
-    from .discover import NothingToRun
-
     suffixes = (".ipynb", *TEXT_SUFFIXES) if include_text else (".ipynb",)
     matches = [match for match in argument.glob() if match.suffix in suffixes]
     if not matches:

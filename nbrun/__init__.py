@@ -21,9 +21,9 @@ _EXPORTS = {
     "NotebookError": "errors", "NotebookReadError": "errors", "NotebookWriteError": "errors",
     "ParameterError": "errors",
     "ExecutionObserver": "events",
-    "read_notebook": "notebook_io", "write_notebook": "notebook_io",
+    "read_notebook": "notebook_files", "write_notebook": "notebook_files",
     "BatchOptions": "options", "ExecuteOptions": "options", "FileOptions": "options",
-    "BrokenImagesError": "pipeline", "FileRun": "pipeline", "Pipeline": "pipeline",
+    "BrokenImagesError": "errors", "FileRun": "pipeline", "Pipeline": "pipeline",
     "CellRecord": "result", "CellStatus": "result", "ExecutionResult": "result", "Failure": "result",
     "ImageReport": "result", "RunStatus": "result",
 }
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from .batch import BatchJob, BatchOutcome, run_batch
     from .control import RunControl
     from .errors import (
+        BrokenImagesError,
         CellExecutionError,
         CellTimeoutError,
         DeadKernelError,
@@ -64,7 +65,7 @@ if TYPE_CHECKING:
         ParameterError,
     )
     from .events import ExecutionObserver
-    from .notebook_io import read_notebook, write_notebook
+    from .notebook_files import read_notebook, write_notebook
     from .options import BatchOptions, ExecuteOptions, FileOptions
-    from .pipeline import BrokenImagesError, FileRun, Pipeline
+    from .pipeline import FileRun, Pipeline
     from .result import CellRecord, CellStatus, ExecutionResult, Failure, ImageReport, RunStatus

@@ -16,7 +16,8 @@ from .control import RunControl
 from .events import ExecutionObserver
 from .locations import as_where
 from .options import ExecuteOptions, FileOptions
-from .pipeline import FileRun, execute_notebook, inject_run_parameters, run_file
+from .pipeline import FileRun, execute_notebook, inject_run_parameters
+from .pipeline_default import run_file
 from .text_notebooks import executed_target
 from .result import ExecutionResult
 

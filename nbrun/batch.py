@@ -18,11 +18,12 @@ from typing import Any, Awaitable, Callable, Sequence
 from .control import RunControl
 from .errors import NbrunError
 from .events import ExecutionObserver
-from .executor import start_local_kernel
+from .kernel_starter import start_local_kernel
 from .fast_start import fork_server_scope, start_forked_kernel
 from .locations import Where
 from .options import BatchOptions, ExecuteOptions, FileOptions
-from .pipeline import FileRun, run_file
+from .pipeline import FileRun
+from .pipeline_default import run_file
 from .protocol import Reaper
 from .result import ExecutionResult
 from .status import RunStatus, status_for_error

@@ -35,7 +35,8 @@ from .errors import KernelError, KernelStartError, NbrunError
 from .events import ExecutionObserver
 from .locations import Where
 from .options import ExecuteOptions
-from .pipeline import DEFAULT_PIPELINE, ExecuteStage, Prepared
+from .pipeline import ExecuteStage, Prepared
+from .pipeline_default import DEFAULT_PIPELINE
 from .result import ExecutionResult
 
 INSTALL_HINT = "--dask needs the dask extra: pip install 'jupyter-nbrun[dask]'"
@@ -189,7 +190,7 @@ class DaskRunner:
 
     def _remote_execute(self, observer: ExecutionObserver) -> ExecuteStage:
         """The ``execute`` stage: send the prepared notebook to a worker, replay what it reports."""
-        from .notebook_io import notebook_to_text
+        from .notebook_format import notebook_to_text
 
         async def execute(prepared: Prepared) -> ExecutionResult:
             returned = await self._submit(prepared.run.source, notebook_to_text(prepared.notebook), prepared.options)
@@ -314,7 +315,7 @@ def _run_on_worker(text: str, options: ExecuteOptions, state_name: str) -> _Retu
     """The task: execute one notebook on this worker (raises only for infrastructure)."""
     import distributed
 
-    from .notebook_io import parse_notebook
+    from .notebook_format import parse_notebook
     from .pipeline import execute_notebook
 
     client = distributed.get_client()

@@ -4,6 +4,7 @@
     ├── NotebookError            the notebook cannot be read, parsed or written
     │   ├── NotebookReadError
     │   └── NotebookWriteError
+    │       └── BrokenImagesError  ``strict_images``: undecodable image payloads (the notebook was written)
     ├── ParameterError           parameters cannot be applied
     ├── KernelError              the kernel could not be used
     │   ├── NoSuchKernelError    an unknown kernel name (lists the installed ones)
@@ -48,6 +49,10 @@ class NotebookReadError(NotebookError):
 
 class NotebookWriteError(NotebookError):
     """The executed notebook could not be written."""
+
+
+class BrokenImagesError(NotebookWriteError):
+    """``strict_images``: some image payloads could not be decoded (the notebook was written)."""
 
 
 class ParameterError(NbrunError):

@@ -15,9 +15,8 @@ import contextlib
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, AsyncContextManager, Awaitable, Callable
+from typing import Any, AsyncContextManager, Callable
 
-from jupyter_client.kernelspec import KernelSpecManager
 from nbformat import NotebookNode
 
 from .after_cell import run_after_cell
@@ -27,9 +26,10 @@ from .cell_runner import CellLimits, CellRun, StdinAnswers, run_cell
 from .control import RunControl
 from .errors import ExecutionInterrupted, NbrunError
 from .events import ExecutionObserver
-from .kernel import KernelSession
+from .kernel_starter import KernelStarter, start_local_kernel
+from .notebook_model import declared_run_metadata, reset_notebook, resolve_kernel_name
 from .kernel_reads import REPORT_NAME, collect_reads, install_recorder, is_python
-from .options import DEFAULT_KERNEL, ExecuteOptions
+from .options import ExecuteOptions
 from .outputs import CellOutputs, DisplayRegistry
 from .leftovers import running_process
 from .parameters import json_safe
@@ -37,60 +37,6 @@ from .protocol import Kernel, Reaper, utc_now
 from .restarts import restart_failure
 from .result import CellRecord, CellStatus, ExecutionResult, Failure, RunStatus
 from .widgets import WidgetStates
-
-__all__ = ["Kernel", "KernelStarter", "NotebookExecution", "reset_notebook", "resolve_kernel_name",
-           "start_local_kernel", "utc_now"]
-
-KernelStarter = Callable[[str, Path, ExecuteOptions], Awaitable[Kernel]]
-
-
-async def start_local_kernel(kernel_name: str, cwd: Path, options: ExecuteOptions, *,
-                             spec_manager: KernelSpecManager | None = None) -> Kernel:
-    """The default starter: a local kernel through jupyter_client (*spec_manager*: see KernelSession.start)."""
-    session = await KernelSession.start(
-        kernel_name, cwd, startup_timeout=options.startup_timeout, extra_args=options.extra_kernel_args,
-        transport=options.transport,
-        spec_manager=spec_manager,
-    )
-    # JSON escapes make the encoded text up to ~2x longer; past this, nothing more could be kept
-    session.max_message_bytes = 2 * options.max_output_bytes + 65536
-    return session
-
-
-def resolve_kernel_name(nb: NotebookNode, options: ExecuteOptions) -> str:
-    """``--kernel``, else the notebook's kernelspec name, else ``python3``."""
-    if options.kernel_name:
-        return options.kernel_name
-    spec = nb.get("metadata", {}).get("kernelspec")
-    name = spec.get("name") if isinstance(spec, dict) else None
-    return name if isinstance(name, str) and name else DEFAULT_KERNEL
-
-
-DECLARED_RUN_KEYS = ("inputs",)  # keys of metadata.nbrun that the user writes (the execution cache's inputs)
-
-
-def declared_run_metadata(nb: NotebookNode) -> dict[str, Any]:
-    """The user-declared keys of ``metadata.nbrun``, which a run keeps."""
-    record = nb.get("metadata", {}).get("nbrun")
-    if not isinstance(record, dict):
-        return {}
-    return {key: record[key] for key in DECLARED_RUN_KEYS if key in record}
-
-
-def reset_notebook(nb: NotebookNode, options: ExecuteOptions) -> None:
-    """Clear previous outputs and nbrun/timing records before a run."""
-    nb.metadata.pop("nbrun", None)
-    if options.store_widget_state:
-        nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
-        if cell.get("cell_type") != "code":
-            continue
-        cell["outputs"] = []
-        cell["execution_count"] = None
-        cell.setdefault("metadata", NotebookNode())
-        cell.metadata.pop("execution", None)
-        cell.metadata.pop("nbrun", None)
-
 
 class NotebookExecution:
     """One run of one notebook. Call :meth:`run` once."""

@@ -46,7 +46,7 @@ from .errors import NotebookWriteError
 from .file_lock import manifest_lock
 from .image_links import MANIFEST_NAME, read_manifest
 from .leftovers import sweep_temp_files
-from .notebook_io import write_text_atomic
+from .atomic import write_text_atomic
 from .options import FileOptions
 from .result import ImageReport
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Union
 from urllib.parse import urlsplit, urlunsplit
 
+from .atomic import write_text_atomic
 from .errors import NbrunError, NotebookReadError, NotebookWriteError
 
 if TYPE_CHECKING:
@@ -244,8 +245,6 @@ def as_where(text: str | os.PathLike[str] | Location) -> Where:
 def write_chunks(pieces: str | Iterable[str], where: Location) -> None:
     """Write text (whole or in pieces) to *where*: a local staging file, then one upload."""
     staging = keep_folder() / f"{where.stem}-{uuid.uuid4().hex[:12]}{where.suffix}"
-    from .notebook_io import write_text_atomic
-
     write_text_atomic(pieces, staging)
     where.upload(staging)
     staging.unlink(missing_ok=True)
@@ -256,8 +255,6 @@ def write_text(text: str | Iterable[str], where: Where) -> None:
     if isinstance(where, Location):
         write_chunks(text, where)
     else:
-        from .notebook_io import write_text_atomic
-
         write_text_atomic(text, where)
 
 
@@ -278,6 +275,13 @@ def scratch_folder(prefix: str) -> Path:
         atexit.register(_remove_scratch)
     _SCRATCH.append(folder)
     return folder
+
+
+def kernel_cwd(source: Where) -> Path:
+    """The kernel's default working folder: the notebook's folder, or a local scratch folder for a URL."""
+    if isinstance(source, Location):
+        return scratch_folder("nbrun-cwd-")
+    return source.resolve().parent
 
 
 def _remove_scratch() -> None:

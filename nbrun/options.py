@@ -18,9 +18,23 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
-    from .cache.runs import CacheSettings
-
 from .locations import Location
+
+@dataclass(frozen=True)
+class CacheSettings:
+    """Where the cache lives and how to use it for a run.
+
+    Attributes:
+        directory: the cache folder (created on first store).
+        rerun_failed: a stored failure is run again (and replaced) instead of replayed.
+        extra_inputs: input globs (relative to the current directory) that are
+            part of every notebook's key, besides its ``metadata.nbrun.inputs``.
+    """
+
+    directory: Path
+    rerun_failed: bool = False
+    extra_inputs: tuple[str, ...] = ()
+
 
 DEFAULT_KERNEL = "python3"
 DEFAULT_MAX_OUTPUT_BYTES = 10 * 1024 * 1024

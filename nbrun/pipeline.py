@@ -32,28 +32,25 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, AsyncContextManager, AsyncIterator, Awaitable, Callable, Union
+from typing import Any, AsyncContextManager, AsyncIterator, Awaitable, Callable, Mapping, Union
 
 from nbformat import NotebookNode
 
 from .control import RunControl
 from .errors import NbrunError, NoSuchKernelError, NotebookWriteError
 from .events import ExecutionObserver
-from .executor import KernelStarter, NotebookExecution, resolve_kernel_name, start_local_kernel
-from .image_links import MANIFEST_NAME, ImageLinks, image_owner
+from .executor import NotebookExecution
+from .kernel_starter import KernelStarter, start_local_kernel
+from .notebook_model import resolve_kernel_name
 from .kernel import kernel_language
-from .locations import Location, Where, is_below, where_name
-from .notebook_io import check_writable, write_notebook
-from .notebook_store import absolute_image_links, extract_images_to, kernel_cwd, read_from
+from .image_links import MANIFEST_NAME
+from .locations import Where, is_below, kernel_cwd, where_name
+from .atomic import check_writable
+from .notebook_files import read_from, write_notebook
 from .options import ExecuteOptions, FileOptions
-from .cache.runs import CacheLookup, cache_lookup_stage, cache_store_stage, look_up
 from .parameters import apply_parameters, notebook_language
 from .protocol import Reaper
-from .result import ExecutionResult, ImageReport
-
-
-class BrokenImagesError(NotebookWriteError):
-    """``strict_images``: some image payloads could not be decoded (the notebook was written)."""
+from .result import ExecutionResult
 
 
 @dataclass(frozen=True)
@@ -74,9 +71,14 @@ class Prepared:
     notebook: NotebookNode
     options: ExecuteOptions  # run.options with cwd resolved
     observer: ExecutionObserver
-    cache: CacheLookup | None = None  # the execution cache's key and stored run (``file.cache``)
+    findings: Mapping[str, Any] = field(default_factory=dict)  # what after_prepare stages found, by feature name
+
+    def with_finding(self, name: str, finding: Any) -> Prepared:
+        """A copy with *finding* under *name* (e.g. the cache's lookup), for later stages of that feature."""
+        return replace(self, findings={**self.findings, name: finding})
 
 
+AfterPrepare = Callable[[Prepared], Prepared]
 BeforeExecute = Callable[[Prepared], Union[ExecutionResult, None]]
 ExecuteStage = Callable[[Prepared], Awaitable[ExecutionResult]]
 PostProcess = Callable[[Prepared, ExecutionResult], ExecutionResult]
@@ -109,14 +111,7 @@ def prepare(run: FileRun, nb: NotebookNode, observer: ExecutionObserver) -> Prep
         options = options.with_changes(cwd=kernel_cwd(run.source))
     for warning in inject_run_parameters(nb, options):
         observer.warning(warning)
-    cache = None
-    if run.file.cache is not None and isinstance(run.source, Path):  # the key covers the notebook as prepared
-        cache = look_up(nb, run.source, options, run.file.cache)
-        for warning in cache.warnings:
-            observer.warning(warning)
-        if cache.key is not None and cache.hit is None:  # a run to store: note what it reads beyond the key
-            options = options.with_changes(record_reads=True)
-    return Prepared(run, nb, options, observer, cache)
+    return Prepared(run, nb, options, observer)
 
 
 def inject_run_parameters(nb: NotebookNode, options: ExecuteOptions) -> list[str]:
@@ -182,66 +177,6 @@ def local_execute(
     return execute
 
 
-def extract_images_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
-    """Post-process stage: write image outputs as files (``file.extract_images``)."""
-    file = prepared.run.file
-    if file.extract_images is None:
-        return result
-    run = prepared.run
-    # names and ownership follow the OUTPUT notebook, so runs of one source into several outputs never collide
-    owner = image_owner(run.target)
-    if isinstance(file.extract_images, Location):  # a remote images folder: staged locally, then uploaded
-        written, warnings, broken = extract_images_to(result.notebook, stem=run.target.stem,
-                                                      images_dir=file.extract_images, target=run.target,
-                                                      options=file, source_id=owner)
-        return replace(result, images=ImageReport(written, warnings, broken))
-    from .images import extract_images  # Pillow is imported only when needed
-
-    local_target = isinstance(run.target, Path)
-    notebook_dir = run.target.resolve().parent if isinstance(run.target, Path) else file.extract_images
-    report = extract_images(result.notebook, stem=run.target.stem, images_dir=file.extract_images,
-                            notebook_dir=notebook_dir, options=file, source_id=owner)
-    if not local_target:  # a remote notebook links local images by absolute path
-        absolute_image_links(result.notebook, file.extract_images.resolve().as_posix())
-    return replace(result, images=report)
-
-
-def image_links_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
-    """Post-process stage (after extraction): warn of output links to files nbrun did not extract for
-    this notebook; the HTML page and the run record never read them (``nbrun.image_links``)."""
-    for warning in ImageLinks.for_target(prepared.run.target).refusals(result.notebook):
-        prepared.observer.warning(warning)
-    return result
-
-
-def strict_images_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
-    """After-write stage: with ``file.strict_images``, a broken image payload fails the run."""
-    if not prepared.run.file.strict_images or not result.broken_images:
-        return result
-    details = "".join(f"\n  {warning}" for warning in result.image_warnings)
-    raise BrokenImagesError(where_name(prepared.run.source),
-                            f"{result.broken_images} broken image payload(s) (--strict-images){details}")
-
-
-def report_mode_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
-    """Post-process stage: with ``file.report_mode``, hide code inputs (``metadata.jupyter.source_hidden``)."""
-    if prepared.run.file.report_mode:
-        from .report_mode import hide_code_inputs
-
-        hide_code_inputs(result.notebook)
-    return result
-
-
-def html_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
-    """After-write stage: with ``file.write_html``, the notebook's HTML beside it (failed runs too)."""
-    if not prepared.run.file.write_html:
-        return result
-    from .html_export import write_notebook_html  # nbconvert is imported only when asked
-
-    written = write_notebook_html(result.notebook, prepared.run.target, allow_scripts=prepared.run.file.html_allow_scripts)
-    return replace(result, html_file=where_name(written))
-
-
 def write(prepared: Prepared, result: ExecutionResult) -> None:
     """Stage ``write``: the executed notebook, atomically, to the target (NotebookWriteError)."""
     write_notebook(result.notebook, prepared.run.target)
@@ -251,16 +186,18 @@ def write(prepared: Prepared, result: ExecutionResult) -> None:
 class Pipeline:
     """The stages around ``execute``; build a variant with ``dataclasses.replace``."""
 
-    before_execute: tuple[BeforeExecute, ...] = (cache_lookup_stage,)
-    post_process: tuple[PostProcess, ...] = (cache_store_stage, extract_images_stage, image_links_stage,
-                                             report_mode_stage)
-    after_write: tuple[PostProcess, ...] = (html_stage, strict_images_stage)
+    after_prepare: tuple[AfterPrepare, ...] = ()
+    before_execute: tuple[BeforeExecute, ...] = ()
+    post_process: tuple[PostProcess, ...] = ()
+    after_write: tuple[PostProcess, ...] = ()
 
     async def run(self, run: FileRun, execute: ExecuteStage, observer: ExecutionObserver | None = None) -> ExecutionResult:
-        """read → prepare → before_execute → execute → post_process → write → after_write."""
+        """read → prepare → after_prepare → before_execute → execute → post_process → write → after_write."""
         nb = read(run)
         check_targets(run)
         prepared = prepare(run, nb, observer or ExecutionObserver())
+        for stage in self.after_prepare:
+            prepared = stage(prepared)
         result = self.lookup(prepared)
         if result is None:
             result = await execute(prepared)
@@ -286,24 +223,6 @@ class Pipeline:
         for stage in self.after_write:
             result = stage(prepared, result)
         return result
-
-
-DEFAULT_PIPELINE = Pipeline()
-
-
-async def run_file(
-    run: FileRun,
-    *,
-    observer: ExecutionObserver | None = None,
-    control: RunControl | None = None,
-    start_kernel: KernelStarter = start_local_kernel,
-    ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
-    reaper: Reaper | None = None,
-    pipeline: Pipeline = DEFAULT_PIPELINE,
-) -> ExecutionResult:
-    """One local file run through *pipeline* (``run_path``, a batch job, a pytest item)."""
-    execute = local_execute(control=control, start_kernel=start_kernel, ready_gate=ready_gate, reaper=reaper)
-    return await pipeline.run(run, execute, observer)
 
 
 @contextlib.asynccontextmanager

@@ -7,7 +7,7 @@ no kernel starts.
 from __future__ import annotations
 
 from .events import ExecutionObserver
-from .notebook_io import write_notebook
+from .notebook_files import write_notebook
 from .parameters import json_safe
 from .pipeline import FileRun, check_targets, prepare, read
 

@@ -84,7 +84,7 @@ def parse_text_notebook(raw: bytes, name: str, suffix: str) -> NotebookNode:
     import jupytext
     import nbformat
 
-    from .notebook_io import parse_notebook
+    from .notebook_format import parse_notebook
 
     try:
         text = raw.decode("utf-8")

@@ -72,9 +72,9 @@ def no_leaked_kernels() -> Iterator[None]:
 def every_written_notebook_validates(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Issue 12: each notebook nbrun writes in this process (final or autosave) must pass nbformat.validate."""
     import nbrun.images  # noqa: F401 - imports write_text_atomic by name: before the patch, never the patched one
-    import nbrun.notebook_io as notebook_io
+    import nbrun.notebook_files as notebook_files
 
-    original = notebook_io.write_text_atomic
+    original = notebook_files.write_text_atomic
     invalid: list[str] = []
 
     def checked(text, path, *args):  # type: ignore[no-untyped-def]
@@ -86,7 +86,7 @@ def every_written_notebook_validates(monkeypatch: pytest.MonkeyPatch) -> Iterato
             except nbformat.ValidationError as exc:
                 invalid.append(f"{real}: {str(exc).splitlines()[0]}")
 
-    monkeypatch.setattr(notebook_io, "write_text_atomic", checked)
+    monkeypatch.setattr(notebook_files, "write_text_atomic", checked)
     yield
     assert not invalid, f"nbrun wrote invalid notebooks: {invalid}"
 

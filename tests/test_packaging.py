@@ -108,7 +108,7 @@ def test_library_never_prints_or_exits() -> None:
 def test_streaming_writer_is_byte_identical_to_nbformat() -> None:
     import nbformat
 
-    from nbrun.notebook_io import notebook_to_text
+    from nbrun.notebook_format import notebook_to_text
 
     for path in sorted((ROOT / "sample_notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, 4)
@@ -120,7 +120,7 @@ def test_streaming_writer_handles_huge_strings_identically() -> None:
     from nbformat.v4 import new_output
 
     from conftest import make_notebook
-    from nbrun.notebook_io import notebook_to_text
+    from nbrun.notebook_format import notebook_to_text
 
     nb = make_notebook("x")
     awkward = 'quote " backslash \\ accent \u00e9 control \x01 emoji \U0001F600 '

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 import nbrun
 from nbrun.cli import main
 from nbrun.options import FileOptions
-from nbrun.pipeline import BrokenImagesError
+from nbrun.errors import BrokenImagesError
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 BROKEN_CELL = "from IPython.display import display\ndisplay({'image/png': 'not base64 at all!!', 'text/plain': 'broken'}, raw=True)"

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nbformat import NotebookNode
 
 from ..events import ExecutionObserver
 from ..kernel_reads import REPORT_NAME
-from ..options import ExecuteOptions
+from ..options import CacheSettings, ExecuteOptions
 
-if TYPE_CHECKING:
-    from ..pipeline import Prepared
+from ..notebook_model import reset_notebook, resolve_kernel_name
 from ..result import CellRecord, CellStatus, ExecutionResult, RunStatus
 from . import reads
 from .entry_shape import RECORD_FIELDS, STORED_STATUSES, check_entry
@@ -35,22 +34,6 @@ _MACHINE_CELL_STATUSES = (CellStatus.TIMEOUT, CellStatus.KERNEL_DIED, CellStatus
 _RESULT_FIELDS = tuple(RECORD_FIELDS)
 _RUN_METADATA = ("nbrun", "language_info", "widgets")
 _CELL_RUN_METADATA = ("execution", "nbrun")
-
-
-@dataclass(frozen=True)
-class CacheSettings:
-    """Where the cache lives and how to use it for a run.
-
-    Attributes:
-        directory: the cache folder (created on first store).
-        rerun_failed: a stored failure is run again (and replaced) instead of replayed.
-        extra_inputs: input globs (relative to the current directory) that are
-            part of every notebook's key, besides its ``metadata.nbrun.inputs``.
-    """
-
-    directory: Path
-    rerun_failed: bool = False
-    extra_inputs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -120,7 +103,6 @@ def stale_reason(store: CacheStore, stored: StoredRun) -> str | None:
 
 def _prepared_key(nb: NotebookNode, source: Path, options: ExecuteOptions, settings: CacheSettings,
                   *, inject: bool = True) -> tuple[NotebookNode, CacheKey]:
-    from ..executor import resolve_kernel_name
 
     kernel = kernel_identity(resolve_kernel_name(nb, options))
     prepared = prepared_copy(nb, options, language=kernel.language, inject=inject)
@@ -133,7 +115,6 @@ def replay(nb: NotebookNode, options: ExecuteOptions, lookup: CacheLookup, obser
     Markdown, ids and other metadata stay those of *nb*: only what the run
     produced comes from the cache. Cell indices are mapped to *nb*'s.
     """
-    from ..executor import reset_notebook
 
     assert lookup.hit is not None and lookup.key is not None
     reset_notebook(nb, options)  # parameters were injected by the pipeline's prepare stage
@@ -205,23 +186,3 @@ def _remap_run_metadata(record: Any, index_map: dict[int, int]) -> None:
 
 def _code_cell_count(nb: NotebookNode) -> int:
     return sum(1 for cell in nb.cells if cell.get("cell_type") == "code")
-
-
-def cache_lookup_stage(prepared: Prepared) -> ExecutionResult | None:
-    """Pipeline ``before_execute`` stage: the stored run when the cache holds this notebook's key."""
-    lookup = prepared.cache
-    if lookup is None or lookup.hit is None:
-        return None
-    return replay(prepared.notebook, prepared.options, lookup, prepared.observer)
-
-
-def cache_store_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
-    """Pipeline ``post_process`` stage (first, before images are extracted or stripped): store a new run."""
-    lookup, source = prepared.cache, prepared.run.source
-    if lookup is None or result.cached or not isinstance(source, Path):
-        return result
-    warning = lookup.remember(result, source)
-    if warning:
-        prepared.observer.warning(warning)
-        return result
-    return replace(result, cache_key=lookup.key.digest) if lookup.key is not None and storable(result) else result

@@ -24,9 +24,9 @@ from ..batch import BatchJob
 from ..control import RunControl
 from ..errors import NbrunError, NotebookReadError
 from ..events import ExecutionObserver
-from ..executor import KernelStarter, start_local_kernel
+from ..kernel_starter import KernelStarter, start_local_kernel
 from ..fast_start import fork_server_scope, start_forked_kernel
-from ..notebook_io import read_notebook
+from ..notebook_files import read_notebook
 from ..options import ExecuteOptions
 from ..pipeline import FileRun, execute_notebook, prepare
 from ..protocol import Reaper

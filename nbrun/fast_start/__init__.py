@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
-from ..executor import start_local_kernel
+from ..kernel_starter import start_local_kernel
 from .forkserver import current_server, discard_prelaunched, fork_server_scope, prelaunch
 from ..options import ExecuteOptions
 from ..protocol import Kernel

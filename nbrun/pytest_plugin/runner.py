@@ -25,7 +25,8 @@ from nbrun.check.model import CheckOptions
 from nbrun.fast_start import start_forked_kernel
 from nbrun.fast_start.forkserver import ForkServer, serving
 from nbrun.options import ExecuteOptions, FileOptions
-from nbrun.pipeline import FileRun, run_file
+from nbrun.pipeline import FileRun
+from nbrun.pipeline_default import run_file
 from nbrun.protocol import Reaper
 from nbrun.result import ExecutionResult
 

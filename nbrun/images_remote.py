@@ -1,10 +1,4 @@
-"""The read and write stages for notebooks anywhere: local or remote, .ipynb or text (jupytext).
-
-``read_from`` turns a Where into a validated notebook; ``write_to`` writes
-the executed notebook (local: atomic replace; remote: one whole upload);
-``kernel_cwd`` gives a remote notebook a local scratch folder to run in;
-``extract_images_to`` stages images for a remote folder and uploads them.
-"""
+"""Images for a remote folder: extracted into a local staging copy, then uploaded."""
 
 from __future__ import annotations
 
@@ -12,39 +6,14 @@ import posixpath
 import shutil
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from nbformat import NotebookNode
 
 from .errors import NotebookWriteError
-from .locations import Location, Where, keep_folder, scratch_folder, write_chunks
+from .images import MANIFEST_NAME, ImageWriteError, extract_images
+from .locations import Location, Where, describe_failure, keep_folder
 from .options import FileOptions
-from .text_notebooks import is_text_notebook_name, parse_text_notebook
-
-
-def read_from(where: Where) -> NotebookNode:
-    """Read the notebook at *where* (a path or URL; ``.ipynb`` JSON or a jupytext text notebook)."""
-    from .notebook_io import parse_notebook, read_local_bytes, read_notebook
-
-    if isinstance(where, Path) and not is_text_notebook_name(where):
-        return read_notebook(where)
-    raw = where.read_bytes() if isinstance(where, Location) else read_local_bytes(where)
-    if is_text_notebook_name(where):
-        return parse_text_notebook(raw, str(where), where.suffix)
-    return parse_notebook(raw, str(where))
-
-
-def write_to(nb: NotebookNode, where: Location) -> None:
-    """Upload *nb* as one object (UploadError names the local copy kept when it fails)."""
-    from .notebook_io import notebook_chunks
-
-    write_chunks(notebook_chunks(nb), where)
-
-
-def kernel_cwd(source: Where) -> Path:
-    """The kernel's default working folder: the notebook's folder, or a local scratch folder for a URL."""
-    if isinstance(source, Location):
-        return scratch_folder("nbrun-cwd-")
-    return source.resolve().parent
 
 
 def extract_images_to(nb: NotebookNode, *, stem: str, images_dir: Location, target: Where,
@@ -55,8 +24,6 @@ def extract_images_to(nb: NotebookNode, *, stem: str, images_dir: Location, targ
     existing files, so ownership conflicts are detected exactly as locally.
     Returns (written URLs, warnings, broken count).
     """
-    from .images import MANIFEST_NAME, extract_images
-
     stage = Path(tempfile.mkdtemp(prefix=f"{stem}-images-", dir=keep_folder()))  # kept if an upload fails
     depth, link = _relative_link(images_dir, target)
     notebook_dir = stage.joinpath(*["n"] * depth) if depth else stage
@@ -69,9 +36,6 @@ def extract_images_to(nb: NotebookNode, *, stem: str, images_dir: Location, targ
     except FileNotFoundError:
         existing = []
     except Exception as exc:  # noqa: BLE001
-        from .locations import describe_failure
-        from .images import ImageWriteError
-
         raise ImageWriteError(images_dir.display, describe_failure(exc, "list")) from None
     for name in existing:
         if name == MANIFEST_NAME:
@@ -111,8 +75,6 @@ def _relative_link(images_dir: Location, target: Where) -> tuple[int, str]:
     """How the notebook at *target* reaches *images_dir*: (levels up, relative path); (0, '') if it cannot."""
     if not isinstance(target, Location) or target.protocol != images_dir.protocol:
         return 0, ""
-    from urllib.parse import urlsplit
-
     a, b = urlsplit(images_dir.url), urlsplit(target.url)
     if a.netloc != b.netloc:
         return 0, ""

@@ -1,58 +1,29 @@
-"""Reading notebooks safely and writing them atomically."""
+"""The ``.ipynb`` format: parse bytes into a validated nbformat-4 node, and serialise it as Jupyter does.
+
+No file access here: reading and writing files is ``notebook_files``.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
-import os
-from json.encoder import encode_basestring
 import re
 import sys
-import tempfile
 import warnings
+from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import nbformat
 from nbformat import NotebookNode
 
-from .errors import NotebookReadError, NotebookWriteError
-from .leftovers import TMP_SUFFIX, sweep_temp_files, tmp_prefix
-from .locations import Location
-from .text_notebooks import is_text_notebook_name
+from .errors import NotebookReadError
 
 _SUPPORTED_MAJORS = (3, 4)
 
 
-def read_notebook(path: Path | str) -> NotebookNode:
-    """Read, upgrade (to nbformat 4) and validate the notebook at *path*.
-
-    Raises:
-        NotebookReadError: with a one-line reason for any unusable input.
-    """
-    path = Path(path)
-    if is_text_notebook_name(path):  # a jupytext text notebook (.py, .md, ...)
-        from .notebook_store import read_from
-
-        return read_from(path)
-    return parse_notebook(_utf8_text(read_local_bytes(path), path), path)  # bytes freed once decoded: ~2x peak
-
-
-def read_local_bytes(path: Path) -> bytes:
-    """The file's bytes, or NotebookReadError with a one-line reason."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise NotebookReadError(path, "no such file") from None
-    except IsADirectoryError:
-        raise NotebookReadError(path, "is a directory, not a notebook file") from None
-    except OSError as exc:
-        raise NotebookReadError(path, f"cannot read: {exc.strerror or exc}") from None
-
-
 def parse_notebook(raw: bytes | str, path: Path | str | None = None) -> NotebookNode:
     """Parse notebook bytes or text into a validated nbformat-4 node."""
-    text = _utf8_text(raw, path) if isinstance(raw, bytes) else raw
+    text = decode_utf8(raw, path) if isinstance(raw, bytes) else raw
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
@@ -79,7 +50,7 @@ def _value_problem(exc: ValueError) -> str:
     return _first_line(str(exc)) or type(exc).__name__
 
 
-def _utf8_text(raw: bytes, path: Path | str | None) -> str:
+def decode_utf8(raw: bytes, path: Path | str | None) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -239,135 +210,3 @@ def _placeholder(value: str, big: dict[str, str]) -> str:
 def notebook_to_text(nb: NotebookNode) -> str:
     """Serialise a notebook the way Jupyter writes it (sorted keys, indent 1)."""
     return "".join(notebook_chunks(nb))
-
-
-def write_notebook(nb: NotebookNode, path: Path | str | Location) -> None:
-    """Write *nb* to *path* atomically: temp file, fsync, ``os.replace``.
-
-    The JSON is streamed to the temp file (no whole-notebook copy in memory).
-    The target is either left as it was or replaced whole; parent folders are
-    created. Raises NotebookWriteError with a one-line reason.
-    """
-    if isinstance(path, Location):  # a URL: staged locally, uploaded whole
-        from .notebook_store import write_to
-
-        return write_to(nb, path)
-    path = Path(path)
-    write_text_atomic(notebook_chunks(nb), path)
-
-
-def write_text_atomic(text: str | bytes | Iterable[str], path: Path,
-                      error: type[NotebookWriteError] = NotebookWriteError) -> None:
-    """Replace *path* with *text* atomically (temp file, fsync, ``os.replace``), keeping its permissions.
-
-    *text* is bytes, a string or string pieces (UTF-8). The one atomic writer
-    for notebooks, reports and image files; failures raise *error*. A symbolic
-    link is written through: its final target is replaced (temp file in the
-    target's folder), the link stays a link. Owner, group and mode of the
-    replaced file are kept where the process may set them.
-    """
-    path = through_links(path)
-    folder = path.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise error(path, f"cannot create folder {folder}: {exc.strerror or exc}") from None
-    if path.is_dir():
-        raise error(path, "output path is a directory")
-    try:
-        sweep_temp_files(folder, path.name)  # a killed nbrun's half-written copies
-        fd, tmp_name = tempfile.mkstemp(prefix=tmp_prefix(path.name), suffix=TMP_SUFFIX, dir=folder)
-    except OSError as exc:
-        raise error(path, f"cannot write in {folder}: {exc.strerror or exc}") from None
-    try:
-        if isinstance(text, bytes):
-            with os.fdopen(fd, "wb") as binary:
-                binary.write(text)
-                binary.flush()
-                os.fsync(binary.fileno())
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                for piece in [text] if isinstance(text, str) else text:
-                    handle.write(piece)
-                handle.flush()
-                os.fsync(handle.fileno())
-        _copy_mode(path, tmp_name)
-        _warn_hard_links(path)
-        os.replace(tmp_name, path)
-    except OSError as exc:
-        _remove_quietly(tmp_name)
-        raise error(path, f"cannot write: {exc.strerror or exc}") from None
-    except (TypeError, ValueError) as exc:
-        _remove_quietly(tmp_name)
-        raise NotebookWriteError(path, f"cannot serialise notebook: {exc}") from None
-    except BaseException:
-        _remove_quietly(tmp_name)
-        raise
-
-
-def check_writable(path: Path) -> None:
-    """Raise NotebookWriteError now if *path* could not be written later (nothing is created).
-
-    The folder (or, when it does not exist yet, the nearest existing folder
-    above it) must be a writable folder, and *path* must not be a directory.
-    """
-    path = through_links(Path(path))
-    if path.is_dir():
-        raise NotebookWriteError(path, "output path is a directory")
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir():
-        raise NotebookWriteError(path, f"cannot create folder: {folder} is not a directory")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise NotebookWriteError(path, f"cannot write in {folder}: permission denied")
-
-
-def through_links(path: Path) -> Path:
-    """The file a write to *path* must replace: the final target of a symlink chain."""
-    if not path.is_symlink():
-        return path
-    return Path(os.path.realpath(path))
-
-
-def _copy_mode(existing: Path, tmp_name: str) -> None:
-    try:
-        info = existing.stat()
-    except OSError:
-        os.chmod(tmp_name, 0o666 & ~_umask())
-        return
-    if hasattr(os, "chown") and (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
-        try:
-            os.chown(tmp_name, info.st_uid, info.st_gid)
-        except OSError:
-            pass  # not permitted (another owner): the new file stays ours
-    os.chmod(tmp_name, info.st_mode & 0o7777)
-
-
-_WARNED_HARD_LINKS: set[str] = set()
-
-
-def _warn_hard_links(path: Path) -> None:
-    """Say (once per path) that replacing a hard-linked file detaches it from its other names."""
-    try:
-        links = path.stat().st_nlink
-    except OSError:
-        return
-    if links > 1 and str(path) not in _WARNED_HARD_LINKS:
-        _WARNED_HARD_LINKS.add(str(path))
-        logging.getLogger("nbrun").warning(
-            "%s has %d other hard link(s); it is replaced by a new file, so those names keep the old content",
-            path, links - 1)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _remove_quietly(name: str) -> None:
-    try:
-        os.unlink(name)
-    except OSError:
-        pass

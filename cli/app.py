@@ -1,0 +1,12 @@
+"""The ``nbrun`` command group with every command registered: what the console script runs."""
+
+from __future__ import annotations
+
+from .cache import cache_group
+from .check import register as register_check
+from .main import main, run_command
+
+register_check(main, run_command)  # nbrun check reuses run's options
+main.add_command(cache_group)
+
+__all__ = ["main"]
