@@ -12,7 +12,8 @@ from nbformat import NotebookNode
 
 from .errors import NotebookWriteError
 from .images import MANIFEST_NAME, ImageWriteError, extract_images
-from .locations import Location, Where, describe_failure, keep_folder
+from .location_failures import describe_failure
+from .locations import Location, Where, keep_folder
 from .options import FileOptions
 
 

@@ -21,13 +21,13 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
-from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Union
 from urllib.parse import urlsplit, urlunsplit
 
 from .atomic import write_text_atomic
 from .errors import NbrunError, NotebookReadError, NotebookWriteError
+from .location_failures import describe_failure, first_line
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -174,7 +174,7 @@ class Location:
         except ValueError:
             raise LocationError(f"{self.display}: no filesystem is known for {self.protocol}://") from None
         except ImportError as exc:
-            raise LocationError(f"{self.display}: {_first_line(exc)}") from None
+            raise LocationError(f"{self.display}: {first_line(exc)}") from None
 
     def filesystem(self) -> tuple[AbstractFileSystem, str]:
         """The fsspec filesystem (configured the fsspec way) and this object's path on it."""
@@ -184,7 +184,7 @@ class Location:
         try:
             fs, path = url_to_fs(self.url)
         except Exception as exc:  # a filesystem's constructor can raise anything
-            raise LocationError(f"{self.display}: {_first_line(exc)}") from None
+            raise LocationError(f"{self.display}: {first_line(exc)}") from None
         return fs, path
 
     def read_bytes(self) -> bytes:
@@ -287,65 +287,6 @@ def kernel_cwd(source: Where) -> Path:
 def _remove_scratch() -> None:
     for folder in _SCRATCH:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def describe_failure(exc: BaseException, action: str, *, http: bool = False) -> str:
-    """One line for a filesystem failure, without credentials: missing, denied, unreachable or other.
-
-    fsspec's HTTP filesystem turns a 404 answer into FileNotFoundError; *http* says the status too.
-    """
-    if isinstance(exc, FileNotFoundError):
-        if action == "read":
-            return "no such object (HTTP 404 Not Found)" if http else "no such object"
-        return f"cannot {action}: the bucket or folder does not exist"
-    code, status = _http_status(exc)
-    if code in (401, 403):
-        return f"cannot {action}: access denied ({status})"
-    if code:
-        return f"cannot {action}: {status}"
-    if isinstance(exc, (PermissionError,)) or _looks_denied(exc):
-        return f"cannot {action}: access denied"
-    if _looks_unreachable(exc):
-        return f"cannot {action}: endpoint unreachable ({_first_line(exc)})"
-    return f"cannot {action}: {_first_line(exc) or type(exc).__name__}"
-
-
-def _http_status(exc: BaseException) -> tuple[int, str]:
-    """(500, ``HTTP 500 Internal Server Error``) for an HTTP error answer (aiohttp's ClientResponseError), else (0, '')."""
-    code = getattr(exc, "status", None)
-    if type(code) is not int or not 400 <= code < 600:
-        return 0, ""
-    reason = str(getattr(exc, "message", "") or "").strip() or _HTTP_PHRASES.get(code, "")
-    return code, _scrub(f"HTTP {code} {reason.splitlines()[0] if reason else ''}".rstrip())[:300]
-
-
-_HTTP_PHRASES = {status.value: status.phrase for status in HTTPStatus}
-
-
-def _looks_denied(exc: BaseException) -> bool:
-    text = f"{type(exc).__name__} {exc}"
-    return any(word in text for word in ("AccessDenied", "Forbidden", "403", "Read-only", "read-only"))
-
-
-def _looks_unreachable(exc: BaseException) -> bool:
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    unreachable = {"EndpointConnectionError", "ConnectTimeoutError", "ClientConnectorError", "ConnectionError",
-                   "ServerTimeoutError", "ConnectionRefusedError", "TimeoutError", "ClientConnectionError"}
-    return bool(names & unreachable) or "Could not connect" in str(exc)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    line = text.splitlines()[0] if text else ""
-    return _scrub(line)[:300]
-
-
-_SECRET = re.compile(r"(?i)(://)[^/@\s]+@|((?:signature|credential|token|key|secret)[^=&\s]*=)[^&\s]+")
-
-
-def _scrub(text: str) -> str:
-    """Drop userinfo and signed-URL secrets a filesystem message might echo."""
-    return _SECRET.sub(lambda m: m.group(1) or (m.group(2) + "***"), text)
 
 
 def _is_object_store(fs: AbstractFileSystem) -> bool:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 from .locations import Location
 
+
 @dataclass(frozen=True)
 class CacheSettings:
     """Where the cache lives and how to use it for a run.

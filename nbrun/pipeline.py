@@ -5,8 +5,10 @@
 * ``read`` (:func:`read`): the file into a ``NotebookNode``.
 * ``check`` (:func:`check_targets`): every output is writable.
 * ``prepare`` (:func:`prepare`): the kernel's cwd defaults to the notebook's
-  folder; ``options.parameters`` are injected (before any kernel starts);
-  with ``file.cache``, the cache key is computed and the store consulted.
+  folder; ``options.parameters`` are injected (before any kernel starts).
+* ``after_prepare`` stages, ``(Prepared) -> Prepared``: a feature looks at the
+  prepared notebook and keeps what it found in ``Prepared.findings`` under its
+  name (the cache's key and stored run).
 * ``before_execute`` stages, ``(Prepared) -> ExecutionResult | None``: a stage
   that returns a ready result (a cache hit) short-circuits execution.
 * ``execute``, ``(Prepared) -> Awaitable[ExecutionResult]``: locally
@@ -21,9 +23,10 @@
 * ``after_write`` stages, same signature: checks that may fail the run once
   the notebook is safe on disk (``strict_images``), uploads, exports.
 
-The CLI (through ``batch.run_batch``), the Dask runner, ``run_path`` and a
-pytest plugin all call :meth:`Pipeline.run`; a new stage is one entry in
-the tuples of :data:`DEFAULT_PIPELINE` (or of a ``Pipeline`` a caller builds).
+This core imports no feature: ``pipeline_default.DEFAULT_PIPELINE`` registers
+the cache's, images' and reports' stages. The CLI (through ``batch.run_batch``),
+the Dask runner, ``run_path`` and the pytest plugin all run that pipeline; a new
+stage is one entry in its tuples (or in those of a ``Pipeline`` a caller builds).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -105,12 +106,18 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     quiet_background.stop()
 
 
+_PRISTINE_NBRUN_LOGGER = (list(logging.getLogger("nbrun").handlers), logging.getLogger("nbrun").propagate,
+                          logging.getLogger("nbrun").level)
+
+
 @pytest.fixture(autouse=True)
 def nbrun_logger_restored() -> Iterator[None]:
-    """The CLI configures the ``nbrun`` logger when invoked in-process; later tests get it back as it was."""
-    import logging
+    """The CLI configures the ``nbrun`` logger when invoked in-process; later tests get it back untouched.
 
+    Restored to the state before any test ran, not the state at this test's start: a module-scoped fixture
+    that invokes the CLI runs before this fixture and would otherwise leave the logger detached for good.
+    """
     logger = logging.getLogger("nbrun")
-    saved = (list(logger.handlers), logger.propagate, logger.level)
+    logger.handlers[:], logger.propagate, logger.level = _PRISTINE_NBRUN_LOGGER
     yield
-    logger.handlers[:], logger.propagate, logger.level = saved[0], saved[1], saved[2]
+    logger.handlers[:], logger.propagate, logger.level = _PRISTINE_NBRUN_LOGGER

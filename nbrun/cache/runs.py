@@ -1,8 +1,8 @@
 """The cache around one file run: look up before the kernel starts, replay a hit, store after.
 
-A front end turns the cache on with ``ExecuteOptions(cache=CacheSettings(DIR))``;
-``run_file`` / ``run_path`` then call :func:`look_up`, :func:`replay` and
-:meth:`CacheLookup.remember`. Only runs that say something about the notebook
+A front end turns the cache on with ``FileOptions(cache=CacheSettings(DIR))``;
+the cache's pipeline stages (``cache.stages``) then call :func:`look_up`,
+:func:`replay` and :meth:`CacheLookup.remember`. Only runs that say something about the notebook
 are stored (``ok`` and ``error`` with no timed-out cell, dead or restarted
 kernel); interrupts, timeouts, kernel deaths and start failures depend on the
 machine and always run again. A run to be stored records what it read
