@@ -298,6 +298,17 @@ def test_update_round_trip(golden: nbformat.NotebookNode, tmp_path: Path) -> Non
     assert again.exit_code == 0, again.output
 
 
+def test_update_keeps_crlf_line_endings(golden: nbformat.NotebookNode, tmp_path: Path) -> None:
+    path = write(tmp_path / "crlf", "stale.ipynb", changed_everywhere(golden))
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    result = invoke(str(path), "--update")
+    assert f"updated {path}" in result.stderr, result.output
+    raw = path.read_bytes()
+    assert raw.count(b"\n") == raw.count(b"\r\n") > 10  # every line still ends CRLF
+    again = invoke(str(path), "--sanitize-with", str(_sanitizer(tmp_path)))
+    assert again.exit_code == 0, again.output  # and it still reads as the same notebook
+
+
 ITEM_PLUGIN = """
 import pytest
 from nbrun.check.pytest_options import add_check_options, check_options_from_config, failure_text

@@ -40,6 +40,14 @@ def _style_of(text: str, data: Any) -> tuple[dict[str, Any], bool]:
     return _JUPYTER_STYLE, True
 
 
+def _uses_crlf(path: Path) -> bool:
+    """Whether the file ends its lines with CRLF (text mode reads hide it; the rewrite must keep it)."""
+    try:
+        return b"\r\n" in path.read_bytes()
+    except OSError:
+        return False
+
+
 def _disk_outputs(cell: NotebookNode) -> list[Any]:
     """The cell's outputs as Jupyter stores them (text split into lines, no transient fields)."""
     holder = from_dict({"cells": [{"cell_type": "code", "source": "", "metadata": {},
@@ -75,6 +83,8 @@ def accept_outputs(path: Path, stored_text: str, executed: NotebookNode, cells: 
         cell["outputs"] = _disk_outputs(new)
         cell["execution_count"] = new.get("execution_count")
     text = ("\ufeff" if stored_text.startswith("\ufeff") else "") + _dump(data, style, newline)
+    if _uses_crlf(path):
+        text = text.replace("\n", "\r\n")  # JSON escapes newlines in strings: every raw one is a line end
     write_text_atomic(text, path)
     return len(wanted)
 
