@@ -49,6 +49,7 @@ from .kernel import kernel_language
 from .image_links import MANIFEST_NAME
 from .locations import Where, is_below, kernel_cwd, where_name
 from .atomic import check_writable
+from .in_place import diverted_target, fingerprint
 from .notebook_files import read_from, write_notebook
 from .options import ExecuteOptions, FileOptions
 from .parameters import apply_parameters, notebook_language
@@ -80,6 +81,8 @@ class Prepared:
         """A copy with *finding* under *name* (e.g. the cache's lookup), for later stages of that feature."""
         return replace(self, findings={**self.findings, name: finding})
 
+
+IN_PLACE = "in_place"  # finding: the source's fingerprint when the run reads and writes the same file
 
 AfterPrepare = Callable[[Prepared], Prepared]
 BeforeExecute = Callable[[Prepared], Union[ExecutionResult, None]]
@@ -181,8 +184,19 @@ def local_execute(
 
 
 def write(prepared: Prepared, result: ExecutionResult) -> None:
-    """Stage ``write``: the executed notebook, atomically, to the target (NotebookWriteError)."""
-    write_notebook(result.notebook, prepared.run.target)
+    """Stage ``write``: the executed notebook, atomically, to the target (NotebookWriteError).
+
+    An in-place run whose source was edited while it ran keeps the edit and
+    writes beside it (nbrun.in_place), saying so as a warning.
+    """
+    target = prepared.run.target
+    if isinstance(target, Path) and IN_PLACE in prepared.findings:
+        diverted = diverted_target(target, prepared.findings[IN_PLACE])
+        if diverted is not None:
+            prepared.observer.warning(f"{target} changed on disk during the run; the edit is kept and "
+                                      f"the executed notebook is written to {diverted}")
+            target = diverted
+    write_notebook(result.notebook, target)
 
 
 @dataclass(frozen=True)
@@ -199,6 +213,8 @@ class Pipeline:
         nb = read(run)
         check_targets(run)
         prepared = prepare(run, nb, observer or ExecutionObserver())
+        if isinstance(run.source, Path) and run.source == run.target:
+            prepared = prepared.with_finding(IN_PLACE, fingerprint(run.source))
         for stage in self.after_prepare:
             prepared = stage(prepared)
         result = self.lookup(prepared)
