@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -69,6 +70,7 @@ class NotebookExecution:
         self._kernel_output: list[str] = []
         self.kernel_name = resolve_kernel_name(nb, options)
         self._declared = declared_run_metadata(nb)  # user keys in metadata.nbrun survive the run
+        self._widget_state_dropped: int | None = None  # bytes of widget state past max_output_bytes
         self.started_at = ""  # set when the first cell can run (after the kernel and any batch gate)
         self.started = False  # True once the kernel is up and outputs were reset
 
@@ -272,7 +274,7 @@ class NotebookExecution:
         if self._widgets is not None:
             widgets = self._widgets.metadata()
             if widgets:
-                self.nb.metadata["widgets"] = widgets
+                self._store_widget_state(widgets)
         status, message, failed = RunStatus.OK, None, None
         if failure is not None:
             status, message = failure.status, failure.message
@@ -297,8 +299,20 @@ class NotebookExecution:
         self.nb.metadata["nbrun"] = {**self._declared, **self._run_metadata(result, failure)}
         return result
 
+    def _store_widget_state(self, widgets: dict[str, Any]) -> None:
+        """Widget state counts against ``max_output_bytes`` like outputs do: past it, dropped and said."""
+        size = len(json.dumps(widgets, separators=(",", ":")))
+        if size <= self.options.max_output_bytes:
+            self.nb.metadata["widgets"] = widgets
+            return
+        self._widget_state_dropped = size
+        self.observer.warning(f"widget state of {size} bytes exceeds the output limit of "
+                              f"{self.options.max_output_bytes} bytes; not saved in metadata.widgets")
+
     def _run_metadata(self, result: ExecutionResult, failure: Failure | None) -> dict[str, Any]:
         metadata = result.metadata()
+        if self._widget_state_dropped is not None:
+            metadata["widget_state_dropped"] = self._widget_state_dropped
         if self.options.parameters is not None:
             metadata["parameters"] = json_safe(dict(self.options.parameters))
         if failure is not None:

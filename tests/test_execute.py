@@ -70,6 +70,17 @@ def test_widget_state_saved() -> None:
     assert sliders and sliders[0]["state"]["value"] == 7
 
 
+def test_widget_state_counts_against_the_output_limit() -> None:
+    pytest.importorskip("ipywidgets")
+    code = "import ipywidgets as w\nt = w.Textarea(value='x' * 300_000)\nt"
+    kept, _ = run(code, max_output_bytes=1_000_000)
+    assert "widgets" in kept.metadata and "widget_state_dropped" not in kept.metadata.nbrun
+    dropped, result = run(code, max_output_bytes=100_000)
+    assert "widgets" not in dropped.metadata
+    assert dropped.metadata.nbrun["widget_state_dropped"] > 300_000
+    assert result.status is RunStatus.OK
+
+
 def test_input_is_refused_with_a_clear_error_not_a_hang() -> None:
     start = time.monotonic()
     nb, result = run("input('name? ')")
