@@ -58,7 +58,7 @@ def test_thirty_notebooks_four_at_a_time(tmp_path: Path) -> None:
     corpus = build_corpus(tmp_path / "in")
     out = tmp_path / "out"
     started = time.monotonic()
-    proc = run_cli(str(tmp_path / "in"), "-j", "4", "--timeout", "2", "--interrupt-grace", "2",
+    proc = run_cli(str(tmp_path / "in"), "-j", "4", "--timeout", "10", "--interrupt-grace", "2",
                    "--output-dir", str(out), "--junit-xml", str(tmp_path / "junit.xml"), "--json", str(tmp_path / "run.json"))
     elapsed = time.monotonic() - started
     order = sorted(corpus)  # discovery order: folders then files, sorted
