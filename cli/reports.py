@@ -42,12 +42,18 @@ def notebook_written(outcome: BatchOutcome) -> bool:
     return outcome.result is not None or isinstance(outcome.error, ImageConflictError)
 
 
+def written_to(outcome: BatchOutcome) -> Where:
+    """Where the executed notebook went: the target, or beside an in-place source edited during the run."""
+    result = outcome.result
+    return result.diverted_to if result is not None and result.diverted_to is not None else outcome.job.target
+
+
 def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
     """The JSON record of one notebook."""
     result = outcome.result
     record: dict[str, Any] = {
         "input": str(outcome.job.source),
-        "output": str(outcome.job.target) if notebook_written(outcome) else None,
+        "output": str(written_to(outcome)) if notebook_written(outcome) else None,
         "status": outcome.status.value,
         "exit_code": outcome_exit_code(outcome),
         "duration": round(outcome.duration, 3),
@@ -58,6 +64,8 @@ def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
     }
     if outcome.job.parameters:
         record["parameters"] = outcome.job.parameters
+    if result is not None and result.diverted_to is not None:  # in place, but the source was edited meanwhile
+        record["diverted_from"] = str(outcome.job.target)
     if result is not None:
         record["kernel"] = result.kernel_name
         record["kernel_restarts"] = result.restarts

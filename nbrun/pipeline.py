@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, AsyncContextManager, AsyncIterator, Awaitable, Callable, Mapping, Union
 
@@ -49,7 +50,7 @@ from .kernel import kernel_language
 from .image_links import MANIFEST_NAME
 from .locations import Where, is_below, kernel_cwd, where_name
 from .atomic import check_writable
-from .in_place import diverted_target, fingerprint
+from .in_place import InPlaceGuard
 from .notebook_files import read_from, write_notebook
 from .options import ExecuteOptions, FileOptions
 from .parameters import apply_parameters, notebook_language
@@ -76,13 +77,12 @@ class Prepared:
     options: ExecuteOptions  # run.options with cwd resolved
     observer: ExecutionObserver
     findings: Mapping[str, Any] = field(default_factory=dict)  # what after_prepare stages found, by feature name
+    in_place: InPlaceGuard | None = None  # every write of a run that writes back to its source goes through it
 
     def with_finding(self, name: str, finding: Any) -> Prepared:
         """A copy with *finding* under *name* (e.g. the cache's lookup), for later stages of that feature."""
         return replace(self, findings={**self.findings, name: finding})
 
-
-IN_PLACE = "in_place"  # finding: the source's fingerprint when the run reads and writes the same file
 
 AfterPrepare = Callable[[Prepared], Prepared]
 BeforeExecute = Callable[[Prepared], Union[ExecutionResult, None]]
@@ -148,14 +148,14 @@ async def execute_notebook(
     start_kernel: KernelStarter = start_local_kernel,
     ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
     reaper: Reaper | None = None,
-    autosave: tuple[Path, float] | None = None,
+    autosave: tuple[Callable[[NotebookNode], None], float] | None = None,
 ) -> ExecutionResult:
     """Stage ``execute``: run every cell of an already prepared *nb* on a fresh kernel.
 
     *start_kernel* is the kernel seam (a fake kernel in unit tests, the fork
     server in a batch); *ready_gate* is a batch's concurrency gate;
     *reaper* takes the finished kernel to shut it down in the background;
-    *autosave* rewrites (path, every seconds) during the run.
+    *autosave* is (save, every seconds): the snapshot is saved so during the run.
     """
     execution = NotebookExecution(nb, options, observer=observer, control=control, start_kernel=start_kernel,
                                   ready_gate=ready_gate, reaper=reaper)
@@ -177,26 +177,31 @@ def local_execute(
         return await execute_notebook(
             prepared.notebook, prepared.options, observer=prepared.observer, control=control,
             start_kernel=start_kernel, ready_gate=ready_gate, reaper=reaper,
-            autosave=(prepared.run.target, every) if every and isinstance(prepared.run.target, Path) else None,
+            autosave=(partial(save, prepared), every) if every and isinstance(prepared.run.target, Path) else None,
         )
 
     return execute
 
 
-def write(prepared: Prepared, result: ExecutionResult) -> None:
-    """Stage ``write``: the executed notebook, atomically, to the target (NotebookWriteError).
+def save(prepared: Prepared, nb: NotebookNode) -> None:
+    """*nb* to the run's target (NotebookWriteError); in place, through the edit guard, which says when it diverts."""
+    if prepared.in_place is None:
+        write_notebook(nb, prepared.run.target)
+        return
+    warning = prepared.in_place.write(nb)
+    if warning is not None:
+        prepared.observer.warning(warning)
+
+
+def write(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
+    """Stage ``write``: the executed notebook, atomically, to the target; the result says where it went.
 
     An in-place run whose source was edited while it ran keeps the edit and
-    writes beside it (nbrun.in_place), saying so as a warning.
+    is written beside it (nbrun.in_place): ``result.diverted_to``.
     """
-    target = prepared.run.target
-    if isinstance(target, Path) and IN_PLACE in prepared.findings:
-        diverted = diverted_target(target, prepared.findings[IN_PLACE])
-        if diverted is not None:
-            prepared.observer.warning(f"{target} changed on disk during the run; the edit is kept and "
-                                      f"the executed notebook is written to {diverted}")
-            target = diverted
-    write_notebook(result.notebook, target)
+    save(prepared, result.notebook)
+    diverted = prepared.in_place.diverted_to if prepared.in_place is not None else None
+    return result if diverted is None else replace(result, diverted_to=diverted)
 
 
 @dataclass(frozen=True)
@@ -210,11 +215,10 @@ class Pipeline:
 
     async def run(self, run: FileRun, execute: ExecuteStage, observer: ExecutionObserver | None = None) -> ExecutionResult:
         """read → prepare → after_prepare → before_execute → execute → post_process → write → after_write."""
+        guard = InPlaceGuard(run.source) if isinstance(run.source, Path) and run.source == run.target else None
         nb = read(run)
         check_targets(run)
-        prepared = prepare(run, nb, observer or ExecutionObserver())
-        if isinstance(run.source, Path) and run.source == run.target:
-            prepared = prepared.with_finding(IN_PLACE, fingerprint(run.source))
+        prepared = replace(prepare(run, nb, observer or ExecutionObserver()), in_place=guard)
         for stage in self.after_prepare:
             prepared = stage(prepared)
         result = self.lookup(prepared)
@@ -238,26 +242,27 @@ class Pipeline:
         except NbrunError:
             write(prepared, result)  # keep the run even if e.g. the images could not be written
             raise
-        write(prepared, result)
+        result = write(prepared, result)
         for stage in self.after_write:
             result = stage(prepared, result)
         return result
 
 
 @contextlib.asynccontextmanager
-async def _autosaving(execution: NotebookExecution, autosave: tuple[Path, float] | None) -> AsyncIterator[None]:
+async def _autosaving(execution: NotebookExecution,
+                     autosave: tuple[Callable[[NotebookNode], None], float] | None) -> AsyncIterator[None]:
     """Rewrite the target every so many seconds while the body runs."""
     if autosave is None:
         yield
         return
-    target, every = autosave
+    save_snapshot, every = autosave
 
     async def loop() -> None:
         while True:
             await asyncio.sleep(every)
             if execution.started:
                 try:
-                    write_notebook(execution.snapshot(), target)
+                    save_snapshot(execution.snapshot())
                 except NbrunError as exc:
                     execution.observer.warning(f"autosave failed: {exc}")
 

@@ -139,6 +139,7 @@ class ExecutionResult:
     cached: bool = False  # replayed from the execution cache
     cache_key: str | None = None  # the execution cache key this run is stored under, if any
     reports: Mapping[str, Any] = field(default_factory=dict)
+    diverted_to: Path | None = None  # an in-place run's notebook, beside its source edited during the run
 
     @property
     def ok(self) -> bool:
