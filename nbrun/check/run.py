@@ -41,7 +41,7 @@ def read_stored(source: Path) -> tuple[str, NotebookNode]:
     """The notebook's text as stored and the parsed notebook (NotebookReadError if unusable)."""
     nb = read_notebook(source)
     try:
-        return source.read_text(encoding="utf-8"), nb
+        return source.read_bytes().decode("utf-8"), nb  # line endings as stored (an update keeps them)
     except (OSError, UnicodeDecodeError) as exc:
         raise NotebookReadError(source, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
 

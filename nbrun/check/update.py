@@ -2,7 +2,7 @@
 
 Only the outputs and execution counts of the given code cells are replaced.
 The file is re-serialised in the JSON style it was written in (indent, key
-order, ASCII escaping, final newline, detected by a round trip), so every
+order, ASCII escaping, final newline, detected by a round trip; CRLF line ends), so every
 other byte stays as it was; a style that does not round-trip falls back to
 Jupyter's own (indent 1, sorted keys). The write is atomic.
 """
@@ -40,14 +40,6 @@ def _style_of(text: str, data: Any) -> tuple[dict[str, Any], bool]:
     return _JUPYTER_STYLE, True
 
 
-def _uses_crlf(path: Path) -> bool:
-    """Whether the file ends its lines with CRLF (text mode reads hide it; the rewrite must keep it)."""
-    try:
-        return b"\r\n" in path.read_bytes()
-    except OSError:
-        return False
-
-
 def _disk_outputs(cell: NotebookNode) -> list[Any]:
     """The cell's outputs as Jupyter stores them (text split into lines, no transient fields)."""
     holder = from_dict({"cells": [{"cell_type": "code", "source": "", "metadata": {},
@@ -66,15 +58,17 @@ def accept_outputs(path: Path, stored_text: str, executed: NotebookNode, cells: 
     Raises NotebookWriteError with a one-line reason.
     """
     try:
-        current = path.read_text(encoding="utf-8")
+        current = path.read_bytes()
     except OSError as exc:
         raise NotebookWriteError(path, f"cannot re-read for --update: {exc.strerror or exc}") from None
-    if current != stored_text:
+    if current != stored_text.encode("utf-8"):
         raise NotebookWriteError(path, "changed on disk during the check; not updated")
-    data = json.loads(stored_text.removeprefix("\ufeff"))
+    crlf = "\r\n" in stored_text  # JSON escapes newlines in strings: every raw one ends a line
+    body = stored_text.removeprefix("\ufeff").replace("\r\n", "\n")
+    data = json.loads(body)
     if data.get("nbformat") != 4:
         raise NotebookWriteError(path, f"--update needs an nbformat 4 notebook, this one is nbformat {data.get('nbformat')}")
-    style, newline = _style_of(stored_text.removeprefix("\ufeff"), data)
+    style, newline = _style_of(body, data)
     new_by_stored = dict(zip((index for index, _ in _code_indexes(data)), (cell for _, cell in code_cells(executed))))
     wanted = sorted(set(cells))
     for index in wanted:
@@ -83,8 +77,8 @@ def accept_outputs(path: Path, stored_text: str, executed: NotebookNode, cells: 
         cell["outputs"] = _disk_outputs(new)
         cell["execution_count"] = new.get("execution_count")
     text = ("\ufeff" if stored_text.startswith("\ufeff") else "") + _dump(data, style, newline)
-    if _uses_crlf(path):
-        text = text.replace("\n", "\r\n")  # JSON escapes newlines in strings: every raw one is a line end
+    if crlf:
+        text = text.replace("\n", "\r\n")
     write_text_atomic(text, path)
     return len(wanted)
 
