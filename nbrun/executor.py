@@ -31,7 +31,7 @@ from .kernel_starter import KernelStarter, start_local_kernel
 from .notebook_model import declared_run_metadata, reset_notebook, resolve_kernel_name
 from .kernel_reads import REPORT_NAME, collect_reads, install_recorder, is_python
 from .options import ExecuteOptions
-from .outputs import CellOutputs, DisplayRegistry
+from .outputs import CellOutputs, DisplayRegistry, utf8_size
 from .leftovers import running_process
 from .parameters import json_safe
 from .protocol import Kernel, Reaper, utc_now
@@ -70,7 +70,6 @@ class NotebookExecution:
         self._kernel_output: list[str] = []
         self.kernel_name = resolve_kernel_name(nb, options)
         self._declared = declared_run_metadata(nb)  # user keys in metadata.nbrun survive the run
-        self._widget_state_dropped: int | None = None  # bytes of widget state past max_output_bytes
         self.started_at = ""  # set when the first cell can run (after the kernel and any batch gate)
         self.started = False  # True once the kernel is up and outputs were reset
 
@@ -271,10 +270,8 @@ class NotebookExecution:
     def _result(self, failure: Failure | None, duration: float) -> ExecutionResult:
         """Build the one result of this run and write its record into ``metadata.nbrun``."""
         failure = restart_failure(self._records, failure)  # a run that needed a restart is not ok
-        if self._widgets is not None:
-            widgets = self._widgets.metadata()
-            if widgets:
-                self._store_widget_state(widgets)
+        widgets = self._widgets.metadata() if self._widgets is not None else None
+        widget_state_dropped = self._store_widget_state(widgets) if widgets else None
         status, message, failed = RunStatus.OK, None, None
         if failure is not None:
             status, message = failure.status, failure.message
@@ -297,22 +294,22 @@ class NotebookExecution:
             interrupted_by=self.control.reason if interrupted and self.control is not None else None,
         )
         self.nb.metadata["nbrun"] = {**self._declared, **self._run_metadata(result, failure)}
+        if widget_state_dropped is not None:
+            self.nb.metadata["nbrun"]["widget_state_dropped"] = widget_state_dropped
         return result
 
-    def _store_widget_state(self, widgets: dict[str, Any]) -> None:
-        """Widget state counts against ``max_output_bytes`` like outputs do: past it, dropped and said."""
-        size = len(json.dumps(widgets, separators=(",", ":")))
+    def _store_widget_state(self, widgets: dict[str, Any]) -> int | None:
+        """Widget state counts against ``max_output_bytes`` as outputs do; past it, dropped and said (its size)."""
+        size = utf8_size(json.dumps(widgets, separators=(",", ":"), ensure_ascii=False))
         if size <= self.options.max_output_bytes:
             self.nb.metadata["widgets"] = widgets
-            return
-        self._widget_state_dropped = size
+            return None
         self.observer.warning(f"widget state of {size} bytes exceeds the output limit of "
                               f"{self.options.max_output_bytes} bytes; not saved in metadata.widgets")
+        return size
 
     def _run_metadata(self, result: ExecutionResult, failure: Failure | None) -> dict[str, Any]:
         metadata = result.metadata()
-        if self._widget_state_dropped is not None:
-            metadata["widget_state_dropped"] = self._widget_state_dropped
         if self.options.parameters is not None:
             metadata["parameters"] = json_safe(dict(self.options.parameters))
         if failure is not None:

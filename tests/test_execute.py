@@ -10,7 +10,7 @@ import pytest
 
 import nbrun
 from conftest import make_notebook
-from nbrun import CellStatus, ExecuteOptions, RunStatus
+from nbrun import CellStatus, ExecuteOptions, ExecutionObserver, RunStatus
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 
@@ -75,10 +75,20 @@ def test_widget_state_counts_against_the_output_limit() -> None:
     code = "import ipywidgets as w\nt = w.Textarea(value='x' * 300_000)\nt"
     kept, _ = run(code, max_output_bytes=1_000_000)
     assert "widgets" in kept.metadata and "widget_state_dropped" not in kept.metadata.nbrun
-    dropped, result = run(code, max_output_bytes=100_000)
+    warnings: list[str] = []
+
+    class Warnings(ExecutionObserver):
+        def warning(self, text: str) -> None:
+            warnings.append(text)
+
+    dropped = make_notebook(code)
+    result = nbrun.execute(dropped, ExecuteOptions(max_output_bytes=100_000), observer=Warnings())
     assert "widgets" not in dropped.metadata
-    assert dropped.metadata.nbrun["widget_state_dropped"] > 300_000
+    size = dropped.metadata.nbrun["widget_state_dropped"]
+    assert size > 300_000
     assert result.status is RunStatus.OK
+    assert warnings == [f"widget state of {size} bytes exceeds the output limit of 100000 bytes; "
+                        "not saved in metadata.widgets"]
 
 
 def test_input_is_refused_with_a_clear_error_not_a_hang() -> None:
