@@ -87,8 +87,8 @@ def test_widget_state_counts_against_the_output_limit() -> None:
     size = dropped.metadata.nbrun["widget_state_dropped"]
     assert size > 300_000
     assert result.status is RunStatus.OK
-    assert warnings == [f"widget state of {size} bytes exceeds the output limit of 100000 bytes; "
-                        "not saved in metadata.widgets"]
+    expected = f"widget state of {size} bytes exceeds the output limit of 100000 bytes; not saved in metadata.widgets"
+    assert warnings == [expected]
 
 
 def test_input_is_refused_with_a_clear_error_not_a_hang() -> None:
