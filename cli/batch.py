@@ -21,9 +21,10 @@ from nbrun.locations import Where, common_folder, printable
 from nbrun.options import BatchOptions, ExecuteOptions, FileOptions
 from nbrun.protocol import utc_now
 from nbrun.status import RunStatus
-from nbrun.text_notebooks import executed_target, is_text_notebook_name
+from nbrun.text_notebooks import executed_target, is_output_of, is_text_notebook_name
 
 from . import exit_codes
+from .errors import CliError
 from .events import EventStream, Tee
 from .log_lines import StreamFiles, log_labels
 from .notices import raised_cells, stdin_hint, truncation_warning
@@ -72,6 +73,8 @@ def plan_batch(notebooks: list[Where], *, output: Where | None, output_dir: Wher
         except (ValueError, TypeError):
             relative = Path(path.name)
         target = executed_target(path) if output_dir is None else output_dir / executed_target(relative)  # text: .ipynb
+        if output_dir is None:
+            refuse_unrelated_twin(path, target)
         items.append(BatchItem(path, target, relative.parent, output_dir))
     return items
 
@@ -193,6 +196,14 @@ def _report(failures: list[int], write: Callable[[], None]) -> None:
     except NbrunError as exc:
         click.echo(f"nbrun: error: {exc}", err=True)
         failures.append(exit_codes.for_error(exc))
+
+
+def refuse_unrelated_twin(source: Where, target: Where) -> None:
+    """A text notebook's default output must not overwrite an unrelated ``.ipynb`` beside it (exit 2)."""
+    if (isinstance(source, Path) and isinstance(target, Path) and target != source and target.exists()
+            and not is_output_of(target, source)):
+        raise CliError.with_code(f"{source}: would overwrite {target.name}, which is not its output (no nbrun "
+                                 "record, no jupytext pairing); choose where the result goes with -o or --output-dir", 2)
 
 
 def refuse_text_target(output: Where) -> None:

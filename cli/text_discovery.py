@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
+import click
+
 from nbrun.locations import Location
-from nbrun.text_notebooks import TEXT_SUFFIXES, looks_like_text_notebook
+from nbrun.text_notebooks import TEXT_SUFFIXES, is_output_of, looks_like_text_notebook
 
 from .errors import NothingToRun
 
@@ -20,9 +22,12 @@ def with_text_notebooks(argument: Path, expand: Callable[[Path], list[Path]]) ->
     """*expand*'s notebooks plus the text notebooks a folder or glob holds.
 
     A text file counts only if jupytext reads it as a notebook (``# %%``
-    cells, MyST code cells or a jupytext header). When ``x.py`` and
-    ``x.ipynb`` are both found, ``x.ipynb`` is dropped: it is the text
-    notebook's executed output. Explicit file arguments are left as given.
+    cells, MyST code cells or a jupytext header). When ``x.py`` sits
+    beside ``x.ipynb``, the ``.ipynb`` is dropped if it is known to be the
+    script's executed output (nbrun's record or jupytext's pairing);
+    otherwise it is someone's notebook: it runs, and ``x.py`` is skipped
+    with a line on stderr (running it would overwrite ``x.ipynb``).
+    Explicit file arguments are left as given.
     """
     is_pattern = bool(_GLOB_CHARS & set(str(argument))) and not argument.exists()
     if not argument.is_dir() and not is_pattern:
@@ -35,8 +40,20 @@ def with_text_notebooks(argument: Path, expand: Callable[[Path], list[Path]]) ->
     text = [path for path in candidates if looks_like_text_notebook(path)]
     if not notebooks and not text:
         raise NothingToRun(f"{argument}: no notebooks (.ipynb or text notebooks) found")
-    twins = {path.with_suffix(".ipynb") for path in text}
-    return sorted([path for path in notebooks if path not in twins] + text)
+    found = set(notebooks)
+    outputs: set[Path] = set()
+    skipped: set[Path] = set()
+    for path in text:
+        twin = path.with_suffix(".ipynb")
+        if twin not in found:
+            continue
+        if is_output_of(twin, path):
+            outputs.add(twin)
+        else:
+            skipped.add(path)
+            click.echo(f"nbrun: skipping {path}: {twin.name} beside it is not its output (no nbrun record, "
+                       f"no jupytext pairing), so {twin.name} runs and is not overwritten", err=True)
+    return sorted([path for path in notebooks if path not in outputs] + [path for path in text if path not in skipped])
 
 
 def _text_files_in(folder: Path) -> list[Path]:

@@ -173,7 +173,9 @@ class _CellWaiter:
             if self.result.undecodable:
                 self.result.missing = f"{self.result.undecodable} IOPub message(s) that could not be decoded"
                 return
-            if not self.collector.saw_busy:
+            if not self.collector.saw_busy and not self.collector.saw_input:
+                # Only busy missing, execute_input here: the outputs after it are covered by the checks
+                # below. Without either, the cell's first messages went missing: its outputs may too.
                 self.result.missing = "iopub busy status"
                 return
             unsent = self._unsent_results()

@@ -18,7 +18,9 @@ def resolve_kernel_name(nb: NotebookNode, options: ExecuteOptions) -> str:
     return name if isinstance(name, str) and name else DEFAULT_KERNEL
 
 
-DECLARED_RUN_KEYS = ("inputs",)  # keys of metadata.nbrun that the user writes (the execution cache's inputs)
+# Keys of metadata.nbrun a run keeps: the user's (the execution cache's inputs) and the
+# text notebook the run read, which marks the .ipynb as that file's output.
+DECLARED_RUN_KEYS = ("inputs", "text_notebook")
 
 
 def declared_run_metadata(nb: NotebookNode) -> dict[str, Any]:

@@ -92,7 +92,8 @@ class CellOutputs:
         self.execution_count: int | None = None
         self.dropped_bytes = 0
         self.dropped_messages = 0
-        self.saw_busy = False  # the protocol's first message; its absence means messages were lost
+        self.saw_busy = False  # the protocol's first message
+        self.saw_input = False  # execute_input, the second: after it, a lost busy lost nothing else
         self._displays = displays
         self._widgets = widgets
         self._max_bytes = max_bytes
@@ -123,6 +124,7 @@ class CellOutputs:
                 self._stamp("iopub.status.idle", msg)
                 return True
         elif msg_type == "execute_input":
+            self.saw_input = True
             self._stamp("iopub.execute_input", msg)
             count = content.get("execution_count")
             if isinstance(count, int):

@@ -9,6 +9,7 @@ cells, no MyST ``{code-cell}``, no jupytext header) is a NotebookReadError.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 TEXT_SUFFIXES = (".py", ".md", ".markdown", ".myst", ".mystnb", ".mnb", ".Rmd", ".qmd", ".R", ".r", ".jl")
 _NOTEBOOK_FORMATS = {"percent", "hydrogen", "myst", "rmarkdown", "spin", "sphinx", "quarto", "pandoc"}
 _HEADER = re.compile(r"^(?:#|//|--)?\s*---\s*$.*?^\s*(?:#\s*)?jupytext\s*:", re.MULTILINE | re.DOTALL)
+TEXT_SOURCE_KEY = "text_notebook"  # metadata.nbrun key: the text notebook an .ipynb was executed from
 
 
 
@@ -43,6 +45,44 @@ def executed_target(source: Path | Location) -> Path | Location: ...
 def executed_target(source: Path | Location) -> Path | Location:
     """Where a run writes by default: in place for ``.ipynb``, ``<stem>.ipynb`` beside a text notebook."""
     return source.with_suffix(".ipynb") if is_text_notebook_name(source) else source
+
+
+def is_output_of(ipynb: Path, text: Path) -> bool:
+    """True when *ipynb* is known to hold *text*'s executed form, so a run may overwrite it.
+
+    Known means nbrun's own record (``metadata.nbrun.text_notebook`` names
+    the text file) or jupytext's pairing (``metadata.jupytext.formats``
+    lists the text file's extension). An unreadable or unrelated file is
+    not known: it is someone's notebook, never overwritten silently.
+    """
+    try:
+        metadata = json.loads(ipynb.read_bytes()).get("metadata", {})
+    except (OSError, ValueError, AttributeError):
+        return False
+    if not isinstance(metadata, dict):
+        return False
+    record = metadata.get("nbrun")
+    if isinstance(record, dict) and record.get(TEXT_SOURCE_KEY) == text.name:
+        return True
+    jupytext_info = metadata.get("jupytext")
+    formats = jupytext_info.get("formats") if isinstance(jupytext_info, dict) else None
+    return text.suffix in _paired_suffixes(formats)
+
+
+def _paired_suffixes(formats: object) -> set[str]:
+    """The file suffixes a jupytext ``formats`` value pairs (``"ipynb,py:percent"``, ``"nb//ipynb,md:myst"``)."""
+    entries = formats.split(",") if isinstance(formats, str) else formats if isinstance(formats, list) else []
+    suffixes: set[str] = set()
+    for entry in entries:
+        extension = entry.get("extension") if isinstance(entry, dict) else entry if isinstance(entry, str) else None
+        if not isinstance(extension, str):
+            continue
+        extension = extension.rsplit("//", 1)[-1].split(":", 1)[0].strip()
+        if extension == "auto":
+            suffixes.update(TEXT_SUFFIXES)
+        elif extension:
+            suffixes.add(extension if extension.startswith(".") else "." + extension)
+    return suffixes
 
 
 def require_jupytext(what: str) -> None:
@@ -100,6 +140,8 @@ def parse_text_notebook(raw: bytes, name: str, suffix: str) -> NotebookNode:
     except Exception as exc:  # noqa: BLE001 - jupytext raises many types on bad input
         raise NotebookReadError(name, f"not a valid text notebook: {str(exc).strip().splitlines()[0][:200]}") from None
     _drop_text_representation(nb)
+    record = nb.metadata.get("nbrun")
+    nb.metadata["nbrun"] = {**(record if isinstance(record, dict) else {}), TEXT_SOURCE_KEY: Path(name).name}
     return parse_notebook(nbformat.writes(nb), name)
 
 

@@ -94,6 +94,8 @@ def every_written_notebook_validates(monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start the long quiet-cell runs early when their test is selected (see quiet_background)."""
+    if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0":
+        return  # under xdist one worker starts them; another that gets the test starts them when it waits
     if any(item.name == "test_long_quiet_cells_and_bursts_after_them_pass_everywhere" for item in session.items):
         import quiet_background
 

@@ -10,9 +10,13 @@ from typing import Callable
 import psutil
 
 # Every process this test session starts inherits the marker, kernels too,
-# so kernels of other nbrun runs on the machine are never counted.
+# so kernels of other nbrun runs on the machine are never counted. Each
+# pytest-xdist worker has its own: a worker never counts another's kernels.
 MARKER = "NBRUN_TEST_SESSION"
-os.environ.setdefault(MARKER, uuid.uuid4().hex)
+if "PYTEST_XDIST_WORKER" in os.environ:
+    os.environ[MARKER] = f"{os.environ['PYTEST_XDIST_WORKER']}-{os.getpid()}-{uuid.uuid4().hex}"
+else:
+    os.environ.setdefault(MARKER, uuid.uuid4().hex)
 _MARK = f"{MARKER}={os.environ[MARKER]}".encode()
 
 

@@ -85,6 +85,18 @@ def test_missing_busy_status_is_a_gap() -> None:
     assert result.notebook.cells[0].metadata.nbrun["missing"] == "iopub busy status"
 
 
+def test_a_lost_busy_before_an_arrived_execute_input_is_no_verdict() -> None:
+    """Issue 21: busy is the only message before execute_input; with execute_input here, nothing else was lost.
+
+    A kernel (xeus-python under load) that loses only its busy status must not turn a correct run
+    into an incomplete one; the gap, idle and reply checks still cover everything after execute_input.
+    """
+    cell = ok_cell(stream("all here\n"))[1:]  # no busy
+    result = run_fake(cell)
+    assert result.status is RunStatus.OK, result.message
+    assert result.notebook.cells[0].outputs[0].text == "all here\n"
+
+
 def test_complete_streams_stay_ok() -> None:
     result = run_fake(ok_cell(display({"text/plain": "x"}, "d")))
     assert result.status is RunStatus.OK, result.message

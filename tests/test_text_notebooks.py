@@ -126,9 +126,12 @@ def test_discovery_takes_text_notebooks_only_with_include_text(tmp_path: Path) -
     (tmp_path / "sub" / "c.md").write_text(MYST)
     (tmp_path / "helper.py").write_text("x = 1\n")
     (tmp_path / "README.md").write_text("# Just prose\n\n```python\nx = 1\n```\n")
-    nbformat.write(nbformat.v4.new_notebook(), tmp_path / "b.ipynb")  # b.py's executed twin
+    twin = nbformat.v4.new_notebook(metadata={"nbrun": {"text_notebook": "b.py"}})
+    nbformat.write(twin, tmp_path / "b.ipynb")  # b.py's executed twin: nbrun's record says so
+    paired = nbformat.v4.new_notebook(metadata={"jupytext": {"formats": "ipynb,md:myst"}})
+    nbformat.write(paired, tmp_path / "sub" / "c.ipynb")  # jupytext's pairing says so
     plain = discover((tmp_path,), ())
-    assert [p.name for p in plain] == ["a.ipynb", "b.ipynb"]
+    assert [p.relative_to(tmp_path).as_posix() for p in plain] == ["a.ipynb", "b.ipynb", "sub/c.ipynb"]
     with_text = discover((tmp_path,), (), include_text=True)
     assert [p.relative_to(tmp_path).as_posix() for p in with_text] == ["a.ipynb", "b.py", "sub/c.md"]
     assert [p.name for p in discover((Path(f"{tmp_path}/**/*.md"),), (), include_text=True)] == ["c.md"]
@@ -143,3 +146,36 @@ def test_without_jupytext_a_text_notebook_names_the_extra(tmp_path: Path) -> Non
     assert proc.returncode == 2
     line = one_line(proc.stderr)
     assert line.startswith("nbrun: error: ") and line.endswith("needs the text extra: pip install 'jupyter-nbrun[text]'")
+
+
+def test_running_a_script_refuses_to_overwrite_an_unrelated_ipynb(tmp_path: Path) -> None:
+    script = tmp_path / "analysis.py"
+    script.write_text(PERCENT)
+    theirs = tmp_path / "analysis.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), theirs)
+    before = theirs.read_bytes()
+    result = invoke(str(script))
+    assert result.exit_code == 2
+    assert "would overwrite analysis.ipynb, which is not its output" in one_line(result.stderr)
+    assert theirs.read_bytes() == before
+
+
+@pytest.mark.kernel
+def test_include_text_runs_a_real_ipynb_beside_a_script_and_says_it_skipped_the_script(tmp_path: Path) -> None:
+    (tmp_path / "x.py").write_text(PERCENT)
+    real = tmp_path / "x.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]), real)
+    result = invoke(str(tmp_path), "--include-text")
+    assert result.exit_code == 1  # the real notebook ran, and failed
+    assert "skipping" in result.stderr and "x.py" in result.stderr and "x.ipynb runs" in result.stderr
+    assert nbformat.read(real, 4).cells[0].outputs[0].ename == "ZeroDivisionError"
+    # Once nbrun has written a script's output, the next folder run overwrites it and skips nothing.
+    script_dir = tmp_path / "own"
+    script_dir.mkdir()
+    (script_dir / "y.py").write_text(PERCENT)
+    assert invoke(str(script_dir / "y.py")).exit_code == 0
+    assert nbformat.read(script_dir / "y.ipynb", 4).metadata.nbrun["text_notebook"] == "y.py"
+    again = invoke(str(script_dir), "--include-text", "-p", "rows", "9")
+    assert again.exit_code == 0 and "skipping" not in again.stderr
+    outputs = [cell.outputs for cell in nbformat.read(script_dir / "y.ipynb", 4).cells if cell.cell_type == "code"]
+    assert outputs[2][0].text == "rows: 9\n"

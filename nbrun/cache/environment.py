@@ -2,8 +2,8 @@
 
 Computed once per kernel name (and once per interpreter) per process, and
 cheaply: the packages are the ``*.dist-info`` / ``*.egg-info`` entries of the
-interpreter's ``sys.path`` folders, found by one small subprocess per foreign
-interpreter (none for this one).
+interpreter's ``sys.path`` folders, found by one small subprocess per
+interpreter (this one too: see ``interpreter``).
 """
 
 from __future__ import annotations
@@ -71,17 +71,20 @@ def kernel_identity(kernel_name: str) -> KernelIdentity:
 
 @functools.lru_cache(maxsize=None)
 def interpreter(executable: str) -> Interpreter:
-    """Version and installed packages of the Python at *executable* (cached per process)."""
-    if _same_file(executable, sys.executable):
-        version, path = sys.version.split()[0], list(sys.path)
-    else:
-        try:
-            probe = subprocess.run([executable, "-c", _PROBE], capture_output=True, text=True,
-                                   timeout=_PROBE_TIMEOUT, check=True)
-            found = json.loads(probe.stdout)
-            version, path = str(found["version"]), [str(entry) for entry in found["path"]]
-        except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError):
-            return Interpreter(executable, "unknown", ())
+    """Version and installed packages of the Python at *executable* (cached per process).
+
+    Always asked of a fresh interpreter, even when it is the one running:
+    this process's ``sys.path`` holds what its own start added (``python -m``
+    puts the working folder first, pytest its rootdir), which a kernel never
+    sees, and a project folder's ``.egg-info`` there changed the key.
+    """
+    try:
+        probe = subprocess.run([executable, "-c", _PROBE], capture_output=True, text=True,
+                               timeout=_PROBE_TIMEOUT, check=True)  # -c: sys.path[0] is "", never scanned
+        found = json.loads(probe.stdout)
+        version, path = str(found["version"]), [str(entry) for entry in found["path"]]
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError):
+        return Interpreter(executable, "unknown", ())
     return Interpreter(executable, version, installed_packages(path))
 
 
@@ -138,6 +141,3 @@ def canonical_program(path: str) -> str:
         path = target
     return path
 
-
-def _same_file(first: str, second: str) -> bool:
-    return canonical_program(first) == canonical_program(second)
