@@ -39,7 +39,7 @@ from tools import exe  # noqa: E402
 
 PIECES = {
     "prints": "for i in range({n}):\n    print('line', i)",
-    "displays": "from IPython.display import display\nfor i in range({n}):\n    display({{'i': i}})",
+    "displays": "from IPython.display import display\nfor i in range({n}):\n    display({'i': i})",
     "self_display": ("from IPython.display import display_html, display_javascript\n"
                      "class P:\n    def _ipython_display_(self):\n"
                      "        display_html('<b>p</b>', raw=True)\n        display_javascript('1', raw=True)\nP()"),
@@ -72,7 +72,7 @@ def notebook_sources(rng: random.Random) -> list[str]:
     for _ in range(rng.randint(1, 5)):
         kind = rng.choice(sorted(PIECES))
         n = rng.choice([1, 10, 1000, 20_000]) if kind in ("prints", "displays", "update", "clear") else rng.randint(1, 99)
-        cells.insert(rng.randint(0, len(cells)), PIECES[kind].format(n=n))
+        cells.insert(rng.randint(0, len(cells)), PIECES[kind].replace('{n}', str(n)))
     return cells
 
 
