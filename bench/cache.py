@@ -87,7 +87,7 @@ def main() -> int:
     parser.add_argument("-j", "--jobs", type=int, default=2)
     args = parser.parse_args()
     figures: dict[str, list[Figure]] = {}
-    subprocess.run([sys.executable, "-c", "import nbrun.cli.batch, nbrun.cache.runs, nbrun.fast_start.provisioner"], env=ENV, check=True)
+    subprocess.run([sys.executable, "-c", "import nbrun.cli.batch, nbrun.cache.runs, nbrun.kernel.fork.provisioner"], env=ENV, check=True)
     with tempfile.TemporaryDirectory(prefix="nbrun-bench-cache-") as tmp:
         root = Path(tmp)
         write_corpus(root / "corpus", ("batch",), args.batch_size)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from nbrun.run_page import render_run_page
+from nbrun.reports.run_page import render_run_page
 
 
 def thumbnail() -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .cache import cache_group
-from .check import register as register_check
-from .main import main, run_command
+from .commands.cache import cache_group
+from .commands.check import register as register_check
+from .commands.run import main, run_command
 
 register_check(main, run_command)  # nbrun check reuses run's options
 main.add_command(cache_group)

@@ -13,24 +13,31 @@ from typing import Any, Callable, Mapping, TextIO
 
 import click
 
-from nbrun.batch import BatchJob, BatchObserver, BatchOutcome, Runner, run_batch
+from nbrun.runners.batch import BatchJob, BatchObserver, BatchOutcome, Runner, run_batch
 from nbrun.control import RunControl
 from nbrun.errors import NbrunError, NotebookError
 from nbrun.events import ExecutionObserver
-from nbrun.locations import Where, common_folder, printable
+from nbrun.storage.locations import Where, common_folder, printable
 from nbrun.options import BatchOptions, ExecuteOptions, FileOptions
-from nbrun.protocol import utc_now
+from nbrun.kernel.protocol import utc_now
 from nbrun.status import RunStatus
-from nbrun.text_notebooks import executed_target, is_output_of, is_text_notebook_name
+from nbrun.notebook.text import executed_target, is_output_of, is_text_notebook_name
 
 from . import exit_codes
 from .errors import CliError
-from .events import EventStream, Tee
-from .log_lines import StreamFiles, log_labels
-from .notices import raised_cells, stdin_hint, truncation_warning
-from .reporting import TerminalObserver, is_tty
-from .reports import failing_traceback, outcome_exit_code, run_record, strip_ansi, write_json, write_junit
-from .summary import summary_table
+from .output.event_stream import EventStream, Tee
+from .output.log_lines import StreamFiles, log_labels
+from .output.notices import raised_cells, stdin_hint, truncation_warning
+from .output.live import TerminalObserver, is_tty
+from .output.run_records import (
+    failing_traceback,
+    outcome_exit_code,
+    run_record,
+    strip_ansi,
+    write_json,
+    write_junit,
+)
+from .output.summary import summary_table
 
 # Each one stops the run as a first Ctrl-C does (a second forces); SIGHUP (terminal closed) as SIGTERM.
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -93,7 +100,7 @@ def make_jobs(items: list[BatchItem], options: ExecuteOptions, file_options: Fil
 def grid_jobs(source: Where, template: Where, options: ExecuteOptions, file_options: FileOptions,
               grid: list[dict[str, Any]]) -> list[BatchJob]:
     """One job per grid entry; each entry overrides the common -p/-y/-f/-r values."""
-    from .params import render_output
+    from .inputs.params import render_output
 
     jobs, targets = [], set()
     for entry in grid:
@@ -182,7 +189,7 @@ def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, sta
         destination = presentation.json_report
         _report(failures, lambda: write_json(record, destination))
     if presentation.report_page is not None:
-        from .report import write_page
+        from .commands.report import write_page
 
         if not write_page(record, presentation.report_page):
             failures.append(exit_codes.NOTEBOOK_INVALID_OR_IO)
@@ -316,7 +323,7 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
         where = "" if job.target == job.source else f" -> {job.target}"
         cached = " (cached)" if result.cached else ""  # replayed from the execution cache
         if result.check is not None:  # nbrun check
-            from .check_report import check_lines
+            from .output.check_verdicts import check_lines
 
             lines.append(check_lines(job.source, result.check))
         elif result.status is RunStatus.OK:

@@ -33,7 +33,7 @@ def for_error(error: NbrunError) -> int:
 
     if isinstance(error, ParameterError):
         return USAGE
-    from nbrun.locations import LocationError, MissingExtraError
+    from nbrun.storage.locations import LocationError, MissingExtraError
 
     if isinstance(error, (MissingExtraError, LocationError)):  # an extra or a filesystem package is missing
         return USAGE

@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "async_execute": "api", "async_run_path": "api", "execute": "api", "run_path": "api",
-    "BatchJob": "batch", "BatchOutcome": "batch", "run_batch": "batch",
+    "BatchJob": "runners.batch", "BatchOutcome": "runners.batch", "run_batch": "runners.batch",
     "RunControl": "control",
     "CellExecutionError": "errors", "CellTimeoutError": "errors", "DeadKernelError": "errors",
     "ExecutionError": "errors", "ExecutionInterrupted": "errors", "KernelError": "errors",
@@ -21,9 +21,9 @@ _EXPORTS = {
     "NotebookError": "errors", "NotebookReadError": "errors", "NotebookWriteError": "errors",
     "ParameterError": "errors",
     "ExecutionObserver": "events",
-    "read_notebook": "notebook_files", "write_notebook": "notebook_files",
+    "read_notebook": "notebook.files", "write_notebook": "notebook.files",
     "BatchOptions": "options", "ExecuteOptions": "options", "FileOptions": "options",
-    "BrokenImagesError": "errors", "FileRun": "pipeline", "Pipeline": "pipeline",
+    "BrokenImagesError": "errors", "FileRun": "pipeline.core", "Pipeline": "pipeline.core",
     "CellRecord": "result", "CellStatus": "result", "ExecutionResult": "result", "Failure": "result",
     "ImageReport": "result", "RunStatus": "result",
 }
@@ -46,7 +46,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from .api import async_execute, async_run_path, execute, run_path
-    from .batch import BatchJob, BatchOutcome, run_batch
+    from .runners.batch import BatchJob, BatchOutcome, run_batch
     from .control import RunControl
     from .errors import (
         BrokenImagesError,
@@ -65,7 +65,7 @@ if TYPE_CHECKING:
         ParameterError,
     )
     from .events import ExecutionObserver
-    from .notebook_files import read_notebook, write_notebook
+    from .notebook.files import read_notebook, write_notebook
     from .options import BatchOptions, ExecuteOptions, FileOptions
-    from .pipeline import FileRun, Pipeline
+    from .pipeline.core import FileRun, Pipeline
     from .result import CellRecord, CellStatus, ExecutionResult, Failure, ImageReport, RunStatus

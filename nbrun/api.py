@@ -1,6 +1,6 @@
 """The public entry points: execute a notebook node, or run a file (sync and async).
 
-Thin wrappers over ``nbrun.pipeline``; the only sync bridge is :func:`run_sync`.
+Thin wrappers over ``nbrun.pipeline.core``; the only sync bridge is :func:`run_sync`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from nbformat import NotebookNode
 
 from .control import RunControl
 from .events import ExecutionObserver
-from .locations import as_where
+from .storage.locations import as_where
 from .options import ExecuteOptions, FileOptions
-from .pipeline import FileRun, execute_notebook, inject_run_parameters
-from .pipeline_default import run_file
-from .text_notebooks import executed_target
+from .pipeline.core import FileRun, execute_notebook, inject_run_parameters
+from .pipeline.default import run_file
+from .notebook.text import executed_target
 from .result import ExecutionResult
 
 T = TypeVar("T")
@@ -69,7 +69,7 @@ async def async_run_path(
     Either may be a URL (fsspec, the remote extra); a text notebook (jupytext,
     the text extra) is written by default as ``<stem>.ipynb`` beside it.
 
-    The whole file pipeline (see ``nbrun.pipeline``). The kernel runs in the
+    The whole file pipeline (see ``nbrun.pipeline.core``). The kernel runs in the
     notebook's folder (a local scratch folder for a URL) unless
     ``options.cwd`` is set. The notebook is written even when the run
     fails, with the failure recorded in it; with

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
-from .locations import Location
+from .storage.locations import Location
 
 
 @dataclass(frozen=True)
@@ -77,10 +77,10 @@ class ExecuteOptions:
             code it returns (``None``: nothing) runs in the same kernel before
             the next cell, keeping no outputs or history. Its failure fails
             the run with its own message, even where errors are allowed
-            (see ``nbrun.after_cell``). Must be picklable for remote runs.
+            (see ``nbrun.execution.after_cell``). Must be picklable for remote runs.
         record_reads: a Python kernel records the environment variables the
             run reads and the editable installs' modules it imports (the
-            execution cache sets it; see ``nbrun.kernel_reads``).
+            execution cache sets it; see ``nbrun.execution.kernel_reads``).
     """
 
     kernel_name: str | None = None
@@ -156,7 +156,7 @@ class FileOptions:
     """
 
     autosave_seconds: float | None = None
-    extract_images: Path | Location | None = None  # Location: a remote folder (see nbrun.locations)
+    extract_images: Path | Location | None = None  # Location: a remote folder (see nbrun.storage.locations)
     strip_images: bool = False
     strict_images: bool = False
     overwrite_images: bool = False

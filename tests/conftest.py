@@ -72,8 +72,8 @@ def no_leaked_kernels() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def every_written_notebook_validates(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Issue 12: each notebook nbrun writes in this process (final or autosave) must pass nbformat.validate."""
-    import nbrun.images  # noqa: F401 - imports write_text_atomic by name: before the patch, never the patched one
-    import nbrun.notebook_files as notebook_files
+    import nbrun.images.extract  # noqa: F401 - imports write_text_atomic by name: before the patch, never the patched one
+    import nbrun.notebook.files as notebook_files
 
     original = notebook_files.write_text_atomic
     invalid: list[str] = []

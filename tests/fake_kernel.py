@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from nbrun.protocol import KernelExit
+from nbrun.kernel.protocol import KernelExit
 
 Message = dict[str, Any]
 _ids = itertools.count(1)

@@ -46,7 +46,7 @@ def normalized_outputs(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def terminal_view(text: str) -> str:
-    """``\r`` and ``\b`` applied one character at a time: a reference independent of nbrun.terminal."""
+    """``\r`` and ``\b`` applied one character at a time: a reference independent of nbrun.execution.terminal."""
     lines: list[str] = []
     line: list[str] = []
     cursor = 0

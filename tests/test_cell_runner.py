@@ -8,9 +8,9 @@ import time
 from nbformat import NotebookNode
 
 from fake_kernel import FakeKernel, Step, UninterruptibleFakeKernel, busy, idle, ok_cell, reply, stream
-from nbrun.cell_runner import CellLimits, Outcome, run_cell
+from nbrun.execution.cell_runner import CellLimits, Outcome, run_cell
 from nbrun.control import RunControl
-from nbrun.outputs import CellOutputs, DisplayRegistry
+from nbrun.execution.outputs import CellOutputs, DisplayRegistry
 
 
 def limits(**overrides: float | None) -> CellLimits:

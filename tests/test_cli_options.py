@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
 
-from nbrun import fast_start
-from nbrun.batch import BatchJob
+from nbrun.kernel import fork as fast_start
+from nbrun.runners.batch import BatchJob
 from nbrun.cli import batch as cli_batch
 from nbrun.cli import main
 from nbrun.options import DEFAULT_MAX_OUTPUT_BYTES, BatchOptions, ExecuteOptions, FileOptions

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from nbrun.batch import BatchJob, BatchOutcome
-from nbrun.cli.reports import junit_xml, outcome_exit_code, run_record
-from nbrun.cli.summary import summary_table
+from nbrun.runners.batch import BatchJob, BatchOutcome
+from nbrun.cli.output.run_records import junit_xml, outcome_exit_code, run_record
+from nbrun.cli.output.summary import summary_table
 from nbrun.errors import KernelStartError, NotebookReadError
 from nbrun.options import ExecuteOptions
 from nbrun.result import CellRecord, CellStatus, ExecutionResult, RunStatus

@@ -261,7 +261,7 @@ class Block:
             raise ModuleNotFoundError(f"No module named {name!r}")
 sys.meta_path.insert(0, Block())
 sys.argv = ['nbrun', *sys.argv[1:]]
-from nbrun.cli.main import main
+from nbrun.cli.commands.run import main
 main()
 """
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from conftest import make_notebook
 from nbrun.cli import main
-from nbrun.notebook_files import write_notebook
+from nbrun.notebook.files import write_notebook
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="symlinks and modes as on POSIX")
 
@@ -102,7 +102,7 @@ def test_read_only_output_folder_is_refused_before_the_kernel_starts(tmp_path: P
 
 def test_writable_check_unit(tmp_path: Path) -> None:
     from nbrun.errors import NotebookWriteError
-    from nbrun.atomic import check_writable
+    from nbrun.storage.atomic import check_writable
 
     check_writable(tmp_path / "new" / "deeper" / "out.ipynb")  # creatable: fine, nothing created
     assert not (tmp_path / "new").exists()
@@ -132,7 +132,7 @@ def dead_pid() -> int:
 
 @posix_only
 def test_leftovers_of_dead_processes_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
-    from nbrun.leftovers import sweep_sessions_once
+    from nbrun.storage.leftovers import sweep_sessions_once
 
     gone = dead_pid()
     (tmp_path / f"nbrun-{gone}-abc123").mkdir()

@@ -15,7 +15,7 @@ from PIL import Image
 
 from conftest import make_notebook
 from nbrun.cli import main
-from nbrun.images import MANIFEST_NAME
+from nbrun.images.extract import MANIFEST_NAME
 
 pytestmark = [pytest.mark.kernel]
 
@@ -84,7 +84,7 @@ WORKER = """
 import sys
 from pathlib import Path
 import nbformat
-from nbrun.images import extract_images
+from nbrun.images.extract import extract_images
 from nbrun.options import FileOptions
 nb = nbformat.read(sys.argv[1], 4)
 images = Path(sys.argv[2])

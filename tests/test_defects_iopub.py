@@ -10,9 +10,9 @@ from nbformat import NotebookNode
 
 from conftest import make_notebook
 from fake_kernel import FakeKernel, Step, busy, display, idle, message, ok_cell, reply, stream
-from nbrun.executor import NotebookExecution
+from nbrun.execution.executor import NotebookExecution
 from nbrun.options import ExecuteOptions
-from nbrun.outputs import CellOutputs, DisplayRegistry
+from nbrun.execution.outputs import CellOutputs, DisplayRegistry
 from nbrun.result import CellStatus, RunStatus
 
 IDS = 100_000

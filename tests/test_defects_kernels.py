@@ -13,7 +13,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from normalize import normalized_cells
 from nbrun.cli import main
-from nbrun.transport import choose_transport
+from nbrun.kernel.transport import choose_transport
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 
@@ -84,7 +84,7 @@ def test_ipykernel_over_tcp(write_nb) -> None:
 
 def test_bash_kernel_runs_like_nbclient_and_names_an_unnamed_error(tmp_path: Path, bash_kernel_spec: str,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from nbrun import fast_start as forkserver
+    from nbrun.kernel import fork as forkserver
 
     launched: list[tuple[str, ...]] = []
     monkeypatch.setattr(forkserver, "prelaunch", lambda preload=(): launched.append(preload))
@@ -103,7 +103,7 @@ def test_bash_kernel_runs_like_nbclient_and_names_an_unnamed_error(tmp_path: Pat
 
 
 def test_fast_start_template_only_for_ipykernel_notebooks(tmp_path: Path) -> None:
-    from nbrun.kernel_peek import any_forkable, peek_kernel_name
+    from nbrun.kernel.peek import any_forkable, peek_kernel_name
 
     bash = tmp_path / "bash.ipynb"
     nbformat.write(notebook("some-bash", "bash", "echo hi"), bash)

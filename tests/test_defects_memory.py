@@ -112,7 +112,7 @@ def test_a_large_input_notebook_peaks_near_twice_its_size(tmp_path: Path) -> Non
 def test_writer_stays_byte_identical_to_nbformat_with_huge_sources_and_data() -> None:
     from nbformat.v4 import new_markdown_cell, new_output
 
-    from nbrun.notebook_format import notebook_to_text
+    from nbrun.notebook.format import notebook_to_text
 
     nb = make_notebook('x = "' + "y" * 2_000_000 + '"\nprint(1)')
     nb.cells.insert(0, new_markdown_cell('m"\\' * 1_000_000 + "\nsecond é\n"))

@@ -11,9 +11,9 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from fake_kernel import FakeKernel, Step, busy, idle, ok_cell, reply
 from nbrun.control import RunControl
-from nbrun.protocol import Kernel
+from nbrun.kernel.protocol import Kernel
 from nbrun.options import ExecuteOptions
-from nbrun.pipeline import execute_notebook
+from nbrun.pipeline.core import execute_notebook
 from nbrun.result import CellStatus, ExecutionResult, RunStatus
 
 

@@ -14,7 +14,7 @@ import pytest
 from conftest import SAMPLES, make_notebook
 from normalize import normalized_cells
 from nbrun import BatchOptions, ExecuteOptions
-from nbrun.batch import BatchJob, run_batch
+from nbrun.runners.batch import BatchJob, run_batch
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 

@@ -388,7 +388,7 @@ FLOODS = {
                            200_000_000, 200),
     # One 200 MB write reaches nbrun as ONE 200 MB IOPub message. Decoded whole it
     # costs ~4 copies (814 MB measured); nbrun decodes only the prefix it can
-    # keep (nbrun/iopub.py), so the zmq frame itself (200 MB) is most of the peak.
+    # keep (nbrun/kernel/iopub.py), so the zmq frame itself (200 MB) is most of the peak.
     "200MB-single-write": ("_ = sys.stdout.write('x' * 200_000_000)", 200_000_000, 400),
 }
 

@@ -120,8 +120,8 @@ def test_params_grid_summary_names_each_run(tmp_path: Path) -> None:
 
 
 def test_junit_interrupted_run_is_an_error_never_started_is_skipped(tmp_path: Path) -> None:
-    from nbrun.cli.reports import junit_xml
-    from nbrun.batch import BatchJob, BatchOutcome
+    from nbrun.cli.output.run_records import junit_xml
+    from nbrun.runners.batch import BatchJob, BatchOutcome
     from nbrun.errors import ExecutionInterrupted
     from nbrun.options import ExecuteOptions
     from nbrun.result import ExecutionResult, RunStatus

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from nbrun.locations import Location, is_below
+from nbrun.storage.locations import Location, is_below
 from test_locations import notebook_bytes, png_cell, s3, s3_endpoint  # noqa: F401 - the moto fixtures
 
 NBRUN = str(Path(sys.executable).parent / "nbrun")

@@ -20,8 +20,8 @@ from nbformat.v4 import new_markdown_cell, new_output
 
 from browser import assert_offline
 from conftest import make_notebook
-from nbrun.html_export import write_notebook_html
-from nbrun.report_mode import hide_code_inputs
+from nbrun.reports.html_export import write_notebook_html
+from nbrun.reports.report_mode import hide_code_inputs
 
 pytest.importorskip("nbconvert", reason="the html extra (nbconvert) is part of the test extra")
 

@@ -18,7 +18,7 @@ from PIL import Image
 import nbrun
 from conftest import make_notebook
 from nbrun import ExecuteOptions, FileOptions, NotebookWriteError
-from nbrun.images import MANIFEST_NAME, ImageConflictError, ImageReport, extract_images
+from nbrun.images.extract import MANIFEST_NAME, ImageConflictError, ImageReport, extract_images
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="20"><rect width="10" height="20"/></svg>'
 SOURCE = "/src/report.ipynb"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nbrun.iopub import _decode_prefix
+from nbrun.kernel.iopub import _decode_prefix
 
 
 @pytest.mark.parametrize(("body", "text"), [

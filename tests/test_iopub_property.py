@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jupyter_client.session import Session
 
-from nbrun.iopub import _large_stream
-from nbrun.protocol import DROPPED_KEY
+from nbrun.kernel.iopub import _large_stream
+from nbrun.kernel.protocol import DROPPED_KEY
 
 SESSION = Session(key=b"secret")
 WHITESPACE = st.sampled_from(["", " ", "\n  ", "\t"])
@@ -71,7 +71,7 @@ def test_fast_path_matches_session_deserialize(content: bytes, cut: int | None) 
 @given(content=contents(), piece=st.integers(min_value=1, max_value=9))
 def test_fast_path_agrees_when_scanned_in_tiny_slices(content: bytes, piece: int) -> None:
     """Slices of a few bytes put every cut point inside escapes, backslash runs and UTF-8 sequences."""
-    import nbrun.iopub as iopub
+    import nbrun.kernel.iopub as iopub
 
     saved, iopub._PIECE = iopub._PIECE, piece
     try:

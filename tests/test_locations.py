@@ -26,8 +26,8 @@ pytestmark = pytest.mark.usefixtures("no_leaked_kernels")
 
 from nbrun import FileOptions, run_path  # noqa: E402
 from nbrun.errors import NotebookReadError  # noqa: E402
-from nbrun.location_failures import describe_failure  # noqa: E402
-from nbrun.locations import Location, as_where, common_folder  # noqa: E402
+from nbrun.storage.location_failures import describe_failure  # noqa: E402
+from nbrun.storage.locations import Location, as_where, common_folder  # noqa: E402
 
 CWD_CELL = "import os\nprint(os.getcwd())"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nbrun.msg_sequence import UNSENT_PROBE_KEY, SequenceWatch, unsent_results
+from nbrun.kernel.msg_sequence import UNSENT_PROBE_KEY, SequenceWatch, unsent_results
 
 
 def numbered(n: int, msg_type: str = "display_data") -> dict[str, Any]:

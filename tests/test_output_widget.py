@@ -16,8 +16,8 @@ import pytest
 from conftest import make_notebook
 from fake_kernel import message
 from nbrun.api import run_path
-from nbrun.outputs import CellOutputs, DisplayRegistry
-from nbrun.widgets import WidgetStates
+from nbrun.execution.outputs import CellOutputs, DisplayRegistry
+from nbrun.execution.widgets import WidgetStates
 
 pytest.importorskip("ipywidgets")
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]

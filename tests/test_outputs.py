@@ -5,8 +5,8 @@ from __future__ import annotations
 from nbformat import NotebookNode
 
 from fake_kernel import message
-from nbrun.outputs import CellOutputs, DisplayRegistry
-from nbrun.widgets import WIDGET_STATE_MIME, WidgetStates
+from nbrun.execution.outputs import CellOutputs, DisplayRegistry
+from nbrun.execution.widgets import WIDGET_STATE_MIME, WidgetStates
 
 
 def collect(*messages: tuple[str, dict], displays: DisplayRegistry | None = None, **kwargs) -> CellOutputs:
@@ -136,7 +136,7 @@ def test_widget_state_is_recorded_and_unknown_comms_tolerated() -> None:
 
 
 def test_undecoded_part_of_a_huge_stream_message_is_counted_as_dropped() -> None:
-    from nbrun.iopub import DROPPED_KEY
+    from nbrun.kernel.iopub import DROPPED_KEY
 
     outputs: list[NotebookNode] = []
     collector = CellOutputs(outputs, DisplayRegistry(), max_bytes=100)

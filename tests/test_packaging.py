@@ -31,7 +31,7 @@ def test_build_makes_an_sdist_and_a_wheel_named_jupyter_nbrun(dist: Path) -> Non
     assert sorted(p.name for p in dist.iterdir()) == ["jupyter_nbrun-0.1.0-py3-none-any.whl", "jupyter_nbrun-0.1.0.tar.gz"]
     with tarfile.open(dist / "jupyter_nbrun-0.1.0.tar.gz") as sdist:
         names = sdist.getnames()
-    assert "jupyter_nbrun-0.1.0/nbrun/schemas/events.schema.json" in names and "jupyter_nbrun-0.1.0/cli/main.py" in names
+    assert "jupyter_nbrun-0.1.0/nbrun/schemas/events.schema.json" in names and "jupyter_nbrun-0.1.0/cli/commands/run.py" in names
 
 
 def test_wheel_installed_in_a_fresh_venv_runs_a_notebook(dist: Path, tmp_path: Path) -> None:
@@ -68,7 +68,8 @@ def test_wheel_installed_in_a_fresh_venv_runs_a_notebook(dist: Path, tmp_path: P
 def test_wheel_layout_and_entry_point(dist: Path, tmp_path: Path) -> None:
     wheel = next(dist.glob("jupyter_nbrun-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert "nbrun/cli/main.py" in names and "nbrun/py.typed" in names
+    assert "nbrun/cli/commands/run.py" in names and "nbrun/py.typed" in names
+    assert [n for n in names if n.startswith("nbrun/reports/templates/nbrun_lab/")]  # the HTML template moved with reports
     assert "nbrun/check/compare.py" in names
     assert "nbrun/cache/store.py" in names  # the execution cache subpackage
     assert not [n for n in names if n.startswith("cli/")]
@@ -108,7 +109,7 @@ def test_library_never_prints_or_exits() -> None:
 def test_streaming_writer_is_byte_identical_to_nbformat() -> None:
     import nbformat
 
-    from nbrun.notebook_format import notebook_to_text
+    from nbrun.notebook.format import notebook_to_text
 
     for path in sorted((ROOT / "sample_notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, 4)
@@ -120,7 +121,7 @@ def test_streaming_writer_handles_huge_strings_identically() -> None:
     from nbformat.v4 import new_output
 
     from conftest import make_notebook
-    from nbrun.notebook_format import notebook_to_text
+    from nbrun.notebook.format import notebook_to_text
 
     nb = make_notebook("x")
     awkward = 'quote " backslash \\ accent \u00e9 control \x01 emoji \U0001F600 '

@@ -13,7 +13,7 @@ from nbformat.v4 import new_code_cell
 import nbrun
 from conftest import SAMPLES, make_notebook
 from nbrun.cli import main
-from nbrun.parameters import parse_value, python_literal
+from nbrun.notebook.parameters import parse_value, python_literal
 
 pytestmark = pytest.mark.usefixtures("no_leaked_kernels")
 REPORT = "print(repr((a, b)))"

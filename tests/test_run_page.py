@@ -19,9 +19,9 @@ from PIL import Image
 
 from browser import PageLoad, assert_offline, chromium_path, load_page, page_requests
 from conftest import ROOT, SAMPLES, make_notebook
-from nbrun.ansi_html import ansi_to_html
-from nbrun.report_facts import image_thumbnails
-from nbrun.run_page import CONTENT_SECURITY_POLICY, render_run_page
+from nbrun.reports.ansi_html import ansi_to_html
+from nbrun.reports.run_facts import image_thumbnails
+from nbrun.reports.run_page import CONTENT_SECURITY_POLICY, render_run_page
 
 RECORD_SCHEMA = json.loads((ROOT / "nbrun" / "schemas" / "run-record.schema.json").read_text())
 HOSTILE = "<script>document.body.dataset.pwned='{}'</script><b>bold</b>"

@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from nbrun.terminal import TerminalText
+from nbrun.execution.terminal import TerminalText
 
 
 @pytest.mark.parametrize(

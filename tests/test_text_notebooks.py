@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from cli_helpers import invoke, one_line
-from nbrun.cli.discover import discover
+from nbrun.cli.inputs.discover import discover
 
 jupytext = pytest.importorskip("jupytext")
 pytestmark = pytest.mark.usefixtures("no_leaked_kernels")

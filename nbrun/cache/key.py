@@ -80,7 +80,7 @@ def prepared_copy(nb: NotebookNode, options: ExecuteOptions, *, language: str, i
     ``inject=False`` for a notebook the pipeline's ``prepare`` stage already
     injected (injecting again would give the same cells: the key is the same).
     """
-    from ..parameters import apply_parameters
+    from ..notebook.parameters import apply_parameters
 
     light = from_dict({
         "nbformat": nb.get("nbformat", 4), "nbformat_minor": nb.get("nbformat_minor", 5),
@@ -196,7 +196,7 @@ def _text(source: Any) -> str:
 def _json_ready(value: Any) -> Any:
     if value is None:
         return None
-    from ..parameters import json_safe
+    from ..notebook.parameters import json_safe
 
     return json_safe(dict(value))
 

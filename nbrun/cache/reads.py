@@ -1,4 +1,4 @@
-"""A stored run's reads (``nbrun.kernel_reads``) as the cache keeps and re-checks them.
+"""A stored run's reads (``nbrun.execution.kernel_reads``) as the cache keeps and re-checks them.
 
 The files of editable installs the run imported are kept with size, mtime
 and content hash; the environment variables it read with a keyed digest of
@@ -13,7 +13,7 @@ import hmac
 import os
 from typing import Any, Mapping
 
-from ..kernel_reads import KernelReads
+from ..execution.kernel_reads import KernelReads
 from .key import file_sha256
 
 

@@ -19,10 +19,10 @@ from typing import Any
 from nbformat import NotebookNode
 
 from ..events import ExecutionObserver
-from ..kernel_reads import REPORT_NAME
+from ..execution.kernel_reads import REPORT_NAME
 from ..options import CacheSettings, ExecuteOptions
 
-from ..notebook_model import reset_notebook, resolve_kernel_name
+from ..notebook.model import reset_notebook, resolve_kernel_name
 from ..result import CellRecord, CellStatus, ExecutionResult, RunStatus
 from . import reads
 from .entry_shape import RECORD_FIELDS, STORED_STATUSES, check_entry

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from ..pipeline import Prepared
+from ..pipeline.core import Prepared
 from ..result import ExecutionResult
 from .runs import CacheLookup, look_up, replay, storable
 

@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 
 from nbformat import NotebookNode
 
-from ..terminal import TerminalText
+from ..execution.terminal import TerminalText
 from .markers import cell_markers, code_cells
 from .model import CellMismatch, CheckOptions, CheckReport
 from .sanitize import Sanitizer

@@ -3,7 +3,7 @@
 The pipeline's ``prepare`` and ``execute`` stages run unchanged; ``compare``
 takes the place of ``write`` (the stored file is the expected value).
 
-:class:`CheckRunner` is a batch runner (``nbrun.batch.Runner``): the batch
+:class:`CheckRunner` is a batch runner (``nbrun.runners.batch.Runner``): the batch
 calls it per notebook and gets the executed result with ``result.check`` set.
 The stored file is only rewritten with ``update=True``, for a run that went
 through, and only in the cells that differ.
@@ -20,16 +20,16 @@ from types import TracebackType
 from nbformat import NotebookNode
 
 from ..api import run_sync
-from ..batch import BatchJob
+from ..runners.batch import BatchJob
 from ..control import RunControl
 from ..errors import NbrunError, NotebookReadError
 from ..events import ExecutionObserver
-from ..kernel_starter import KernelStarter, start_local_kernel
-from ..fast_start import fork_server_scope, start_forked_kernel
-from ..notebook_files import read_notebook
+from ..kernel.starter import KernelStarter, start_local_kernel
+from ..kernel.fork import fork_server_scope, start_forked_kernel
+from ..notebook.files import read_notebook
 from ..options import ExecuteOptions
-from ..pipeline import FileRun, execute_notebook, prepare
-from ..protocol import Reaper
+from ..pipeline.core import FileRun, execute_notebook, prepare
+from ..kernel.protocol import Reaper
 from ..result import ExecutionResult
 from .compare import check_notebook
 from .markers import prepare_for_run

@@ -18,7 +18,7 @@ from nbformat import NotebookNode, from_dict
 from nbformat.v4.rwbase import split_lines
 
 from ..errors import NotebookWriteError
-from ..atomic import write_text_atomic
+from ..storage.atomic import write_text_atomic
 from .markers import code_cells
 
 _STYLES = [

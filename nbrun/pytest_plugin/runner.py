@@ -22,12 +22,12 @@ from typing import Any, AsyncContextManager, Callable
 import pytest
 
 from nbrun.check.model import CheckOptions
-from nbrun.fast_start import start_forked_kernel
-from nbrun.fast_start.forkserver import ForkServer, serving
+from nbrun.kernel.fork import start_forked_kernel
+from nbrun.kernel.fork.forkserver import ForkServer, serving
 from nbrun.options import ExecuteOptions, FileOptions
-from nbrun.pipeline import FileRun
-from nbrun.pipeline_default import run_file
-from nbrun.protocol import Reaper
+from nbrun.pipeline.core import FileRun
+from nbrun.pipeline.default import run_file
+from nbrun.kernel.protocol import Reaper
 from nbrun.result import ExecutionResult
 
 _SETTLE_SECONDS = 15.0

@@ -112,7 +112,7 @@ def _folder(config: pytest.Config, value: Any) -> Path | None:
 def _parameters(pairs: list[str]) -> dict[str, Any] | None:
     if not pairs:
         return None
-    from nbrun.parameters import parse_value  # nbformat is imported only when parameters are given
+    from nbrun.notebook.parameters import parse_value  # nbformat is imported only when parameters are given
 
     parameters: dict[str, Any] = {}
     for pair in pairs:

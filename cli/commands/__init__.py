@@ -1,0 +1,1 @@
+"""The nbrun subcommands."""

@@ -1,0 +1,1 @@
+"""Turning arguments into notebooks, parameters and checked paths."""

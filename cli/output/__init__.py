@@ -1,0 +1,1 @@
+"""What the command shows and writes: live lines, summaries, records, events."""

@@ -1,0 +1,28 @@
+"""How ``nbrun check`` tells its verdicts: per-notebook lines on stderr and JUnit details."""
+
+from __future__ import annotations
+
+
+from nbrun.check.model import CheckReport
+from nbrun.storage.locations import Where
+from nbrun.check.report import render, summary_line
+
+
+def check_lines(source: Where, report: CheckReport) -> str:
+    """The stderr lines for one checked notebook: verdict, then each mismatch with its diff."""
+    if report.matches:
+        return f"nbrun: ok {source} ({summary_line(report)})"
+    details = render(report, str(source), indent="    ")
+    if report.updated:
+        cells = len(report.mismatched_cells)
+        return f"nbrun: updated {source}: new outputs written in {cells} cell{'s' if cells != 1 else ''}\n{details}"
+    lines = [f"nbrun: MISMATCH {source}: {summary_line(report)}", details]
+    if report.update_error:
+        lines.append(f"nbrun: error: {report.update_error}")
+    return "\n".join(lines)
+
+
+def check_details(source: Where, report: CheckReport) -> str:
+    """The failure text of a JUnit testcase: the summary and every diff."""
+    text = f"{summary_line(report)}\n\n{render(report, str(source))}"
+    return text + (f"\n\n{report.update_error}" if report.update_error else "")

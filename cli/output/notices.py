@@ -1,0 +1,44 @@
+"""What a run that looks fine should still say: cells that raised, truncated output, input() hints."""
+
+from __future__ import annotations
+
+from nbrun.runners.batch import BatchOutcome
+from nbrun.execution.cell_label import cell_label
+from nbrun.result import CellStatus, ExecutionResult
+
+STDIN_HINT = "use --stdin-file to answer input() calls"
+_STDIN_ERRORS = ("StdinNotImplementedError",)
+
+
+def raised_cells(result: ExecutionResult) -> list[str]:
+    """``cell 3 (index 2, In [3]) ZeroDivisionError: division by zero`` per cell that raised but was allowed to."""
+    return [f"{cell_label(cell.index, cell.execution_count)} {cell.ename}: {cell.evalue}"
+            for cell in result.cells if cell.status is CellStatus.ERROR]
+
+
+def status_label(outcome: BatchOutcome, label: str) -> str:
+    """``ok, 2 cells raised`` for an ok run where --allow-errors let cells raise; *label* otherwise."""
+    if outcome.result is None or not outcome.ok:
+        return label
+    count = len(raised_cells(outcome.result))
+    return f"{label}, {count} cell{'s' if count != 1 else ''} raised" if count else label
+
+
+def truncation_warning(result: ExecutionResult) -> str | None:
+    """One warning per notebook naming the cells whose output was cut at --max-output-bytes."""
+    cut = [(index, cell.metadata["nbrun"]["truncated"]) for index, cell in enumerate(result.notebook.cells)
+           if "truncated" in cell.get("metadata", {}).get("nbrun", {})]
+    if not cut:
+        return None
+    dropped = sum(int(info.get("dropped_bytes", 0)) for _, info in cut)
+    counts = {record.index: record.execution_count for record in result.cells}
+    first = cell_label(cut[0][0], counts.get(cut[0][0]))
+    others = f" and {len(cut) - 1} more cell{'s' if len(cut) > 2 else ''}" if len(cut) > 1 else ""
+    return f"output truncated in {first}{others}: {dropped:,} bytes dropped (raise --max-output-bytes to keep more)"
+
+
+def stdin_hint(result: ExecutionResult) -> str | None:
+    """The hint for a notebook that failed because input() had no answers."""
+    if result.ename in _STDIN_ERRORS or any(cell.ename in _STDIN_ERRORS for cell in result.cells):
+        return STDIN_HINT
+    return None

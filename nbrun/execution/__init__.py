@@ -1,0 +1,1 @@
+"""Running a notebook's cells on a kernel and recording what came back."""

@@ -1,0 +1,1 @@
+"""Images in outputs: extracted to files, remote images, links between them."""

@@ -1,0 +1,1 @@
+"""Talking to one kernel process: start, channels, messages, fast start."""

@@ -1,0 +1,221 @@
+"""Fast kernel start: a warm template process forks a fresh ipykernel per notebook.
+
+:class:`ForkServer` runs ``_forkserver.py`` (ipykernel and its debugger
+already imported) and asks it for kernels; ``nbrun.kernel.fork.provisioner`` plugs it
+into jupyter_client. Only the standard library is imported here, so the CLI
+can start the template before its own heavier imports. Every kernel is a new process (its own session and
+process group, the notebook's cwd and environment, stdout/stderr to the
+log), so no state is shared between notebooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import itertools
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import AsyncIterator, Iterator
+
+log = logging.getLogger("nbrun")
+
+_SCRIPT = Path(__file__).with_name("_forkserver.py")
+_READY_TIMEOUT = 60.0
+_current: contextvars.ContextVar[ForkServer | None] = contextvars.ContextVar("nbrun_fork_server", default=None)
+
+
+class ForkedProcess:
+    """A kernel forked by the template, with the parts of ``Popen`` a provisioner uses."""
+
+    def __init__(self, pid: int, server: ForkServer) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self._server = server
+        self.stdin = self.stdout = self.stderr = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self._server.exit_status(self.pid)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        # Exit statuses arrive through the event loop; callers poll() first.
+        return self.poll()
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class ForkServer:
+    """One template process; ``spawn`` returns a freshly forked kernel."""
+
+    def __init__(self, python: str, preload: tuple[str, ...] = ()) -> None:
+        self.python = python
+        self.preload = preload
+        self._process: subprocess.Popen[bytes] | None = None
+        self._reader: asyncio.StreamReader | None = None
+        self._pending: dict[int, asyncio.Future[int]] = {}
+        self._exits: dict[int, int] = {}
+        self._spawned: set[int] = set()
+        self._ids = itertools.count(1)
+        self._ready: asyncio.Future[int] | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self.failed: str | None = None
+
+    def launch(self) -> None:
+        """Start the template (synchronously, so it can boot while nbrun imports)."""
+        if self._process is None:
+            env = dict(os.environ)
+            env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+            self._process = subprocess.Popen(
+                [self.python, str(_SCRIPT), *self.preload],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                start_new_session=True,
+            )
+
+    async def _attach(self) -> None:
+        if self._ready is not None:
+            return
+        self.launch()
+        assert self._process is not None and self._process.stdout is not None
+        loop = asyncio.get_running_loop()
+        self._ready = loop.create_future()
+        reader = self._reader = asyncio.StreamReader(limit=1 << 20)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), self._process.stdout)
+        self._pump = asyncio.ensure_future(self._read_messages())
+
+    async def _read_messages(self) -> None:
+        assert self._reader is not None and self._ready is not None
+        while True:
+            line = await self._reader.readline()
+            if not line:
+                self._fail("the kernel template process exited")
+                return
+            message = json.loads(line)
+            if "ready" in message and not self._ready.done():
+                self._ready.set_result(message["ready"])
+            elif "exit" in message:
+                self._exits[message["exit"]] = message["returncode"]
+            elif "id" in message:
+                future = self._pending.pop(message["id"], None)
+                if future is not None and not future.done():
+                    if "pid" in message:
+                        future.set_result(message["pid"])
+                    else:
+                        future.set_exception(OSError(message.get("error", "fork failed")))
+
+    def _fail(self, reason: str) -> None:
+        self.failed = reason
+        for future in [*self._pending.values(), self._ready]:
+            if future is not None and not future.done():
+                future.set_exception(OSError(reason))
+        self._pending.clear()
+
+    def exit_status(self, pid: int) -> int | None:
+        if pid in self._exits:
+            return self._exits[pid]
+        if self.failed is not None:  # the template is gone: its kernels were terminated
+            return self._exits.get(pid, -signal.SIGTERM)
+        return None
+
+    async def spawn(self, argv: list[str], cwd: str, env: dict[str, str], log_path: str) -> ForkedProcess:
+        """Fork a kernel running ``ipykernel_launcher`` with *argv*."""
+        await self._attach()
+        assert self._ready is not None and self._process is not None and self._process.stdin is not None
+        template_pid = await asyncio.wait_for(asyncio.shield(self._ready), _READY_TIMEOUT)
+        request_id = next(self._ids)
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        env = {**env, "JPY_PARENT_PID": str(template_pid)}
+        request = {"id": request_id, "argv": argv, "cwd": cwd, "env": env, "log": log_path}
+        self._process.stdin.write(json.dumps(request).encode() + b"\n")
+        self._process.stdin.flush()
+        pid = await asyncio.wait_for(future, _READY_TIMEOUT)
+        self._spawned.add(pid)
+        return ForkedProcess(pid, self)
+
+    async def close(self) -> None:
+        """Stop the template; it terminates any kernel still running."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            assert process.stdin is not None
+            process.stdin.close()
+        if self._spawned <= set(self._exits) and process.poll() is None:
+            process.kill()  # no kernel left to clean up: skip the interpreter's teardown
+        for _ in range(300):
+            if process.poll() is not None:
+                break
+            await asyncio.sleep(0.01)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._pump
+
+
+def current_server() -> ForkServer | None:
+    return _current.get()
+
+
+@contextlib.contextmanager
+def serving(server: ForkServer) -> Iterator[None]:
+    """Tasks created inside this block fork their kernels from *server* (a long-lived template)."""
+    token = _current.set(server)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+_prelaunched: list[ForkServer] = []
+
+
+def prelaunch(preload: tuple[str, ...] = ()) -> None:
+    """Start the template now; the next :func:`fork_server_scope` adopts it."""
+    server = ForkServer(sys.executable, preload)
+    server.launch()
+    _prelaunched.append(server)
+
+
+def discard_prelaunched() -> None:
+    """Stop templates that were prelaunched but never used (no kernel was forked)."""
+    while _prelaunched:
+        process = _prelaunched.pop()._process
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@contextlib.asynccontextmanager
+async def fork_server_scope(enabled: bool, preload: tuple[str, ...] = ()) -> AsyncIterator[None]:
+    """Make kernels started inside this block fork from one template (reuses an enclosing one)."""
+    if not enabled or _current.get() is not None:
+        yield
+        return
+    server = next((s for s in _prelaunched if s.preload == preload), None)
+    if server is not None:
+        _prelaunched.remove(server)
+    server = server or ForkServer(sys.executable, preload)
+    token = _current.set(server)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+        await server.close()

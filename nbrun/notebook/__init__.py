@@ -1,0 +1,1 @@
+"""The notebook document: read, write, model helpers, text notebooks, parameters."""

@@ -1,0 +1,46 @@
+"""What a notebook says about its own run: which kernel, which declared inputs; and its reset before a run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nbformat import NotebookNode
+
+from ..options import DEFAULT_KERNEL, ExecuteOptions
+
+
+def resolve_kernel_name(nb: NotebookNode, options: ExecuteOptions) -> str:
+    """``--kernel``, else the notebook's kernelspec name, else ``python3``."""
+    if options.kernel_name:
+        return options.kernel_name
+    spec = nb.get("metadata", {}).get("kernelspec")
+    name = spec.get("name") if isinstance(spec, dict) else None
+    return name if isinstance(name, str) and name else DEFAULT_KERNEL
+
+
+# Keys of metadata.nbrun a run keeps: the user's (the execution cache's inputs) and the
+# text notebook the run read, which marks the .ipynb as that file's output.
+DECLARED_RUN_KEYS = ("inputs", "text_notebook")
+
+
+def declared_run_metadata(nb: NotebookNode) -> dict[str, Any]:
+    """The user-declared keys of ``metadata.nbrun``, which a run keeps."""
+    record = nb.get("metadata", {}).get("nbrun")
+    if not isinstance(record, dict):
+        return {}
+    return {key: record[key] for key in DECLARED_RUN_KEYS if key in record}
+
+
+def reset_notebook(nb: NotebookNode, options: ExecuteOptions) -> None:
+    """Clear previous outputs and nbrun/timing records before a run."""
+    nb.metadata.pop("nbrun", None)
+    if options.store_widget_state:
+        nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        cell["outputs"] = []
+        cell["execution_count"] = None
+        cell.setdefault("metadata", NotebookNode())
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("nbrun", None)

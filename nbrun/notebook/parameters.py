@@ -1,0 +1,301 @@
+"""Papermill-compatible parameters: parse values, write Python or bash literals, inject, inspect."""
+
+from __future__ import annotations
+
+import ast
+import datetime
+import io
+import math
+import re
+import shlex
+import tokenize
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from nbformat import NotebookNode
+from nbformat.v4.nbbase import random_cell_id
+from nbformat.v4 import new_code_cell
+
+from ..errors import ParameterError
+
+PARAMETERS_TAG = "parameters"
+INJECTED_TAG = "injected-parameters"
+PYTHON_LANGUAGES = {"python", "python3", "ipython", "ipython3"}
+BASH_LANGUAGES = {"bash"}
+_BASH_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_value(text: str) -> Any:
+    """A ``-p`` value as papermill reads it: bool, None, int, float, else the string."""
+    if text in ("True", "true"):
+        return True
+    if text in ("False", "false"):
+        return False
+    if text in ("None", "none", "null"):
+        return None
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            continue
+    return text
+
+
+def python_literal(value: Any) -> str:
+    """*value* as Python source that evaluates to an equal value."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "float('nan')"
+        if math.isinf(value):
+            return "float('inf')" if value > 0 else "float('-inf')"
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
+        return repr(value.isoformat())
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{python_literal(key)}: {python_literal(item)}" for key, item in value.items())
+        return "{" + items + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(python_literal(item) for item in value) + "]"
+    raise ParameterError(f"cannot write a Python literal for a {type(value).__name__} value: {value!r}")
+
+
+def json_safe(value: Any) -> Any:
+    """*value* for JSON metadata: NaN and infinities as strings, dates as ISO text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def bash_literal(value: Any) -> str:
+    """*value* as a bash word, as papermill's BashTranslator writes it: text quoted by ``shlex.quote``."""
+    if value is None:
+        return "''"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return shlex.quote(str(value))
+    if isinstance(value, str):
+        return shlex.quote(value)
+    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
+        return shlex.quote(value.isoformat())
+    if isinstance(value, (list, tuple)) and not any(isinstance(item, (list, tuple, Mapping)) for item in value):
+        return "(" + " ".join(bash_literal(item) for item in value) + ")"
+    raise ParameterError(f"cannot write a bash value for a {type(value).__name__} value (bash takes text, "
+                         "numbers, booleans and flat lists)")
+
+
+@dataclass(frozen=True)
+class _Translator:
+    """How parameters are written for one kernel language."""
+
+    kind: str  # names the identifier rule in messages
+    valid_name: Callable[[str], bool]
+    assign: Callable[[str, Any], str]
+
+
+_PYTHON = _Translator("Python", str.isidentifier, lambda name, value: f"{name} = {python_literal(value)}")
+_BASH = _Translator("bash", lambda name: _BASH_NAME.fullmatch(name) is not None,
+                    lambda name, value: f"{name}={bash_literal(value)}")
+
+
+def _translator(language: str) -> _Translator:
+    if language in PYTHON_LANGUAGES:
+        return _PYTHON
+    if language in BASH_LANGUAGES:
+        return _BASH
+    stated = repr(language) if language else "a kernel that states no language"
+    raise ParameterError(f"parameters can only be written for Python and bash kernels, not {stated}")
+
+
+def check_encodable(parameters: Mapping[str, Any]) -> None:
+    """Every text in the values can be written to a notebook (UTF-8); ParameterError naming the parameter."""
+    for name, value in parameters.items():
+        if not _encodable(value):
+            raise ParameterError(f"parameter {name!r}: the value holds a character that cannot be encoded as UTF-8 "
+                                 "(a byte that is not valid text?)")
+
+
+def _encodable(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, Mapping):
+        return all(_encodable(key) and _encodable(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_encodable(item) for item in value)
+    return True
+
+
+def parameters_source(parameters: Mapping[str, Any], language: str = "python") -> str:
+    """The source of the injected cell, in *language* (a kernelspec's language: Python or bash)."""
+    translator = _translator(language)
+    check_encodable(parameters)
+    for name in parameters:
+        if not translator.valid_name(name):
+            raise ParameterError(f"parameter name {name!r} is not a valid {translator.kind} identifier")
+    lines = ["# Parameters"] + [translator.assign(name, value) for name, value in parameters.items()]
+    return "\n".join(lines) + "\n"
+
+
+def notebook_language(nb: NotebookNode) -> str:
+    """The notebook's kernel language as its metadata says (``python`` when unstated)."""
+    metadata = nb.get("metadata", {})
+    for key in ("kernelspec", "language_info"):
+        section = metadata.get(key)
+        if isinstance(section, dict):
+            language = section.get("language") or section.get("name") if key == "language_info" else section.get("language")
+            if isinstance(language, str) and language:
+                return language.lower()
+    return "python"
+
+
+@dataclass(frozen=True)
+class Injection:
+    """Where the parameters went: the cell index and whether a warning is due."""
+
+    index: int
+    replaced: bool
+    warning: str | None
+
+
+def inject_parameters(nb: NotebookNode, parameters: Mapping[str, Any], language: str) -> Injection:
+    """Insert (or replace) the ``injected-parameters`` cell, papermill's way.
+
+    *language* is that of the kernel that will run *nb* (its kernelspec's,
+    not what the notebook's metadata claims): it decides how values are written.
+    """
+    cell = new_code_cell(parameters_source(parameters, language))
+    cell.metadata["tags"] = [INJECTED_TAG]
+    upgrade_to_cell_ids(nb)
+    old = _tagged(nb, INJECTED_TAG)
+    if old is not None:
+        cell["id"] = nb.cells[old].get("id", cell.get("id"))
+        nb.cells[old] = cell
+        return Injection(old, True, None)
+    anchor = _tagged(nb, PARAMETERS_TAG)
+    if anchor is None:
+        nb.cells.insert(0, cell)
+        return Injection(0, False, "the notebook has no cell tagged 'parameters'; parameters were injected at the top")
+    nb.cells.insert(anchor + 1, cell)
+    return Injection(anchor + 1, False, None)
+
+
+def upgrade_to_cell_ids(nb: NotebookNode) -> None:
+    """Make *nb* nbformat 4.5 with an id on every cell (older minors allow no ids), as papermill does."""
+    if nb.get("nbformat") != 4 or nb.get("nbformat_minor", 0) >= 5:
+        return
+    nb["nbformat_minor"] = 5
+    for cell in nb.cells:
+        if not cell.get("id"):
+            cell["id"] = random_cell_id()
+
+
+def _tagged(nb: NotebookNode, tag: str) -> int | None:
+    for index, cell in enumerate(nb.cells):
+        if tag in cell.get("metadata", {}).get("tags", []):
+            return index
+    return None
+
+
+@dataclass(frozen=True)
+class DeclaredParameter:
+    """One assignment in the ``parameters`` cell."""
+
+    name: str
+    default: str
+    inferred_type: str
+    annotation: str | None
+    comment: str | None
+
+
+def declared_parameters(nb: NotebookNode) -> list[DeclaredParameter]:
+    """The names, defaults, types and comments of the ``parameters`` cell (Python only)."""
+    index = _tagged(nb, PARAMETERS_TAG)
+    if index is None:
+        return []
+    source = nb.cells[index].source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ParameterError(f"the parameters cell is not valid Python: {exc.msg} (line {exc.lineno})") from None
+    comments = _line_comments(source)
+    found = []
+    for node in tree.body:
+        target, annotation, value = _assignment(node)
+        if target is None or value is None:
+            continue
+        default = ast.get_source_segment(source, value) or ""
+        found.append(DeclaredParameter(
+            name=target,
+            default=default,
+            inferred_type=_infer_type(value),
+            annotation=ast.get_source_segment(source, annotation) if annotation is not None else None,
+            comment=comments.get(node.end_lineno or node.lineno),
+        ))
+    return found
+
+
+def _assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None, ast.expr | None]:
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id, None, node.value
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return node.target.id, node.annotation, node.value
+    return None, None, None
+
+
+def _infer_type(value: ast.expr) -> str:
+    try:
+        return type(ast.literal_eval(value)).__name__
+    except (ValueError, SyntaxError, TypeError):
+        return "expression"
+
+
+def _line_comments(source: str) -> dict[int, str]:
+    comments: dict[int, str] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT:
+                comments[token.start[0]] = token.string.lstrip("#").strip()
+    except (tokenize.TokenError, IndentationError):
+        pass
+    return comments
+
+
+def apply_parameters(nb: NotebookNode, parameters: Mapping[str, Any] | None, *, language: str,
+                     strict: bool = False) -> list[str]:
+    """Inject *parameters* into *nb* (the ``prepare`` stage) in the kernel's *language*; return the warnings.
+
+    No value from any source means no injected cell (papermill's rule). A name
+    the ``parameters`` cell does not declare is a warning, or ParameterError
+    when *strict* (Python kernels only).
+    """
+    if not parameters:
+        return []
+    warnings = []
+    # only a Python parameters cell can be read for its names
+    declared = {p.name for p in declared_parameters(nb)} if _translator(language) is _PYTHON else set()
+    unknown = sorted(set(parameters) - declared) if declared else []
+    if unknown:
+        message = f"not declared in the parameters cell: {', '.join(unknown)}"
+        if strict:
+            raise ParameterError(message)
+        warnings.append(f"unknown parameter(s) {message}")
+    injection = inject_parameters(nb, parameters, language)
+    if injection.warning:
+        warnings.append(injection.warning)
+    return warnings

@@ -1,0 +1,275 @@
+"""The path of one notebook's file run, as named stages, in one place.
+
+    read ─► check ─► prepare ─► before_execute* ─► execute ─► post_process* ─► write ─► after_write* ─► result
+
+* ``read`` (:func:`read`): the file into a ``NotebookNode``.
+* ``check`` (:func:`check_targets`): every output is writable.
+* ``prepare`` (:func:`prepare`): the kernel's cwd defaults to the notebook's
+  folder; ``options.parameters`` are injected (before any kernel starts).
+* ``after_prepare`` stages, ``(Prepared) -> Prepared``: a feature looks at the
+  prepared notebook and keeps what it found in ``Prepared.findings`` under its
+  name (the cache's key and stored run).
+* ``before_execute`` stages, ``(Prepared) -> ExecutionResult | None``: a stage
+  that returns a ready result (a cache hit) short-circuits execution.
+* ``execute``, ``(Prepared) -> Awaitable[ExecutionResult]``: locally
+  :func:`local_execute` (kernel, cells, autosave); a Dask runner sends the
+  prepared notebook to a worker instead. Both end in :func:`execute_notebook`.
+* ``post_process`` stages, ``(Prepared, ExecutionResult) -> ExecutionResult``:
+  run before the notebook is written (image extraction, the check of its
+  image links); a stage attaches what it found with ``dataclasses.replace`` /
+  ``result.with_report``. If one
+  raises an NbrunError, the notebook is still written, then the error raised.
+* ``write`` (:func:`write`): the executed notebook, atomically, to the target.
+* ``after_write`` stages, same signature: checks that may fail the run once
+  the notebook is safe on disk (``strict_images``), uploads, exports.
+
+This core imports no feature: ``pipeline_default.DEFAULT_PIPELINE`` registers
+the cache's, images' and reports' stages. The CLI (through ``batch.run_batch``),
+the Dask runner, ``run_path`` and the pytest plugin all run that pipeline; a new
+stage is one entry in its tuples (or in those of a ``Pipeline`` a caller builds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from typing import Any, AsyncContextManager, AsyncIterator, Awaitable, Callable, Mapping, Union
+
+from nbformat import NotebookNode
+
+from ..control import RunControl
+from ..errors import NbrunError, NoSuchKernelError, NotebookWriteError
+from ..events import ExecutionObserver
+from ..execution.executor import NotebookExecution
+from ..kernel.starter import KernelStarter, start_local_kernel
+from ..notebook.model import resolve_kernel_name
+from ..kernel.session import kernel_language
+from ..images.links import MANIFEST_NAME
+from ..storage.locations import Where, is_below, kernel_cwd, where_name
+from ..storage.atomic import check_writable
+from ..notebook.in_place import InPlaceGuard
+from ..notebook.files import read_from, write_notebook
+from ..options import ExecuteOptions, FileOptions
+from ..notebook.parameters import apply_parameters, notebook_language
+from ..kernel.protocol import Reaper
+from ..result import ExecutionResult
+
+
+@dataclass(frozen=True)
+class FileRun:
+    """What a file run is asked to do: read *source*, write *target*."""
+
+    source: Where  # a path or a URL (nbrun.storage.locations); .ipynb or a jupytext text notebook
+    target: Where
+    options: ExecuteOptions = field(default_factory=ExecuteOptions)
+    file: FileOptions = field(default_factory=FileOptions)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The output of ``prepare``: the notebook ready to execute and the options it runs with."""
+
+    run: FileRun
+    notebook: NotebookNode
+    options: ExecuteOptions  # run.options with cwd resolved
+    observer: ExecutionObserver
+    findings: Mapping[str, Any] = field(default_factory=dict)  # what after_prepare stages found, by feature name
+    in_place: InPlaceGuard | None = None  # every write of a run that writes back to its source goes through it
+
+    def with_finding(self, name: str, finding: Any) -> Prepared:
+        """A copy with *finding* under *name* (e.g. the cache's lookup), for later stages of that feature."""
+        return replace(self, findings={**self.findings, name: finding})
+
+
+AfterPrepare = Callable[[Prepared], Prepared]
+BeforeExecute = Callable[[Prepared], Union[ExecutionResult, None]]
+ExecuteStage = Callable[[Prepared], Awaitable[ExecutionResult]]
+PostProcess = Callable[[Prepared, ExecutionResult], ExecutionResult]
+
+
+def read(run: FileRun) -> NotebookNode:
+    """Stage ``read``: parse and validate the source notebook, local or remote, JSON or text (NotebookReadError)."""
+    return read_from(run.source)
+
+
+def check_targets(run: FileRun) -> None:
+    """Stage ``check``: every output can be written, before any kernel starts (NotebookWriteError).
+
+    A run's side effects must not be wasted on a target that only fails at the end.
+    """
+    images = run.file.extract_images
+    for where, root, what in ((run.target, run.file.output_root, "output"), (images, run.file.images_root, "images")):
+        if where is not None and root is not None and not is_below(where, root):
+            raise NotebookWriteError(where_name(where), f"is outside the {what} folder {where_name(root)} "
+                                     f"({where_name(run.source)} climbs out of it with '..'); not run")
+    for output in (run.target, *([images / MANIFEST_NAME] if images is not None else [])):
+        if isinstance(output, Path):  # a URL is checked by its upload (the run is kept locally if that fails)
+            check_writable(output)
+
+
+def prepare(run: FileRun, nb: NotebookNode, observer: ExecutionObserver) -> Prepared:
+    """Stage ``prepare``: default the cwd to the notebook's folder, inject parameters."""
+    options = run.options
+    if options.cwd is None:  # absolute, so a remote worker can use it; a URL's notebook runs in a scratch folder
+        options = options.with_changes(cwd=kernel_cwd(run.source))
+    for warning in inject_run_parameters(nb, options):
+        observer.warning(warning)
+    return Prepared(run, nb, options, observer)
+
+
+def inject_run_parameters(nb: NotebookNode, options: ExecuteOptions) -> list[str]:
+    """``options.parameters`` into *nb*, written for the kernel the run will start; the warnings.
+
+    The language is that of the kernelspec of ``options.kernel_name``, else of
+    the notebook's kernel, looked up before any kernel starts; only a notebook
+    kernel that is not installed here (it cannot start) falls back to the
+    language the notebook states. Raises NoSuchKernelError, ParameterError.
+    """
+    if not options.parameters:
+        return []
+    try:
+        language = kernel_language(resolve_kernel_name(nb, options))
+    except NoSuchKernelError:
+        if options.kernel_name:
+            raise
+        language = notebook_language(nb)
+    return apply_parameters(nb, options.parameters, language=language, strict=options.strict_parameters)
+
+
+async def execute_notebook(
+    nb: NotebookNode,
+    options: ExecuteOptions,
+    *,
+    observer: ExecutionObserver | None = None,
+    control: RunControl | None = None,
+    start_kernel: KernelStarter = start_local_kernel,
+    ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
+    reaper: Reaper | None = None,
+    autosave: tuple[Callable[[NotebookNode], None], float] | None = None,
+) -> ExecutionResult:
+    """Stage ``execute``: run every cell of an already prepared *nb* on a fresh kernel.
+
+    *start_kernel* is the kernel seam (a fake kernel in unit tests, the fork
+    server in a batch); *ready_gate* is a batch's concurrency gate;
+    *reaper* takes the finished kernel to shut it down in the background;
+    *autosave* is (save, every seconds): the snapshot is saved so during the run.
+    """
+    execution = NotebookExecution(nb, options, observer=observer, control=control, start_kernel=start_kernel,
+                                  ready_gate=ready_gate, reaper=reaper)
+    async with _autosaving(execution, autosave):
+        return await execution.run()
+
+
+def local_execute(
+    *,
+    control: RunControl | None = None,
+    start_kernel: KernelStarter = start_local_kernel,
+    ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
+    reaper: Reaper | None = None,
+) -> ExecuteStage:
+    """The ``execute`` stage of a local file run (autosaving when the file options ask)."""
+
+    async def execute(prepared: Prepared) -> ExecutionResult:
+        every = prepared.run.file.autosave_seconds
+        return await execute_notebook(
+            prepared.notebook, prepared.options, observer=prepared.observer, control=control,
+            start_kernel=start_kernel, ready_gate=ready_gate, reaper=reaper,
+            autosave=(partial(save, prepared), every) if every and isinstance(prepared.run.target, Path) else None,
+        )
+
+    return execute
+
+
+def save(prepared: Prepared, nb: NotebookNode) -> None:
+    """*nb* to the run's target (NotebookWriteError); in place, through the edit guard, which says when it diverts."""
+    if prepared.in_place is None:
+        write_notebook(nb, prepared.run.target)
+        return
+    warning = prepared.in_place.write(nb)
+    if warning is not None:
+        prepared.observer.warning(warning)
+
+
+def write(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
+    """Stage ``write``: the executed notebook, atomically, to the target; the result says where it went.
+
+    An in-place run whose source was edited while it ran keeps the edit and
+    is written beside it (nbrun.notebook.in_place): ``result.diverted_to``.
+    """
+    save(prepared, result.notebook)
+    diverted = prepared.in_place.diverted_to if prepared.in_place is not None else None
+    return result if diverted is None else replace(result, diverted_to=diverted)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The stages around ``execute``; build a variant with ``dataclasses.replace``."""
+
+    after_prepare: tuple[AfterPrepare, ...] = ()
+    before_execute: tuple[BeforeExecute, ...] = ()
+    post_process: tuple[PostProcess, ...] = ()
+    after_write: tuple[PostProcess, ...] = ()
+
+    async def run(self, run: FileRun, execute: ExecuteStage, observer: ExecutionObserver | None = None) -> ExecutionResult:
+        """read → prepare → after_prepare → before_execute → execute → post_process → write → after_write."""
+        guard = InPlaceGuard(run.source) if isinstance(run.source, Path) and run.source == run.target else None
+        nb = read(run)
+        check_targets(run)
+        prepared = replace(prepare(run, nb, observer or ExecutionObserver()), in_place=guard)
+        for stage in self.after_prepare:
+            prepared = stage(prepared)
+        result = self.lookup(prepared)
+        if result is None:
+            result = await execute(prepared)
+        return self.finish(prepared, result)
+
+    def lookup(self, prepared: Prepared) -> ExecutionResult | None:
+        """The first ready result a ``before_execute`` stage offers (None: execute)."""
+        for stage in self.before_execute:
+            ready = stage(prepared)
+            if ready is not None:
+                return ready
+        return None
+
+    def finish(self, prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
+        """post_process → write → after_write; the run is written even when a post-process stage fails."""
+        try:
+            for stage in self.post_process:
+                result = stage(prepared, result)
+        except NbrunError:
+            write(prepared, result)  # keep the run even if e.g. the images could not be written
+            raise
+        result = write(prepared, result)
+        for stage in self.after_write:
+            result = stage(prepared, result)
+        return result
+
+
+@contextlib.asynccontextmanager
+async def _autosaving(execution: NotebookExecution,
+                     autosave: tuple[Callable[[NotebookNode], None], float] | None) -> AsyncIterator[None]:
+    """Rewrite the target every so many seconds while the body runs."""
+    if autosave is None:
+        yield
+        return
+    save_snapshot, every = autosave
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(every)
+            if execution.started:
+                try:
+                    save_snapshot(execution.snapshot())
+                except NbrunError as exc:
+                    execution.observer.warning(f"autosave failed: {exc}")
+
+    task = asyncio.ensure_future(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,42 @@
+"""The default pipeline: the core's stages with every feature's registered, and ``run_file``.
+
+The core (``pipeline``) knows no feature; this module is where the cache,
+images and reports plug their stages in, in the order they must run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, AsyncContextManager, Callable
+
+from ..cache.stages import cache_lookup_stage, cache_prepare_stage, cache_store_stage
+from ..control import RunControl
+from ..events import ExecutionObserver
+from ..images.stages import extract_images_stage, image_links_stage, strict_images_stage
+from ..kernel.starter import KernelStarter, start_local_kernel
+from .core import FileRun, Pipeline, local_execute
+from ..kernel.protocol import Reaper
+from ..reports.stages import html_stage, report_mode_stage
+from ..result import ExecutionResult
+
+DEFAULT_PIPELINE = Pipeline(
+    after_prepare=(cache_prepare_stage,),
+    before_execute=(cache_lookup_stage,),
+    # the cache stores the run before images are extracted or inputs hidden
+    post_process=(cache_store_stage, extract_images_stage, image_links_stage, report_mode_stage),
+    after_write=(html_stage, strict_images_stage),
+)
+
+
+async def run_file(
+    run: FileRun,
+    *,
+    observer: ExecutionObserver | None = None,
+    control: RunControl | None = None,
+    start_kernel: KernelStarter = start_local_kernel,
+    ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
+    reaper: Reaper | None = None,
+    pipeline: Pipeline = DEFAULT_PIPELINE,
+) -> ExecutionResult:
+    """One local file run through *pipeline* (``run_path``, a batch job, a pytest item)."""
+    execute = local_execute(control=control, start_kernel=start_kernel, ready_gate=ready_gate, reaper=reaper)
+    return await pipeline.run(run, execute, observer)

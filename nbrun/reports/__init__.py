@@ -1,0 +1,1 @@
+"""Human reports: the HTML notebook page, the run page, ANSI to HTML."""

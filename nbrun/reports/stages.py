@@ -1,0 +1,27 @@
+"""The reports feature's pipeline stages: report mode (inputs hidden) and the notebook's HTML page."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..storage.locations import where_name
+from ..pipeline.core import Prepared
+from .report_mode import hide_code_inputs
+from ..result import ExecutionResult
+
+
+def report_mode_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
+    """Post-process stage: with ``file.report_mode``, hide code inputs (``metadata.jupyter.source_hidden``)."""
+    if prepared.run.file.report_mode:
+        hide_code_inputs(result.notebook)
+    return result
+
+
+def html_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
+    """After-write stage: with ``file.write_html``, the notebook's HTML beside it (failed runs too)."""
+    if not prepared.run.file.write_html:
+        return result
+    from .html_export import write_notebook_html  # nbconvert is imported only when asked
+
+    written = write_notebook_html(result.notebook, prepared.run.target, allow_scripts=prepared.run.file.html_allow_scripts)
+    return replace(result, html_file=where_name(written))

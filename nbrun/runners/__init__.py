@@ -1,0 +1,1 @@
+"""Running many notebooks: the local batch and Dask."""

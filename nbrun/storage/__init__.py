@@ -1,0 +1,1 @@
+"""Where bytes go: local paths and URLs, atomic writes, locks, leftovers."""
