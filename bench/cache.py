@@ -31,15 +31,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import case_paths, write_corpus  # noqa: E402
-from tools import exe  # noqa: E402
+from corpus import case_paths, write_corpus
 
+from tools import exe
 
 ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 Figure = tuple[float, float]  # wall, CPU seconds
 
 
-def timed(command: list[str], *, expect: set[int] = {0}) -> Figure:
+def timed(command: list[str], *, expect: frozenset[int] = frozenset({0})) -> Figure:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     proc = subprocess.run(command, capture_output=True, text=True, input="y\n", env=ENV)  # jcache asks to create its cache

@@ -65,7 +65,7 @@ def main() -> int:
         rows = commands(corpus, work / "out", args.workers)
         times: dict[str, list[float]] = {name: [] for name in rows}
         failed = False
-        for name, command in rows.items():  # warm-up (page cache, compiled bytecode)
+        for command in rows.values():  # warm-up (page cache, compiled bytecode)
             timed(command, corpus)
         for repeat in range(args.repeats):
             names = list(rows)

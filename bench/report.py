@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from checks import Check
 from corpus import MANY_CELLS
 from measure import Measurement
+
 from tools import Tool
 
 DESCRIPTIONS = {

@@ -31,6 +31,7 @@ from checks import Check
 from corpus import ALL_CASES, KNOWN_CASES, case_paths
 from measure import become_subreaper, measure, runner_hwm_mib
 from report import RawLoop, Row, render
+
 from tools import BIN, Tool, missing_tools, tools_for
 
 HERE = Path(__file__).resolve().parent

@@ -7,28 +7,29 @@ import contextlib
 import signal
 import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, TextIO
+from typing import Any, TextIO
 
 import click
 
-from nbrun.runners.batch import BatchJob, BatchObserver, BatchOutcome, Runner, run_batch
 from nbrun.control import RunControl
 from nbrun.errors import NbrunError, NotebookError
 from nbrun.events import ExecutionObserver
-from nbrun.storage.locations import Where, common_folder, printable
-from nbrun.options import BatchOptions, ExecuteOptions, FileOptions
 from nbrun.kernel.protocol import utc_now
-from nbrun.status import RunStatus
 from nbrun.notebook.text import executed_target, is_output_of, is_text_notebook_name
+from nbrun.options import BatchOptions, ExecuteOptions, FileOptions
+from nbrun.runners.batch import BatchJob, BatchObserver, BatchOutcome, Runner, run_batch
+from nbrun.status import RunStatus
+from nbrun.storage.locations import Where, common_folder, printable
 
 from . import exit_codes
 from .errors import CliError
 from .output.event_stream import EventStream, Tee
+from .output.live import TerminalObserver, is_tty
 from .output.log_lines import StreamFiles, log_labels
 from .output.notices import raised_cells, stdin_hint, truncation_warning
-from .output.live import TerminalObserver, is_tty
 from .output.run_records import (
     failing_traceback,
     outcome_exit_code,

@@ -46,7 +46,6 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from .api import async_execute, async_run_path, execute, run_path
-    from .runners.batch import BatchJob, BatchOutcome, run_batch
     from .control import RunControl
     from .errors import (
         BrokenImagesError,
@@ -69,3 +68,4 @@ if TYPE_CHECKING:
     from .options import BatchOptions, ExecuteOptions, FileOptions
     from .pipeline.core import FileRun, Pipeline
     from .result import CellRecord, CellStatus, ExecutionResult, Failure, ImageReport, RunStatus
+    from .runners.batch import BatchJob, BatchOutcome, run_batch

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, Coroutine, TypeVar
+from typing import Any, TypeVar
 
 from nbformat import NotebookNode
 
 from .control import RunControl
 from .events import ExecutionObserver
-from .storage.locations import as_where
+from .notebook.text import executed_target
 from .options import ExecuteOptions, FileOptions
 from .pipeline.core import FileRun, execute_notebook, inject_run_parameters
 from .pipeline.default import run_file
-from .notebook.text import executed_target
 from .result import ExecutionResult
+from .storage.locations import as_where
 
 T = TypeVar("T")
 

@@ -8,9 +8,10 @@ any further report under a name in ``reports``) with ``dataclasses.replace``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from nbformat import NotebookNode
 

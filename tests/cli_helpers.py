@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from click.testing import CliRunner
-
 from nbrun.cli import main
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
-
 from procs import kernel_pids
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,6 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import nbformat
-
 from conftest import make_notebook
 
 

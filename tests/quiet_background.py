@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-
 from conftest import make_notebook
 from procs import MARKER
 

@@ -13,9 +13,8 @@ from pathlib import Path
 import jsonschema
 import nbformat
 import pytest
-from lxml import etree
-
 from conftest import ROOT, make_notebook
+from lxml import etree
 from procs import kernel_pids, wait_gone
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]

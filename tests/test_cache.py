@@ -15,14 +15,14 @@ import jsonschema
 import nbformat
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT, make_notebook
 from lxml import etree
 from nbformat.v4 import new_markdown_cell
+from nbrun.cli import main
 
-from conftest import ROOT, make_notebook
 from nbrun.cache import CacheStore, CorruptEntryError
 from nbrun.cache.environment import canonical_program
 from nbrun.cache.runs import storable
-from nbrun.cli import main
 from nbrun.result import CellRecord, CellStatus, ExecutionResult, RunStatus
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]

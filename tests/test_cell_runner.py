@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+from fake_kernel import FakeKernel, Step, UninterruptibleFakeKernel, busy, idle, ok_cell, reply, stream
 from nbformat import NotebookNode
 
-from fake_kernel import FakeKernel, Step, UninterruptibleFakeKernel, busy, idle, ok_cell, reply, stream
-from nbrun.execution.cell_runner import CellLimits, Outcome, run_cell
 from nbrun.control import RunControl
+from nbrun.execution.cell_runner import CellLimits, Outcome, run_cell
 from nbrun.execution.outputs import CellOutputs, DisplayRegistry
 
 

@@ -14,14 +14,14 @@ import jsonschema
 import nbformat
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 from lxml import etree
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbrun.cli import main
 from PIL import Image
 
-from conftest import ROOT
 from nbrun.check.model import CheckOptions
 from nbrun.check.run import check_file
-from nbrun.cli import main
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 pytest_plugins = ["pytester"]

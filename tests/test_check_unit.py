@@ -11,14 +11,13 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook, new_output
+from nbrun.cli import main
 
 from nbrun.check.compare import check_notebook
 from nbrun.check.markers import cell_markers, prepare_for_run
 from nbrun.check.model import CheckOptions
-from nbrun.check.sanitize import SanitizerFileError
-from nbrun.check.sanitize import parse_sanitizer_text
+from nbrun.check.sanitize import SanitizerFileError, parse_sanitizer_text
 from nbrun.check.update import accept_outputs
-from nbrun.cli import main
 from nbrun.errors import NotebookWriteError
 
 pytest_plugins = ["pytester"]

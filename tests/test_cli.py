@@ -10,7 +10,6 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
-
 from nbrun.cli import main
 
 pytestmark = pytest.mark.usefixtures("no_leaked_kernels")

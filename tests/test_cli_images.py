@@ -8,10 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
-from PIL import Image
-
 from conftest import SAMPLES
 from nbrun.cli import main
+from PIL import Image
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 

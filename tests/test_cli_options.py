@@ -9,12 +9,12 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
-
-from nbrun.kernel import fork as fast_start
-from nbrun.runners.batch import BatchJob
 from nbrun.cli import batch as cli_batch
 from nbrun.cli import main
+
+from nbrun.kernel import fork as fast_start
 from nbrun.options import DEFAULT_MAX_OUTPUT_BYTES, BatchOptions, ExecuteOptions, FileOptions
+from nbrun.runners.batch import BatchJob
 
 
 @pytest.fixture

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from nbformat.v4 import new_code_cell, new_notebook, new_output
-
-from nbrun.runners.batch import BatchJob, BatchOutcome
 from nbrun.cli.output.run_records import junit_xml, outcome_exit_code, run_record
 from nbrun.cli.output.summary import summary_table
+
 from nbrun.errors import KernelStartError, NotebookReadError
 from nbrun.options import ExecuteOptions
 from nbrun.result import CellRecord, CellStatus, ExecutionResult, RunStatus
+from nbrun.runners.batch import BatchJob, BatchOutcome
 
 
 def job(name: str) -> BatchJob:

@@ -14,12 +14,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import nbformat
 import pytest
-
 from conftest import make_notebook
 from normalize import normalized_cells
 from procs import kernel_pids, pid_alive, session_pids, wait_gone

@@ -10,9 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
-
 from conftest import make_notebook
 from nbrun.cli import main
+
 from nbrun.notebook.files import write_notebook
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="symlinks and modes as on POSIX")

@@ -10,11 +10,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
+from conftest import make_notebook
 from nbformat.v4 import new_code_cell
+from nbrun.cli import main
 from PIL import Image
 
-from conftest import make_notebook
-from nbrun.cli import main
 from nbrun.images.extract import MANIFEST_NAME
 
 pytestmark = [pytest.mark.kernel]

@@ -6,13 +6,12 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from nbformat import NotebookNode
-
 from conftest import make_notebook
 from fake_kernel import FakeKernel, Step, busy, display, idle, message, ok_cell, reply, stream
+
 from nbrun.execution.executor import NotebookExecution
-from nbrun.options import ExecuteOptions
 from nbrun.execution.outputs import CellOutputs, DisplayRegistry
+from nbrun.options import ExecuteOptions
 from nbrun.result import CellStatus, RunStatus
 
 IDS = 100_000

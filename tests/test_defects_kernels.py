@@ -10,9 +10,9 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 from nbformat.v4 import new_code_cell, new_notebook
-
-from normalize import normalized_cells
 from nbrun.cli import main
+from normalize import normalized_cells
+
 from nbrun.kernel.transport import choose_transport
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]

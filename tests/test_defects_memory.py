@@ -13,7 +13,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import make_notebook
 
 pytestmark = [pytest.mark.kernel]

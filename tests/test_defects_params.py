@@ -8,7 +8,6 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
-
 from nbrun.cli import main
 
 pytestmark = [pytest.mark.kernel]

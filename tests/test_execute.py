@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import make_notebook
 
 import nbrun
-from conftest import make_notebook
 from nbrun import CellStatus, ExecuteOptions, ExecutionObserver, RunStatus
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]

@@ -6,10 +6,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from fake_kernel import FakeKernel, Step, busy, idle, ok_cell, reply
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_notebook
 
-from fake_kernel import FakeKernel, Step, busy, idle, ok_cell, reply
 from nbrun.control import RunControl
 from nbrun.kernel.protocol import Kernel
 from nbrun.options import ExecuteOptions

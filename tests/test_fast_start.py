@@ -10,9 +10,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import SAMPLES, make_notebook
 from normalize import normalized_cells
+
 from nbrun import BatchOptions, ExecuteOptions
 from nbrun.runners.batch import BatchJob, run_batch
 

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import make_notebook
+from procs import kernel_pids, pids_with, wait_gone
 
 import nbrun
-from conftest import make_notebook
 from nbrun import ExecuteOptions, RunStatus
-from procs import kernel_pids, pids_with, wait_gone
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import make_notebook
 
 pytestmark = pytest.mark.usefixtures("no_leaked_kernels")
@@ -121,10 +120,11 @@ def test_params_grid_summary_names_each_run(tmp_path: Path) -> None:
 
 def test_junit_interrupted_run_is_an_error_never_started_is_skipped(tmp_path: Path) -> None:
     from nbrun.cli.output.run_records import junit_xml
-    from nbrun.runners.batch import BatchJob, BatchOutcome
+
     from nbrun.errors import ExecutionInterrupted
     from nbrun.options import ExecuteOptions
     from nbrun.result import ExecutionResult, RunStatus
+    from nbrun.runners.batch import BatchJob, BatchOutcome
 
     options = ExecuteOptions()
     ran = ExecutionResult(make_notebook("1"), RunStatus.INTERRUPTED, [], "python3", "t", "t", 1.0,

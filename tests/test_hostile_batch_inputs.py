@@ -12,14 +12,14 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import jsonschema
 import nbformat
 import pytest
-
 from conftest import ROOT, make_notebook
 
 pytestmark = pytest.mark.usefixtures("no_leaked_kernels")

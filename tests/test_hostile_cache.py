@@ -10,15 +10,16 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jsonschema
 import nbformat
 import pytest
+from conftest import ROOT, make_notebook
 from lxml import etree
 
-from conftest import ROOT, make_notebook
 from nbrun.cache import CacheStore
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]

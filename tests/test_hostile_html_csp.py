@@ -12,13 +12,13 @@ from typing import Any
 
 import nbformat
 import pytest
-from nbformat.v4 import new_markdown_cell
-
 from browser import load_page, page_requests
 from conftest import make_notebook
+from nbformat.v4 import new_markdown_cell
+from test_cli_options import captured, run  # noqa: F401 - the flag -> options harness
+
 from nbrun.options import FileOptions
 from nbrun.reports.run_page import CONTENT_SECURITY_POLICY
-from test_cli_options import captured, run  # noqa: F401 - the flag -> options harness
 
 pytest.importorskip("nbconvert", reason="the html extra (nbconvert) is part of the test extra")
 NBRUN = str(Path(sys.executable).parent / "nbrun")

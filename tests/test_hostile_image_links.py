@@ -19,9 +19,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from PIL import Image
-
 from conftest import make_notebook
+from PIL import Image
 
 pytest.importorskip("nbconvert", reason="the html extra (nbconvert) is part of the test extra")
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]

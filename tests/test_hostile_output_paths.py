@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_locations import notebook_bytes, png_cell, s3, s3_endpoint  # noqa: F401 - the moto fixtures
 
 from nbrun.storage.locations import Location, is_below
-from test_locations import notebook_bytes, png_cell, s3, s3_endpoint  # noqa: F401 - the moto fixtures
 
 NBRUN = str(Path(sys.executable).parent / "nbrun")
 ESCAPING = "nbrun-reports/nbs/sub/../../../../../ESCAPED.ipynb"

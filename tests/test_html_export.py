@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from PIL import Image
-from nbformat.v4 import new_markdown_cell, new_output
-
 from browser import assert_offline
 from conftest import make_notebook
+from nbformat.v4 import new_markdown_cell, new_output
+from PIL import Image
+
 from nbrun.reports.html_export import write_notebook_html
 from nbrun.reports.report_mode import hide_code_inputs
 

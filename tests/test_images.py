@@ -12,11 +12,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import make_notebook
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from PIL import Image
 
 import nbrun
-from conftest import make_notebook
 from nbrun import ExecuteOptions, FileOptions, NotebookWriteError
 from nbrun.images.extract import MANIFEST_NAME, ImageConflictError, ImageReport, extract_images
 

@@ -12,14 +12,14 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import nbformat
 import pytest
-
-from conftest import make_notebook
 from cli_helpers import invoke, one_line
+from conftest import make_notebook
 
 fsspec = pytest.importorskip("fsspec")
 pytestmark = pytest.mark.usefixtures("no_leaked_kernels")

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import nbformat
-
 from conftest import make_notebook
 
 NBRUN = str(Path(sys.executable).parent / "nbrun")

@@ -12,9 +12,9 @@ from typing import Any
 
 import nbformat
 import pytest
-
 from conftest import make_notebook
 from fake_kernel import message
+
 from nbrun.api import run_path
 from nbrun.execution.outputs import CellOutputs, DisplayRegistry
 from nbrun.execution.widgets import WidgetStates

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from fake_kernel import message
 from nbformat import NotebookNode
 
-from fake_kernel import message
 from nbrun.execution.outputs import CellOutputs, DisplayRegistry
 from nbrun.execution.widgets import WIDGET_STATE_MIME, WidgetStates
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import ROOT, make_notebook
 
 import nbrun
-from conftest import ROOT, make_notebook
 
 
 @pytest.fixture(scope="module")
@@ -118,9 +118,9 @@ def test_streaming_writer_is_byte_identical_to_nbformat() -> None:
 
 def test_streaming_writer_handles_huge_strings_identically() -> None:
     import nbformat
+    from conftest import make_notebook
     from nbformat.v4 import new_output
 
-    from conftest import make_notebook
     from nbrun.notebook.format import notebook_to_text
 
     nb = make_notebook("x")

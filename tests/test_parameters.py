@@ -8,11 +8,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
+from conftest import SAMPLES, make_notebook
 from nbformat.v4 import new_code_cell
+from nbrun.cli import main
 
 import nbrun
-from conftest import SAMPLES, make_notebook
-from nbrun.cli import main
 from nbrun.notebook.parameters import parse_value, python_literal
 
 pytestmark = pytest.mark.usefixtures("no_leaked_kernels")
@@ -103,7 +103,7 @@ def test_every_value_type_round_trips_into_the_kernel() -> None:
 
 def test_literals_evaluate_back_to_the_value() -> None:
     for value in VALUES.values():
-        back = eval(python_literal(value))  # noqa: S307 - our own literal
+        back = eval(python_literal(value))
         assert (math.isnan(back) and math.isnan(value)) if isinstance(value, float) and math.isnan(value) else back == value
 
 

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from plugin_projects import PytestRun, project, run_pytest, snapshot, stdout_of, write_notebook
 
 pytestmark = pytest.mark.kernel

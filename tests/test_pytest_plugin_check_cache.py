@@ -7,7 +7,6 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_output
-
 from plugin_projects import project, run_pytest, write_notebook
 
 pytestmark = pytest.mark.kernel

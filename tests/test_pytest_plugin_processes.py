@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from plugin_projects import project, run_pytest, write_notebook
 from procs import kernel_pids, wait_gone
 

@@ -11,14 +11,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
-import nbrun
 import quiet_background
 from conftest import make_notebook
+from nbclient import NotebookClient
 from normalize import normalized_cells
+
+import nbrun
 from nbrun.options import ExecuteOptions
 from nbrun.status import RunStatus
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import jsonschema
 import nbformat
-from nbformat.v4 import new_output
 import pytest
-from PIL import Image
-
 from browser import PageLoad, assert_offline, chromium_path, load_page, page_requests
 from conftest import ROOT, SAMPLES, make_notebook
+from nbformat.v4 import new_output
+from PIL import Image
+
 from nbrun.reports.ansi_html import ansi_to_html
 from nbrun.reports.run_facts import image_thumbnails
 from nbrun.reports.run_page import CONTENT_SECURITY_POLICY, render_run_page

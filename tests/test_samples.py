@@ -6,10 +6,10 @@ import copy
 
 import nbformat
 import pytest
-
-import nbrun
 from conftest import SAMPLES
 from normalize import normalized_cells
+
+import nbrun
 from nbrun import ExecuteOptions
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]

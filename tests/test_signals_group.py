@@ -20,7 +20,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import make_notebook
 from procs import kernel_pids, session_pids, wait_gone
 

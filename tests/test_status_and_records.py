@@ -7,11 +7,11 @@ import dataclasses
 import pytest
 from jupyter_client import BlockingKernelClient
 
-from nbrun.execution.cell_record import cell_metadata
 from nbrun.errors import KernelStartError, NotebookReadError, NotebookWriteError
+from nbrun.execution.cell_record import cell_metadata
+from nbrun.kernel.stdin_channel import stdin_url
 from nbrun.result import CellRecord, CellStatus, KernelDeath, Truncation
 from nbrun.status import RunStatus, status_for_error
-from nbrun.kernel.stdin_channel import stdin_url
 
 
 @pytest.mark.parametrize(("status", "code", "label", "junit"), [

@@ -8,11 +8,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
+from nbrun.cli import main
 
 import nbrun
-from nbrun.cli import main
-from nbrun.options import FileOptions
 from nbrun.errors import BrokenImagesError
+from nbrun.options import FileOptions
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 BROKEN_CELL = "from IPython.display import display\ndisplay({'image/png': 'not base64 at all!!', 'text/plain': 'broken'}, raw=True)"

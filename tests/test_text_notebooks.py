@@ -8,7 +8,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from cli_helpers import invoke, one_line
 from nbrun.cli.inputs.discover import discover
 

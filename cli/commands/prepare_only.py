@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from nbrun.runners.batch import BatchJob
 from nbrun.errors import NbrunError, NotebookError
 from nbrun.pipeline.core import FileRun
 from nbrun.pipeline.prepare_only import prepare_file
+from nbrun.runners.batch import BatchJob
 
 from .. import exit_codes
 

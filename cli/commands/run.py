@@ -12,10 +12,10 @@ from click.core import ParameterSource
 from nbrun.options import DEFAULT_MAX_OUTPUT_BYTES, ExecuteOptions
 
 from .. import exit_codes
-from .cache import cache_run_options
 from ..errors import CliError
-from ..output.log_setup import configure_logging
 from ..inputs.locations import WHERE, check_json_destination, check_text_support, discover_or_fail
+from ..output.log_setup import configure_logging
+from .cache import cache_run_options
 
 if TYPE_CHECKING:
     from nbrun.cache import CacheSettings
@@ -205,7 +205,6 @@ def run_command(
     if runner is not None and click.get_current_context().get_parameter_source("jobs") is ParameterSource.DEFAULT:
         jobs = len(paths) if grid is None else len(grid)  # the cluster schedules; submit everything
     from nbrun.kernel import fork as fast_start
-
     from nbrun.kernel.peek import any_forkable
 
     # only for ipykernel notebooks; with a cache, the template starts at the first miss
@@ -216,9 +215,9 @@ def run_command(
         from nbrun.options import BatchOptions, FileOptions
 
         from ..batch import Presentation, execute_jobs, grid_jobs, make_jobs, plan_batch
+        from ..inputs.params import render_output
         from ..output.event_stream import EventStream
         from ..output.log_lines import check_stream_files
-        from ..inputs.params import render_output
 
         configure_logging(verbose)
         stdin_lines = None

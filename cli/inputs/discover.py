@@ -7,7 +7,6 @@ import glob
 import os
 from pathlib import Path
 
-
 from nbrun.storage.locations import Location, Where
 
 from ..errors import NothingToRun

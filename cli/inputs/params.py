@@ -14,7 +14,6 @@ from nbrun.storage.locations import Location, Where, as_where
 from .. import exit_codes
 from ..errors import CliError
 
-
 MAX_VALUES = 1_000_000  # values a parameters file or -y text may hold, an alias counted each time it is used
 MAX_TEXT = 16 * 1024 * 1024  # characters of text, likewise
 MAX_DEPTH = 100  # nesting of lists and mappings
@@ -79,7 +78,7 @@ def load_yaml(text: str, where: str) -> Any:
     import yaml
 
     try:
-        return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_yaml_loader())
     except yaml.YAMLError as exc:
         problem = str(exc).splitlines()[0]
         raise click.UsageError(f"{where}: not valid YAML/JSON ({problem})") from None

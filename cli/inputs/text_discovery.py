@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 import click
 
-from nbrun.storage.locations import Location
 from nbrun.notebook.text import TEXT_SUFFIXES, is_output_of, looks_like_text_notebook
+from nbrun.storage.locations import Location
 
 from ..errors import NothingToRun
 

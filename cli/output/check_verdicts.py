@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-
 from nbrun.check.model import CheckReport
-from nbrun.storage.locations import Where
 from nbrun.check.report import render, summary_line
+from nbrun.storage.locations import Where
 
 
 def check_lines(source: Where, report: CheckReport) -> str:

@@ -16,11 +16,11 @@ from typing import Any, TextIO
 from nbformat import NotebookNode
 
 from nbrun import __version__
-from nbrun.runners.batch import BatchJob, BatchOutcome
 from nbrun.events import ExecutionObserver
 from nbrun.kernel.protocol import utc_now
-from nbrun.storage.locations import printable_data
 from nbrun.result import CellRecord, CellStatus, ExecutionResult
+from nbrun.runners.batch import BatchJob, BatchOutcome
+from nbrun.storage.locations import printable_data
 
 from .. import exit_codes
 from ..errors import CliError
@@ -37,7 +37,7 @@ class EventStream:
         try:
             if self._owned:  # like --json and --junit-xml, the folder is created
                 os.makedirs(os.path.dirname(destination) or ".", exist_ok=True)
-            self._out: TextIO = open(destination, "w", encoding="utf-8") if self._owned else sys.stdout  # noqa: SIM115
+            self._out: TextIO = open(destination, "w", encoding="utf-8") if self._owned else sys.stdout
         except OSError as exc:
             raise CliError.with_code(f"{destination}: cannot write the events file: {exc.strerror or exc}",
                                      exit_codes.NOTEBOOK_INVALID_OR_IO) from None

@@ -7,15 +7,16 @@ notebook in a batch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Mapping, Sequence
+from typing import IO
 
 import click
 
-from nbrun.runners.batch import BatchJob
 from nbrun.events import ExecutionObserver
-from nbrun.storage.locations import Where, printable
 from nbrun.result import ExecutionResult
+from nbrun.runners.batch import BatchJob
+from nbrun.storage.locations import Where, printable
 
 _COLOURS = ("36", "33", "35", "32", "34", "31")  # cyan, yellow, magenta, green, blue, red
 
@@ -82,7 +83,7 @@ class StreamFiles(ExecutionObserver):
     def notebook_started(self, code_cells: int) -> None:
         for name, path in self._paths.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._files[name] = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed at the end
+            self._files[name] = open(path, "w", encoding="utf-8")
 
     def stream_text(self, index: int, name: str, text: str) -> None:
         handle = self._files.get(name)

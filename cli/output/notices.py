@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from nbrun.runners.batch import BatchOutcome
 from nbrun.execution.cell_label import cell_label
 from nbrun.result import CellStatus, ExecutionResult
+from nbrun.runners.batch import BatchOutcome
 
 STDIN_HINT = "use --stdin-file to answer input() calls"
 _STDIN_ERRORS = ("StdinNotImplementedError",)

@@ -10,12 +10,12 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from nbrun import __version__
-from nbrun.runners.batch import BatchOutcome
-from nbrun.reports.ansi_html import strip_ansi
 from nbrun.execution.cell_label import cell_label
-from nbrun.storage.locations import Where, as_where, printable, printable_data, write_text
+from nbrun.reports.ansi_html import strip_ansi
 from nbrun.reports.run_facts import notebook_facts, run_facts
+from nbrun.runners.batch import BatchOutcome
 from nbrun.status import RunStatus
+from nbrun.storage.locations import Where, as_where, printable, printable_data, write_text
 
 from .. import exit_codes
 from .notices import raised_cells

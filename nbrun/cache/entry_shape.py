@@ -8,7 +8,8 @@ unknown status or no cells. :func:`check_entry` says what does not fit
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from nbformat import NotebookNode
 

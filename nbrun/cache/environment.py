@@ -53,7 +53,7 @@ class KernelLookupError(Exception):
     """The kernel's spec could not be found (the run itself will report it)."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def kernel_identity(kernel_name: str) -> KernelIdentity:
     """The identity of the kernel called *kernel_name* (cached per process).
 
@@ -69,7 +69,7 @@ def kernel_identity(kernel_name: str) -> KernelIdentity:
     return KernelIdentity(kernel_name, language, python.version, executable, python.packages, launch, env_sha256)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def interpreter(executable: str) -> Interpreter:
     """Version and installed packages of the Python at *executable* (cached per process).
 

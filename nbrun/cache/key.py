@@ -14,9 +14,10 @@ import glob
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from nbformat import NotebookNode, from_dict
 

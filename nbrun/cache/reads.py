@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..execution.kernel_reads import KernelReads
 from .key import file_sha256

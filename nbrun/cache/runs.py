@@ -20,9 +20,8 @@ from nbformat import NotebookNode
 
 from ..events import ExecutionObserver
 from ..execution.kernel_reads import REPORT_NAME
-from ..options import CacheSettings, ExecuteOptions
-
 from ..notebook.model import reset_notebook, resolve_kernel_name
+from ..options import CacheSettings, ExecuteOptions
 from ..result import CellRecord, CellStatus, ExecutionResult, RunStatus
 from . import reads
 from .entry_shape import RECORD_FIELDS, STORED_STATUSES, check_entry

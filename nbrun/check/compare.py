@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from xml.etree import ElementTree
 
 from nbformat import NotebookNode

@@ -12,25 +12,27 @@ through, and only in the cells that differ.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, AsyncContextManager, Callable
 from types import TracebackType
+from typing import Any
 
 from nbformat import NotebookNode
 
 from ..api import run_sync
-from ..runners.batch import BatchJob
 from ..control import RunControl
 from ..errors import NbrunError, NotebookReadError
 from ..events import ExecutionObserver
-from ..kernel.starter import KernelStarter, start_local_kernel
 from ..kernel.fork import fork_server_scope, start_forked_kernel
+from ..kernel.protocol import Reaper
+from ..kernel.starter import KernelStarter, start_local_kernel
 from ..notebook.files import read_notebook
 from ..options import ExecuteOptions
 from ..pipeline.core import FileRun, execute_notebook, prepare
-from ..kernel.protocol import Reaper
 from ..result import ExecutionResult
+from ..runners.batch import BatchJob
 from .compare import check_notebook
 from .markers import prepare_for_run
 from .model import CheckOptions, CheckReport
@@ -49,7 +51,7 @@ def read_stored(source: Path) -> tuple[str, NotebookNode]:
 async def run_and_check(source: Path, options: ExecuteOptions, check: CheckOptions, *, update: bool = False,
                         observer: ExecutionObserver | None = None, control: RunControl | None = None,
                         reaper: Reaper | None = None,
-                        ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
+                        ready_gate: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
                         start_kernel: KernelStarter = start_local_kernel) -> ExecutionResult:
     """Execute a copy of *source* and compare it with the stored outputs (``result.check``).
 

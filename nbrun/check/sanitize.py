@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from ..errors import NbrunError
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from nbformat import NotebookNode, from_dict
 from nbformat.v4.rwbase import split_lines

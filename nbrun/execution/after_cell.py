@@ -8,19 +8,19 @@ message even where errors are allowed (``allow_errors``, ``raises-exception``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from nbformat import NotebookNode
 
-from .cell_label import cell_label
-from .cell_record import nbrun_error_output
-from .cell_runner import CellLimits, run_cell
 from ..control import RunControl
-from .outputs import CellOutputs, DisplayRegistry
 from ..kernel.protocol import KernelLike
 from ..result import CellRecord, Failure
 from ..status import CellStatus, RunStatus
+from .cell_label import cell_label
+from .cell_record import nbrun_error_output
+from .cell_runner import CellLimits, run_cell
+from .outputs import CellOutputs, DisplayRegistry
 
 AfterCell = Callable[[NotebookNode], "str | None"]
 

@@ -8,14 +8,15 @@ record as ``cell.metadata.nbrun``. Nothing reads that metadata back.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from nbformat import NotebookNode
 
-from .cell_runner import CellRun
-from .outputs import CellOutputs
 from ..kernel.protocol import KernelExit
 from ..result import CellRecord, CellStatus, KernelDeath, Truncation
+from .cell_runner import CellRun
+from .outputs import CellOutputs
 
 
 def nbrun_error_output(title: str, detail_lines: list[str]) -> NotebookNode:

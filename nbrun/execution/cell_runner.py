@@ -15,9 +15,9 @@ from typing import Any
 
 from ..control import RunControl
 from ..kernel.msg_sequence import UNSENT_PROBE, UNSENT_PROBE_KEY, SequenceWatch, unsent_results
-from .outputs import CellOutputs
 from ..kernel.protocol import UNDECODABLE_KEY, KernelExit, KernelLike, message_time
 from ..status import CellStatus
+from .outputs import CellOutputs
 
 LIVENESS_INTERVAL = 0.2
 _DRAIN_AFTER_DEATH = 0.3

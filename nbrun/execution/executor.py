@@ -14,30 +14,33 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, AsyncContextManager, Callable
+from typing import Any
 
 from nbformat import NotebookNode
 
+from ..control import RunControl
+from ..errors import ExecutionInterrupted, NbrunError
+from ..events import ExecutionObserver
+from ..kernel.protocol import Kernel, Reaper, utc_now
+from ..kernel.starter import KernelStarter, start_local_kernel
+from ..notebook.model import declared_run_metadata, reset_notebook, resolve_kernel_name
+from ..notebook.parameters import json_safe
+from ..options import ExecuteOptions
+from ..result import CellRecord, CellStatus, ExecutionResult, Failure, RunStatus
+from ..storage.leftovers import running_process
 from .after_cell import run_after_cell
 from .cell_label import cell_label
 from .cell_record import error_summary, record_cell, write_cell_record
 from .cell_runner import CellLimits, CellRun, StdinAnswers, run_cell
-from ..control import RunControl
-from ..errors import ExecutionInterrupted, NbrunError
-from ..events import ExecutionObserver
-from ..kernel.starter import KernelStarter, start_local_kernel
-from ..notebook.model import declared_run_metadata, reset_notebook, resolve_kernel_name
 from .kernel_reads import REPORT_NAME, collect_reads, install_recorder, is_python
-from ..options import ExecuteOptions
 from .outputs import CellOutputs, DisplayRegistry, utf8_size
-from ..storage.leftovers import running_process
-from ..notebook.parameters import json_safe
-from ..kernel.protocol import Kernel, Reaper, utc_now
 from .restarts import restart_failure
-from ..result import CellRecord, CellStatus, ExecutionResult, Failure, RunStatus
 from .widgets import WidgetStates
+
 
 class NotebookExecution:
     """One run of one notebook. Call :meth:`run` once."""
@@ -50,7 +53,7 @@ class NotebookExecution:
         observer: ExecutionObserver | None = None,
         control: RunControl | None = None,
         start_kernel: KernelStarter = start_local_kernel,
-        ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
+        ready_gate: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
         reaper: Reaper | None = None,
     ) -> None:
         self.nb = nb

@@ -17,9 +17,9 @@ from typing import Any
 
 from nbformat import NotebookNode
 
+from ..kernel.protocol import KernelLike
 from .cell_runner import CellLimits, run_cell
 from .outputs import CellOutputs, DisplayRegistry
-from ..kernel.protocol import KernelLike
 
 REPORT_NAME = "kernel_reads"  # the ExecutionResult.reports entry that carries KernelReads
 _MODULE = "_nbrun_reads_recorder"

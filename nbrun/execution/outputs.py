@@ -9,12 +9,13 @@ reach every output that carries the id, in any cell.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from nbformat import NotebookNode
 
-from .output_widget import CAPTURED, OutputModel
 from ..kernel.protocol import DROPPED_KEY, Message, message_time
+from .output_widget import CAPTURED, OutputModel
 from .terminal import TerminalText
 from .widgets import WidgetStates
 

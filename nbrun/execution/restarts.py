@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-from .cell_label import cell_label
 from ..result import CellRecord, CellStatus, Failure, RunStatus
+from .cell_label import cell_label
 
 
 def restart_failure(records: Sequence[CellRecord], failure: Failure | None) -> Failure | None:

@@ -41,14 +41,14 @@ from typing import Any
 from nbformat import NotebookNode
 from PIL import Image, UnidentifiedImageError
 
-from ..execution.cell_label import cell_label
 from ..errors import NotebookWriteError
-from ..storage.file_lock import manifest_lock
-from .links import MANIFEST_NAME, read_manifest
-from ..storage.leftovers import sweep_temp_files
-from ..storage.atomic import write_text_atomic
+from ..execution.cell_label import cell_label
 from ..options import FileOptions
 from ..result import ImageReport
+from ..storage.atomic import write_text_atomic
+from ..storage.file_lock import manifest_lock
+from ..storage.leftovers import sweep_temp_files
+from .links import MANIFEST_NAME, read_manifest
 
 SVG_MIME = "image/svg+xml"
 _RASTER_PREFERENCE = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff")

@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 from nbformat import NotebookNode
 
 from ..errors import NotebookWriteError
-from .extract import MANIFEST_NAME, ImageWriteError, extract_images
+from ..options import FileOptions
 from ..storage.location_failures import describe_failure
 from ..storage.locations import Location, Where, keep_folder
-from ..options import FileOptions
+from .extract import MANIFEST_NAME, ImageWriteError, extract_images
 
 
 def extract_images_to(nb: NotebookNode, *, stem: str, images_dir: Location, target: Where,

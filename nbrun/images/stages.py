@@ -6,10 +6,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import BrokenImagesError
-from .links import ImageLinks, image_owner
-from ..storage.locations import Location, where_name
 from ..pipeline.core import Prepared
 from ..result import ExecutionResult, ImageReport
+from ..storage.locations import Location, where_name
+from .links import ImageLinks, image_owner
 
 
 def extract_images_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:

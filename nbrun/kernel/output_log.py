@@ -39,11 +39,11 @@ class KernelLog:
         if hasattr(os, "mkfifo"):
             os.mkfifo(self.path, 0o600)
             self._read_fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
-            self.writer: IO[bytes] = open(self.path, "wb", buffering=0)  # noqa: SIM115 - closed by close()
+            self.writer: IO[bytes] = open(self.path, "wb", buffering=0)
             self._thread = threading.Thread(target=self._drain, name="nbrun-kernel-log", daemon=True)
             self._thread.start()
         else:
-            self.writer = open(self.path, "wb")  # noqa: SIM115 - closed by close()
+            self.writer = open(self.path, "wb")
 
     def _drain(self) -> None:
         fd = self._read_fd

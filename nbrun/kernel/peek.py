@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 import functools
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
@@ -50,7 +50,7 @@ def kernel_is_forkable(name: str) -> bool:
         argv = list(KernelSpecManager().get_kernel_spec(DEFAULT_KERNEL if name == "python" else name).argv)
     except NoSuchKernel:
         return False
-    if argv and argv[0] in {"python", f"python{sys.version_info[0]}", "python%i.%i" % sys.version_info[:2]}:
+    if argv and argv[0] in {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}:
         argv[0] = sys.executable  # as jupyter_client launches it
     return forkable(argv)
 

@@ -18,17 +18,16 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-
 from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec, KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
 from ..errors import KernelStartError, NoSuchKernelError
+from ..storage.leftovers import session_prefix, sweep_sessions_once
 from . import iopub
 from .output_log import KernelLog
-from .transport import choose_transport, start_channels_without_drops
-from ..storage.leftovers import session_prefix, sweep_sessions_once
 from .protocol import KernelExit, Message, Reaper
 from .stdin_channel import StdinChannel
+from .transport import choose_transport, start_channels_without_drops
 
 log = logging.getLogger("nbrun")
 

@@ -7,14 +7,14 @@ the unit tests are others.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
 from jupyter_client.kernelspec import KernelSpecManager
 
-from .session import KernelSession
 from ..options import ExecuteOptions
 from .protocol import Kernel
+from .session import KernelSession
 
 KernelStarter = Callable[[str, Path, ExecuteOptions], Awaitable[Kernel]]
 

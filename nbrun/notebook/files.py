@@ -10,8 +10,8 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from ..storage.atomic import write_text_atomic
 from ..errors import NotebookReadError
+from ..storage.atomic import write_text_atomic
 from ..storage.locations import Location, Where, write_chunks
 from .format import decode_utf8, notebook_chunks, parse_notebook
 from .text import is_text_notebook_name, parse_text_notebook

@@ -9,9 +9,10 @@ import json
 import re
 import sys
 import warnings
+from collections.abc import Iterator
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
@@ -83,7 +84,7 @@ def _to_notebook(data: Any, path: Path | str | None) -> NotebookNode:
             nbformat.validate(nb)
     except nbformat.ValidationError as exc:
         raise NotebookReadError(path, f"not a valid notebook: {_first_line(exc.message)}") from None
-    except Exception as exc:  # nbformat raises many types on malformed input
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many types on malformed input
         raise NotebookReadError(path, f"not a valid notebook: {_first_line(str(exc)) or type(exc).__name__}") from None
     problem = _structural_problem(nb)
     if problem:

@@ -9,12 +9,13 @@ import math
 import re
 import shlex
 import tokenize
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from nbformat import NotebookNode
-from nbformat.v4.nbbase import random_cell_id
 from nbformat.v4 import new_code_cell
+from nbformat.v4.nbbase import random_cell_id
 
 from ..errors import ParameterError
 

@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, AsyncContextManager, AsyncIterator, Awaitable, Callable, Mapping, Union
+from typing import Any
 
 from nbformat import NotebookNode
 
@@ -44,18 +46,18 @@ from ..control import RunControl
 from ..errors import NbrunError, NoSuchKernelError, NotebookWriteError
 from ..events import ExecutionObserver
 from ..execution.executor import NotebookExecution
-from ..kernel.starter import KernelStarter, start_local_kernel
-from ..notebook.model import resolve_kernel_name
-from ..kernel.session import kernel_language
 from ..images.links import MANIFEST_NAME
-from ..storage.locations import Where, is_below, kernel_cwd, where_name
-from ..storage.atomic import check_writable
-from ..notebook.in_place import InPlaceGuard
-from ..notebook.files import read_from, write_notebook
-from ..options import ExecuteOptions, FileOptions
-from ..notebook.parameters import apply_parameters, notebook_language
 from ..kernel.protocol import Reaper
+from ..kernel.session import kernel_language
+from ..kernel.starter import KernelStarter, start_local_kernel
+from ..notebook.files import read_from, write_notebook
+from ..notebook.in_place import InPlaceGuard
+from ..notebook.model import resolve_kernel_name
+from ..notebook.parameters import apply_parameters, notebook_language
+from ..options import ExecuteOptions, FileOptions
 from ..result import ExecutionResult
+from ..storage.atomic import check_writable
+from ..storage.locations import Where, is_below, kernel_cwd, where_name
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class Prepared:
 
 
 AfterPrepare = Callable[[Prepared], Prepared]
-BeforeExecute = Callable[[Prepared], Union[ExecutionResult, None]]
+BeforeExecute = Callable[[Prepared], ExecutionResult | None]
 ExecuteStage = Callable[[Prepared], Awaitable[ExecutionResult]]
 PostProcess = Callable[[Prepared, ExecutionResult], ExecutionResult]
 
@@ -146,7 +148,7 @@ async def execute_notebook(
     observer: ExecutionObserver | None = None,
     control: RunControl | None = None,
     start_kernel: KernelStarter = start_local_kernel,
-    ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
+    ready_gate: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
     reaper: Reaper | None = None,
     autosave: tuple[Callable[[NotebookNode], None], float] | None = None,
 ) -> ExecutionResult:
@@ -167,7 +169,7 @@ def local_execute(
     *,
     control: RunControl | None = None,
     start_kernel: KernelStarter = start_local_kernel,
-    ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
+    ready_gate: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
     reaper: Reaper | None = None,
 ) -> ExecuteStage:
     """The ``execute`` stage of a local file run (autosaving when the file options ask)."""

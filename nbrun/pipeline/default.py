@@ -6,17 +6,19 @@ images and reports plug their stages in, in the order they must run.
 
 from __future__ import annotations
 
-from typing import Any, AsyncContextManager, Callable
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from ..cache.stages import cache_lookup_stage, cache_prepare_stage, cache_store_stage
 from ..control import RunControl
 from ..events import ExecutionObserver
 from ..images.stages import extract_images_stage, image_links_stage, strict_images_stage
-from ..kernel.starter import KernelStarter, start_local_kernel
-from .core import FileRun, Pipeline, local_execute
 from ..kernel.protocol import Reaper
+from ..kernel.starter import KernelStarter, start_local_kernel
 from ..reports.stages import html_stage, report_mode_stage
 from ..result import ExecutionResult
+from .core import FileRun, Pipeline, local_execute
 
 DEFAULT_PIPELINE = Pipeline(
     after_prepare=(cache_prepare_stage,),
@@ -33,7 +35,7 @@ async def run_file(
     observer: ExecutionObserver | None = None,
     control: RunControl | None = None,
     start_kernel: KernelStarter = start_local_kernel,
-    ready_gate: Callable[[], AsyncContextManager[Any]] | None = None,
+    ready_gate: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
     reaper: Reaper | None = None,
     pipeline: Pipeline = DEFAULT_PIPELINE,
 ) -> ExecutionResult:

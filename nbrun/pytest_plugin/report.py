@@ -9,8 +9,8 @@ from _pytest._code.code import TerminalRepr
 from _pytest._io import TerminalWriter
 from nbformat import NotebookNode
 
-from nbrun.reports.ansi_html import strip_ansi
 from nbrun.execution.cell_label import cell_label
+from nbrun.reports.ansi_html import strip_ansi
 from nbrun.result import CellStatus, ExecutionResult
 
 IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")

@@ -15,19 +15,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncContextManager, Callable
+from typing import Any
 
 import pytest
 
 from nbrun.check.model import CheckOptions
 from nbrun.kernel.fork import start_forked_kernel
 from nbrun.kernel.fork.forkserver import ForkServer, serving
+from nbrun.kernel.protocol import Reaper
 from nbrun.options import ExecuteOptions, FileOptions
 from nbrun.pipeline.core import FileRun
 from nbrun.pipeline.default import run_file
-from nbrun.kernel.protocol import Reaper
 from nbrun.result import ExecutionResult
 
 _SETTLE_SECONDS = 15.0
@@ -45,7 +47,7 @@ class NotebookJob:
     check: CheckOptions | None = None  # --nbrun-check: compare with the stored outputs instead of writing
 
 
-async def run_notebook(job: NotebookJob, ready_gate: Callable[[], AsyncContextManager[Any]],
+async def run_notebook(job: NotebookJob, ready_gate: Callable[[], AbstractAsyncContextManager[Any]],
                        reaper: Reaper) -> ExecutionResult:
     """The plugin's one call into nbrun's file-run path: the same pipeline as ``nbrun run`` (or ``nbrun check``)."""
     if job.check is not None:

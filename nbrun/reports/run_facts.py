@@ -18,8 +18,8 @@ from typing import Any
 from nbformat import NotebookNode
 
 from ..images.links import ImageLinks
-from ..storage.locations import Where
 from ..result import ExecutionResult
+from ..storage.locations import Where
 
 MAX_THUMBNAILS = 6
 THUMBNAIL_BOX = (240, 160)

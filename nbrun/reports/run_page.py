@@ -13,13 +13,14 @@ import contextlib
 import html
 import json
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import quote
 
-from .ansi_html import ansi_to_html
 from ..execution.cell_label import cell_label
 from ..storage.locations import Where, write_text
+from .ansi_html import ansi_to_html
 from .run_page_style import CSS
 
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"

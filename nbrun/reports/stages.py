@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..storage.locations import where_name
 from ..pipeline.core import Prepared
-from .report_mode import hide_code_inputs
 from ..result import ExecutionResult
+from ..storage.locations import where_name
+from .report_mode import hide_code_inputs
 
 
 def report_mode_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:

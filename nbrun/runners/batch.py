@@ -12,21 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Sequence
+from typing import Any
 
 from ..control import RunControl
 from ..errors import NbrunError
 from ..events import ExecutionObserver
-from ..kernel.starter import start_local_kernel
 from ..kernel.fork import fork_server_scope, start_forked_kernel
-from ..storage.locations import Where
+from ..kernel.protocol import Reaper
+from ..kernel.starter import start_local_kernel
 from ..options import BatchOptions, ExecuteOptions, FileOptions
 from ..pipeline.core import FileRun
 from ..pipeline.default import run_file
-from ..kernel.protocol import Reaper
 from ..result import ExecutionResult
 from ..status import RunStatus, status_for_error
+from ..storage.locations import Where
 
 
 @dataclass(frozen=True)

@@ -29,15 +29,15 @@ from typing import Any
 
 import nbformat
 
-from .batch import BatchJob, SkipJob
 from ..control import RunControl
 from ..errors import KernelError, KernelStartError, NbrunError
 from ..events import ExecutionObserver
-from ..storage.locations import Where
 from ..options import ExecuteOptions
 from ..pipeline.core import ExecuteStage, Prepared
 from ..pipeline.default import DEFAULT_PIPELINE
 from ..result import ExecutionResult
+from ..storage.locations import Where
+from .batch import BatchJob, SkipJob
 
 INSTALL_HINT = "--dask needs the dask extra: pip install 'jupyter-nbrun[dask]'"
 _FAIL_FAST = "not run: an earlier notebook failed (--fail-fast)"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from ..errors import NotebookWriteError
 from .leftovers import TMP_SUFFIX, sweep_temp_files, tmp_prefix

@@ -20,13 +20,14 @@ import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Union
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .atomic import write_text_atomic
 from ..errors import NbrunError, NotebookReadError, NotebookWriteError
+from .atomic import write_text_atomic
 from .location_failures import describe_failure, first_line
 
 if TYPE_CHECKING:
@@ -183,7 +184,7 @@ class Location:
         self.filesystem_class()
         try:
             fs, path = url_to_fs(self.url)
-        except Exception as exc:  # a filesystem's constructor can raise anything
+        except Exception as exc:  # noqa: BLE001 - a filesystem's constructor can raise anything
             raise LocationError(f"{self.display}: {first_line(exc)}") from None
         return fs, path
 
@@ -227,7 +228,7 @@ class Location:
             invalidate(path)
 
 
-Where = Union[Path, Location]
+Where = Path | Location
 
 
 def as_where(text: str | os.PathLike[str] | Location) -> Where:

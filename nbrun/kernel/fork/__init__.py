@@ -15,10 +15,10 @@ from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
-from ..starter import start_local_kernel
-from .forkserver import current_server, discard_prelaunched, fork_server_scope, prelaunch
 from ...options import ExecuteOptions
 from ..protocol import Kernel
+from ..starter import start_local_kernel
+from .forkserver import current_server, discard_prelaunched, fork_server_scope, prelaunch
 from .provisioner import PROVISIONER_NAME, provisioner_installed
 
 __all__ = ["ForkSpecManager", "discard_prelaunched", "fork_server_scope", "prelaunch", "start_forked_kernel"]

@@ -32,9 +32,9 @@ if sys.path and os.path.abspath(sys.path[0] or ".") == _HERE:
 
 def _preload(extra: list[str]) -> None:
     # What every ipykernel start imports, the debugger (debugpy) included.
-    import ipykernel.debugger  # noqa: F401
-    import ipykernel.ipkernel  # noqa: F401
-    import ipykernel.kernelapp  # noqa: F401
+    import ipykernel.debugger
+    import ipykernel.ipkernel
+    import ipykernel.kernelapp
     import ipykernel.zmqshell  # noqa: F401
 
     # ...and what a kernel imports while it initialises (measured: sys.modules of
