@@ -42,7 +42,9 @@ Figure = tuple[float, float]  # wall, CPU seconds
 def timed(command: list[str], *, expect: frozenset[int] = frozenset({0})) -> Figure:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, input="y\n", env=ENV)  # jcache asks to create its cache
+    proc = subprocess.run(
+        command, capture_output=True, text=True, input="y\n", env=ENV
+    )  # jcache asks to create its cache
     wall = time.perf_counter() - began
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in expect:
@@ -55,7 +57,9 @@ def nbrun_rows(notebooks: list[Path], work: Path, jobs: int) -> dict[str, Figure
     cache = work / "nbrun-cache"
     base = [nbrun, "run", "--no-progress", "-j", str(jobs), *map(str, notebooks)]
     rows = {
-        "nbrun --cache, cold (runs and stores)": timed([*base, "--cache", str(cache), "--output-dir", str(work / "cold")]),
+        "nbrun --cache, cold (runs and stores)": timed(
+            [*base, "--cache", str(cache), "--output-dir", str(work / "cold")]
+        ),
         "nbrun --cache, warm (all replayed)": timed([*base, "--cache", str(cache), "--output-dir", str(work / "warm")]),
         "nbrun, no cache": timed([*base, "--output-dir", str(work / "plain")]),
     }
@@ -87,7 +91,11 @@ def main() -> int:
     parser.add_argument("-j", "--jobs", type=int, default=2)
     args = parser.parse_args()
     figures: dict[str, list[Figure]] = {}
-    subprocess.run([sys.executable, "-c", "import nbrun.cli.batch, nbrun.cache.runs, nbrun.kernel.fork.provisioner"], env=ENV, check=True)
+    subprocess.run(
+        [sys.executable, "-c", "import nbrun.cli.batch, nbrun.cache.runs, nbrun.kernel.fork.provisioner"],
+        env=ENV,
+        check=True,
+    )
     with tempfile.TemporaryDirectory(prefix="nbrun-bench-cache-") as tmp:
         root = Path(tmp)
         write_corpus(root / "corpus", ("batch",), args.batch_size)
@@ -100,8 +108,10 @@ def main() -> int:
                 figures.setdefault(label, []).append(wall)
             print(f"repeat {repeat + 1}: " + ", ".join(f"{k}: {v[0]:.2f} s" for k, v in rows.items()), file=sys.stderr)
             shutil.rmtree(work)
-    medians = {label: (statistics.median(v[0] for v in values), statistics.median(v[1] for v in values))
-               for label, values in figures.items()}
+    medians = {
+        label: (statistics.median(v[0] for v in values), statistics.median(v[1] for v in values))
+        for label, values in figures.items()
+    }
     cold_wall, cold_cpu = medians["nbrun --cache, cold (runs and stores)"]
     load = os.getloadavg()[0]
     print(f"\n{args.batch_size} notebooks x 5 cells, -j {args.jobs}, n={args.n}, medians, load average {load:.1f}\n")

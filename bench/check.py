@@ -41,8 +41,9 @@ def write_corpus(folder: Path, notebooks: int, cells: int) -> list[Path]:
         path = folder / f"nb{number:02d}.ipynb"
         nbformat.write(nb, path)
         paths.append(path)
-    subprocess.run([str(BIN / "nbrun"), "run", "--no-progress", "-j", "2", *map(str, paths)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [str(BIN / "nbrun"), "run", "--no-progress", "-j", "2", *map(str, paths)], check=True, capture_output=True
+    )
     return paths
 
 
@@ -53,8 +54,18 @@ def commands(folder: Path, paths: list[Path]) -> dict[str, list[str]]:
     return {
         "nbrun check -j 1": [str(BIN / "nbrun"), "check", "--no-progress", *nbs],
         "nbrun check -j 2": [str(BIN / "nbrun"), "check", "--no-progress", "-j", "2", *nbs],
-        "pytest --nbval": [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
-                           "--nbval-sanitize-with", str(sanitizer), *nbs],
+        "pytest --nbval": [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval",
+            "--nbval-sanitize-with",
+            str(sanitizer),
+            *nbs,
+        ],
     }
 
 
@@ -76,7 +87,10 @@ def main() -> int:
                 proc = subprocess.run(command, cwd=folder, capture_output=True, text=True, env=env)
                 times[name].append(time.perf_counter() - began)
                 if proc.returncode != 0:
-                    print(f"{name} failed ({proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}", file=sys.stderr)
+                    print(
+                        f"{name} failed ({proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}",
+                        file=sys.stderr,
+                    )
                     return 1
     reference = statistics.median(times["pytest --nbval"])
     print(f"{args.notebooks} notebooks x {args.cells} cells, n={args.n}, load {os.getloadavg()[0]:.1f}")

@@ -122,8 +122,17 @@ def check_batch_one(nb: Notebook, n: int) -> str | None:
     return None
 
 
-CELLS = {"tiny": 1, "many_cells": MANY_CELLS, "sleep": SLEEPS, "streams_lines": 1, "streams_write": 1, "plots": PLOTS,
-         "fd_flood": 1, "big_png": 1, "display_updates": 1}
+CELLS = {
+    "tiny": 1,
+    "many_cells": MANY_CELLS,
+    "sleep": SLEEPS,
+    "streams_lines": 1,
+    "streams_write": 1,
+    "plots": PLOTS,
+    "fd_flood": 1,
+    "big_png": 1,
+    "display_updates": 1,
+}
 SPECIFIC = {"streams_lines": check_streams_lines, "streams_write": check_streams_write, "plots": check_plots}
 
 

@@ -30,15 +30,15 @@ KNOWN_CASES = (*ALL_CASES, *PROBE_CASES)
 PROBE_SOURCES = {
     # 300 MB on the kernel's fd 2: 200 MB by os.write, 100 MB from a subprocess
     "fd_flood": "import os, subprocess\nchunk = b'e' * (1 << 20)\nfor _ in range(200):\n    os.write(2, chunk)\n"
-                "subprocess.run('head -c 100000000 /dev/zero | tr \"\\\\0\" o', shell=True)",
+    "subprocess.run('head -c 100000000 /dev/zero | tr \"\\\\0\" o', shell=True)",
     # one 147 MB image/png payload (base64 of 110 MB)
     "big_png": "import base64\nfrom IPython.display import display\n"
-               "payload = base64.b64encode(b'\\x89PNG' + b'\\0' * 110_000_000).decode()\n"
-               "display({'image/png': payload, 'text/plain': 'big'}, raw=True)\ndel payload",
+    "payload = base64.b64encode(b'\\x89PNG' + b'\\0' * 110_000_000).decode()\n"
+    "display({'image/png': payload, 'text/plain': 'big'}, raw=True)\ndel payload",
     # twenty display ids, each updated with 5 MB
     "display_updates": "from IPython.display import display, update_display\n"
-                       "for i in range(20):\n    display('start', display_id=f'u{i}')\n"
-                       "for i in range(20):\n    update_display({'text/plain': str(i % 10) * (5 * 2**20)}, raw=True, display_id=f'u{i}')",
+    "for i in range(20):\n    display('start', display_id=f'u{i}')\n"
+    "for i in range(20):\n    update_display({'text/plain': str(i % 10) * (5 * 2**20)}, raw=True, display_id=f'u{i}')",
 }
 
 MANY_CELLS = 500
@@ -68,8 +68,7 @@ def notebook(sources: list[str]) -> Any:
 
 def plot_source(k: int) -> str:
     return (
-        ("%matplotlib inline\n" if k == 0 else "")
-        + "import math\n"
+        ("%matplotlib inline\n" if k == 0 else "") + "import math\n"
         "import matplotlib.pyplot as plt\n"
         "xs = list(range(1000))\n"
         f"ys = [math.sin(x / 50 + {k}) for x in xs]\n"

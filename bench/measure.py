@@ -197,8 +197,15 @@ def measure(
     err = open(stderr_path, "wb") if stderr_path else subprocess.DEVNULL
     try:
         t0 = time.monotonic()
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=err, env=env, cwd=cwd, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
 
         def wait() -> None:
             _, status, ru = os.wait4(proc.pid, 0)

@@ -32,14 +32,51 @@ PYTEST_FLAGS = ["-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p
 def commands(corpus: Path, out: Path, workers: int) -> dict[str, list[str]]:
     python = sys.executable
     return {
-        f"pytest --nbrun -n {workers}": [python, "-m", "pytest", "--nbrun", "-n", str(workers), "-p", "no:nbmake",
-                                         *PYTEST_FLAGS],
-        f"pytest --nbmake -n {workers}": [python, "-m", "pytest", "--nbmake", "-n", str(workers), "-p",
-                                          "no:nbrun", *PYTEST_FLAGS],
+        f"pytest --nbrun -n {workers}": [
+            python,
+            "-m",
+            "pytest",
+            "--nbrun",
+            "-n",
+            str(workers),
+            "-p",
+            "no:nbmake",
+            *PYTEST_FLAGS,
+        ],
+        f"pytest --nbmake -n {workers}": [
+            python,
+            "-m",
+            "pytest",
+            "--nbmake",
+            "-n",
+            str(workers),
+            "-p",
+            "no:nbrun",
+            *PYTEST_FLAGS,
+        ],
         f"pytest --nbrun -n {workers} -k {NOTHING} (fixed cost)": [
-            python, "-m", "pytest", "--nbrun", "-n", str(workers), "-k", NOTHING, "-p", "no:nbmake", *PYTEST_FLAGS],
-        f"nbrun run -j {workers}": [str(BIN / "nbrun"), "run", "-j", str(workers), "--no-progress", "--output-dir",
-                                    str(out), *sorted(str(p) for p in corpus.glob("*.ipynb"))],
+            python,
+            "-m",
+            "pytest",
+            "--nbrun",
+            "-n",
+            str(workers),
+            "-k",
+            NOTHING,
+            "-p",
+            "no:nbmake",
+            *PYTEST_FLAGS,
+        ],
+        f"nbrun run -j {workers}": [
+            str(BIN / "nbrun"),
+            "run",
+            "-j",
+            str(workers),
+            "--no-progress",
+            "--output-dir",
+            str(out),
+            *sorted(str(p) for p in corpus.glob("*.ipynb")),
+        ],
     }
 
 
@@ -58,8 +95,18 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="nbrun-bench-pytest-"))
     try:
-        subprocess.run([sys.executable, str(HERE / "corpus.py"), str(work), "--cases", "batch",
-                        "--batch-size", str(args.batch_size)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "corpus.py"),
+                str(work),
+                "--cases",
+                "batch",
+                "--batch-size",
+                str(args.batch_size),
+            ],
+            check=True,
+        )
         corpus = work / "batch"
         (corpus / "pytest.ini").write_text("[pytest]\n")
         rows = commands(corpus, work / "out", args.workers)
@@ -69,7 +116,7 @@ def main() -> int:
             timed(command, corpus)
         for repeat in range(args.repeats):
             names = list(rows)
-            names = names[repeat % len(names):] + names[:repeat % len(names)]
+            names = names[repeat % len(names) :] + names[: repeat % len(names)]
             for name in names:
                 seconds, ok, tail = timed(rows[name], corpus)
                 times[name].append(seconds)
@@ -86,15 +133,19 @@ def report(times: dict[str, list[float]], args: argparse.Namespace) -> None:
     names = list(times)
     medians = {name: statistics.median(values) for name, values in times.items()}
     nbrun_pytest, nbmake, _, nbrun_run = names
-    print(f"batch of {args.batch_size} notebooks x 5 cells, {args.workers} workers, n={args.repeats} "
-          f"(median wall seconds, all runs in brackets)\n")
+    print(
+        f"batch of {args.batch_size} notebooks x 5 cells, {args.workers} workers, n={args.repeats} "
+        f"(median wall seconds, all runs in brackets)\n"
+    )
     print("| command | median s | runs | vs pytest --nbrun |")
     print("|---|---:|---|---:|")
     for name in names:
         runs = ", ".join(f"{value:.2f}" for value in times[name])
         print(f"| `{name}` | {medians[name]:.2f} | {runs} | {medians[name] / medians[nbrun_pytest]:.2f}x |")
-    print(f"\npytest --nbrun is {medians[nbmake] / medians[nbrun_pytest]:.1f}x faster than pytest --nbmake "
-          f"and takes {medians[nbrun_pytest] / medians[nbrun_run]:.2f}x the time of nbrun run.")
+    print(
+        f"\npytest --nbrun is {medians[nbmake] / medians[nbrun_pytest]:.1f}x faster than pytest --nbmake "
+        f"and takes {medians[nbrun_pytest] / medians[nbrun_run]:.2f}x the time of nbrun run."
+    )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,11 @@ def run_cell(kc: BlockingKernelClient, code: str) -> None:
         raise RuntimeError(f"cell {code!r} failed: {reply['content']}")
     while True:  # and the kernel going idle on IOPub for this request
         msg = kc.get_iopub_msg(timeout=TIMEOUT_S)
-        if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
-                and msg["content"]["execution_state"] == "idle"):
+        if (
+            msg["parent_header"].get("msg_id") == msg_id
+            and msg["msg_type"] == "status"
+            and msg["content"]["execution_state"] == "idle"
+        ):
             return
 
 
@@ -68,11 +71,15 @@ def main() -> None:
         kc.stop_channels()
     finally:
         km.shutdown_kernel(now=True)
-    print(json.dumps({
-        "cells": args.cells,
-        "ms_per_cell": elapsed / args.cells * 1000,
-        "kernel_cpu_ms_per_cell": (k1 - k0) / args.cells * 1000,
-    }))
+    print(
+        json.dumps(
+            {
+                "cells": args.cells,
+                "ms_per_cell": elapsed / args.cells * 1000,
+                "kernel_cpu_ms_per_cell": (k1 - k0) / args.cells * 1000,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

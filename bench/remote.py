@@ -33,23 +33,49 @@ def main() -> int:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint, "FSSPEC_S3_ENDPOINT_URL": endpoint}
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": endpoint,
+        "FSSPEC_S3_ENDPOINT_URL": endpoint,
+    }
     import boto3
 
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                          aws_access_key_id="bench", aws_secret_access_key="bench")
+    client = boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench", aws_secret_access_key="bench"
+    )
     client.create_bucket(Bucket="bench-reports")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("day = 'x'", metadata={"tags": ["parameters"]}),
-                                         nbformat.v4.new_code_cell("print(day)")])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("day = 'x'", metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("print(day)"),
+        ]
+    )
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     client.put_object(Bucket="bench-reports", Key="t/daily.ipynb", Body=nbformat.writes(nb).encode())
     bin_dir = Path(sys.executable).parent
     tools = {
-        "nbrun": [str(bin_dir / "nbrun"), "run", "s3://bench-reports/t/daily.ipynb", "-p", "day", "d",
-                  "-o", "s3://bench-reports/out/nbrun.ipynb"],
-        "papermill": [str(bin_dir / "papermill"), "s3://bench-reports/t/daily.ipynb",
-                      "s3://bench-reports/out/papermill.ipynb", "-p", "day", "d", "--no-progress-bar"],
+        "nbrun": [
+            str(bin_dir / "nbrun"),
+            "run",
+            "s3://bench-reports/t/daily.ipynb",
+            "-p",
+            "day",
+            "d",
+            "-o",
+            "s3://bench-reports/out/nbrun.ipynb",
+        ],
+        "papermill": [
+            str(bin_dir / "papermill"),
+            "s3://bench-reports/t/daily.ipynb",
+            "s3://bench-reports/out/papermill.ipynb",
+            "-p",
+            "day",
+            "d",
+            "--no-progress-bar",
+        ],
     }
     times: dict[str, list[float]] = {name: [] for name in tools}
     for _ in range(args.n):

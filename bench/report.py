@@ -80,19 +80,30 @@ def table(header: list[str], lines: list[list[str]]) -> list[str]:
 
 def case_table(case: str, rows: list[Row]) -> list[str]:
     ref = reference(rows)
-    header = ["tool", "wall s", "cpu s", "peak MiB", "executor peak MiB", "kernel peak MiB",
-              "speed-up vs jupyter execute"]
+    header = [
+        "tool",
+        "wall s",
+        "cpu s",
+        "peak MiB",
+        "executor peak MiB",
+        "kernel peak MiB",
+        "speed-up vs jupyter execute",
+    ]
     if case in STREAMS:
         header += ["kept output MiB", "executor peak / kept"]
     lines = []
     for r in rows:
         if not r.runs:
             continue
-        cells = [f"`{r.tool.label}`" + (" **FAILED**" if r.failed else ""),
-                 spread([m.wall for m in r.runs], 3), spread([m.cpu for m in r.runs], 3),
-                 spread([m.peak_mib for m in r.runs], 1), spread([m.executor_peak_mib for m in r.runs], 1),
-                 spread([m.kernel_peak_mib for m in r.runs], 1),
-                 ratio(ref.med("wall"), r.med("wall")) if ref else "–"]
+        cells = [
+            f"`{r.tool.label}`" + (" **FAILED**" if r.failed else ""),
+            spread([m.wall for m in r.runs], 3),
+            spread([m.cpu for m in r.runs], 3),
+            spread([m.peak_mib for m in r.runs], 1),
+            spread([m.executor_peak_mib for m in r.runs], 1),
+            spread([m.kernel_peak_mib for m in r.runs], 1),
+            ratio(ref.med("wall"), r.med("wall")) if ref else "–",
+        ]
         if case in STREAMS:
             kept = statistics.median(c.kept_bytes for c in r.checks) / MIB if r.checks else 0.0
             cells += [f"{kept:.1f}", ratio(r.med("executor_peak_mib"), kept) if kept >= 1 else "–"]
@@ -103,15 +114,24 @@ def case_table(case: str, rows: list[Row]) -> list[str]:
 def batch_table(rows: list[Row], size: int) -> list[str]:
     ref = reference(rows)
     header = ["method", "wall s", "cpu s", "peak MiB", "notebooks/s", "speed-up vs jupyter execute loop"]
-    lines = [[f"`{r.tool.label}`" + (" **FAILED**" if r.failed else ""),
-              spread([m.wall for m in r.runs], 2), spread([m.cpu for m in r.runs], 2),
-              spread([m.peak_mib for m in r.runs], 1), f"{size / r.med('wall'):.2f}",
-              ratio(ref.med("wall"), r.med("wall")) if ref else "–"] for r in rows if r.runs]
+    lines = [
+        [
+            f"`{r.tool.label}`" + (" **FAILED**" if r.failed else ""),
+            spread([m.wall for m in r.runs], 2),
+            spread([m.cpu for m in r.runs], 2),
+            spread([m.peak_mib for m in r.runs], 1),
+            f"{size / r.med('wall'):.2f}",
+            ratio(ref.med("wall"), r.med("wall")) if ref else "–",
+        ]
+        for r in rows
+        if r.runs
+    ]
     return table(header, lines)
 
 
 def per_cell_ms(results: dict[str, list[Row]], stat: str = "median") -> dict[str, float]:
     """Tool key -> (many_cells wall − tiny wall) / (cells − 1) in ms, from medians or minima."""
+
     def wall(r: Row) -> float:
         return r.med("wall") if stat == "median" else min(m.wall for m in r.runs)
 
@@ -126,14 +146,36 @@ def per_cell_table(results: dict[str, list[Row]], raw: RawLoop) -> list[str]:
     floor_min = min(raw.ms_per_cell) if raw.ms_per_cell else 0.0
     lines = []
     if raw.ms_per_cell:
-        lines.append(["raw jupyter_client loop (bench/raw_loop.py)", spread(raw.ms_per_cell, 2), "1.00×",
-                      f"{floor_min:.2f}", "1.00×"])
+        lines.append(
+            [
+                "raw jupyter_client loop (bench/raw_loop.py)",
+                spread(raw.ms_per_cell, 2),
+                "1.00×",
+                f"{floor_min:.2f}",
+                "1.00×",
+            ]
+        )
     minima = per_cell_ms(results, "min")
     for key, ms in per_cell_ms(results).items():
-        lines.append([f"`{labels[key]}`", f"{ms:.2f}", ratio(ms, floor) if floor else "–",
-                      f"{minima[key]:.2f}", ratio(minima[key], floor_min) if floor_min else "–"])
-    out = table(["executor", f"ms per cell = (many_cells − tiny) / {MANY_CELLS - 1}, medians", "× raw loop",
-                 "same from minima", "× raw loop (minima)"], lines)
+        lines.append(
+            [
+                f"`{labels[key]}`",
+                f"{ms:.2f}",
+                ratio(ms, floor) if floor else "–",
+                f"{minima[key]:.2f}",
+                ratio(minima[key], floor_min) if floor_min else "–",
+            ]
+        )
+    out = table(
+        [
+            "executor",
+            f"ms per cell = (many_cells − tiny) / {MANY_CELLS - 1}, medians",
+            "× raw loop",
+            "same from minima",
+            "× raw loop (minima)",
+        ],
+        lines,
+    )
     out.append("\nMinima are less sensitive to one slow run (e.g. a kernel that hangs at shutdown).")
     if raw.kernel_cpu_ms:
         out.append(f"Raw loop kernel CPU: {spread(raw.kernel_cpu_ms, 2)} ms per cell.")
@@ -145,6 +187,7 @@ Target = tuple[str, str, bool]
 
 def targets(results: dict[str, list[Row]], raw: RawLoop) -> list[Target]:
     """(target, measured, met) for every target whose rows were run."""
+
     def rows(case: str) -> dict[str, Row]:
         return {r.tool.key: r for r in results.get(case, []) if r.runs}
 
@@ -153,8 +196,13 @@ def targets(results: dict[str, list[Row]], raw: RawLoop) -> list[Target]:
     for key, goal in (("nbrun_j2", 8.0), ("nbrun_j1", 3.0)):
         if key in b and "jupyter_loop" in b:
             x = b["jupyter_loop"].med("wall") / b[key].med("wall")
-            out.append((f"batch: `{b[key].tool.label}` ≥ {goal:g}× faster than the jupyter execute loop",
-                        f"{x:.2f}×", x >= goal and not b[key].failed))
+            out.append(
+                (
+                    f"batch: `{b[key].tool.label}` ≥ {goal:g}× faster than the jupyter execute loop",
+                    f"{x:.2f}×",
+                    x >= goal and not b[key].failed,
+                )
+            )
     t = rows("tiny")
     if "nbrun" in t and "jupyter" in t:
         x = t["nbrun"].med("wall") / t["jupyter"].med("wall")
@@ -172,20 +220,32 @@ def targets(results: dict[str, list[Row]], raw: RawLoop) -> list[Target]:
             kept = statistics.median(c.kept_bytes for c in r.checks) / MIB if r.checks else 0.0
             if case == "streams_write":  # streams_lines keeps ~1 MiB: below any Python's baseline
                 x = r.med("executor_peak_mib") / kept if kept else float("inf")
-                out.append((f"{case}: `{r.tool.label}` executor peak ≤ 2 × output kept ({kept:.1f} MiB)",
-                            f"{r.med('executor_peak_mib'):.1f} MiB = {x:.2f}×", x <= 2.0 and not r.failed))
+                out.append(
+                    (
+                        f"{case}: `{r.tool.label}` executor peak ≤ 2 × output kept ({kept:.1f} MiB)",
+                        f"{r.med('executor_peak_mib'):.1f} MiB = {x:.2f}×",
+                        x <= 2.0 and not r.failed,
+                    )
+                )
             if "jupyter" in s:
                 y = r.med("wall") / s["jupyter"].med("wall")
-                out.append((f"{case}: `{r.tool.label}` no slower than jupyter execute",
-                            f"{y:.2f}× its wall", y <= 1.0 and not r.failed))
+                out.append(
+                    (
+                        f"{case}: `{r.tool.label}` no slower than jupyter execute",
+                        f"{y:.2f}× its wall",
+                        y <= 1.0 and not r.failed,
+                    )
+                )
     return out
 
 
 def render(header: list[str], results: dict[str, list[Row]], raw: RawLoop, batch_size: int) -> str:
     md = list(header)
     md += ["", "## Targets (from the issue)", ""]
-    md += table(["target", "measured (medians)", "met"],
-                [[t, m, "yes" if ok else "**no**"] for t, m, ok in targets(results, raw)])
+    md += table(
+        ["target", "measured (medians)", "met"],
+        [[t, m, "yes" if ok else "**no**"] for t, m, ok in targets(results, raw)],
+    )
     for case, rows in results.items():
         if case == "batch":
             md += ["", f"## batch — {batch_size} notebooks × 5 small cells", ""] + batch_table(rows, batch_size)
@@ -196,4 +256,3 @@ def render(header: list[str], results: dict[str, list[Row]], raw: RawLoop, batch
         md += ["", "## Per-cell overhead", ""] + per_cell_table(results, raw)
         md += [f"\n- raw loop **FAILED**: {f}" for f in raw.failures]
     return "\n".join(md) + "\n"
-

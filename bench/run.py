@@ -85,12 +85,21 @@ class Runner:
         m = measure(tool.build(inputs, out), env=self.env, cwd=self.tmp, stderr_path=errlog, timeout=self.timeout)
         check = self.check(case, [out / p.name for p in inputs])
         shutil.rmtree(out, ignore_errors=True)
-        problem = ("timed out" if m.timed_out else f"exit code {m.returncode}" if m.returncode
-                   else "" if check.ok else f"output check: {check.detail}")
+        problem = (
+            "timed out"
+            if m.timed_out
+            else f"exit code {m.returncode}"
+            if m.returncode
+            else ""
+            if check.ok
+            else f"output check: {check.detail}"
+        )
         if problem and tail(errlog):
             problem += f" — stderr: {tail(errlog)[:300]}"
-        log(f"  [{tag}] {case:<13} {tool.key:<17} {m.wall:7.3f} s  cpu {m.cpu:6.2f} s  "
-            f"peak {m.peak_mib:6.1f} MiB  {'FAILED: ' + problem if problem else 'ok'}")
+        log(
+            f"  [{tag}] {case:<13} {tool.key:<17} {m.wall:7.3f} s  cpu {m.cpu:6.2f} s  "
+            f"peak {m.peak_mib:6.1f} MiB  {'FAILED: ' + problem if problem else 'ok'}"
+        )
         if row is not None:
             row.runs.append(m)
             row.checks.append(check)
@@ -107,8 +116,15 @@ class Runner:
             return Check(False, f"checker crashed: {done.stderr.strip()[-300:]}")
 
     def corpus(self, root: Path, cases: list[str], batch_size: int) -> dict[str, list[Path]]:
-        cmd = [sys.executable, str(HERE / "corpus.py"), str(root), "--cases", ",".join(cases),
-               "--batch-size", str(batch_size)]
+        cmd = [
+            sys.executable,
+            str(HERE / "corpus.py"),
+            str(root),
+            "--cases",
+            ",".join(cases),
+            "--batch-size",
+            str(batch_size),
+        ]
         subprocess.run(cmd, check=True, env=self.env)
         return {case: case_paths(root, case, batch_size) for case in cases}
 
@@ -159,8 +175,14 @@ def cpu_model() -> str:
 
 
 def header(args: argparse.Namespace, started: dt.datetime, load0: str, source0: str) -> list[str]:
-    mem = next((line.split(":")[1].strip() for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal")), "?")
+    mem = next(
+        (
+            line.split(":")[1].strip()
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        "?",
+    )
     return [
         f"# nbrun benchmark — {started:%Y-%m-%d %H:%M}",
         "",
@@ -172,11 +194,15 @@ def header(args: argparse.Namespace, started: dt.datetime, load0: str, source0: 
         f"{mem} RAM, Linux {platform.release()}, Python {platform.python_version()}",
         f"- Load average at start / end: {load0} / {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
         f"- Versions: {', '.join(versions())}",
-        f"- nbrun source fingerprint: {source0}" + ("" if nbrun_fingerprint() == source0 else
-            f" → {nbrun_fingerprint()}: **nbrun's source changed during the run; its rows mix versions**"),
+        f"- nbrun source fingerprint: {source0}"
+        + (
+            ""
+            if nbrun_fingerprint() == source0
+            else f" → {nbrun_fingerprint()}: **nbrun's source changed during the run; its rows mix versions**"
+        ),
         f"- Runner's own peak RSS: {runner_hwm_mib():.1f} MiB (a child's ru_maxrss can never read below it)",
-        f"- Executables from: `{BIN}`" + (f"; missing (rows skipped): {', '.join(missing_tools())}"
-                                          if missing_tools() else ""),
+        f"- Executables from: `{BIN}`"
+        + (f"; missing (rows skipped): {', '.join(missing_tools())}" if missing_tools() else ""),
     ]
 
 
@@ -216,9 +242,17 @@ def main() -> int:
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(text, encoding="utf-8")
     raw_json: dict[str, Any] = {
-        case: [{"tool": r.tool.key, "runs": [dataclasses.asdict(m) for m in r.runs],
-                "checks": [dataclasses.asdict(c) for c in r.checks], "failures": r.failures} for r in rows]
-        for case, rows in results.items()}
+        case: [
+            {
+                "tool": r.tool.key,
+                "runs": [dataclasses.asdict(m) for m in r.runs],
+                "checks": [dataclasses.asdict(c) for c in r.checks],
+                "failures": r.failures,
+            }
+            for r in rows
+        ]
+        for case, rows in results.items()
+    }
     raw_json["raw_loop"] = dataclasses.asdict(raw)
     out_path.with_suffix(".json").write_text(json.dumps(raw_json, indent=1), encoding="utf-8")
     print(text)

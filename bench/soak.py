@@ -40,24 +40,36 @@ from tools import exe  # noqa: E402
 PIECES = {
     "prints": "for i in range({n}):\n    print('line', i)",
     "displays": "from IPython.display import display\nfor i in range({n}):\n    display({'i': i})",
-    "self_display": ("from IPython.display import display_html, display_javascript\n"
-                     "class P:\n    def _ipython_display_(self):\n"
-                     "        display_html('<b>p</b>', raw=True)\n        display_javascript('1', raw=True)\nP()"),
-    "mimebundle": ("class M:\n    def _repr_mimebundle_(self, include=None, exclude=None):\n"
-                   "        return {'text/plain': 'm', 'text/html': '<i>m</i>'}\nM()"),
-    "raw_helpers": ("from IPython.display import (display_html, display_javascript, display_json, display_latex,\n"
-                    "    display_markdown, display_pretty, display_svg)\n"
-                    "display_html('<p>h</p>', raw=True); display_markdown('*m*', raw=True)\n"
-                    "display_latex('$x$', raw=True); display_json({'a': 1}, raw=True)\n"
-                    "display_pretty('pretty', raw=True); display_javascript('1', raw=True)\n"
-                    "display_svg('<svg xmlns=\"http://www.w3.org/2000/svg\"/>', raw=True)"),
-    "update": ("from IPython.display import display\nh = display('start', display_id=True)\n"
-               "for i in range({n}):\n    h.update(i)"),
-    "clear": ("from IPython.display import clear_output, display\nfor i in range({n}):\n"
-              "    clear_output(wait=True)\n    display(i)"),
-    "png": ("import base64\nfrom IPython.display import Image, display\n"
-            "display(Image(data=base64.b64decode('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8"
-            "z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==')))"),
+    "self_display": (
+        "from IPython.display import display_html, display_javascript\n"
+        "class P:\n    def _ipython_display_(self):\n"
+        "        display_html('<b>p</b>', raw=True)\n        display_javascript('1', raw=True)\nP()"
+    ),
+    "mimebundle": (
+        "class M:\n    def _repr_mimebundle_(self, include=None, exclude=None):\n"
+        "        return {'text/plain': 'm', 'text/html': '<i>m</i>'}\nM()"
+    ),
+    "raw_helpers": (
+        "from IPython.display import (display_html, display_javascript, display_json, display_latex,\n"
+        "    display_markdown, display_pretty, display_svg)\n"
+        "display_html('<p>h</p>', raw=True); display_markdown('*m*', raw=True)\n"
+        "display_latex('$x$', raw=True); display_json({'a': 1}, raw=True)\n"
+        "display_pretty('pretty', raw=True); display_javascript('1', raw=True)\n"
+        "display_svg('<svg xmlns=\"http://www.w3.org/2000/svg\"/>', raw=True)"
+    ),
+    "update": (
+        "from IPython.display import display\nh = display('start', display_id=True)\n"
+        "for i in range({n}):\n    h.update(i)"
+    ),
+    "clear": (
+        "from IPython.display import clear_output, display\nfor i in range({n}):\n"
+        "    clear_output(wait=True)\n    display(i)"
+    ),
+    "png": (
+        "import base64\nfrom IPython.display import Image, display\n"
+        "display(Image(data=base64.b64decode('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8"
+        "z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==')))"
+    ),
     "result": "{n} * 2",
 }
 
@@ -71,8 +83,12 @@ def notebook_sources(rng: random.Random) -> list[str]:
     cells = [f"import time; time.sleep({seconds:.2f})" for seconds in quiet]
     for _ in range(rng.randint(1, 5)):
         kind = rng.choice(sorted(PIECES))
-        n = rng.choice([1, 10, 1000, 20_000]) if kind in ("prints", "displays", "update", "clear") else rng.randint(1, 99)
-        cells.insert(rng.randint(0, len(cells)), PIECES[kind].replace('{n}', str(n)))
+        n = (
+            rng.choice([1, 10, 1000, 20_000])
+            if kind in ("prints", "displays", "update", "clear")
+            else rng.randint(1, 99)
+        )
+        cells.insert(rng.randint(0, len(cells)), PIECES[kind].replace("{n}", str(n)))
     return cells
 
 
@@ -91,8 +107,23 @@ def write_corpus(folder: Path, count: int, seed: int) -> list[Path]:
 def run_nbrun(corpus: Path, out: Path, jobs: int) -> tuple[float, dict[str, dict[str, object]], str]:
     record = out.parent / "nbrun.json"
     started = time.monotonic()
-    proc = subprocess.run([exe("nbrun") or "nbrun", "run", str(corpus), "--output-dir", str(out), "-j", str(jobs),
-                           "--no-progress", "--json", str(record)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            exe("nbrun") or "nbrun",
+            "run",
+            str(corpus),
+            "--output-dir",
+            str(out),
+            "-j",
+            str(jobs),
+            "--no-progress",
+            "--json",
+            str(record),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.monotonic() - started
     notebooks = json.loads(record.read_text())["notebooks"] if record.exists() else []
     return elapsed, {Path(n["input"]).name: n for n in notebooks}, proc.stderr

@@ -41,8 +41,15 @@ def jx_output(out: Path) -> str:
 
 
 def nbrun(*extra: str) -> Builder:
-    return lambda nbs, out: [exe("nbrun") or "nbrun", "run", "--no-progress", *extra,
-                             "--output-dir", str(out), *map(str, nbs)]
+    return lambda nbs, out: [
+        exe("nbrun") or "nbrun",
+        "run",
+        "--no-progress",
+        *extra,
+        "--output-dir",
+        str(out),
+        *map(str, nbs),
+    ]
 
 
 def jupyter_execute(nbs: list[Path], out: Path) -> list[str]:
@@ -58,16 +65,22 @@ def shell(script: str) -> Builder:
     return lambda nbs, out: ["sh", "-c", script, "sh", str(out), *map(str, nbs)]
 
 
-JX_LOOP = ('out=$1; shift; rc=0; for f in "$@"; do '
-           'jupyter execute "--output=$out/{notebook_name}" "$f" || rc=1; done; exit $rc')
-PM_LOOP = ('out=$1; shift; rc=0; for f in "$@"; do '
-           'papermill --no-progress-bar "$f" "$out/$(basename "$f")" || rc=1; done; exit $rc')
+JX_LOOP = (
+    'out=$1; shift; rc=0; for f in "$@"; do '
+    'jupyter execute "--output=$out/{notebook_name}" "$f" || rc=1; done; exit $rc'
+)
+PM_LOOP = (
+    'out=$1; shift; rc=0; for f in "$@"; do '
+    'papermill --no-progress-bar "$f" "$out/$(basename "$f")" || rc=1; done; exit $rc'
+)
 
 
 def xargs_p2(nbs: list[Path], out: Path) -> list[str]:
     half = (len(nbs) + 1) // 2  # two jupyter processes, each running half the batch serially
-    script = ('out=$1; shift; printf "%s\\0" "$@" | '
-              f'xargs -0 -P 2 -n {half} jupyter execute "--output=$out/{{notebook_name}}"')
+    script = (
+        'out=$1; shift; printf "%s\\0" "$@" | '
+        f'xargs -0 -P 2 -n {half} jupyter execute "--output=$out/{{notebook_name}}"'
+    )
     return shell(script)(nbs, out)
 
 
@@ -75,13 +88,21 @@ SINGLE: list[Tool] = [
     Tool("nbrun", "nbrun run", "nbrun", nbrun()),
     Tool("jupyter", "jupyter execute", "jupyter", jupyter_execute, reference=True),
     Tool("papermill", "papermill (defaults)", "papermill", papermill()),
-    Tool("papermill_nosave", "papermill --no-request-save-on-cell-execute --no-progress-bar", "papermill",
-         papermill("--no-request-save-on-cell-execute", "--no-progress-bar")),
+    Tool(
+        "papermill_nosave",
+        "papermill --no-request-save-on-cell-execute --no-progress-bar",
+        "papermill",
+        papermill("--no-request-save-on-cell-execute", "--no-progress-bar"),
+    ),
 ]
 
 # streams_write is over nbrun's default per-cell output limit (10 MiB): also run it keeping all.
-NBRUN_KEEP_ALL = Tool("nbrun_keep_all", f"nbrun run --max-output-bytes {KEEP_ALL_BYTES}", "nbrun",
-                      nbrun("--max-output-bytes", str(KEEP_ALL_BYTES)))
+NBRUN_KEEP_ALL = Tool(
+    "nbrun_keep_all",
+    f"nbrun run --max-output-bytes {KEEP_ALL_BYTES}",
+    "nbrun",
+    nbrun("--max-output-bytes", str(KEEP_ALL_BYTES)),
+)
 
 BATCH: list[Tool] = [
     Tool("nbrun_j1", "nbrun run -j 1 (one process)", "nbrun", nbrun("-j", "1")),

@@ -67,8 +67,9 @@ class Presentation:
     stream_files: Mapping[str, str | None] = field(default_factory=dict)  # --stdout-file / --stderr-file templates
 
 
-def plan_batch(notebooks: list[Where], *, output: Where | None, output_dir: Where | None,
-               root: Where | None = None) -> list[BatchItem]:
+def plan_batch(
+    notebooks: list[Where], *, output: Where | None, output_dir: Where | None, root: Where | None = None
+) -> list[BatchItem]:
     """Pair each input with its output (in place by default; --output-dir mirrors folders from *root*)."""
     if output is not None:
         refuse_text_target(output)  # the executed notebook is .ipynb JSON; never write it over a text file
@@ -90,16 +91,21 @@ def plan_batch(notebooks: list[Where], *, output: Where | None, output_dir: Wher
 def make_jobs(items: list[BatchItem], options: ExecuteOptions, file_options: FileOptions) -> list[BatchJob]:
     jobs = []
     for item in items:
-        job_files = file_options if item.output_root is None else file_options.with_changes(output_root=item.output_root)
+        job_files = (
+            file_options if item.output_root is None else file_options.with_changes(output_root=item.output_root)
+        )
         if file_options.extract_images is not None and item.relative_folder.parts:  # kept inside the folder given
-            job_files = job_files.with_changes(extract_images=file_options.extract_images / item.relative_folder,
-                                               images_root=file_options.extract_images)
+            job_files = job_files.with_changes(
+                extract_images=file_options.extract_images / item.relative_folder,
+                images_root=file_options.extract_images,
+            )
         jobs.append(BatchJob(item.source, item.target, options, dict(options.parameters or {}), job_files))
     return jobs
 
 
-def grid_jobs(source: Where, template: Where, options: ExecuteOptions, file_options: FileOptions,
-              grid: list[dict[str, Any]]) -> list[BatchJob]:
+def grid_jobs(
+    source: Where, template: Where, options: ExecuteOptions, file_options: FileOptions, grid: list[dict[str, Any]]
+) -> list[BatchJob]:
     """One job per grid entry; each entry overrides the common -p/-y/-f/-r values."""
     from .inputs.params import render_output
 
@@ -114,8 +120,9 @@ def grid_jobs(source: Where, template: Where, options: ExecuteOptions, file_opti
     return jobs
 
 
-def execute_jobs(jobs: list[BatchJob], presentation: Presentation, options: BatchOptions, *,
-                 runner: Runner | None = None) -> int:
+def execute_jobs(
+    jobs: list[BatchJob], presentation: Presentation, options: BatchOptions, *, runner: Runner | None = None
+) -> int:
     """Run the jobs, print per-notebook lines, the summary and reports; return the exit code.
 
     A *runner* (e.g. a DaskRunner) replaces local execution; if it is an async
@@ -124,14 +131,19 @@ def execute_jobs(jobs: list[BatchJob], presentation: Presentation, options: Batc
     return asyncio.run(_execute(jobs, presentation, options, runner))
 
 
-async def _execute(jobs: list[BatchJob], presentation: Presentation, options: BatchOptions,
-                   runner: Runner | None = None) -> int:
+async def _execute(
+    jobs: list[BatchJob], presentation: Presentation, options: BatchOptions, runner: Runner | None = None
+) -> int:
     control = RunControl()
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, control.request_stop, sig.name)
-    reporter = CliBatchReporter(len(jobs), presentation, options.max_parallel,
-                                line_prefixes=log_labels(jobs, is_tty(sys.stderr)) if presentation.log_output else None)
+    reporter = CliBatchReporter(
+        len(jobs),
+        presentation,
+        options.max_parallel,
+        line_prefixes=log_labels(jobs, is_tty(sys.stderr)) if presentation.log_output else None,
+    )
     started, clock = utc_now(), time.monotonic()
     if presentation.events is not None:
         presentation.events.run_started(len(jobs))
@@ -171,7 +183,9 @@ def _exit_code(outcomes: list[BatchOutcome], control: RunControl) -> int:
     return exit_codes.OK
 
 
-def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, started: str, duration: float, code: int) -> int:
+def _write_reports(
+    outcomes: list[BatchOutcome], presentation: Presentation, started: str, duration: float, code: int
+) -> int:
     """Write every asked-for report that can be written; return *code*, or the first failure's code for an ok run.
 
     Each report that cannot be written is one line (a failed upload names the kept copy) and does not stop
@@ -181,7 +195,9 @@ def _write_reports(outcomes: list[BatchOutcome], presentation: Presentation, sta
     if presentation.junit_xml is not None:
         junit = presentation.junit_xml
         _report(failures, lambda: write_junit(outcomes, junit, started, duration))
-    record = run_record(outcomes, started, duration, code) if presentation.json_report or presentation.report_page else {}
+    record = (
+        run_record(outcomes, started, duration, code) if presentation.json_report or presentation.report_page else {}
+    )
     if presentation.json_report is not None:
         for notebook in record["notebooks"]:  # '<stdin>' / '<stdout>' rather than a removed temporary file
             for key in ("input", "output"):
@@ -208,10 +224,18 @@ def _report(failures: list[int], write: Callable[[], None]) -> None:
 
 def refuse_unrelated_twin(source: Where, target: Where) -> None:
     """A text notebook's default output must not overwrite an unrelated ``.ipynb`` beside it (exit 2)."""
-    if (isinstance(source, Path) and isinstance(target, Path) and target != source and target.exists()
-            and not is_output_of(target, source)):
-        raise CliError.with_code(f"{source}: would overwrite {target.name}, which is not its output (no nbrun "
-                                 "record, no jupytext pairing); choose where the result goes with -o or --output-dir", 2)
+    if (
+        isinstance(source, Path)
+        and isinstance(target, Path)
+        and target != source
+        and target.exists()
+        and not is_output_of(target, source)
+    ):
+        raise CliError.with_code(
+            f"{source}: would overwrite {target.name}, which is not its output (no nbrun "
+            "record, no jupytext pairing); choose where the result goes with -o or --output-dir",
+            2,
+        )
 
 
 def refuse_text_target(output: Where) -> None:
@@ -223,8 +247,14 @@ def refuse_text_target(output: Where) -> None:
 class CliBatchReporter(BatchObserver):
     """An overall bar (several notebooks, TTY), per-notebook cell bars, one line per finished notebook."""
 
-    def __init__(self, total: int, presentation: Presentation, max_parallel: int, stream: TextIO | None = None,
-                 line_prefixes: Mapping[Where, str] | None = None) -> None:
+    def __init__(
+        self,
+        total: int,
+        presentation: Presentation,
+        max_parallel: int,
+        stream: TextIO | None = None,
+        line_prefixes: Mapping[Where, str] | None = None,
+    ) -> None:
         self.presentation = presentation
         self.line_prefixes = line_prefixes or {}
         self._stream_files: dict[Where, StreamFiles] = {}
@@ -243,9 +273,14 @@ class CliBatchReporter(BatchObserver):
     def job_started(self, job: BatchJob) -> ExecutionObserver:
         slot = self._free_slots.pop(0) if self._free_slots else 0
         self._slots[job.source] = slot
-        observer = TerminalObserver(printable(job.source.name), show_progress=self.bars,
-                                    log_output=self.presentation.log_output, stream=self.stream, position=slot,
-                                    line_prefix=self.line_prefixes.get(job.target, ""))
+        observer = TerminalObserver(
+            printable(job.source.name),
+            show_progress=self.bars,
+            log_output=self.presentation.log_output,
+            stream=self.stream,
+            position=slot,
+            line_prefix=self.line_prefixes.get(job.target, ""),
+        )
         self._cell_observers[job.source] = observer
         return self._with_extras(job, observer)
 
@@ -272,8 +307,11 @@ class CliBatchReporter(BatchObserver):
             self._free_slots.sort()
         if not outcome.ok:
             self.failures += 1
-        self._emit(_finished_lines(_displayed(outcome, self.presentation.display), self.presentation.verbose,
-                                   is_tty(self.stream)))
+        self._emit(
+            _finished_lines(
+                _displayed(outcome, self.presentation.display), self.presentation.verbose, is_tty(self.stream)
+            )
+        )
         if self._overall is not None:
             self._overall.set_postfix_str(f"{self.failures} failed", refresh=False)
             self._overall.update(1)
@@ -304,8 +342,11 @@ def _displayed(outcome: BatchOutcome, names: Mapping[Path, str]) -> BatchOutcome
     job = outcome.job
     source = names.get(job.source, str(job.source)) if isinstance(job.source, Path) else job.source
     target = names.get(job.target, str(job.target)) if isinstance(job.target, Path) else job.target
-    shown = replace(job, source=Path(source) if isinstance(source, str) else source,
-                    target=Path(target) if isinstance(target, str) else target)
+    shown = replace(
+        job,
+        source=Path(source) if isinstance(source, str) else source,
+        target=Path(target) if isinstance(target, str) else target,
+    )
     return replace(outcome, job=shown)
 
 
@@ -331,7 +372,9 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
             executed = sum(1 for cell in result.cells if cell.duration is not None)
             raised = len(raised_cells(result))  # issue 13: --allow-errors successes say what raised
             note = f", {raised} raised (--allow-errors)" if raised else ""
-            lines.append(f"nbrun: ok{cached} {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}{note}, {result.duration:.2f} s)")
+            lines.append(
+                f"nbrun: ok{cached} {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}{note}, {result.duration:.2f} s)"
+            )
         else:
             hint = stdin_hint(result)
             message = f"{result.message}; {hint}" if hint else result.message
@@ -346,7 +389,9 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
         lines += [f"nbrun: warning: {warning}" for warning in result.image_warnings]
         count = len(result.extracted_files)
         if count or result.image_warnings:
-            lines.append(f"nbrun: wrote {count} image{'s' if count != 1 else ''} for {job.source} to {job.file_options.extract_images}")
+            lines.append(
+                f"nbrun: wrote {count} image{'s' if count != 1 else ''} for {job.source} to {job.file_options.extract_images}"
+            )
     return "\n".join(lines)
 
 

@@ -27,6 +27,7 @@ start or is unknown, or its messages were lost (status incomplete);
 interrupted by SIGINT / SIGTERM or SIGHUP. With several notebooks: the code of the
 first failing notebook in the order given."""
 
+
 def for_error(error: NbrunError) -> int:
     """The exit code for an error raised before or after execution."""
     from nbrun.errors import ExecutionInterrupted, KernelError, NotebookError, ParameterError

@@ -97,8 +97,9 @@ def run_path(
     control: RunControl | None = None,
 ) -> ExecutionResult:
     """Synchronous :func:`async_run_path`."""
-    return run_sync(async_run_path(input_path, output_path, options, file_options=file_options,
-                                   observer=observer, control=control))
+    return run_sync(
+        async_run_path(input_path, output_path, options, file_options=file_options, observer=observer, control=control)
+    )
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:

@@ -1,20 +1,20 @@
 """Typed errors raised by nbrun.
 
-    NbrunError
-    ├── NotebookError            the notebook cannot be read, parsed or written
-    │   ├── NotebookReadError
-    │   └── NotebookWriteError
-    │       └── BrokenImagesError  ``strict_images``: undecodable image payloads (the notebook was written)
-    ├── ParameterError           parameters cannot be applied
-    ├── KernelError              the kernel could not be used
-    │   ├── NoSuchKernelError    an unknown kernel name (lists the installed ones)
-    │   └── KernelStartError
-    └── ExecutionError           a run ended without success (raised by
-        │                        ``ExecutionResult.raise_for_status``)
-        ├── CellExecutionError   a cell raised
-        ├── CellTimeoutError     a cell or the notebook ran out of time
-        ├── DeadKernelError      the kernel died while running
-        └── ExecutionInterrupted the run was stopped from outside
+NbrunError
+├── NotebookError            the notebook cannot be read, parsed or written
+│   ├── NotebookReadError
+│   └── NotebookWriteError
+│       └── BrokenImagesError  ``strict_images``: undecodable image payloads (the notebook was written)
+├── ParameterError           parameters cannot be applied
+├── KernelError              the kernel could not be used
+│   ├── NoSuchKernelError    an unknown kernel name (lists the installed ones)
+│   └── KernelStartError
+└── ExecutionError           a run ended without success (raised by
+    │                        ``ExecutionResult.raise_for_status``)
+    ├── CellExecutionError   a cell raised
+    ├── CellTimeoutError     a cell or the notebook ran out of time
+    ├── DeadKernelError      the kernel died while running
+    └── ExecutionInterrupted the run was stopped from outside
 """
 
 from __future__ import annotations
@@ -94,8 +94,7 @@ class ExecutionError(NbrunError):
 class CellExecutionError(ExecutionError):
     """A cell raised an exception in the kernel."""
 
-    def __init__(self, message: str, cell_index: int | None = None,
-                 ename: str = "", evalue: str = "") -> None:
+    def __init__(self, message: str, cell_index: int | None = None, ename: str = "", evalue: str = "") -> None:
         super().__init__(message, cell_index)
         self.ename = ename
         self.evalue = evalue

@@ -25,8 +25,16 @@ from .errors import (
 )
 from .status import CellStatus, RunStatus
 
-__all__ = ["CellRecord", "CellStatus", "ExecutionResult", "Failure", "ImageReport", "KernelDeath",
-           "RunStatus", "Truncation"]
+__all__ = [
+    "CellRecord",
+    "CellStatus",
+    "ExecutionResult",
+    "Failure",
+    "ImageReport",
+    "KernelDeath",
+    "RunStatus",
+    "Truncation",
+]
 
 if TYPE_CHECKING:
     from .check.model import CheckReport
@@ -42,8 +50,12 @@ class KernelDeath:
     stderr_tail: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"returncode": self.returncode, "signal": self.signal, "reason": self.reason,
-                "stderr_tail": self.stderr_tail}
+        return {
+            "returncode": self.returncode,
+            "signal": self.signal,
+            "reason": self.reason,
+            "stderr_tail": self.stderr_tail,
+        }
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,10 @@ def chromium_path() -> str:
         path = shutil.which(name)
         if path:
             return path
-    pytest.skip("BROWSER TESTS SKIPPED: no chromium on PATH and it could not be installed "
-                "(.ci/run runs 'apt-get install -y chromium' when apt is available)")
+    pytest.skip(
+        "BROWSER TESTS SKIPPED: no chromium on PATH and it could not be installed "
+        "(.ci/run runs 'apt-get install -y chromium' when apt is available)"
+    )
 
 
 @dataclass
@@ -105,14 +107,31 @@ def load_page(page: Path, *, screenshot: Path | None = None, window: str = "1100
     binary = chromium_path()
     with RecordingProxy() as proxy, tempfile.TemporaryDirectory(prefix="nbrun-chromium-") as profile:
         command = [
-            binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-default-apps", "--disable-extensions", "--no-default-browser-check",
-            "--disable-domain-reliability", "--disable-client-side-phishing-detection", "--no-pings",
+            binary,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-default-apps",
+            "--disable-extensions",
+            "--no-default-browser-check",
+            "--disable-domain-reliability",
+            "--disable-client-side-phishing-detection",
+            "--no-pings",
             "--disable-features=NetworkTimeServiceQuerying,OptimizationHints,MediaRouter,Translate,AutofillServerCommunication",
-            "--disable-field-trial-config", "--metrics-recording-only", "--allow-pre-commit-input",
-            f"--user-data-dir={profile}", f"--proxy-server={proxy.address}", "--proxy-bypass-list=<-loopback>",
-            "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000", f"--window-size={window}",
+            "--disable-field-trial-config",
+            "--metrics-recording-only",
+            "--allow-pre-commit-input",
+            f"--user-data-dir={profile}",
+            f"--proxy-server={proxy.address}",
+            "--proxy-bypass-list=<-loopback>",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+            f"--window-size={window}",
             "--hide-scrollbars",
         ]
         command.append(f"--screenshot={screenshot}" if screenshot is not None else "--dump-dom")

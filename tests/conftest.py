@@ -107,8 +107,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     quiet_background.stop()
 
 
-_PRISTINE_NBRUN_LOGGER = (list(logging.getLogger("nbrun").handlers), logging.getLogger("nbrun").propagate,
-                          logging.getLogger("nbrun").level)
+_PRISTINE_NBRUN_LOGGER = (
+    list(logging.getLogger("nbrun").handlers),
+    logging.getLogger("nbrun").propagate,
+    logging.getLogger("nbrun").level,
+)
 
 
 @pytest.fixture(autouse=True)

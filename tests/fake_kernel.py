@@ -22,8 +22,11 @@ _ids = itertools.count(1)
 def message(msg_type: str, content: dict[str, Any], parent: str, buffers: list[bytes] | None = None) -> Message:
     """A message shaped as jupyter_client delivers it."""
     return {
-        "header": {"msg_id": f"m{next(_ids)}", "msg_type": msg_type,
-                   "date": datetime.datetime.now(datetime.timezone.utc)},
+        "header": {
+            "msg_id": f"m{next(_ids)}",
+            "msg_type": msg_type,
+            "date": datetime.datetime.now(datetime.timezone.utc),
+        },
         "parent_header": {"msg_id": parent},
         "msg_type": msg_type,
         "content": content,
@@ -67,8 +70,13 @@ def reply(status: str = "ok", count: int = 1, delay: float = 0.0, **extra: Any) 
 
 def ok_cell(*middle: Step, count: int = 1) -> list[Step]:
     """busy, execute_input, *middle, reply, idle: the usual order."""
-    return [busy(), Step("iopub", "execute_input", {"execution_count": count, "code": ""}), *middle,
-            reply(count=count), idle()]
+    return [
+        busy(),
+        Step("iopub", "execute_input", {"execution_count": count, "code": ""}),
+        *middle,
+        reply(count=count),
+        idle(),
+    ]
 
 
 class FakeKernel:
@@ -88,8 +96,15 @@ class FakeKernel:
         self._exit: KernelExit | None = None
         self._player: asyncio.Task[None] | None = None
 
-    def execute(self, code: str, *, stop_on_error: bool, allow_stdin: bool, store_history: bool = True,
-                user_expressions: dict[str, str] | None = None) -> str:
+    def execute(
+        self,
+        code: str,
+        *,
+        stop_on_error: bool,
+        allow_stdin: bool,
+        store_history: bool = True,
+        user_expressions: dict[str, str] | None = None,
+    ) -> str:
         self.sent.append(code)
         parent = f"exec{len(self.sent)}"
         script = self.scripts.pop(0) if self.scripts else ok_cell(count=len(self.sent))
@@ -135,8 +150,16 @@ class FakeKernel:
         if self._player is not None:
             self._player.cancel()
         parent = f"exec{len(self.sent)}"
-        self._iopub.put_nowait(message("error", {"ename": "KeyboardInterrupt", "evalue": "", "traceback": ["KeyboardInterrupt"]}, parent))
-        self._shell.put_nowait(message("execute_reply", {"status": "error", "ename": "KeyboardInterrupt", "evalue": "", "execution_count": len(self.sent)}, parent))
+        self._iopub.put_nowait(
+            message("error", {"ename": "KeyboardInterrupt", "evalue": "", "traceback": ["KeyboardInterrupt"]}, parent)
+        )
+        self._shell.put_nowait(
+            message(
+                "execute_reply",
+                {"status": "error", "ename": "KeyboardInterrupt", "evalue": "", "execution_count": len(self.sent)},
+                parent,
+            )
+        )
         self._iopub.put_nowait(message("status", {"execution_state": "idle"}, parent))
 
     async def kill(self) -> None:

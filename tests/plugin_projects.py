@@ -15,8 +15,12 @@ import nbformat
 from conftest import make_notebook
 
 
-def write_notebook(path: Path, *sources: str | tuple[str, list[str]], metadata: dict[str, Any] | None = None,
-                   cell_metadata: dict[int, dict[str, Any]] | None = None) -> Path:
+def write_notebook(
+    path: Path,
+    *sources: str | tuple[str, list[str]],
+    metadata: dict[str, Any] | None = None,
+    cell_metadata: dict[int, dict[str, Any]] | None = None,
+) -> Path:
     """Write a python3 notebook (with optional notebook / per-cell metadata) at *path*."""
     nb = make_notebook(*sources)
     nb.metadata.update(metadata or {})
@@ -60,10 +64,26 @@ def run_pytest(folder: Path, *args: str, timeout: float = 120) -> PytestRun:
     junit = folder / ".junit.xml"
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
     proc = subprocess.run(  # hypothesis and nbmake (if installed) only slow down the start
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:nbmake",
-         f"--junitxml={junit}", "-o",
-         "junit_logging=all", *args],
-        cwd=folder, capture_output=True, text=True, timeout=timeout, env=env,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:hypothesispytest",
+            "-p",
+            "no:nbmake",
+            f"--junitxml={junit}",
+            "-o",
+            "junit_logging=all",
+            *args,
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
     )
     cases: dict[str, Case] = {}
     if junit.exists():
@@ -74,7 +94,9 @@ def run_pytest(folder: Path, *args: str, timeout: float = 120) -> PytestRun:
                 if node is not None:
                     outcome = "skipped" if kind == "skipped" else "failed"
                     message, text = node.get("message", ""), node.text or ""
-            streams = {name: "".join(node.text or "" for node in case.iter(f"system-{name}")) for name in ("out", "err")}
+            streams = {
+                name: "".join(node.text or "" for node in case.iter(f"system-{name}")) for name in ("out", "err")
+            }
             cases[case.get("name", "")] = Case(outcome, message, text, streams["out"], streams["err"])
         junit.unlink()
     return PytestRun(proc, cases)
@@ -87,5 +109,9 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def stdout_of(path: Path) -> str:
     """All stdout text saved in the notebook at *path*."""
-    return "".join("".join(o["text"]) for cell in json.loads(path.read_text())["cells"]
-                   for o in cell.get("outputs", []) if o.get("name") == "stdout")
+    return "".join(
+        "".join(o["text"])
+        for cell in json.loads(path.read_text())["cells"]
+        for o in cell.get("outputs", [])
+        if o.get("name") == "stdout"
+    )

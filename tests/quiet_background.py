@@ -29,8 +29,10 @@ from procs import MARKER
 
 QUIET_SECONDS = (10, 12, 15, 31, 65)
 BURST = 100_000
-BURST_CELLS = ("import time; time.sleep(10)",
-               f"from IPython.display import display\nfor i in range({BURST}):\n    display(i)")
+BURST_CELLS = (
+    "import time; time.sleep(10)",
+    f"from IPython.display import display\nfor i in range({BURST}):\n    display(i)",
+)
 NBRUN = str(Path(sys.executable).parent / "nbrun")
 
 _runs: dict[str, tuple[subprocess.Popen[str], Path | None]] = {}
@@ -46,7 +48,9 @@ def start() -> None:
     quiet = _root / "quiet"
     quiet.mkdir()
     for seconds in QUIET_SECONDS:
-        nbformat.write(make_notebook(f"import time; time.sleep({seconds})", "print('done')"), quiet / f"q{seconds}.ipynb")
+        nbformat.write(
+            make_notebook(f"import time; time.sleep({seconds})", "print('done')"), quiet / f"q{seconds}.ipynb"
+        )
     nbformat.write(make_notebook(*BURST_CELLS), quiet / "burst.ipynb")
     tcp = _root / "tcp"
     tcp.mkdir()
@@ -56,19 +60,59 @@ def start() -> None:
     plugin.mkdir()
     nbformat.write(make_notebook(*BURST_CELLS), plugin / "burst.ipynb")
     env = {**os.environ, MARKER: f"background-{os.getpid()}"}
-    _launch("fast start, IPC, -j 6", [NBRUN, "run", str(quiet), "-j", str(len(QUIET_SECONDS) + 1),
-                                      "--output-dir", str(_root / "out-fast")], env, _root / "fast.json")
-    _launch("no fast start, TCP, -j 2", [NBRUN, "run", str(tcp), "-j", "2", "--no-fast-start", "--transport", "tcp",
-                                         "--output-dir", str(_root / "out-tcp")], env, _root / "tcp.json")
-    _launch("pytest --nbrun", [sys.executable, "-m", "pytest", "--nbrun", "-p", "no:cacheprovider", "-q",
-                               "-o", "addopts=", "-o", "timeout=600", "--rootdir", str(plugin), str(plugin)], env, None)
+    _launch(
+        "fast start, IPC, -j 6",
+        [NBRUN, "run", str(quiet), "-j", str(len(QUIET_SECONDS) + 1), "--output-dir", str(_root / "out-fast")],
+        env,
+        _root / "fast.json",
+    )
+    _launch(
+        "no fast start, TCP, -j 2",
+        [
+            NBRUN,
+            "run",
+            str(tcp),
+            "-j",
+            "2",
+            "--no-fast-start",
+            "--transport",
+            "tcp",
+            "--output-dir",
+            str(_root / "out-tcp"),
+        ],
+        env,
+        _root / "tcp.json",
+    )
+    _launch(
+        "pytest --nbrun",
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbrun",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-o",
+            "addopts=",
+            "-o",
+            "timeout=600",
+            "--rootdir",
+            str(plugin),
+            str(plugin),
+        ],
+        env,
+        None,
+    )
 
 
 def _launch(name: str, argv: list[str], env: dict[str, str], record: Path | None) -> None:
     if record is not None:
         argv = [*argv, "--json", str(record)]
-    _runs[name] = (subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                                    cwd=_root), record)
+    _runs[name] = (
+        subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=_root),
+        record,
+    )
 
 
 def wait(timeout: float) -> dict[str, tuple[int, str, dict[str, Any] | None]]:

@@ -34,8 +34,14 @@ BASE: dict[str, Any] = {
     "cells": [
         {"cell_type": "code", "id": "code-1", "metadata": {}, "source": "1", "outputs": [], "execution_count": None},
         {"cell_type": "markdown", "id": "text-1", "metadata": {}, "source": "# Title"},
-        {"cell_type": "code", "id": "code-2", "metadata": {"tags": ["x"]}, "source": ["(2\n", "+ 3)"],
-         "outputs": [{"output_type": "stream", "name": "stdout", "text": "stale\n"}], "execution_count": 7},
+        {
+            "cell_type": "code",
+            "id": "code-2",
+            "metadata": {"tags": ["x"]},
+            "source": ["(2\n", "+ 3)"],
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": "stale\n"}],
+            "execution_count": 7,
+        },
     ],
 }
 
@@ -74,8 +80,22 @@ JSON_VALUES = st.recursive(
 )
 # "\ud800" / "\udfff" end up in the file as lone-surrogate JSON escapes (with
 # ensure_ascii) or as invalid UTF-8 bytes (surrogatepass).
-ODD_CHARACTERS = ["\x00", "\x01", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x7f", "\r", "\ufeff", "\u2028", "\uffff",
-                  "\ud800", "\udfff"]
+ODD_CHARACTERS = [
+    "\x00",
+    "\x01",
+    "\x07",
+    "\x08",
+    "\x0b",
+    "\x0c",
+    "\x1b",
+    "\x7f",
+    "\r",
+    "\ufeff",
+    "\u2028",
+    "\uffff",
+    "\ud800",
+    "\udfff",
+]
 TOP_FIELDS = ["cells", "metadata", "nbformat", "nbformat_minor"]
 CELL_FIELDS = ["cell_type", "source", "outputs", "metadata", "execution_count", "id", "attachments"]
 BAD_BYTES = [b"\xff", b"\xfe", b"\xc3(", b"\xed\xa0\x80", b"\x80", b"\xf0\x28\x8c\x28"]
@@ -87,8 +107,7 @@ def mutated_notebooks(draw: st.DrawFn) -> tuple[bytes, list[str]]:
     doc: Any = copy.deepcopy(BASE)
     done: list[str] = []
     for _ in range(draw(st.integers(1, 3))):
-        op = draw(st.sampled_from(
-            ["drop", "retype", "chars", "huge", "minor", "extra", "whole", "list-source"]))
+        op = draw(st.sampled_from(["drop", "retype", "chars", "huge", "minor", "extra", "whole", "list-source"]))
         cells = doc.get("cells") if isinstance(doc, dict) else None
         cell = draw(st.sampled_from(cells)) if isinstance(cells, list) and cells else None
         if not isinstance(doc, dict):
@@ -147,9 +166,12 @@ def mutated_notebooks(draw: st.DrawFn) -> tuple[bytes, list[str]]:
     return data, done
 
 
-@settings(max_examples=int(os.environ.get("NBRUN_FUZZ_EXAMPLES", "40")), deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+@settings(
+    max_examples=int(os.environ.get("NBRUN_FUZZ_EXAMPLES", "40")),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(case=mutated_notebooks())
 def test_mutated_notebooks_run_or_are_refused_cleanly(tmp_path: Path, case: tuple[bytes, list[str]]) -> None:
     data, mutations = case
@@ -200,7 +222,9 @@ REFUSED = {
     "source_list_with_number.ipynb": _with(("cells", 0, "source"), ["1\n", 2]),
     "outputs_a_string.ipynb": _with(("cells", 0, "outputs"), "none"),
     "outputs_a_dict.ipynb": _with(("cells", 0, "outputs"), {}),
-    "output_text_a_number.ipynb": _with(("cells", 2, "outputs"), [{"output_type": "stream", "name": "stdout", "text": 5}]),
+    "output_text_a_number.ipynb": _with(
+        ("cells", 2, "outputs"), [{"output_type": "stream", "name": "stdout", "text": 5}]
+    ),
     "cell_type_a_number.ipynb": _with(("cells", 0, "cell_type"), 3),
     "cell_a_null.ipynb": _with(("cells", 1), None),
     "metadata_a_list.ipynb": _with(("metadata",), []),

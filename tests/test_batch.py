@@ -28,7 +28,13 @@ KINDS = {
     "timeout": ("import time\ntime.sleep(30)",),
     "died": ("import os\nos._exit(7)",),
 }
-EXPECTED = {"ok": ("ok", 0), "error": ("error", 1), "timeout": ("timeout", 3), "died": ("kernel-died", 4), "invalid": ("invalid", 5)}
+EXPECTED = {
+    "ok": ("ok", 0),
+    "error": ("error", 1),
+    "timeout": ("timeout", 3),
+    "died": ("kernel-died", 4),
+    "invalid": ("invalid", 5),
+}
 
 
 def build_corpus(root: Path, count: int = 30) -> dict[Path, str]:
@@ -49,16 +55,34 @@ def build_corpus(root: Path, count: int = 30) -> dict[Path, str]:
 
 
 def run_cli(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*NBRUN, *args], capture_output=True, text=True, timeout=timeout,
-                          env=None if env is None else {**os.environ, **env})
+    return subprocess.run(
+        [*NBRUN, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=None if env is None else {**os.environ, **env},
+    )
 
 
 def test_thirty_notebooks_four_at_a_time(tmp_path: Path) -> None:
     corpus = build_corpus(tmp_path / "in")
     out = tmp_path / "out"
     started = time.monotonic()
-    proc = run_cli(str(tmp_path / "in"), "-j", "4", "--timeout", "10", "--interrupt-grace", "2",
-                   "--output-dir", str(out), "--junit-xml", str(tmp_path / "junit.xml"), "--json", str(tmp_path / "run.json"))
+    proc = run_cli(
+        str(tmp_path / "in"),
+        "-j",
+        "4",
+        "--timeout",
+        "10",
+        "--interrupt-grace",
+        "2",
+        "--output-dir",
+        str(out),
+        "--junit-xml",
+        str(tmp_path / "junit.xml"),
+        "--json",
+        str(tmp_path / "run.json"),
+    )
     elapsed = time.monotonic() - started
     order = sorted(corpus)  # discovery order: folders then files, sorted
     first_failure = next(corpus[p] for p in order if corpus[p] != "ok")
@@ -90,7 +114,11 @@ def test_thirty_notebooks_four_at_a_time(tmp_path: Path) -> None:
             continue
         assert nbformat.read(written, 4).metadata.nbrun["status"] == status
         assert path.stat().st_size > 0
-    failure = next(c for c in junit.iter("testcase") if c.find("failure") is not None and c.find("failure").get("type") == "ZeroDivisionError")
+    failure = next(
+        c
+        for c in junit.iter("testcase")
+        if c.find("failure") is not None and c.find("failure").get("type") == "ZeroDivisionError"
+    )
     assert failure.find("failure").get("message") == "ZeroDivisionError: division by zero"
     assert "1/0" in failure.findtext("failure") and "\x1b" not in failure.findtext("failure")
     assert "30 notebooks:" in proc.stderr and "nb21.ipynb" in proc.stderr
@@ -99,7 +127,13 @@ def test_thirty_notebooks_four_at_a_time(tmp_path: Path) -> None:
 
 
 def test_discovery_skips_hidden_and_checkpoints_and_honours_exclude(tmp_path: Path) -> None:
-    for relative in ("a.ipynb", "sub/b.ipynb", ".hidden/c.ipynb", "sub/.ipynb_checkpoints/b-checkpoint.ipynb", "skip_me/d.ipynb"):
+    for relative in (
+        "a.ipynb",
+        "sub/b.ipynb",
+        ".hidden/c.ipynb",
+        "sub/.ipynb_checkpoints/b-checkpoint.ipynb",
+        "skip_me/d.ipynb",
+    ):
         path = tmp_path / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(make_notebook("1"), path)
@@ -108,7 +142,11 @@ def test_discovery_skips_hidden_and_checkpoints_and_honours_exclude(tmp_path: Pa
     ran = sorted(Path(n["input"]).relative_to(tmp_path).as_posix() for n in json.loads(proc.stdout)["notebooks"])
     assert ran == ["a.ipynb", "sub/b.ipynb"]
     glob_proc = run_cli(str(tmp_path / "**" / "*.ipynb"), "--json", "-")
-    assert sorted(Path(n["input"]).name for n in json.loads(glob_proc.stdout)["notebooks"]) == ["a.ipynb", "b.ipynb", "d.ipynb"]
+    assert sorted(Path(n["input"]).name for n in json.loads(glob_proc.stdout)["notebooks"]) == [
+        "a.ipynb",
+        "b.ipynb",
+        "d.ipynb",
+    ]
 
 
 def test_fail_fast_starts_nothing_after_a_failure(tmp_path: Path) -> None:
@@ -122,10 +160,17 @@ def test_fail_fast_starts_nothing_after_a_failure(tmp_path: Path) -> None:
 
 def test_interrupting_a_batch_writes_every_partial_notebook(tmp_path: Path) -> None:
     for i in range(4):
-        nbformat.write(make_notebook(f"print('started {i}', flush=True)", "import time\ntime.sleep(60)", "print('never')"), tmp_path / f"s{i}.ipynb")
+        nbformat.write(
+            make_notebook(f"print('started {i}', flush=True)", "import time\ntime.sleep(60)", "print('never')"),
+            tmp_path / f"s{i}.ipynb",
+        )
     before = kernel_pids()
-    proc = subprocess.Popen([*NBRUN, str(tmp_path), "-j", "2", "--json", str(tmp_path / "run.json")],
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [*NBRUN, str(tmp_path), "-j", "2", "--json", str(tmp_path / "run.json")],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 30
     while len(kernel_pids() - before) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -135,7 +180,9 @@ def test_interrupting_a_batch_writes_every_partial_notebook(tmp_path: Path) -> N
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr
     assert not wait_gone(running)
-    statuses = {Path(n["input"]).name: n["status"] for n in json.loads((tmp_path / "run.json").read_text())["notebooks"]}
+    statuses = {
+        Path(n["input"]).name: n["status"] for n in json.loads((tmp_path / "run.json").read_text())["notebooks"]
+    }
     assert sorted(statuses.values()) == ["interrupted", "interrupted", "skipped", "skipped"]
     for name, status in statuses.items():
         nb = nbformat.read(tmp_path / name, 4)
@@ -155,8 +202,9 @@ def test_load_two_hundred_tiny_notebooks_eight_at_a_time(tmp_path: Path) -> None
     private_tmp = tmp_path / "tmp"
     private_tmp.mkdir()
     started = time.monotonic()
-    proc = run_cli(str(tmp_path), "-j", "8", "--json", str(tmp_path / "run.json"), timeout=600,
-                   env={"TMPDIR": str(private_tmp)})
+    proc = run_cli(
+        str(tmp_path), "-j", "8", "--json", str(tmp_path / "run.json"), timeout=600, env={"TMPDIR": str(private_tmp)}
+    )
     elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr[-2000:]
     record = json.loads((tmp_path / "run.json").read_text())

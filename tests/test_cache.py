@@ -32,8 +32,11 @@ JUNIT_SCHEMA = etree.XMLSchema(etree.parse(str(ROOT / "tests" / "schemas" / "jun
 
 
 def base_notebook() -> nbformat.NotebookNode:
-    nb = make_notebook(("x = 1", ["parameters"]), "import pathlib\nprint(x, pathlib.Path('data/a.csv').read_text().strip())",
-                       ("x * 10", ["keep"]))
+    nb = make_notebook(
+        ("x = 1", ["parameters"]),
+        "import pathlib\nprint(x, pathlib.Path('data/a.csv').read_text().strip())",
+        ("x * 10", ["keep"]),
+    )
     nb.cells.insert(0, new_markdown_cell("# Report"))
     nb.metadata["nbrun"] = {"inputs": ["data/*.csv"]}
     return nb
@@ -86,8 +89,15 @@ def test_cell_edits_rerun_only_when_execution_changes(primed: tuple[Path, Path])
     ]
     code, output, records = run_cli(*map(str, paths), "--cache", str(cache), "--output-dir", str(folder / "out"))
     assert code == 0, output
-    assert cached(records) == {"base.ipynb": True, "prose.ipynb": True, "tag.ipynb": True, "ids.ipynb": True,
-                               "code.ipynb": False, "skip.ipynb": False, "raises.ipynb": False}
+    assert cached(records) == {
+        "base.ipynb": True,
+        "prose.ipynb": True,
+        "tag.ipynb": True,
+        "ids.ipynb": True,
+        "code.ipynb": False,
+        "skip.ipynb": False,
+        "raises.ipynb": False,
+    }
     assert "ok (cached)" in output and "(4 from the cache)" in output
     # A replay keeps the notebook's own prose, ids and tags and takes the run's outputs.
     replayed = nbformat.read(folder / "out" / "prose.ipynb", as_version=4)
@@ -132,8 +142,11 @@ def test_kernel_change_reruns(primed: tuple[Path, Path], monkeypatch: pytest.Mon
     folder, cache = primed
     spec_dir = folder / "jupyter" / "kernels" / "other-python"
     spec_dir.mkdir(parents=True)
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "Other", "language": "python"}
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Other",
+        "language": "python",
+    }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     monkeypatch.setenv("JUPYTER_PATH", str(folder / "jupyter"))
     out = ["--cache", str(cache), "-o", str(folder / "out" / "k.ipynb")]
@@ -157,12 +170,24 @@ def test_installed_package_version_change_reruns(tmp_path: Path) -> None:
     assert run() is False
     assert run() is True
     (site / "fakepkg-1.0.dist-info").rename(site / "fakepkg-1.1.dist-info")
-    key = subprocess.run([NBRUN, "cache", "key", str(tmp_path / "nb.ipynb"), "--cache", str(tmp_path / "c")],
-                         capture_output=True, text=True, env=env, timeout=60)
+    key = subprocess.run(
+        [NBRUN, "cache", "key", str(tmp_path / "nb.ipynb"), "--cache", str(tmp_path / "c")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert key.returncode == 0, key.stderr
     lines = key.stdout.splitlines()
     assert lines[0].startswith("key ") and len(lines[0]) == 4 + 64
-    assert [line.split()[0] for line in lines[1:7]] == ["cells", "kernel", "packages", "parameters", "options", "inputs"]
+    assert [line.split()[0] for line in lines[1:7]] == [
+        "cells",
+        "kernel",
+        "packages",
+        "parameters",
+        "options",
+        "inputs",
+    ]
     assert f"python3 (python {sys.version.split()[0]}, {canonical_program(sys.executable)})" in key.stdout
     assert lines[-1].startswith("stored: no; differs from the last stored run") and lines[-1].endswith("in: packages")
 
@@ -178,7 +203,9 @@ def test_failures_are_stored_and_replayed(tmp_path: Path) -> None:
     assert first[0] == second[0] == 1
     assert cached(first[2]) == {"fails.ipynb": False, "dies.ipynb": False}
     assert cached(second[2]) == {"fails.ipynb": True, "dies.ipynb": False}  # a dead kernel is never stored
-    assert second[2]["fails.ipynb"]["exit_code"] == 1 and second[2]["fails.ipynb"]["error"]["ename"] == "ZeroDivisionError"
+    assert (
+        second[2]["fails.ipynb"]["exit_code"] == 1 and second[2]["fails.ipynb"]["error"]["ename"] == "ZeroDivisionError"
+    )
     assert "error (cached)" in second[1] and "FAILED (cached)" in second[1]
     assert (tmp_path / "fails.ipynb").read_text() == first_notebook  # the same notebook, byte for byte
     junit = etree.parse(str(tmp_path / "junit.xml"))
@@ -193,9 +220,24 @@ def test_two_processes_fill_one_cache(tmp_path: Path) -> None:
     for name in ("one", "two"):
         nbformat.write(make_notebook(f"print('{name}')"), tmp_path / f"{name}.ipynb")
     notebooks = [str(tmp_path / f"{name}.ipynb") for name in ("one", "two")]
-    procs = [subprocess.Popen([NBRUN, "run", *notebooks, "--cache", str(tmp_path / "c"), "-j", "2",
-                               "--output-dir", str(tmp_path / f"out{i}")], stderr=subprocess.PIPE, text=True)
-             for i in range(2)]
+    procs = [
+        subprocess.Popen(
+            [
+                NBRUN,
+                "run",
+                *notebooks,
+                "--cache",
+                str(tmp_path / "c"),
+                "-j",
+                "2",
+                "--output-dir",
+                str(tmp_path / f"out{i}"),
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err

@@ -30,7 +30,13 @@ def run(kernel: FakeKernel, lim: CellLimits | None = None, control: RunControl |
 
 
 def test_outputs_arriving_after_the_reply_are_kept() -> None:
-    script = [busy(), reply(), stream("late 1\n"), Step("iopub", "stream", {"name": "stdout", "text": "late 2\n"}, 0.3), idle()]
+    script = [
+        busy(),
+        reply(),
+        stream("late 1\n"),
+        Step("iopub", "stream", {"name": "stdout", "text": "late 2\n"}, 0.3),
+        idle(),
+    ]
     result, outputs, _ = run(FakeKernel(script))
     assert result.outcome is Outcome.COMPLETED
     assert outputs[0].text == "late 1\nlate 2\n"
@@ -95,8 +101,16 @@ def test_stop_request_interrupts_then_second_request_kills() -> None:
 
     async def go():
         outputs: list[NotebookNode] = []
-        task = asyncio.ensure_future(run_cell(kernel, "x", CellOutputs(outputs, DisplayRegistry()),
-                                              limits(interrupt_grace=30), stop_on_error=True, control=control))
+        task = asyncio.ensure_future(
+            run_cell(
+                kernel,
+                "x",
+                CellOutputs(outputs, DisplayRegistry()),
+                limits(interrupt_grace=30),
+                stop_on_error=True,
+                control=control,
+            )
+        )
         await asyncio.sleep(0.1)
         control.request_stop("SIGINT")
         await asyncio.sleep(0.3)
@@ -117,6 +131,7 @@ def test_messages_of_other_requests_are_ignored() -> None:
         outputs: list[NotebookNode] = []
         collector = CellOutputs(outputs, DisplayRegistry())
         from fake_kernel import message
+
         kernel._iopub.put_nowait(message("stream", {"name": "stdout", "text": "stale\n"}, "someone-else"))
         await run_cell(kernel, "x", collector, limits(), stop_on_error=True)
         return outputs

@@ -40,9 +40,12 @@ SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect x="0" 
 CATALOG: dict[str, tuple[str, list[str]]] = {
     "params": ("greeting = 'hello'", ["parameters"]),
     "streams": ("import sys\nprint(greeting)\nprint('err', file=sys.stderr)", []),
-    "rich": ("from IPython.display import HTML, JSON, Latex, Markdown, display\n"
-             "display(HTML('<b>bold</b>'))\ndisplay(Latex(r'$\\alpha$'))\n"
-             "display(JSON({'a': [1, 2]}))\ndisplay(Markdown('*m*'))", []),
+    "rich": (
+        "from IPython.display import HTML, JSON, Latex, Markdown, display\n"
+        "display(HTML('<b>bold</b>'))\ndisplay(Latex(r'$\\alpha$'))\n"
+        "display(JSON({'a': [1, 2]}))\ndisplay(Markdown('*m*'))",
+        [],
+    ),
     "svg": (f"from IPython.display import SVG\nSVG('{SVG}')", []),
     "png": (PNG_CODE, []),
     "error": ("# NBVAL_RAISES_EXCEPTION\nraise ValueError('bad value')", []),
@@ -109,9 +112,14 @@ def golden(tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
     assert result.exit_code == 0, result.output
     nb = nbformat.read(path, 4)
     data(nb, "address", "text/plain")["text/plain"] = "<__main__.Thing at 0x7f00deadbeef>"
-    cell(nb, "kernel_path").outputs[0].text = "/tmp/ipykernel_1/22.py:2: UserWarning: careful\n  warnings.warn('careful')\n"
+    cell(nb, "kernel_path").outputs[
+        0
+    ].text = "/tmp/ipykernel_1/22.py:2: UserWarning: careful\n  warnings.warn('careful')\n"
     done = cell(nb, "carriage").outputs[0]
-    cell(nb, "carriage").outputs = [nbformat.from_dict({**done, "text": "10%\r50%"}), nbformat.from_dict({**done, "text": "\rdone\n"})]
+    cell(nb, "carriage").outputs = [
+        nbformat.from_dict({**done, "text": "10%\r50%"}),
+        nbformat.from_dict({**done, "text": "\rdone\n"}),
+    ]
     never = cell(nb, "never_run")
     never.outputs, never.execution_count = [], None
     return nb
@@ -174,14 +182,29 @@ def mismatched(entry: dict[str, Any]) -> dict[int, set[str]]:
 
 def test_every_kind_marker_and_sanitizer(golden: nbformat.NotebookNode, tmp_path: Path) -> None:
     folder = tmp_path / "nbs"
-    paths = [write(folder, "a_golden.ipynb", golden), write(folder, "b_changed.ipynb", changed_everywhere(golden)),
-             write(folder, "c_equivalent.ipynb", equivalent(golden))]
+    paths = [
+        write(folder, "a_golden.ipynb", golden),
+        write(folder, "b_changed.ipynb", changed_everywhere(golden)),
+        write(folder, "c_equivalent.ipynb", equivalent(golden)),
+    ]
     before = [path.read_bytes() for path in paths]
     sanitizer = tmp_path / "doc_sanitize.cfg"
     sanitizer.write_text(SANITIZER_FILE)
     report, junit = tmp_path / "run.json", tmp_path / "junit.xml"
-    result = invoke(str(folder), "-j", "2", "-p", "greeting", "hello", "--sanitize-with", str(sanitizer),
-                    "--json", str(report), "--junit-xml", str(junit))
+    result = invoke(
+        str(folder),
+        "-j",
+        "2",
+        "-p",
+        "greeting",
+        "hello",
+        "--sanitize-with",
+        str(sanitizer),
+        "--json",
+        str(report),
+        "--junit-xml",
+        str(junit),
+    )
     assert result.exit_code == 6, result.output
     assert [path.read_bytes() for path in paths] == before  # nothing written without --update
     record = json.loads(report.read_text())
@@ -210,11 +233,15 @@ def test_every_kind_marker_and_sanitizer(golden: nbformat.NotebookNode, tmp_path
         assert INDEX[name] in check["skipped_cells"]
     diffs = {m["kind"]: m for m in check["mismatches"] if m["cell"] == INDEX["rich"]}
     assert "-<i>bold</i>\n+<b>bold</b>" in diffs["text/html"]["diff"]
-    assert '-  3\n+  2' in diffs["application/json"]["diff"]
+    assert "-  3\n+  2" in diffs["application/json"]["diff"]
     error = next(m for m in check["mismatches"] if m["cell"] == INDEX["error"])
     assert "-ValueError: other value\n+ValueError: bad value" in error["diff"]
-    assert "-stamp NOT-A-DATE\n+stamp DATE" in next(m["diff"] for m in check["mismatches"] if m["cell"] == INDEX["stamp"])
-    assert f"b_changed.ipynb: cell {INDEX['plain']} (In [" in result.stderr and "-41\n" in result.stderr.replace("    ", "")
+    assert "-stamp NOT-A-DATE\n+stamp DATE" in next(
+        m["diff"] for m in check["mismatches"] if m["cell"] == INDEX["stamp"]
+    )
+    assert f"b_changed.ipynb: cell {INDEX['plain']} (In [" in result.stderr and "-41\n" in result.stderr.replace(
+        "    ", ""
+    )
     assert "MISMATCH" in result.stderr and "text/latex differs" in result.stderr
     JUNIT_SCHEMA.assertValid(etree.parse(str(junit)))
     xml = junit.read_text()
@@ -225,7 +252,9 @@ def test_every_kind_marker_and_sanitizer(golden: nbformat.NotebookNode, tmp_path
 def test_builtin_sanitizers_can_be_turned_off(golden: nbformat.NotebookNode, tmp_path: Path) -> None:
     path = write(tmp_path, "golden.ipynb", golden)
     record = tmp_path / "run.json"
-    result = invoke(str(path), "--no-sanitize", "all", "--sanitize-with", str(_sanitizer(tmp_path)), "--json", str(record))
+    result = invoke(
+        str(path), "--no-sanitize", "all", "--sanitize-with", str(_sanitizer(tmp_path)), "--json", str(record)
+    )
     assert result.exit_code == 6, result.output
     entry = json.loads(record.read_text())["notebooks"][0]
     assert mismatched(entry) == {INDEX["address"]: {"text/plain"}, INDEX["kernel_path"]: {"stderr"}}
@@ -284,12 +313,26 @@ def test_update_round_trip(golden: nbformat.NotebookNode, tmp_path: Path) -> Non
     assert f"updated {path}" in result.stderr and "-goodbye" in result.stderr
     updated = json.loads(path.read_text())
     stored = json.loads(original)
-    changed_cells = {INDEX[name] for name in ("streams", "rich", "svg", "png", "error", "error_tag", "plain",
-                                              "check_comment", "check_tag", "stamp")}
+    changed_cells = {
+        INDEX[name]
+        for name in (
+            "streams",
+            "rich",
+            "svg",
+            "png",
+            "error",
+            "error_tag",
+            "plain",
+            "check_comment",
+            "check_tag",
+            "stamp",
+        )
+    }
     for index, (old, new) in enumerate(zip(stored["cells"], updated["cells"])):
         if index in changed_cells:
-            assert {k: v for k, v in old.items() if k not in ("outputs", "execution_count")} == \
-                   {k: v for k, v in new.items() if k not in ("outputs", "execution_count")}
+            assert {k: v for k, v in old.items() if k not in ("outputs", "execution_count")} == {
+                k: v for k, v in new.items() if k not in ("outputs", "execution_count")
+            }
             new["outputs"], new["execution_count"] = old["outputs"], old["execution_count"]
         else:
             assert old == new, index
@@ -346,8 +389,15 @@ def test_same_verdicts_inside_pytest(pytester: pytest.Pytester, monkeypatch: pyt
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     pytester.makeconftest(ITEM_PLUGIN)
     for name, stored in (("good.ipynb", "hi\n"), ("bad.ipynb", "bye\n")):
-        nb = new_notebook(cells=[new_code_cell("print('hi')", execution_count=1,
-                                               outputs=[nbformat.v4.new_output("stream", name="stdout", text=stored)])])
+        nb = new_notebook(
+            cells=[
+                new_code_cell(
+                    "print('hi')",
+                    execution_count=1,
+                    outputs=[nbformat.v4.new_output("stream", name="stdout", text=stored)],
+                )
+            ]
+        )
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(nb, pytester.path / name)
     result = pytester.runpytest_inprocess("--nbrun-check", "-p", "no:cacheprovider")

@@ -31,15 +31,26 @@ def plain(text: str) -> nbformat.NotebookNode:
     return new_output("execute_result", data={"text/plain": text}, execution_count=1)
 
 
-def pair(stored: list[nbformat.NotebookNode], got: list[nbformat.NotebookNode], source: str = "x",
-         tags: list[str] | None = None, count: int | None = 1) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
+def pair(
+    stored: list[nbformat.NotebookNode],
+    got: list[nbformat.NotebookNode],
+    source: str = "x",
+    tags: list[str] | None = None,
+    count: int | None = 1,
+) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
     metadata = {"tags": tags} if tags else {}
-    return (new_notebook(cells=[new_code_cell(source, metadata=metadata, outputs=stored, execution_count=count)]),
-            new_notebook(cells=[new_code_cell(source, metadata=metadata, outputs=got, execution_count=7)]))
+    return (
+        new_notebook(cells=[new_code_cell(source, metadata=metadata, outputs=stored, execution_count=count)]),
+        new_notebook(cells=[new_code_cell(source, metadata=metadata, outputs=got, execution_count=7)]),
+    )
 
 
-def kinds(stored: list[nbformat.NotebookNode], got: list[nbformat.NotebookNode], options: CheckOptions | None = None,
-          **cell: object) -> list[str]:
+def kinds(
+    stored: list[nbformat.NotebookNode],
+    got: list[nbformat.NotebookNode],
+    options: CheckOptions | None = None,
+    **cell: object,
+) -> list[str]:
     report = check_notebook(*pair(stored, got, **cell), options or CheckOptions())  # type: ignore[arg-type]
     return [m.kind for m in report.mismatches]
 
@@ -71,8 +82,14 @@ def test_streams_merge_per_name_with_carriage_returns_and_backspaces() -> None:
     got = [stream("load 100%\ntotal\n"), stream("warn\n", "stderr")]
     assert kinds(stored, got) == []
     assert kinds([stream("a\n")], [stream("a\n"), stream("extra\n", "stderr")]) == ["stderr"]
-    assert kinds([stream("a\n"), stream("err\n", "stderr")], [stream("a\n"), stream("other\n", "stderr")],
-                 tags=["nbrun-ignore-stderr"]) == []
+    assert (
+        kinds(
+            [stream("a\n"), stream("err\n", "stderr")],
+            [stream("a\n"), stream("other\n", "stderr")],
+            tags=["nbrun-ignore-stderr"],
+        )
+        == []
+    )
 
 
 def test_never_compared_parts() -> None:
@@ -87,7 +104,10 @@ def test_never_compared_parts() -> None:
 
 
 def test_markers_comments_override_tags() -> None:
-    assert cell_markers(new_code_cell("# NBVAL_IGNORE_OUTPUT\n1", metadata={"tags": ["nbval-check-output"]})).check is False
+    assert (
+        cell_markers(new_code_cell("# NBVAL_IGNORE_OUTPUT\n1", metadata={"tags": ["nbval-check-output"]})).check
+        is False
+    )
     assert cell_markers(new_code_cell("  #PYTEST_VALIDATE_IGNORE_OUTPUT\n1")).check is False
     assert cell_markers(new_code_cell("x = 1  # NBVAL_SKIP")).skip is False  # not a comment line
     assert cell_markers(new_code_cell("1", metadata={"tags": ["raises-exception"]})).raises
@@ -101,10 +121,22 @@ def test_markers_comments_override_tags() -> None:
 
 
 def _stored_file(tmp_path: Path) -> tuple[Path, str, nbformat.NotebookNode]:
-    data = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"zeta": "ü", "alpha": 1}, "cells": [
-        {"id": "c1", "cell_type": "code", "execution_count": 1, "metadata": {}, "source": ["print(1)"],
-         "outputs": [{"output_type": "stream", "name": "stdout", "text": ["1\n"]}]},
-        {"id": "c2", "cell_type": "code", "execution_count": 2, "metadata": {}, "source": ["2"], "outputs": []}]}
+    data = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"zeta": "ü", "alpha": 1},
+        "cells": [
+            {
+                "id": "c1",
+                "cell_type": "code",
+                "execution_count": 1,
+                "metadata": {},
+                "source": ["print(1)"],
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": ["1\n"]}],
+            },
+            {"id": "c2", "cell_type": "code", "execution_count": 2, "metadata": {}, "source": ["2"], "outputs": []},
+        ],
+    }
     text = json.dumps(data, indent=2, ensure_ascii=True)  # not Jupyter's style: no sorting, indent 2, no final newline
     path = tmp_path / "styled.ipynb"
     path.write_text(text)
@@ -141,7 +173,11 @@ def test_usage_errors_are_one_line(tmp_path: Path) -> None:
     bad.write_text("regex: (\nreplace: x\n")
     result = CliRunner().invoke(main, ["check", str(nb), "--sanitize-with", str(bad)])
     assert result.exit_code == 2
-    assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("nbrun: error: ") and "bad regex" in result.stderr
+    assert (
+        result.stderr.strip().count("\n") == 0
+        and result.stderr.startswith("nbrun: error: ")
+        and "bad regex" in result.stderr
+    )
 
 
 PLUGIN = """
@@ -158,25 +194,38 @@ def pytest_configure(config):
 def test_pytest_options(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     pytester.makeconftest(PLUGIN)
     pytester.makefile(".cfg", sanitize="regex: \\d+\nreplace: N\n")
-    pytester.makepyfile(test_seen="""
+    pytester.makepyfile(
+        test_seen="""
 def test_options(request):
     import json, os
     options = request.config.stash_nbrun
     with open(os.environ["NBRUN_SEEN"], "w") as handle:
         json.dump(None if options is None else [options.lax, options.compare_images, options.image_tolerance,
                   list(options.sanitizers), [list(p) for p in options.patterns]], handle)
-""")
+"""
+    )
     seen = pytester.path / "seen.json"
     monkeypatch.setenv("NBRUN_SEEN", str(seen))
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")  # the inner runs need no installed plugins
     assert pytester.runpytest_inprocess().ret == 0
     assert json.loads(seen.read_text()) is None
-    result = pytester.runpytest_inprocess("--nbrun-check", "--nbrun-lax", "--nbrun-compare-images",
-                                          "--nbrun-image-tolerance", "7", "--nbrun-sanitize-with", "sanitize.cfg",
-                                          "--nbrun-no-sanitize", "addresses")
+    result = pytester.runpytest_inprocess(
+        "--nbrun-check",
+        "--nbrun-lax",
+        "--nbrun-compare-images",
+        "--nbrun-image-tolerance",
+        "7",
+        "--nbrun-sanitize-with",
+        "sanitize.cfg",
+        "--nbrun-no-sanitize",
+        "addresses",
+    )
     assert result.ret == 0
     assert json.loads(seen.read_text()) == [True, True, 7, ["kernel-paths"], [["\\d+", "N"]]]
-    assert pytester.runpytest_inprocess("--nbrun-check", "--nbrun-image-tolerance", "300").ret == pytest.ExitCode.USAGE_ERROR
+    assert (
+        pytester.runpytest_inprocess("--nbrun-check", "--nbrun-image-tolerance", "300").ret
+        == pytest.ExitCode.USAGE_ERROR
+    )
     pytester.makefile(".cfg", broken="regex: (\nreplace: x\n")
     broken = pytester.runpytest_inprocess("--nbrun-check", "--nbrun-sanitize-with", "broken.cfg")
     assert broken.ret == pytest.ExitCode.USAGE_ERROR

@@ -95,9 +95,15 @@ BAD_INPUTS = {
     "list.ipynb": (b"[1, 2, 3]", "not a notebook"),
     "no_version.ipynb": (b'{"cells": []}', "nbformat"),
     "latin1.ipynb": ('{"cells": [], "note": "caf\xe9"}'.encode("latin-1"), "not UTF-8"),
-    "bad_cells.ipynb": (json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": "nope"}).encode(), "not a valid notebook"),
+    "bad_cells.ipynb": (
+        json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": "nope"}).encode(),
+        "not a valid notebook",
+    ),
     "empty.ipynb": (b"", "not valid JSON"),
-    "future_major.ipynb": (json.dumps({"nbformat": 5, "nbformat_minor": 0, "metadata": {}, "cells": []}).encode(), "unsupported nbformat"),
+    "future_major.ipynb": (
+        json.dumps({"nbformat": 5, "nbformat_minor": 0, "metadata": {}, "cells": []}).encode(),
+        "unsupported nbformat",
+    ),
 }
 
 
@@ -126,9 +132,25 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
 
 @pytest.mark.kernel
 def test_nbformat_3_is_upgraded(tmp_path: Path) -> None:
-    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": "old"},
-          "worksheets": [{"cells": [{"cell_type": "code", "input": "print('v3 ok')", "language": "python",
-                                      "outputs": [], "metadata": {}}], "metadata": {}}]}
+    v3 = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {"name": "old"},
+        "worksheets": [
+            {
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "input": "print('v3 ok')",
+                        "language": "python",
+                        "outputs": [],
+                        "metadata": {},
+                    }
+                ],
+                "metadata": {},
+            }
+        ],
+    }
     path = tmp_path / "old.ipynb"
     path.write_text(json.dumps(v3))
     result = invoke(str(path), "-o", str(tmp_path / "new.ipynb"))
@@ -172,7 +194,10 @@ def test_installed_executable_runs_and_reports(write_nb, tmp_path: Path) -> None
     path = write_nb("print('via the executable')", "1/0")
     proc = subprocess.run([NBRUN, "run", str(path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
-    assert "Traceback (most recent call last)" not in proc.stderr.split("ZeroDivisionError")[0] or "raised ZeroDivisionError" in proc.stderr
+    assert (
+        "Traceback (most recent call last)" not in proc.stderr.split("ZeroDivisionError")[0]
+        or "raised ZeroDivisionError" in proc.stderr
+    )
     assert "cell 2 (index 1, In [2]) raised ZeroDivisionError" in proc.stderr
     nb = nbformat.read(path, 4)
     assert nb.cells[0].outputs[0].text == "via the executable\n"

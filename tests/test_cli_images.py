@@ -14,8 +14,10 @@ from PIL import Image
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 
-PNG_CELL = ("import io\nfrom PIL import Image as P\nfrom IPython.display import Image, display\n"
-            "b = io.BytesIO(); P.new('RGB', (8, 6), 'red').save(b, 'PNG'); display(Image(b.getvalue()))")
+PNG_CELL = (
+    "import io\nfrom PIL import Image as P\nfrom IPython.display import Image, display\n"
+    "b = io.BytesIO(); P.new('RGB', (8, 6), 'red').save(b, 'PNG'); display(Image(b.getvalue()))"
+)
 BROKEN_CELL = "from IPython.display import display\ndisplay({'image/png': 'not base64 at all!!', 'text/plain': 'broken'}, raw=True)"
 
 
@@ -93,9 +95,14 @@ def test_same_stem_in_two_folders_never_collides(tmp_path: Path) -> None:
 
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
-        nbformat.write(make_notebook(PNG_CELL.replace("'red'", "'blue'" if folder == "b" else "'red'")), tmp_path / folder / "report.ipynb")
+        nbformat.write(
+            make_notebook(PNG_CELL.replace("'red'", "'blue'" if folder == "b" else "'red'")),
+            tmp_path / folder / "report.ipynb",
+        )
     images = tmp_path / "images"
-    result = invoke(str(tmp_path / "a" / "report.ipynb"), str(tmp_path / "b" / "report.ipynb"), "--extract-images", str(images))
+    result = invoke(
+        str(tmp_path / "a" / "report.ipynb"), str(tmp_path / "b" / "report.ipynb"), "--extract-images", str(images)
+    )
     assert result.exit_code == 0, result.stderr
     red = Image.open(images / "a" / "report_cell0_output0.png").getpixel((0, 0))
     blue = Image.open(images / "b" / "report_cell0_output0.png").getpixel((0, 0))
@@ -108,6 +115,12 @@ def test_api_returns_written_files(tmp_path: Path) -> None:
     import nbrun
 
     shutil.copy(SAMPLES / "plots.ipynb", tmp_path / "plots.ipynb")
-    result = nbrun.run_path(tmp_path / "plots.ipynb", None, file_options=nbrun.FileOptions(extract_images=tmp_path / "img"))
+    result = nbrun.run_path(
+        tmp_path / "plots.ipynb", None, file_options=nbrun.FileOptions(extract_images=tmp_path / "img")
+    )
     assert sorted(p.name for p in result.extracted_files) == [
-        "plots_cell2_output0.png", "plots_cell3_output0.png", "plots_cell4_output0.png", "plots_cell4_output1.svg"]
+        "plots_cell2_output0.png",
+        "plots_cell3_output0.png",
+        "plots_cell4_output0.png",
+        "plots_cell4_output1.svg",
+    ]

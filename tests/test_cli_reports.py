@@ -21,9 +21,19 @@ def job(name: str) -> BatchJob:
 def failed_run() -> ExecutionResult:
     error = new_output("error", ename="ValueError", evalue="bad", traceback=["\x1b[31mValueError\x1b[0m: bad"])
     nb = new_notebook(cells=[new_code_cell("raise ValueError('bad')", outputs=[error])])
-    return ExecutionResult(nb, RunStatus.ERROR, (CellRecord(0, CellStatus.ERROR, 0.1, 1, "ValueError", "bad"),),
-                           "python3", "2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z", 1.0, failed_cell=0,
-                           ename="ValueError", evalue="bad", message="cell 0 raised ValueError: bad")
+    return ExecutionResult(
+        nb,
+        RunStatus.ERROR,
+        (CellRecord(0, CellStatus.ERROR, 0.1, 1, "ValueError", "bad"),),
+        "python3",
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T00:00:01Z",
+        1.0,
+        failed_cell=0,
+        ename="ValueError",
+        evalue="bad",
+        message="cell 0 raised ValueError: bad",
+    )
 
 
 OUTCOMES = [
@@ -35,8 +45,12 @@ OUTCOMES = [
 
 
 def test_statuses_and_exit_codes_come_from_the_enum() -> None:
-    assert [o.status for o in OUTCOMES] == [RunStatus.ERROR, RunStatus.INVALID, RunStatus.KERNEL_FAILED,
-                                           RunStatus.SKIPPED]
+    assert [o.status for o in OUTCOMES] == [
+        RunStatus.ERROR,
+        RunStatus.INVALID,
+        RunStatus.KERNEL_FAILED,
+        RunStatus.SKIPPED,
+    ]
     assert [outcome_exit_code(o) for o in OUTCOMES] == [1, 5, 4, 0]
 
 

@@ -70,9 +70,15 @@ def jupyter_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def cluster(jupyter_path: Path) -> Iterator[tuple[str, Any]]:
     """A LocalCluster standing in for an existing scheduler; proves its workers are gone afterwards."""
     before = dask_process_pids()
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, env={"JUPYTER_PATH": str(jupyter_path)},
-                                       scheduler_kwargs={"allowed_failures": 1, "dashboard_address": "127.0.0.1:0"})
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        env={"JUPYTER_PATH": str(jupyter_path)},
+        scheduler_kwargs={"allowed_failures": 1, "dashboard_address": "127.0.0.1:0"},
+    )
     client = distributed.Client(cluster)
     try:
         yield cluster.scheduler_address, client
@@ -118,8 +124,9 @@ def comparable(record: dict[str, Any], out: Path, images: Path) -> dict[str, Any
     notebooks = []
     for entry in record["notebooks"]:
         entry = {key: value for key, value in entry.items() if key not in ("duration", "output")}
-        entry["cells"] = [{k: v for k, v in cell.items() if k not in ("duration", "timed_out_after")}
-                          for cell in entry["cells"]]
+        entry["cells"] = [
+            {k: v for k, v in cell.items() if k not in ("duration", "timed_out_after")} for cell in entry["cells"]
+        ]
         entry["extracted_files"] = [str(Path(p).relative_to(images)) for p in entry["extracted_files"]]
         for image in entry.get("images", []):  # the run page's thumbnails link the extracted files
             if "file" in image:
@@ -143,8 +150,16 @@ def test_dask_batch_matches_the_local_run(tmp_path: Path, cluster: tuple[str, An
     runs = {}
     for mode, extra in (("dask", ["--dask", address]), ("local", ["-j", "2"])):
         out, images = tmp_path / f"out_{mode}", tmp_path / f"img_{mode}"
-        proc = run_cli(*common, *extra, "--output-dir", str(out), "--extract-images", str(images),
-                       "--json", str(tmp_path / f"{mode}.json"))
+        proc = run_cli(
+            *common,
+            *extra,
+            "--output-dir",
+            str(out),
+            "--extract-images",
+            str(images),
+            "--json",
+            str(tmp_path / f"{mode}.json"),
+        )
         record = json.loads((tmp_path / f"{mode}.json").read_text())
         written = sorted(p.relative_to(out) for p in out.rglob("*.ipynb"))
         runs[mode] = {
@@ -161,9 +176,16 @@ def test_dask_batch_matches_the_local_run(tmp_path: Path, cluster: tuple[str, An
     assert runs["dask"] == runs["local"]
     statuses = {Path(n["input"]).name: n["status"] for n in runs["dask"]["record"]["notebooks"]}
     assert statuses == {
-        "ok_print.ipynb": "ok", "ok_cwd.ipynb": "ok", "ok_image.ipynb": "ok", "error.ipynb": "error",
-        "ok_param.ipynb": "ok", "timeout.ipynb": "timeout", "ok_stderr.ipynb": "ok", "ok_display.ipynb": "ok",
-        "invalid.ipynb": "invalid", "ok_loop.ipynb": "ok",
+        "ok_print.ipynb": "ok",
+        "ok_cwd.ipynb": "ok",
+        "ok_image.ipynb": "ok",
+        "error.ipynb": "error",
+        "ok_param.ipynb": "ok",
+        "timeout.ipynb": "timeout",
+        "ok_stderr.ipynb": "ok",
+        "ok_display.ipynb": "ok",
+        "invalid.ipynb": "invalid",
+        "ok_loop.ipynb": "ok",
     }
     assert runs["dask"]["code"] == 1  # a/error.ipynb is the first failure in order
     cwd_cell = runs["dask"]["notebooks"]["a/ok_cwd.ipynb"]["cells"][-1]
@@ -175,11 +197,20 @@ def test_worker_killed_mid_run_is_retried(tmp_path: Path, cluster: tuple[str, An
     address, client = cluster
     pids_file = tmp_path / "worker_pids.txt"
     path = tmp_path / "slow.ipynb"
-    nbformat.write(make_notebook(f"import os\nwith open({str(pids_file)!r}, 'a') as f:\n    f.write(f'{{os.getppid()}}\\n')",
-                                 "import time\ntime.sleep(3)\nprint('finished')"), path)
+    nbformat.write(
+        make_notebook(
+            f"import os\nwith open({str(pids_file)!r}, 'a') as f:\n    f.write(f'{{os.getppid()}}\\n')",
+            "import time\ntime.sleep(3)\nprint('finished')",
+        ),
+        path,
+    )
     workers = set(client.run(os.getpid).values())
-    proc = subprocess.Popen([*NBRUN, str(path), "--dask", address, "--json", str(tmp_path / "run.json")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*NBRUN, str(path), "--dask", address, "--json", str(tmp_path / "run.json")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while not (pids_file.exists() and pids_file.read_text().endswith("\n")):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
@@ -201,7 +232,8 @@ def test_worker_killed_mid_run_is_retried(tmp_path: Path, cluster: tuple[str, An
 
 
 def test_kernel_start_failure_is_retried_only_with_retries(
-        tmp_path: Path, cluster: tuple[str, Any], jupyter_path: Path) -> None:
+    tmp_path: Path, cluster: tuple[str, Any], jupyter_path: Path
+) -> None:
     address, _ = cluster
     path = tmp_path / "flaky.ipynb"
     nbformat.write(make_notebook("print('up')"), path)
@@ -226,11 +258,26 @@ def test_local_cluster_ctrl_c_interrupts_running_and_skips_queued(tmp_path: Path
     nbformat.write(make_notebook("print('quick')"), folder / "a_quick.ipynb")
     for name in ("b", "c", "d"):
         started = tmp_path / f"{name}.started"
-        nbformat.write(make_notebook(f"open({str(started)!r}, 'w').close()", "import time\ntime.sleep(30)",
-                                     "print('never')"), folder / f"{name}_sleep.ipynb")
-    proc = subprocess.Popen([*NBRUN, str(folder), "--dask", "local:2", "--output-dir", str(tmp_path / "out"),
-                             "--json", str(tmp_path / "run.json")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        nbformat.write(
+            make_notebook(f"open({str(started)!r}, 'w').close()", "import time\ntime.sleep(30)", "print('never')"),
+            folder / f"{name}_sleep.ipynb",
+        )
+    proc = subprocess.Popen(
+        [
+            *NBRUN,
+            str(folder),
+            "--dask",
+            "local:2",
+            "--output-dir",
+            str(tmp_path / "out"),
+            "--json",
+            str(tmp_path / "run.json"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while len(list(tmp_path.glob("*.started"))) < 2:
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
@@ -270,8 +317,12 @@ def test_missing_extra_is_one_line_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "nb.ipynb"
     nbformat.write(make_notebook("1"), path)
     original = path.read_text()
-    proc = subprocess.run([sys.executable, "-c", BLOCK_DISTRIBUTED, "run", str(path), "--dask", "local:2"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", BLOCK_DISTRIBUTED, "run", str(path), "--dask", "local:2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert proc.stderr == "nbrun: error: --dask needs the dask extra: pip install 'jupyter-nbrun[dask]'\n"
     assert path.read_text() == original

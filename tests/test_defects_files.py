@@ -163,8 +163,12 @@ def test_sigkilled_nbrun_is_recognisable_and_its_session_folder_is_swept(tmp_pat
     env = {**os.environ, "TMPDIR": str(temp)}
     source = tmp_path / "slow.ipynb"
     nbformat.write(make_notebook("print('started', flush=True)", "import time; time.sleep(60)"), source)
-    proc = subprocess.Popen([sys.executable, "-m", "nbrun.cli", "run", str(source), "--autosave", "0.2"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nbrun.cli", "run", str(source), "--autosave", "0.2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline:
@@ -181,7 +185,12 @@ def test_sigkilled_nbrun_is_recognisable_and_its_session_folder_is_swept(tmp_pat
     assert record["status"] == "running" and record["pid"] == proc.pid and record["host"]
     assert [p.name for p in temp.iterdir() if p.name.startswith(f"nbrun-{proc.pid}-")]
     nbformat.write(make_notebook("1"), tmp_path / "quick.ipynb")
-    again = subprocess.run([sys.executable, "-m", "nbrun.cli", "run", str(tmp_path / "quick.ipynb")], env=env,
-                           capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        [sys.executable, "-m", "nbrun.cli", "run", str(tmp_path / "quick.ipynb")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 0, again.stderr
     assert not [p for p in temp.iterdir() if p.name.startswith(f"nbrun-{proc.pid}-")]

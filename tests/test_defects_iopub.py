@@ -27,8 +27,13 @@ def test_clear_output_costs_nothing_per_display_id_elsewhere() -> None:
     displays = DisplayRegistry()
     first = CellOutputs([], displays, max_bytes=None)
     for i in range(IDS):
-        first.apply(message("display_data", {"data": {"text/plain": str(i)}, "metadata": {},
-                                             "transient": {"display_id": f"d{i}"}}, "a"))
+        first.apply(
+            message(
+                "display_data",
+                {"data": {"text/plain": str(i)}, "metadata": {}, "transient": {"display_id": f"d{i}"}},
+                "a",
+            )
+        )
     second = CellOutputs([], displays, max_bytes=None)
     for i in range(IDS):
         second.apply(message("stream", {"name": "stdout", "text": f"{i}\n"}, "b"))
@@ -44,11 +49,19 @@ def test_clear_output_costs_nothing_per_display_id_elsewhere() -> None:
 def test_cleared_display_ids_are_forgotten_but_other_cells_keep_theirs() -> None:
     displays = DisplayRegistry()
     first = CellOutputs([], displays)
-    first.apply(message("display_data", {"data": {"text/plain": "a"}, "metadata": {}, "transient": {"display_id": "x"}}, "a"))
+    first.apply(
+        message("display_data", {"data": {"text/plain": "a"}, "metadata": {}, "transient": {"display_id": "x"}}, "a")
+    )
     second = CellOutputs([], displays)
-    second.apply(message("display_data", {"data": {"text/plain": "b"}, "metadata": {}, "transient": {"display_id": "x"}}, "b"))
+    second.apply(
+        message("display_data", {"data": {"text/plain": "b"}, "metadata": {}, "transient": {"display_id": "x"}}, "b")
+    )
     second.apply(message("clear_output", {"wait": False}, "b"))
-    second.apply(message("update_display_data", {"data": {"text/plain": "c"}, "metadata": {}, "transient": {"display_id": "x"}}, "b"))
+    second.apply(
+        message(
+            "update_display_data", {"data": {"text/plain": "c"}, "metadata": {}, "transient": {"display_id": "x"}}, "b"
+        )
+    )
     assert first.outputs[0]["data"] == {"text/plain": "c"}
     assert second.outputs == []
     assert displays.size() == 1
@@ -137,7 +150,10 @@ def test_a_gap_in_the_kernels_message_numbers_makes_the_cell_incomplete() -> Non
     assert result.status is RunStatus.INCOMPLETE
     assert result.notebook.cells[0].metadata.nbrun["missing"].startswith("1 IOPub message")
     kernel = NumberedFakeKernel(script, lose=set())
-    assert asyncio.run(NotebookExecution(make_notebook("x"), ExecuteOptions(), start_kernel=start).run()).status is RunStatus.OK  # type: ignore[arg-type]
+    assert (
+        asyncio.run(NotebookExecution(make_notebook("x"), ExecuteOptions(), start_kernel=start).run()).status
+        is RunStatus.OK
+    )  # type: ignore[arg-type]
 
 
 def test_a_message_numbered_before_idle_but_sent_after_it_is_no_gap() -> None:

@@ -42,9 +42,15 @@ def bash_kernel_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     pytest.importorskip("bash_kernel")
     folder = tmp_path / "share" / "jupyter" / "kernels" / "nbrun-test-bash"
     folder.mkdir(parents=True)
-    (folder / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "bash_kernel", "-f", "{connection_file}"],
-        "display_name": "Bash", "language": "bash"}))
+    (folder / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "bash_kernel", "-f", "{connection_file}"],
+                "display_name": "Bash",
+                "language": "bash",
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share" / "jupyter"))
     return "nbrun-test-bash"
 
@@ -82,8 +88,9 @@ def test_ipykernel_over_tcp(write_nb) -> None:
     assert nbformat.read(path, 4).cells[0].outputs[0].text == "over tcp\n"
 
 
-def test_bash_kernel_runs_like_nbclient_and_names_an_unnamed_error(tmp_path: Path, bash_kernel_spec: str,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bash_kernel_runs_like_nbclient_and_names_an_unnamed_error(
+    tmp_path: Path, bash_kernel_spec: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from nbrun.kernel import fork as forkserver
 
     launched: list[tuple[str, ...]] = []
@@ -130,8 +137,15 @@ def test_tcp_port_races_are_retried_beyond_the_usual_attempts(tmp_path: Path, mo
     folder = tmp_path / "share" / "jupyter" / "kernels" / "racy"
     folder.mkdir(parents=True)
     (folder / "racy.py").write_text(RACY_KERNEL)
-    (folder / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, str(folder / "racy.py"), "{connection_file}"], "display_name": "racy", "language": "python"}))
+    (folder / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, str(folder / "racy.py"), "{connection_file}"],
+                "display_name": "racy",
+                "language": "python",
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share" / "jupyter"))
     path = tmp_path / "nb.ipynb"
     nbformat.write(notebook("racy", "python", "print('won the ports')"), path)

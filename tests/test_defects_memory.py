@@ -24,15 +24,21 @@ def run_measuring_rss(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedP
     """Run the CLI through helpers/rss_wrapper.py; return (process, nbrun's peak RSS in MiB)."""
     rss_file = tmp_path / "rss.txt"
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, str(HELPERS / "rss_wrapper.py"), str(rss_file), "run", *args],
-                          capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [sys.executable, str(HELPERS / "rss_wrapper.py"), str(rss_file), "run", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     rss = int(rss_file.read_text()) / 1024
     print(f"\n[figure] nbrun {' '.join(args[:1])}: peak RSS {rss:.0f} MiB in {time.monotonic() - start:.1f} s")
     return proc, rss
 
 
-FD_FLOOD = ("import os, subprocess\nchunk = b'e' * (1 << 20)\nfor _ in range(60):\n    os.write(2, chunk)\n"
-            "subprocess.run('head -c 60000000 /dev/zero | tr \"\\\\0\" o', shell=True)")
+FD_FLOOD = (
+    "import os, subprocess\nchunk = b'e' * (1 << 20)\nfor _ in range(60):\n    os.write(2, chunk)\n"
+    "subprocess.run('head -c 60000000 /dev/zero | tr \"\\\\0\" o', shell=True)"
+)
 LOG_SIZE = "import os\nprint(os.stat(os.readlink('/proc/self/fd/2')).st_size)"
 
 
@@ -52,9 +58,11 @@ def test_kernel_fd_output_is_kept_as_head_and_tail_only(tmp_path: Path) -> None:
     assert rss < 110, f"nbrun peaked at {rss:.0f} MiB"
 
 
-UPDATES = ("from IPython.display import display, update_display\n"
-           "for i in range(20):\n    display('start', display_id=f'u{i}')\n"
-           "for i in range(20):\n    update_display({'text/plain': str(i % 10) * 2**20}, raw=True, display_id=f'u{i}')")
+UPDATES = (
+    "from IPython.display import display, update_display\n"
+    "for i in range(20):\n    display('start', display_id=f'u{i}')\n"
+    "for i in range(20):\n    update_display({'text/plain': str(i % 10) * 2**20}, raw=True, display_id=f'u{i}')"
+)
 
 
 def test_display_updates_obey_max_output_bytes(tmp_path: Path) -> None:
@@ -73,9 +81,11 @@ def test_display_updates_obey_max_output_bytes(tmp_path: Path) -> None:
     assert nb.cells[1].outputs[0].text == "next\n"
 
 
-BIG_PNG = ("import base64\nfrom IPython.display import display\n"
-           "payload = base64.b64encode(b'\\x89PNG' + b'\\0' * 30_000_000).decode()\n"
-           "display({'image/png': payload, 'text/plain': 'big'}, raw=True)\ndel payload")
+BIG_PNG = (
+    "import base64\nfrom IPython.display import display\n"
+    "payload = base64.b64encode(b'\\x89PNG' + b'\\0' * 30_000_000).decode()\n"
+    "display({'image/png': payload, 'text/plain': 'big'}, raw=True)\ndel payload"
+)
 
 
 def test_a_rich_payload_over_the_cap_is_not_decoded_whole(tmp_path: Path) -> None:
@@ -115,5 +125,7 @@ def test_writer_stays_byte_identical_to_nbformat_with_huge_sources_and_data() ->
 
     nb = make_notebook('x = "' + "y" * 2_000_000 + '"\nprint(1)')
     nb.cells.insert(0, new_markdown_cell('m"\\' * 1_000_000 + "\nsecond é\n"))
-    nb.cells[1].outputs = [new_output("display_data", data={"text/plain": "p" * 3_000_000 + "\nq", "text/html": "<b>" * 400_000})]
+    nb.cells[1].outputs = [
+        new_output("display_data", data={"text/plain": "p" * 3_000_000 + "\nq", "text/html": "<b>" * 400_000})
+    ]
     assert notebook_to_text(nb) == nbformat.writes(nb) + "\n"

@@ -20,12 +20,22 @@ def invoke(*args: str):
 def old_notebook(path: Path, minor: int, kernel: str = "python3") -> Path:
     """A notebook of nbformat 4.<minor> (no cell ids), as older Jupyter wrote them."""
     cells = [
-        {"cell_type": "code", "execution_count": None, "metadata": {"tags": ["parameters"]}, "outputs": [], "source": "x = 1"},
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {"tags": ["parameters"]},
+            "outputs": [],
+            "source": "x = 1",
+        },
         {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": "print(x * 2)"},
         {"cell_type": "markdown", "metadata": {}, "source": "done"},
     ]
-    doc = {"cells": cells, "metadata": {"kernelspec": {"name": kernel, "display_name": "Python", "language": "python"}},
-           "nbformat": 4, "nbformat_minor": minor}
+    doc = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": kernel, "display_name": "Python", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": minor,
+    }
     path.write_text(json.dumps(doc))
     return path
 

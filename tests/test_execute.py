@@ -41,16 +41,20 @@ def test_timing_metadata_and_language_info() -> None:
 
 
 def test_carriage_returns_and_many_stream_messages_merge_into_one_output() -> None:
-    nb, _ = run("import sys, time\nfor i in range(5):\n    sys.stdout.write(f'\\r{i*25}%')\n    sys.stdout.flush()\n    time.sleep(0.05)\nprint()",
-                "for i in range(3000):\n    print(i)")
+    nb, _ = run(
+        "import sys, time\nfor i in range(5):\n    sys.stdout.write(f'\\r{i*25}%')\n    sys.stdout.flush()\n    time.sleep(0.05)\nprint()",
+        "for i in range(3000):\n    print(i)",
+    )
     assert nb.cells[0].outputs == [{"output_type": "stream", "name": "stdout", "text": "100%\n"}]
     assert len(nb.cells[1].outputs) == 1
     assert nb.cells[1].outputs[0].text.count("\n") == 3000
 
 
 def test_display_updates_reach_earlier_cells() -> None:
-    nb, _ = run("from IPython.display import display\nprint('a')\nh = display('v1', display_id=True)\nprint('b')\nprint('c')",
-                "h.update('v2')")
+    nb, _ = run(
+        "from IPython.display import display\nprint('a')\nh = display('v1', display_id=True)\nprint('b')\nprint('c')",
+        "h.update('v2')",
+    )
     outputs = nb.cells[0].outputs
     assert [o.output_type for o in outputs] == ["stream", "display_data", "stream"]
     assert outputs[1].data["text/plain"] == "'v2'"
@@ -58,7 +62,9 @@ def test_display_updates_reach_earlier_cells() -> None:
 
 
 def test_clear_output_wait_keeps_last_frame() -> None:
-    nb, _ = run("from IPython.display import clear_output, display\nfor i in range(4):\n    clear_output(wait=True)\n    display(f'frame {i}')\nclear_output(wait=True)")
+    nb, _ = run(
+        "from IPython.display import clear_output, display\nfor i in range(4):\n    clear_output(wait=True)\n    display(f'frame {i}')\nclear_output(wait=True)"
+    )
     assert [o.data["text/plain"] for o in nb.cells[0].outputs] == ["'frame 3'"]
 
 
@@ -100,8 +106,12 @@ def test_input_is_refused_with_a_clear_error_not_a_hang() -> None:
 
 
 def test_stdin_lines_answer_input_and_exhaustion_is_an_error() -> None:
-    nb, result = run("a = input('first? ')\nb = input('second? ')\nprint(a, b)", "input('third? ')",
-                     stdin_lines=("alpha", "beta"), interrupt_grace=5)
+    nb, result = run(
+        "a = input('first? ')\nb = input('second? ')\nprint(a, b)",
+        "input('third? ')",
+        stdin_lines=("alpha", "beta"),
+        interrupt_grace=5,
+    )
     assert "alpha beta" in nb.cells[0].outputs[-1].text
     assert result.status is RunStatus.ERROR and result.failed_cell == 1
     assert nb.cells[1].metadata.nbrun["stdin_exhausted"] is True
@@ -116,7 +126,11 @@ def test_empty_cells_are_not_sent() -> None:
 
 
 def test_skip_execution_clears_stale_outputs_and_raises_exception_continues() -> None:
-    nb = make_notebook(("raise ValueError('expected')", ["raises-exception"]), ("print('skipped')", ["skip-execution"]), "print('after')")
+    nb = make_notebook(
+        ("raise ValueError('expected')", ["raises-exception"]),
+        ("print('skipped')", ["skip-execution"]),
+        "print('after')",
+    )
     nb.cells[1].outputs = [{"output_type": "stream", "name": "stdout", "text": "stale\n"}]
     nb.cells[1].execution_count = 99
     result = nbrun.execute(nb, ExecuteOptions())
@@ -204,7 +218,8 @@ def test_kernel_stderr_is_captured_not_leaked(capfd: pytest.CaptureFixture[str])
     captured = capfd.readouterr()
     assert "low-level stderr" not in captured.err
     assert "low-level stderr" in result.kernel_output or any(
-        "low-level stderr" in o.get("text", "") for o in nb.cells[0].outputs)
+        "low-level stderr" in o.get("text", "") for o in nb.cells[0].outputs
+    )
 
 
 def test_execute_works_inside_a_running_event_loop() -> None:

@@ -26,8 +26,9 @@ def error_cell(ename: str, evalue: str) -> list[Step]:
     return [busy(), Step("iopub", "error", error), reply("error", **error), idle()]
 
 
-def run(nb: NotebookNode, *kernels: FakeKernel, control: RunControl | None = None,
-        **options: Any) -> tuple[ExecutionResult, list[FakeKernel]]:
+def run(
+    nb: NotebookNode, *kernels: FakeKernel, control: RunControl | None = None, **options: Any
+) -> tuple[ExecutionResult, list[FakeKernel]]:
     started: list[FakeKernel] = []
 
     async def start(name: str, cwd: Path, opts: ExecuteOptions) -> Kernel:

@@ -18,11 +18,13 @@ from nbrun.runners.batch import BatchJob, run_batch
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 
-PROBE = ("import os, sys, json\n"
-         "parent = open(f'/proc/{os.getppid()}/cmdline', 'rb').read().split(b'\\0')\n"
-         "print(json.dumps({'forked': any(p.endswith(b'_forkserver.py') for p in parent), 'cwd': os.getcwd(),"
-         " 'path': sys.path, 'argv0': os.path.basename(sys.argv[0]), 'pgid_is_pid': os.getpgid(0) == os.getpid(),"
-         " 'env': os.environ.get('NBRUN_PROBE_VAR'), 'main': sys.modules['__main__'].__name__}))")
+PROBE = (
+    "import os, sys, json\n"
+    "parent = open(f'/proc/{os.getppid()}/cmdline', 'rb').read().split(b'\\0')\n"
+    "print(json.dumps({'forked': any(p.endswith(b'_forkserver.py') for p in parent), 'cwd': os.getcwd(),"
+    " 'path': sys.path, 'argv0': os.path.basename(sys.argv[0]), 'pgid_is_pid': os.getpgid(0) == os.getpid(),"
+    " 'env': os.environ.get('NBRUN_PROBE_VAR'), 'main': sys.modules['__main__'].__name__}))"
+)
 
 
 def run_jobs(paths: list[Path], fast: bool = True, **options) -> list:
@@ -35,7 +37,7 @@ def probe(tmp_path: Path, fast: bool, name: str) -> dict:
     folder = tmp_path / name
     folder.mkdir()
     nbformat.write(make_notebook(PROBE), folder / "probe.ipynb")
-    outcome, = run_jobs([folder / "probe.ipynb"], fast=fast)
+    (outcome,) = run_jobs([folder / "probe.ipynb"], fast=fast)
     assert outcome.ok, outcome.summary()
     return json.loads(nbformat.read(folder / "probe.ipynb", 4).cells[0].outputs[0].text)
 
@@ -48,13 +50,19 @@ def test_forked_kernel_sees_the_same_process_setup_as_a_launched_one(tmp_path: P
     normalise = lambda paths, d: [p.replace(str(tmp_path / d), "<nb>") for p in paths]  # noqa: E731
     assert normalise(forked.pop("path"), "fast") == normalise(launched.pop("path"), "slow")
     assert forked == launched
-    assert forked["env"] == "from-the-environment" and forked["pgid_is_pid"] and forked["argv0"] == "ipykernel_launcher.py"
+    assert (
+        forked["env"] == "from-the-environment" and forked["pgid_is_pid"] and forked["argv0"] == "ipykernel_launcher.py"
+    )
 
 
 def test_no_state_leaks_between_notebooks_and_random_state_differs(tmp_path: Path) -> None:
-    writer = "import json, os, random\njson.LEAKED = True\nos.environ['LEAKED'] = '1'\nSECRET = 42\nprint(random.random())"
-    reader = ("import json, os, random\nprint(hasattr(json, 'LEAKED'), 'LEAKED' in os.environ, 'SECRET' in globals())\n"
-              "print(random.random())")
+    writer = (
+        "import json, os, random\njson.LEAKED = True\nos.environ['LEAKED'] = '1'\nSECRET = 42\nprint(random.random())"
+    )
+    reader = (
+        "import json, os, random\nprint(hasattr(json, 'LEAKED'), 'LEAKED' in os.environ, 'SECRET' in globals())\n"
+        "print(random.random())"
+    )
     nbformat.write(make_notebook(writer), tmp_path / "a.ipynb")
     nbformat.write(make_notebook(reader), tmp_path / "b.ipynb")
     outcomes = run_jobs([tmp_path / "a.ipynb", tmp_path / "b.ipynb"])
@@ -67,8 +75,10 @@ def test_no_state_leaks_between_notebooks_and_random_state_differs(tmp_path: Pat
 
 def test_preloaded_numpy_is_reseeded_and_matplotlib_stays_inline(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    source = ("import numpy as np, matplotlib, matplotlib.pyplot as plt\nprint(np.random.rand())\nprint(matplotlib.get_backend())\n"
-              "plt.plot([1, 2, 3]); plt.show()")
+    source = (
+        "import numpy as np, matplotlib, matplotlib.pyplot as plt\nprint(np.random.rand())\nprint(matplotlib.get_backend())\n"
+        "plt.plot([1, 2, 3]); plt.show()"
+    )
     for name in ("a", "b"):
         nbformat.write(make_notebook(source), tmp_path / f"{name}.ipynb")
     outcomes = run_jobs([tmp_path / "a.ipynb", tmp_path / "b.ipynb"], preload=("numpy", "matplotlib.pyplot"))
@@ -88,7 +98,7 @@ def test_preloaded_module_shadowed_by_a_notebook_file_is_reimported(tmp_path: Pa
     nbformat.write(make_notebook("import json\nprint(getattr(json, 'SHADOW', 'stdlib json'))"), tmp_path / "nb.ipynb")
     # json is imported by the template anyway; the notebook's folder must still win, as in a normal launch
     normal = copy.deepcopy(nbformat.read(tmp_path / "nb.ipynb", 4))
-    outcome, = run_jobs([tmp_path / "nb.ipynb"], preload=("json",))
+    (outcome,) = run_jobs([tmp_path / "nb.ipynb"], preload=("json",))
     assert outcome.ok
     fast_text = nbformat.read(tmp_path / "nb.ipynb", 4).cells[0].outputs[0].text
     nbformat.write(normal, tmp_path / "nb.ipynb")
@@ -99,14 +109,20 @@ def test_preloaded_module_shadowed_by_a_notebook_file_is_reimported(tmp_path: Pa
 def test_other_kernelspecs_fall_back_to_a_normal_launch(tmp_path: Path, monkeypatch) -> None:
     spec_dir = tmp_path / "jupyter" / "kernels" / "other-python"
     spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-X", "utf8", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "other", "language": "python"}))
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-X", "utf8", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "other",
+                "language": "python",
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     nb = make_notebook(PROBE)
     nb.metadata.kernelspec.name = "other-python"
     nbformat.write(nb, tmp_path / "nb.ipynb")
-    outcome, = run_jobs([tmp_path / "nb.ipynb"])
+    (outcome,) = run_jobs([tmp_path / "nb.ipynb"])
     assert outcome.ok, outcome.summary()
     assert json.loads(nbformat.read(tmp_path / "nb.ipynb", 4).cells[0].outputs[0].text)["forked"] is False
 
@@ -117,7 +133,7 @@ def test_samples_are_faithful_with_fast_start(tmp_path: Path, name: str) -> None
 
     shutil.copy(SAMPLES / name, tmp_path / name)
     shutil.copytree(SAMPLES / "data", tmp_path / "data")
-    outcome, = run_jobs([tmp_path / name])
+    (outcome,) = run_jobs([tmp_path / name])
     golden = nbformat.read(SAMPLES / name, 4)
     assert outcome.status == golden.metadata.nbrun["status"]
     assert normalized_cells(nbformat.read(tmp_path / name, 4)) == normalized_cells(golden)
@@ -137,8 +153,11 @@ def test_timeout_interrupt_and_kill_work_on_forked_kernels(tmp_path: Path) -> No
 
 
 def test_kernel_death_on_a_forked_kernel_reports_the_signal(tmp_path: Path) -> None:
-    nbformat.write(make_notebook("import os, signal\nos.write(2, b'last words\\n')\nos.kill(os.getpid(), signal.SIGKILL)"), tmp_path / "d.ipynb")
-    outcome, = run_jobs([tmp_path / "d.ipynb"])
+    nbformat.write(
+        make_notebook("import os, signal\nos.write(2, b'last words\\n')\nos.kill(os.getpid(), signal.SIGKILL)"),
+        tmp_path / "d.ipynb",
+    )
+    (outcome,) = run_jobs([tmp_path / "d.ipynb"])
     assert outcome.status == "kernel-died"
     record = nbformat.read(tmp_path / "d.ipynb", 4).metadata.nbrun["kernel_exit"]
     assert record["signal"] == "SIGKILL" and "out of memory" in record["reason"]

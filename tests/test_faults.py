@@ -310,8 +310,13 @@ def test_kernel_failing_its_first_start_is_retried(tmp_path: Path) -> None:
 
 
 def test_kernel_that_never_starts_exit_4_one_line(tmp_path: Path) -> None:
-    argv = [sys.executable, "-c", "import sys; sys.stderr.write('broken kernel: missing library\\n'); sys.exit(1)",
-            "-f", "{connection_file}"]
+    argv = [
+        sys.executable,
+        "-c",
+        "import sys; sys.stderr.write('broken kernel: missing library\\n'); sys.exit(1)",
+        "-f",
+        "{connection_file}",
+    ]
     _kernelspec(tmp_path / "jupyter", "broken", argv)
     path = write(tmp_path / "needs_broken.ipynb", "print(1)")
     before = path.read_bytes()
@@ -331,8 +336,7 @@ def test_kernel_that_never_starts_exit_4_one_line(tmp_path: Path) -> None:
 def test_autosave_writes_whole_valid_snapshots_during_the_run(tmp_path: Path) -> None:
     path = write(tmp_path / "autosave.ipynb", PID_CELL + "\nprint('early')", "time.sleep(4)")
     out = tmp_path / "out.ipynb"
-    proc = subprocess.Popen([*NBRUN, str(path), "-o", str(out), "--autosave", "0.5"],
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([*NBRUN, str(path), "-o", str(out), "--autosave", "0.5"], stderr=subprocess.PIPE, text=True)
     start = time.monotonic()
     reads, running_reads, inodes = 0, [], set()
     try:
@@ -355,8 +359,11 @@ def test_autosave_writes_whole_valid_snapshots_during_the_run(tmp_path: Path) ->
             proc.kill()
     assert proc.returncode == 0, stderr
     assert reads >= 20
-    early = [t for t, nb in running_reads
-             if nb["cells"][0]["outputs"] and "early" in "".join(nb["cells"][0]["outputs"][0]["text"])]
+    early = [
+        t
+        for t, nb in running_reads
+        if nb["cells"][0]["outputs"] and "early" in "".join(nb["cells"][0]["outputs"][0]["text"])
+    ]
     assert early, "no autosaved snapshot showed cell 0's output while the run went on"
     assert early[-1] - early[0] >= 1.5, "autosave stopped during the silent sleep"
     assert len(inodes) >= 3  # rewritten (atomically, by replacing the file) several times
@@ -374,8 +381,12 @@ def run_measuring_rss(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedP
     """Run the CLI through helpers/rss_wrapper.py; return (process, seconds, nbrun's peak RSS in MB)."""
     rss_file = tmp_path / "rss.txt"
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, str(HELPERS / "rss_wrapper.py"), str(rss_file), "run", *args],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(HELPERS / "rss_wrapper.py"), str(rss_file), "run", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     elapsed = time.monotonic() - start
     return proc, elapsed, int(rss_file.read_text()) / 1024  # VmHWM, in KiB
 
@@ -384,8 +395,11 @@ FLOODS = {
     # name: (cell source, bytes printed, RSS bound in MB)
     # 10**6 lines of 19 bytes: short lines, yet more than the 10 MiB kept.
     "1e6-short-lines": ("for i in range(10**6):\n    print('short line %07d' % i)", 10**6 * 19, 200),
-    "200MB-as-2e6-lines": ("line = 'y' * 99 + '\\n'\nfor i in range(2_000_000):\n    sys.stdout.write(line)",
-                           200_000_000, 200),
+    "200MB-as-2e6-lines": (
+        "line = 'y' * 99 + '\\n'\nfor i in range(2_000_000):\n    sys.stdout.write(line)",
+        200_000_000,
+        200,
+    ),
     # One 200 MB write reaches nbrun as ONE 200 MB IOPub message. Decoded whole it
     # costs ~4 copies (814 MB measured); nbrun decodes only the prefix it can
     # keep (nbrun/kernel/iopub.py), so the zmq frame itself (200 MB) is most of the peak.
@@ -400,7 +414,9 @@ def test_output_flood_is_truncated_with_a_marker_and_memory_stays_bounded(tmp_pa
     path = write(tmp_path / "flood.ipynb", PID_CELL + "\n" + source, "print('next cell ran')")
     out = tmp_path / "out.ipynb"
     proc, elapsed, rss_mb = run_measuring_rss(tmp_path, str(path), "-o", str(out))
-    figure(f"flood {kind}: nbrun peak RSS {rss_mb:.0f} MB, CLI run {elapsed:.1f} s, output file {out.stat().st_size / MiB:.1f} MiB")
+    figure(
+        f"flood {kind}: nbrun peak RSS {rss_mb:.0f} MB, CLI run {elapsed:.1f} s, output file {out.stat().st_size / MiB:.1f} MiB"
+    )
     assert proc.returncode == 0, proc.stderr
     assert_no_python_traceback(proc)
     nb = nbformat.read(out, 4)
@@ -442,8 +458,12 @@ def test_max_output_bytes_counts_bytes_not_characters() -> None:
 def test_stdin_file_answers_in_order_and_exhaustion_fails_the_cell(tmp_path: Path) -> None:
     answers = tmp_path / "answers.txt"
     answers.write_text("alpha\nbeta\n")
-    path = write(tmp_path / "asks.ipynb", PID_CELL + "\na = input('first? ')\nb = input('second? ')\nprint(a, b)",
-                 "c = input('third? ')", "print('never')")
+    path = write(
+        tmp_path / "asks.ipynb",
+        PID_CELL + "\na = input('first? ')\nb = input('second? ')\nprint(a, b)",
+        "c = input('third? ')",
+        "print('never')",
+    )
     proc, elapsed = cli(str(path), "--stdin-file", str(answers))
     assert proc.returncode == 1, proc.stderr
     assert elapsed < 15  # never a hang

@@ -50,8 +50,14 @@ def test_every_missing_path_is_an_error_before_any_kernel(tmp_path: Path) -> Non
 @pytest.mark.kernel
 def test_restart_on_death_reports_the_death_and_the_tail_has_no_banner(tmp_path: Path) -> None:
     dies = tmp_path / "dies.ipynb"
-    nbformat.write(make_notebook("x = 1", "import os, time\nos.write(2, b'last words\\n')\ntime.sleep(0.3)\nos._exit(3)",
-                                 "print('x' in globals())"), dies)
+    nbformat.write(
+        make_notebook(
+            "x = 1",
+            "import os, time\nos.write(2, b'last words\\n')\ntime.sleep(0.3)\nos._exit(3)",
+            "print('x' in globals())",
+        ),
+        dies,
+    )
     fine = tmp_path / "fine.ipynb"
     nbformat.write(make_notebook("1"), fine)
     junit, record = tmp_path / "junit.xml", tmp_path / "run.json"
@@ -98,8 +104,18 @@ def test_reports_agree_with_what_happened(tmp_path: Path) -> None:
     nbformat.write(make_notebook("1"), tmp_path / "tree" / "etl" / "b.ipynb")
     nbformat.write(make_notebook("1"), tmp_path / "tree" / "skip" / "c.ipynb")
     record = tmp_path / "run.json"
-    proc = nbrun("run", "tree", "--exclude", "skip", "--output-dir", "executed", "--fail-fast", "--json", str(record),
-                 cwd=tmp_path)
+    proc = nbrun(
+        "run",
+        "tree",
+        "--exclude",
+        "skip",
+        "--output-dir",
+        "executed",
+        "--fail-fast",
+        "--json",
+        str(record),
+        cwd=tmp_path,
+    )
     assert proc.returncode == 1, proc.stderr
     assert (tmp_path / "executed" / "etl" / "a.ipynb").is_file()  # the mirror root is the argument, not etl/
     ran, skipped = json.loads(record.read_text())["notebooks"]
@@ -112,7 +128,9 @@ def test_params_grid_summary_names_each_run(tmp_path: Path) -> None:
     source = tmp_path / "nb.ipynb"
     nbformat.write(make_notebook(("n = 0", ["parameters"]), "n"), source)
     (tmp_path / "grid.yaml").write_text("- {n: 1}\n- {n: 2}\n")
-    proc = nbrun("run", str(source), "--params-grid", str(tmp_path / "grid.yaml"), "-o", str(tmp_path / "out-{n}.ipynb"))
+    proc = nbrun(
+        "run", str(source), "--params-grid", str(tmp_path / "grid.yaml"), "-o", str(tmp_path / "out-{n}.ipynb")
+    )
     assert proc.returncode == 0, proc.stderr
     rows = [line.split()[0] for line in proc.stderr.splitlines() if line.startswith(str(tmp_path))]
     assert rows == [str(tmp_path / "out-1.ipynb"), str(tmp_path / "out-2.ipynb")]
@@ -127,12 +145,25 @@ def test_junit_interrupted_run_is_an_error_never_started_is_skipped(tmp_path: Pa
     from nbrun.runners.batch import BatchJob, BatchOutcome
 
     options = ExecuteOptions()
-    ran = ExecutionResult(make_notebook("1"), RunStatus.INTERRUPTED, [], "python3", "t", "t", 1.0,
-                          failed_cell=0, message="interrupted (SIGINT) in cell 1 (index 0)")
-    outcomes = [BatchOutcome(BatchJob(Path("a.ipynb"), Path("a.ipynb"), options), result=ran),
-                BatchOutcome(BatchJob(Path("b.ipynb"), Path("b.ipynb"), options),
-                             error=ExecutionInterrupted("interrupted (SIGINT) while the kernel was starting")),
-                BatchOutcome(BatchJob(Path("c.ipynb"), Path("c.ipynb"), options), skipped_reason="not run: SIGINT")]
+    ran = ExecutionResult(
+        make_notebook("1"),
+        RunStatus.INTERRUPTED,
+        [],
+        "python3",
+        "t",
+        "t",
+        1.0,
+        failed_cell=0,
+        message="interrupted (SIGINT) in cell 1 (index 0)",
+    )
+    outcomes = [
+        BatchOutcome(BatchJob(Path("a.ipynb"), Path("a.ipynb"), options), result=ran),
+        BatchOutcome(
+            BatchJob(Path("b.ipynb"), Path("b.ipynb"), options),
+            error=ExecutionInterrupted("interrupted (SIGINT) while the kernel was starting"),
+        ),
+        BatchOutcome(BatchJob(Path("c.ipynb"), Path("c.ipynb"), options), skipped_reason="not run: SIGINT"),
+    ]
     xml = junit_xml(outcomes, "2026-01-01T00:00:00", 1.0)
     assert 'errors="1"' in xml and 'skipped="2"' in xml
     assert '<error message="interrupted (SIGINT) in cell 1 (index 0)"' in xml
@@ -145,7 +176,9 @@ def test_quiet_successes_say_what_was_not_clean(tmp_path: Path) -> None:
     nbformat.write(make_notebook("print('y' * 5000)", "print('z' * 5000)"), chatty)
     nbformat.write(make_notebook("input('name? ')"), asking)
     junit = tmp_path / "junit.xml"
-    proc = nbrun("run", str(raising), str(chatty), "--allow-errors", "--max-output-bytes", "1000", "--junit-xml", str(junit))
+    proc = nbrun(
+        "run", str(raising), str(chatty), "--allow-errors", "--max-output-bytes", "1000", "--junit-xml", str(junit)
+    )
     assert proc.returncode == 0, proc.stderr
     row = next(line for line in proc.stderr.splitlines() if line.startswith(str(raising)))
     assert "ok, 2 cells raised" in row
@@ -165,11 +198,18 @@ def test_events_stream_is_flushed_per_line_and_matches_its_schema(tmp_path: Path
     schema = json.loads((Path(nbrun_module_file()).parent / "schemas" / "events.schema.json").read_text())
     gate = tmp_path / "gate"
     source = tmp_path / "nb.ipynb"
-    nbformat.write(make_notebook("print('x' * 3000)", f"import os, time\nwhile not os.path.exists({str(gate)!r}): time.sleep(0.05)",
-                                 "1/0"), source)
+    nbformat.write(
+        make_notebook(
+            "print('x' * 3000)", f"import os, time\nwhile not os.path.exists({str(gate)!r}): time.sleep(0.05)", "1/0"
+        ),
+        source,
+    )
     events = tmp_path / "reports" / "events.jsonl"  # the folder is created, as for --json
-    proc = subprocess.Popen([NBRUN, "run", str(source), "--events", str(events), "--max-output-bytes", "1000"],
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [NBRUN, "run", str(source), "--events", str(events), "--max-output-bytes", "1000"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while {"event": "cell-start", "index": 1}.items() - _last_event(events).items():
@@ -209,7 +249,9 @@ def test_prepare_only_injects_parameters_and_runs_nothing(tmp_path: Path) -> Non
     nb = make_notebook(("n = 0", ["parameters"]), "open('ran', 'w').write(str(n))")
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="stale\n")]
     nbformat.write(nb, source)
-    proc = nbrun("run", str(source), "-p", "n", "7", "-o", str(tmp_path / "out-{n}.ipynb"), "--prepare-only", cwd=tmp_path)
+    proc = nbrun(
+        "run", str(source), "-p", "n", "7", "-o", str(tmp_path / "out-{n}.ipynb"), "--prepare-only", cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     prepared = nbformat.read(tmp_path / "out-7.ipynb", 4)
     assert prepared.cells[1].source.endswith("n = 7\n") and "injected-parameters" in prepared.cells[1].metadata.tags
@@ -219,10 +261,21 @@ def test_prepare_only_injects_parameters_and_runs_nothing(tmp_path: Path) -> Non
 
 @pytest.mark.kernel
 def test_log_output_names_each_line_and_streams_go_to_files(tmp_path: Path) -> None:
-    nbformat.write(make_notebook("print('one\\ntwo')", "import sys; print('oops', file=sys.stderr)"), tmp_path / "a.ipynb")
+    nbformat.write(
+        make_notebook("print('one\\ntwo')", "import sys; print('oops', file=sys.stderr)"), tmp_path / "a.ipynb"
+    )
     nbformat.write(make_notebook("print('three', end='')"), tmp_path / "longer.ipynb")
-    proc = nbrun("run", "a.ipynb", "longer.ipynb", "--log-output", "--stdout-file", "logs/{stem}.out",
-                 "--stderr-file", "logs/{name}.err", cwd=tmp_path)
+    proc = nbrun(
+        "run",
+        "a.ipynb",
+        "longer.ipynb",
+        "--log-output",
+        "--stdout-file",
+        "logs/{stem}.out",
+        "--stderr-file",
+        "logs/{name}.err",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.splitlines()
     for line in ("a.ipynb      | one", "a.ipynb      | two", "a.ipynb      | oops", "longer.ipynb | three"):
@@ -249,7 +302,7 @@ def _screen(drawn: str) -> list[str]:
             lines[row] = lines[row][:col]
         elif not token.startswith("\x1b"):
             line = lines[row].ljust(col)
-            lines[row] = line[:col] + token + line[col + len(token):]
+            lines[row] = line[:col] + token + line[col + len(token) :]
             col += len(token)
     return [line.rstrip() for line in lines]
 
@@ -269,8 +322,12 @@ def test_messages_go_above_the_bars_and_ctrl_c_leaves_no_fragments(tmp_path: Pat
     nbformat.write(make_notebook("x = 1", "import time; time.sleep(60)", "y = 2"), tmp_path / "slow.ipynb")
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    proc = subprocess.Popen([NBRUN, "run", "dies.ipynb", "slow.ipynb", "-j", "2", "--restart-on-death"],
-                            stderr=slave, stdout=subprocess.DEVNULL, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [NBRUN, "run", "dies.ipynb", "slow.ipynb", "-j", "2", "--restart-on-death"],
+        stderr=slave,
+        stdout=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
     os.close(slave)
     drawn, interrupted, deadline = "", False, time.monotonic() + 90
     try:
@@ -308,8 +365,19 @@ def test_help_spells_values_one_way_states_defaults_and_marks_repeatable_flags()
     assert all(line.rstrip().endswith(".") and "..." not in line for line in commands)
     text = nbrun("run", "--help").stdout
     metavars = set(re.findall(r"^\s+(?:-\w, )?--[\w-]+ ([A-Za-z|:]+(?: VALUE)?)", text, re.M))
-    assert metavars <= {"N|auto", "PATTERN", "FILE", "DIR", "NAME", "SECONDS", "N", "MODULES", "NAME VALUE", "YAML",
-                        "ADDRESS|local:N"}, metavars
+    assert metavars <= {
+        "N|auto",
+        "PATTERN",
+        "FILE",
+        "DIR",
+        "NAME",
+        "SECONDS",
+        "N",
+        "MODULES",
+        "NAME VALUE",
+        "YAML",
+        "ADDRESS|local:N",
+    }, metavars
     flat = " ".join(text.split())
     assert "--timeout SECONDS Per-cell wall-clock limit; on expiry the cell is interrupted. [default: no limit]" in flat
     for flag in ("--exclude", "--parameter", "--raw-parameter", "--parameters-yaml", "--parameters-file", "--verbose"):
@@ -318,16 +386,31 @@ def test_help_spells_values_one_way_states_defaults_and_marks_repeatable_flags()
 
 @pytest.mark.kernel
 def test_refused_images_keep_the_notebook_and_the_reports_say_so(tmp_path: Path) -> None:
-    png = ("import io\nfrom PIL import Image as P\nfrom IPython.display import Image, display\n"
-           "b = io.BytesIO(); P.new('RGB', (4, 4), 'red').save(b, 'PNG'); display(Image(b.getvalue()))")
+    png = (
+        "import io\nfrom PIL import Image as P\nfrom IPython.display import Image, display\n"
+        "b = io.BytesIO(); P.new('RGB', (4, 4), 'red').save(b, 'PNG'); display(Image(b.getvalue()))"
+    )
     nbformat.write(make_notebook(png), tmp_path / "nb.ipynb")
     (tmp_path / "img").mkdir()
     (tmp_path / "img" / "out_cell0_output0.png").write_bytes(b"not ours")  # images are named after the output
-    proc = nbrun("run", "nb.ipynb", "-o", "out.ipynb", "--extract-images", "img", "--json", "run.json",
-                 "--junit-xml", "junit.xml", cwd=tmp_path)
+    proc = nbrun(
+        "run",
+        "nb.ipynb",
+        "-o",
+        "out.ipynb",
+        "--extract-images",
+        "img",
+        "--json",
+        "run.json",
+        "--junit-xml",
+        "junit.xml",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 5, proc.stderr
     assert (tmp_path / "img" / "out_cell0_output0.png").read_bytes() == b"not ours"
-    assert nbformat.read(tmp_path / "out.ipynb", 4).cells[0].outputs[0].output_type == "display_data"  # as the README says
+    assert (
+        nbformat.read(tmp_path / "out.ipynb", 4).cells[0].outputs[0].output_type == "display_data"
+    )  # as the README says
     notebook = json.loads((tmp_path / "run.json").read_text())["notebooks"][0]
     assert notebook["status"] == "io-error" and notebook["exit_code"] == 5 and notebook["output"] == "out.ipynb"
     assert '<error message="' in (tmp_path / "junit.xml").read_text()

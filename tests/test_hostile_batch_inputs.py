@@ -30,7 +30,9 @@ EVENTS_SCHEMA = json.loads((ROOT / "nbrun" / "schemas" / "events.schema.json").r
 
 def nbrun(*args: str | bytes, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)  # nbconvert's templates also where the base interpreter keeps them (a venv's --html)
-    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [env.get("JUPYTER_PATH"), os.path.join(sys.base_prefix, "share", "jupyter")]))
+    env["JUPYTER_PATH"] = os.pathsep.join(
+        filter(None, [env.get("JUPYTER_PATH"), os.path.join(sys.base_prefix, "share", "jupyter")])
+    )
     proc = subprocess.run([NBRUN, "run", *args], capture_output=True, text=True, timeout=300, cwd=cwd, env=env)
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
@@ -48,13 +50,17 @@ def test_an_integer_of_5000_digits_is_that_notebooks_read_error_and_the_rest_run
     folder = tmp_path / "nbs"
     folder.mkdir()
     nbformat.write(make_notebook("print('still ran')"), folder / "good.ipynb")
-    text = nbformat.writes(make_notebook("1")).replace('"metadata": {', '"metadata": {\n  "huge": ' + "7" * 5000 + ",", 1)
+    text = nbformat.writes(make_notebook("1")).replace(
+        '"metadata": {', '"metadata": {\n  "huge": ' + "7" * 5000 + ",", 1
+    )
     (folder / "huge.ipynb").write_text(text)
 
     proc = nbrun(str(folder), "--json", str(tmp_path / "run.json"), "--junit-xml", str(tmp_path / "j.xml"))
     assert proc.returncode == 5, proc.stderr
-    assert error_lines(proc.stderr) == [f"nbrun: error: {folder / 'huge.ipynb'}: not valid JSON "
-                                        f"(an integer has more than {sys.get_int_max_str_digits()} digits)"]
+    assert error_lines(proc.stderr) == [
+        f"nbrun: error: {folder / 'huge.ipynb'}: not valid JSON "
+        f"(an integer has more than {sys.get_int_max_str_digits()} digits)"
+    ]
     assert nbformat.read(folder / "good.ipynb", 4).cells[0].outputs[0].text == "still ran\n"
     record = json.loads((tmp_path / "run.json").read_text())
     jsonschema.validate(record, RECORD_SCHEMA)
@@ -69,8 +75,9 @@ def test_an_integer_of_5000_digits_is_that_notebooks_read_error_and_the_rest_run
 def test_nbrun_report_of_a_record_holding_a_huge_integer_is_one_line(tmp_path: Path) -> None:
     record = tmp_path / "run.json"
     record.write_text('{"notebooks": [], "duration": ' + "1" * 5000 + "}")
-    proc = subprocess.run([NBRUN, "report", str(record), "-o", str(tmp_path / "r.html")],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [NBRUN, "report", str(record), "-o", str(tmp_path / "r.html")], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 5 and "Traceback" not in proc.stderr
     assert error_lines(proc.stderr) == [line for line in proc.stderr.splitlines() if line.strip()]
     assert error_lines(proc.stderr)[0].startswith(f"nbrun: error: {record}: not a JSON run record")
@@ -89,8 +96,18 @@ def test_a_name_that_is_not_utf8_runs_and_every_report_shows_it_escaped(tmp_path
     nbformat.write(make_notebook("print('plain name')"), folder / "plain.ipynb")
     shown = f"{folder}/bad\\xff.ipynb"  # the undecodable byte, written as backslash-x-f-f
 
-    proc = nbrun(str(folder), "--json", str(tmp_path / "run.json"), "--junit-xml", str(tmp_path / "j.xml"),
-                 "--events", str(tmp_path / "events.jsonl"), "--report", str(tmp_path / "run.html"), "--html")
+    proc = nbrun(
+        str(folder),
+        "--json",
+        str(tmp_path / "run.json"),
+        "--junit-xml",
+        str(tmp_path / "j.xml"),
+        "--events",
+        str(tmp_path / "events.jsonl"),
+        "--report",
+        str(tmp_path / "run.html"),
+        "--html",
+    )
     assert proc.returncode == 0, proc.stderr
     assert nbformat.reads(open(bad, encoding="utf-8").read(), 4).cells[0].outputs[0].text == "odd name\n"
     assert sorted(os.listdir(os.fsencode(folder))) == [b"bad\xff.html", b"bad\xff.ipynb", b"plain.html", b"plain.ipynb"]
@@ -107,7 +124,10 @@ def test_a_name_that_is_not_utf8_runs_and_every_report_shows_it_escaped(tmp_path
     events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_bytes().decode("utf-8").splitlines()]
     for event in events:
         jsonschema.validate(event, EVENTS_SCHEMA)
-    assert {event["notebook"] for event in events if event["event"] == "notebook-start"} == {shown, str(folder / "plain.ipynb")}
+    assert {event["notebook"] for event in events if event["event"] == "notebook-start"} == {
+        shown,
+        str(folder / "plain.ipynb"),
+    }
     assert "bad\\xff.ipynb" in (tmp_path / "run.html").read_bytes().decode("utf-8")
     with open(os.fsencode(folder) + b"/bad\xff.html", encoding="utf-8") as handle:
         assert "<title>bad\\xff</title>" in handle.read()
@@ -124,17 +144,23 @@ def test_a_name_that_is_not_utf8_runs_and_every_report_shows_it_escaped(tmp_path
 def test_an_unwritable_report_is_one_line_and_the_others_are_still_written(tmp_path: Path) -> None:
     nbformat.write(make_notebook("1 + 1"), tmp_path / "nb.ipynb")
     (tmp_path / "afile").write_text("a regular file, not a folder")
-    proc = nbrun("nb.ipynb", "--junit-xml", "afile/j.xml", "--json", "good/run.json", "--report", "good/r.html",
-                 cwd=tmp_path)
+    proc = nbrun(
+        "nb.ipynb", "--junit-xml", "afile/j.xml", "--json", "good/run.json", "--report", "good/r.html", cwd=tmp_path
+    )
     assert proc.returncode == 5, proc.stderr
     assert len(error_lines(proc.stderr)) == 1 and error_lines(proc.stderr)[0].startswith("nbrun: error: afile/j.xml: ")
     assert json.loads((tmp_path / "good" / "run.json").read_text())["notebooks"][0]["status"] == "ok"
     assert "nb.ipynb" in (tmp_path / "good" / "r.html").read_text()
 
-    every = nbrun("nb.ipynb", "--junit-xml", "afile/j.xml", "--json", "afile/run.json", "--report", "afile/r.html",
-                  cwd=tmp_path)
+    every = nbrun(
+        "nb.ipynb", "--junit-xml", "afile/j.xml", "--json", "afile/run.json", "--report", "afile/r.html", cwd=tmp_path
+    )
     assert every.returncode == 5
-    assert [line.split(":")[2].strip() for line in error_lines(every.stderr)] == ["afile/j.xml", "afile/run.json", "afile/r.html"]
+    assert [line.split(":")[2].strip() for line in error_lines(every.stderr)] == [
+        "afile/j.xml",
+        "afile/run.json",
+        "afile/r.html",
+    ]
 
 
 # --- a URL notebook the server refuses -----------------------------------------------------------------------
@@ -173,9 +199,11 @@ def http_root(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 def test_an_http_error_answer_says_its_status(http_root: tuple[str, Path]) -> None:
     url, _ = http_root
-    for code, said in [(403, "cannot read: access denied (HTTP 403 Forbidden)"),
-                       (500, "cannot read: HTTP 500 Internal Server Error"),
-                       (503, "cannot read: HTTP 503 Service Unavailable")]:
+    for code, said in [
+        (403, "cannot read: access denied (HTTP 403 Forbidden)"),
+        (500, "cannot read: HTTP 500 Internal Server Error"),
+        (503, "cannot read: HTTP 503 Service Unavailable"),
+    ]:
         proc = nbrun(f"{url}/status/{code}/x.ipynb?token=s3cr3t")
         assert proc.returncode == 5, proc.stderr
         assert proc.stderr.strip() == f"nbrun: error: {url}/status/{code}/x.ipynb: {said}"

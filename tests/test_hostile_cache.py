@@ -30,8 +30,7 @@ TIMEOUT = 180
 
 
 def nbrun(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([NBRUN, *args], capture_output=True, text=True, env=env or dict(os.environ),
-                          timeout=TIMEOUT)
+    return subprocess.run([NBRUN, *args], capture_output=True, text=True, env=env or dict(os.environ), timeout=TIMEOUT)
 
 
 def run_cached(notebook: Path, cache: Path, env: dict[str, str] | None = None) -> bool:
@@ -67,8 +66,10 @@ def test_editable_install_change_reruns(tmp_path: Path) -> None:
     assert run_cached(notebook, cache, env) is False
     assert run_cached(notebook, cache, env) is True
     (project / "localpkg" / "core.py").write_text("VALUE = 2\n")  # same size, same key: only the content changed
-    assert f"out of date: the editable install's file {(project / 'localpkg' / 'core.py').resolve()} changed" in \
-        explain(notebook, cache, env)
+    assert (
+        f"out of date: the editable install's file {(project / 'localpkg' / 'core.py').resolve()} changed"
+        in explain(notebook, cache, env)
+    )
     assert run_cached(notebook, cache, env) is False
     assert nbformat.read(notebook, as_version=4).cells[0].outputs[0]["text"] == "2\n"
     assert run_cached(notebook, cache, env) is True
@@ -78,10 +79,13 @@ def test_environment_variable_change_reruns(tmp_path: Path) -> None:
     """Variables read through os.environ[...], os.getenv and `in`: a changed, set or unset one is a miss;
     the entry keeps a keyed digest, never the value; the recorder leaves no trace in the notebook."""
     notebook = tmp_path / "nb.ipynb"
-    nbformat.write(make_notebook(
-        "import os\nprint(len(os.environ['NB_ALPHA']), os.getenv('NB_BETA'), 'NB_GAMMA' in os.environ)",
-        "print(sorted(name for name in dir() if not name.startswith('_')), type(os.environ))",
-    ), notebook)
+    nbformat.write(
+        make_notebook(
+            "import os\nprint(len(os.environ['NB_ALPHA']), os.getenv('NB_BETA'), 'NB_GAMMA' in os.environ)",
+            "print(sorted(name for name in dir() if not name.startswith('_')), type(os.environ))",
+        ),
+        notebook,
+    )
     cache = tmp_path / "cache"
     base = {**os.environ, "NB_ALPHA": "secret-alpha-value", "NB_BETA": "b", "NB_UNRELATED": "1"}
     base.pop("NB_GAMMA", None)
@@ -145,8 +149,18 @@ def test_entries_of_an_unexpected_shape_are_misses_with_a_warning(tmp_path: Path
         nbformat.write(make_notebook(f"print({name!r})"), tmp_path / f"{name}.ipynb")
         notebooks.append(str(tmp_path / f"{name}.ipynb"))
     cache, out = tmp_path / "cache", tmp_path / "out"
-    args = ["run", *notebooks, "--cache", str(cache), "--output-dir", str(out), "--json", str(tmp_path / "run.json"),
-            "--junit-xml", str(tmp_path / "junit.xml")]
+    args = [
+        "run",
+        *notebooks,
+        "--cache",
+        str(cache),
+        "--output-dir",
+        str(out),
+        "--json",
+        str(tmp_path / "run.json"),
+        "--junit-xml",
+        str(tmp_path / "junit.xml"),
+    ]
     assert nbrun(*args).returncode == 0
     store = CacheStore(cache)
     for entry in store.entries():

@@ -41,8 +41,13 @@ def hostile_html(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     def page(*flags: str) -> Path:
         out = root / ("allowed" if flags else "default")
-        done = subprocess.run([NBRUN, "run", "nb.ipynb", "--output-dir", str(out), "--html", *flags, "--no-progress"],
-                              capture_output=True, text=True, timeout=180, cwd=root)
+        done = subprocess.run(
+            [NBRUN, "run", "nb.ipynb", "--output-dir", str(out), "--html", *flags, "--no-progress"],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            cwd=root,
+        )
         assert done.returncode == 0, done.stderr
         return out / "nb.html"
 
@@ -68,15 +73,16 @@ def test_html_allow_scripts_lets_the_outputs_scripts_run(hostile_html: Any) -> N
     assert page_requests(loaded.requests) == []  # still offline
 
 
-def test_html_allow_scripts_maps_to_its_field(tmp_path: Path, captured: dict[str, Any]) -> None:  # noqa: F811
+def test_html_allow_scripts_maps_to_its_field(tmp_path: Path, captured: dict[str, Any]) -> None:
     run(tmp_path, "--html", "--html-allow-scripts")
-    job, = captured["jobs"]
+    (job,) = captured["jobs"]
     assert job.file_options == FileOptions(write_html=True, html_allow_scripts=True)
 
 
 def test_html_allow_scripts_needs_html(tmp_path: Path) -> None:
     nbformat.write(make_notebook("x = 1"), tmp_path / "nb.ipynb")
-    done = subprocess.run([NBRUN, "run", "nb.ipynb", "--html-allow-scripts"], capture_output=True, text=True,
-                          timeout=60, cwd=tmp_path)
+    done = subprocess.run(
+        [NBRUN, "run", "nb.ipynb", "--html-allow-scripts"], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
     assert done.returncode == 2 and "--html-allow-scripts needs --html" in done.stderr
     assert not (tmp_path / "nb.html").exists()

@@ -48,8 +48,7 @@ def _leaks(text: str, token: str) -> bool:
 
 
 def _nbrun(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([NBRUN, "run", *args, "--no-progress"], capture_output=True, text=True, timeout=180,
-                          cwd=cwd)
+    return subprocess.run([NBRUN, "run", *args, "--no-progress"], capture_output=True, text=True, timeout=180, cwd=cwd)
 
 
 def _reports(work: Path) -> dict[str, str]:
@@ -82,12 +81,26 @@ def test_kernel_output_naming_local_files_reads_none_of_them(tmp_path: Path, sec
         "image/jpeg": "images/link.svg",  # a symlink in the images folder
         "image/webp": "/proc/self/environ",
     }
-    code = ("from IPython.display import display\n"
-            f"display({{'image/png': {_png()!r}}}, raw=True)\n"
-            f"display({{'text/plain': 'nothing to see'}}, metadata={{'filenames': {hostile!r}}}, raw=True)")
+    code = (
+        "from IPython.display import display\n"
+        f"display({{'image/png': {_png()!r}}}, raw=True)\n"
+        f"display({{'text/plain': 'nothing to see'}}, metadata={{'filenames': {hostile!r}}}, raw=True)"
+    )
     nbformat.write(make_notebook(code), work / "nb.ipynb")
-    done = _nbrun(work, "nb.ipynb", "--output-dir", "out", "--extract-images", "out/images", "--strip-images",
-                  "--html", "--json", "run.json", "--report", "page.html")
+    done = _nbrun(
+        work,
+        "nb.ipynb",
+        "--output-dir",
+        "out",
+        "--extract-images",
+        "out/images",
+        "--strip-images",
+        "--html",
+        "--json",
+        "run.json",
+        "--report",
+        "page.html",
+    )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     for name, text in _reports(work).items():
@@ -115,19 +128,33 @@ def _rewrite_entry(entry: Path, filenames: dict[str, str]) -> None:
     entry.write_bytes(json.dumps(header).encode() + b"\n" + body)
 
 
-def test_cache_entry_rewritten_to_name_a_local_file_replays_without_it(tmp_path: Path,
-                                                                       secret: tuple[Path, str]) -> None:
+def test_cache_entry_rewritten_to_name_a_local_file_replays_without_it(
+    tmp_path: Path, secret: tuple[Path, str]
+) -> None:
     secret_path, token = secret
     work = tmp_path / "work"
     work.mkdir()
-    nbformat.write(make_notebook("from IPython.display import display\n"
-                                 "display({'text/plain': 'plain'}, raw=True)"), work / "nb.ipynb")
+    nbformat.write(
+        make_notebook("from IPython.display import display\ndisplay({'text/plain': 'plain'}, raw=True)"),
+        work / "nb.ipynb",
+    )
     first = _nbrun(work, "nb.ipynb", "--output-dir", "out", "--cache", "cache")
     assert first.returncode == 0, first.stderr
     [entry] = (work / "cache").rglob("*.nbrun")
     _rewrite_entry(entry, {"image/svg+xml": str(secret_path), "image/png": "../../private/token.txt"})
-    done = _nbrun(work, "nb.ipynb", "--output-dir", "out", "--cache", "cache", "--html", "--json", "run.json",
-                  "--report", "page.html")
+    done = _nbrun(
+        work,
+        "nb.ipynb",
+        "--output-dir",
+        "out",
+        "--cache",
+        "cache",
+        "--html",
+        "--json",
+        "run.json",
+        "--report",
+        "page.html",
+    )
     assert done.returncode == 0, done.stderr
     assert "nbrun: ok (cached) nb.ipynb" in done.stderr  # replayed: no code ran
     for name, text in _reports(work).items():

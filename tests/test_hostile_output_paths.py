@@ -35,15 +35,19 @@ def test_is_below_resolves_dots_and_keeps_stores_apart(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def escaping_keys(s3: Any, s3_endpoint: str, tmp_path: Path) -> tuple[dict[str, str], Path]:  # noqa: F811
+def escaping_keys(s3: Any, s3_endpoint: str, tmp_path: Path) -> tuple[dict[str, str], Path]:
     """Two notebooks under s3://nbrun-reports/nbs/, one of them keyed with '..'; the env that reaches moto."""
     for path in s3.find("nbrun-reports"):
         s3.rm_file(path)
     s3.pipe_file("nbrun-reports/nbs/good/fine.ipynb", notebook_bytes(png_cell()))
     s3.pipe_file(ESCAPING, notebook_bytes(png_cell()))
     assert ESCAPING in s3.find("nbrun-reports/nbs")  # the key is stored as is
-    options = {"endpoint_url": s3_endpoint, "key": "testing", "secret": "testing",
-               "client_kwargs": {"region_name": "us-east-1"}}
+    options = {
+        "endpoint_url": s3_endpoint,
+        "key": "testing",
+        "secret": "testing",
+        "client_kwargs": {"region_name": "us-east-1"},
+    }
     env = {"FSSPEC_S3": json.dumps(options), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
     work = tmp_path / "a" / "b" / "c" / "work"  # deep enough that an escape would still land in tmp_path
     work.mkdir(parents=True)
@@ -51,8 +55,14 @@ def escaping_keys(s3: Any, s3_endpoint: str, tmp_path: Path) -> tuple[dict[str, 
 
 
 def _nbrun(work: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([NBRUN, "run", "s3://nbrun-reports/nbs/**", *args, "--no-progress"], capture_output=True,
-                          text=True, timeout=180, cwd=work, env={**os.environ, **env})
+    return subprocess.run(
+        [NBRUN, "run", "s3://nbrun-reports/nbs/**", *args, "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=work,
+        env={**os.environ, **env},
+    )
 
 
 def _refusal(stderr: str) -> str:
@@ -63,8 +73,9 @@ def _refusal(stderr: str) -> str:
 
 
 @pytest.mark.kernel
-def test_key_climbing_out_of_a_local_output_dir_is_refused(escaping_keys: tuple[dict[str, str], Path],
-                                                           tmp_path: Path) -> None:
+def test_key_climbing_out_of_a_local_output_dir_is_refused(
+    escaping_keys: tuple[dict[str, str], Path], tmp_path: Path
+) -> None:
     env, work = escaping_keys
     done = _nbrun(work, env, "--output-dir", "out", "--extract-images", "images", "--json", "run.json")
     assert done.returncode == 5, done.stderr
@@ -79,8 +90,9 @@ def test_key_climbing_out_of_a_local_output_dir_is_refused(escaping_keys: tuple[
 
 
 @pytest.mark.kernel
-def test_key_climbing_out_of_the_images_folder_is_refused(escaping_keys: tuple[dict[str, str], Path],
-                                                          tmp_path: Path, s3: Any) -> None:  # noqa: F811
+def test_key_climbing_out_of_the_images_folder_is_refused(
+    escaping_keys: tuple[dict[str, str], Path], tmp_path: Path, s3: Any
+) -> None:
     env, work = escaping_keys  # in place: only the images folder mirrors the keys
     done = _nbrun(work, env, "--extract-images", "images")
     assert done.returncode == 5, done.stderr
@@ -90,13 +102,14 @@ def test_key_climbing_out_of_the_images_folder_is_refused(escaping_keys: tuple[d
 
 
 @pytest.mark.kernel
-def test_key_climbing_out_of_a_url_output_dir_is_refused(escaping_keys: tuple[dict[str, str], Path],
-                                                         s3: Any) -> None:  # noqa: F811
+def test_key_climbing_out_of_a_url_output_dir_is_refused(escaping_keys: tuple[dict[str, str], Path], s3: Any) -> None:
     env, work = escaping_keys
     done = _nbrun(work, env, "--output-dir", "s3://nbrun-reports/built", "--extract-images", "s3://nbrun-reports/img")
     assert done.returncode == 5, done.stderr
     assert "is outside the output folder s3://nbrun-reports/built" in _refusal(done.stderr)
     written = sorted(s3.find("nbrun-reports"))
-    assert "nbrun-reports/built/good/fine.ipynb" in written and "nbrun-reports/img/good/fine_cell0_output0.png" in written
+    assert (
+        "nbrun-reports/built/good/fine.ipynb" in written and "nbrun-reports/img/good/fine_cell0_output0.png" in written
+    )
     assert [key for key in written if "ESCAPED" in key] == [ESCAPING]  # only the input
     assert [key for key in written if ".." in key] == [ESCAPING]

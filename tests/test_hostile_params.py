@@ -18,12 +18,14 @@ NBRUN = str(Path(sys.executable).parent / "nbrun")
 SHELL_VALUE = "'$(touch pwned)`touch pwned`\"; touch pwned\n$HOME \\"  # a quote, substitutions, a newline, a backslash
 
 
-def nbrun(*args: str | bytes, cwd: Path, env: dict[str, str] | None = None,
-          memory: int | None = None) -> subprocess.CompletedProcess[str]:
+def nbrun(
+    *args: str | bytes, cwd: Path, env: dict[str, str] | None = None, memory: int | None = None
+) -> subprocess.CompletedProcess[str]:
     """The command; *memory* caps its address space, so a bomb that got through fails instead of filling the machine."""
     limit = None if memory is None else lambda: resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    return subprocess.run([NBRUN, *args], capture_output=True, text=True, timeout=300, cwd=cwd, env=env,
-                          preexec_fn=limit)
+    return subprocess.run(
+        [NBRUN, *args], capture_output=True, text=True, timeout=300, cwd=cwd, env=env, preexec_fn=limit
+    )
 
 
 def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
@@ -51,15 +53,40 @@ def kernels_env(tmp_path: Path, **specs: dict[str, object]) -> dict[str, str]:
 @pytest.mark.kernel
 def test_bash_kernel_gets_shell_quoted_values_not_commands(tmp_path: Path) -> None:
     pytest.importorskip("bash_kernel")
-    env = kernels_env(tmp_path, bash={"argv": [sys.executable, "-m", "bash_kernel", "-f", "{connection_file}"],
-                                      "display_name": "Bash", "language": "bash"})
+    env = kernels_env(
+        tmp_path,
+        bash={
+            "argv": [sys.executable, "-m", "bash_kernel", "-f", "{connection_file}"],
+            "display_name": "Bash",
+            "language": "bash",
+        },
+    )
     work = tmp_path / "work"
     work.mkdir()
     # the notebook claims Python; -k starts bash, so bash decides how values are written
     source = python_notebook(work / "py.ipynb", "printf '%s|' \"$x\"; echo; printf '%s|' \"${items[@]}\" $flag $n")
     out = work / "out.ipynb"
-    proc = nbrun("run", str(source), "-k", "bash", "-p", "x", SHELL_VALUE, "-p", "flag", "true", "-p", "n", "3.5",
-                 "-y", '{items: ["a b", "$(touch pwned)", 7]}', "-o", str(out), cwd=work, env=env)
+    proc = nbrun(
+        "run",
+        str(source),
+        "-k",
+        "bash",
+        "-p",
+        "x",
+        SHELL_VALUE,
+        "-p",
+        "flag",
+        "true",
+        "-p",
+        "n",
+        "3.5",
+        "-y",
+        '{items: ["a b", "$(touch pwned)", 7]}',
+        "-o",
+        str(out),
+        cwd=work,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     assert not list(tmp_path.rglob("pwned"))
     text = "".join(output.get("text", "") for output in nbformat.read(out, 4).cells[1].outputs)
@@ -68,8 +95,10 @@ def test_bash_kernel_gets_shell_quoted_values_not_commands(tmp_path: Path) -> No
 
 def test_a_kernel_language_without_translator_refuses_parameters_before_it_starts(tmp_path: Path) -> None:
     started = tmp_path / "started"
-    env = kernels_env(tmp_path, ark={"argv": [sys.executable, "-c", f"open({str(started)!r}, 'w')"],
-                                     "display_name": "R", "language": "R"})
+    env = kernels_env(
+        tmp_path,
+        ark={"argv": [sys.executable, "-c", f"open({str(started)!r}, 'w')"], "display_name": "R", "language": "R"},
+    )
     source = python_notebook(tmp_path / "py.ipynb", "x = 1")  # metadata says Python; -k starts an R kernel
     before = source.read_bytes()
     proc = nbrun("run", str(source), "-k", "ark", "-p", "x", "2", cwd=tmp_path, env=env)
@@ -108,15 +137,18 @@ def _laughs() -> str:
 
 def _merges() -> str:
     names = "abcdefghijklmnopqrstuv"  # each mapping merges the one before twice: 2**21 merged pairs
-    return "a: &a {x: 1}\n" + "".join(f"{name}: &{name} {{<<: [*{previous}, *{previous}], {name}: 1}}\n"
-                                      for previous, name in zip(names, names[1:]))
+    return "a: &a {x: 1}\n" + "".join(
+        f"{name}: &{name} {{<<: [*{previous}, *{previous}], {name}: 1}}\n" for previous, name in zip(names, names[1:])
+    )
 
 
 BOMBS = {
     "aliases": (_laughs(), "values"),
     "merge keys": (_merges(), "values"),
-    "text": ("a: &a " + "x" * 5000 + "\nb: &b [" + ", ".join(["*a"] * 64) + "]\nc: [" + ", ".join(["*b"] * 64) + "]\n",
-             "MiB of text"),
+    "text": (
+        "a: &a " + "x" * 5000 + "\nb: &b [" + ", ".join(["*a"] * 64) + "]\nc: [" + ", ".join(["*b"] * 64) + "]\n",
+        "MiB of text",
+    ),
     "nesting": ("x: " + "[" * 20000 + "]" * 20000 + "\n", "nested deeper"),
     "recursion": ("x: &a [1, *a]\n", "contains it"),
 }
@@ -129,8 +161,7 @@ def test_a_parameters_file_that_expands_too_far_is_refused(tmp_path: Path, kind:
     bomb.write_text(text)
     assert len(text) < 300_000
     source = python_notebook(tmp_path / "nb.ipynb", "open('ran', 'w').write('x')")
-    proc = nbrun("run", str(source), "-f", str(bomb), "-o", str(tmp_path / "out.ipynb"), cwd=tmp_path,
-                 memory=1 << 30)
+    proc = nbrun("run", str(source), "-f", str(bomb), "-o", str(tmp_path / "out.ipynb"), cwd=tmp_path, memory=1 << 30)
     assert proc.returncode == 2, proc.stderr[-2000:]
     line = one_error_line(proc)
     assert line.startswith(f"nbrun: error: {bomb}: parameters refused: ") and problem in line

@@ -38,8 +38,9 @@ def test_remove_tags_are_honoured_and_inputs_shown_without_report_mode(tmp_path:
         ("print('cell-removed'); removed_cell_marker = 1", ["remove-cell"]),
         "print('collapsed-output'); collapsed_input_marker = 1",
     )
-    for index, text in enumerate(("plain-output", "input-removed-output-kept", "output-removed", "cell-removed",
-                                  "collapsed-output")):
+    for index, text in enumerate(
+        ("plain-output", "input-removed-output-kept", "output-removed", "cell-removed", "collapsed-output")
+    ):
         _printed(nb, index, text)
     nb.cells[4].metadata["jupyter"] = {"source_hidden": True}  # as JupyterLab writes a collapsed input
     nb.cells.insert(0, new_markdown_cell("# Tagged report\n\nSome *emphasis*."))
@@ -63,8 +64,11 @@ def test_stripped_extracted_images_are_inlined_from_their_files(tmp_path: Path) 
     owner = str((tmp_path / "nb.ipynb").resolve())  # the ownership record: nbrun extracted it for nb.ipynb
     (tmp_path / "imgs" / ".nbrun-images.json").write_text(json.dumps({"plot.png": owner}))
     nb = make_notebook("show()")
-    nb.cells[0].outputs = [new_output("display_data", data={"text/plain": "<Figure>"},
-                                      metadata={"filenames": {"image/png": "imgs/plot.png"}})]
+    nb.cells[0].outputs = [
+        new_output(
+            "display_data", data={"text/plain": "<Figure>"}, metadata={"filenames": {"image/png": "imgs/plot.png"}}
+        )
+    ]
     page = write_notebook_html(nb, tmp_path / "nb.ipynb").read_text(encoding="utf-8")
     payload = base64.b64encode((tmp_path / "imgs" / "plot.png").read_bytes()).decode()
     assert f"data:image/png;base64,{payload}" in page.replace("\n", "")
@@ -83,8 +87,13 @@ def test_html_without_nbconvert_is_one_line_exit_2(tmp_path: Path) -> None:
     source = tmp_path / "never.ipynb"
     nbformat.write(make_notebook("open('ran', 'w').write('x')"), source)
     blocker = "import sys; sys.modules['nbconvert'] = None; from nbrun.cli import main; main()"
-    done = subprocess.run([sys.executable, "-c", blocker, "run", str(source), "--html"],
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", blocker, "run", str(source), "--html"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert done.returncode == 2
     assert done.stderr == "nbrun: error: --html needs the html extra: pip install 'jupyter-nbrun[html]'\n"
     assert not (tmp_path / "ran").exists()

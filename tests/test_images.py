@@ -46,16 +46,36 @@ def notebook(*cells: list) -> nbformat.NotebookNode:
     return new_notebook(cells=[new_code_cell("x", outputs=outputs) for outputs in cells])
 
 
-def extract(nb, tmp_path: Path, *, images: str = "images", notebook_dir: Path | None = None,
-            source_id: str = SOURCE, stem: str = "report", **options) -> ImageReport:
-    return extract_images(nb, stem=stem, images_dir=tmp_path / images, notebook_dir=notebook_dir or tmp_path,
-                          options=FileOptions(extract_images=tmp_path / images, **options), source_id=source_id)
+def extract(
+    nb,
+    tmp_path: Path,
+    *,
+    images: str = "images",
+    notebook_dir: Path | None = None,
+    source_id: str = SOURCE,
+    stem: str = "report",
+    **options,
+) -> ImageReport:
+    return extract_images(
+        nb,
+        stem=stem,
+        images_dir=tmp_path / images,
+        notebook_dir=notebook_dir or tmp_path,
+        options=FileOptions(extract_images=tmp_path / images, **options),
+        source_id=source_id,
+    )
 
 
 def test_png_is_written_byte_identical_and_linked(tmp_path: Path) -> None:
     raw = image_bytes("PNG")
-    nb = new_notebook(cells=[new_markdown_cell("# t"), new_code_cell("x", outputs=[
-        new_output("stream", name="stdout", text="hi\n"), display({"image/png": b64(raw)})])])
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# t"),
+            new_code_cell(
+                "x", outputs=[new_output("stream", name="stdout", text="hi\n"), display({"image/png": b64(raw)})]
+            ),
+        ]
+    )
     report = extract(nb, tmp_path)
     target = tmp_path / "images" / "report_cell1_output1.png"
     assert report == ImageReport([target], [], 0)
@@ -70,16 +90,24 @@ def test_png_is_written_byte_identical_and_linked(tmp_path: Path) -> None:
 def test_payload_with_newlines_or_as_a_list_of_lines_decodes(tmp_path: Path) -> None:
     raw = image_bytes("PNG", (50, 40))
     text = b64(raw)
-    wrapped = "\n".join(text[i:i + 76] for i in range(0, len(text), 76)) + "\n"
-    lines = [text[i:i + 60] + "\n" for i in range(0, len(text), 60)]
+    wrapped = "\n".join(text[i : i + 76] for i in range(0, len(text), 76)) + "\n"
+    lines = [text[i : i + 60] + "\n" for i in range(0, len(text), 60)]
     nb = notebook([display({"image/png": wrapped}), display({"image/png": lines})])
     report = extract(nb, tmp_path)
     assert report.broken == 0
     assert [p.read_bytes() for p in report.written] == [raw, raw]
 
 
-@pytest.mark.parametrize("fmt,mime", [("JPEG", "image/jpeg"), ("GIF", "image/gif"), ("WEBP", "image/webp"),
-                                      ("BMP", "image/bmp"), ("TIFF", "image/tiff")])
+@pytest.mark.parametrize(
+    "fmt,mime",
+    [
+        ("JPEG", "image/jpeg"),
+        ("GIF", "image/gif"),
+        ("WEBP", "image/webp"),
+        ("BMP", "image/bmp"),
+        ("TIFF", "image/tiff"),
+    ],
+)
 def test_other_raster_types_are_converted_to_png(tmp_path: Path, fmt: str, mime: str) -> None:
     nb = notebook([display({mime: b64(image_bytes(fmt, (33, 17)))})])
     report = extract(nb, tmp_path)
@@ -117,20 +145,30 @@ def test_raster_and_svg_of_one_output_share_a_base_name(tmp_path: Path) -> None:
     assert report.written == [folder / "report_cell0_output0.png", folder / "report_cell0_output0.svg"]
     assert report.written[0].read_bytes() == raw  # PNG preferred over JPEG
     assert nb.cells[0].outputs[0].metadata.filenames == {
-        "image/png": "images/report_cell0_output0.png", "image/svg+xml": "images/report_cell0_output0.svg"}
+        "image/png": "images/report_cell0_output0.png",
+        "image/svg+xml": "images/report_cell0_output0.svg",
+    }
 
 
 def test_several_images_in_one_cell_and_across_cells(tmp_path: Path) -> None:
-    nb = notebook([display({"image/png": b64(image_bytes("PNG", (5, 5)))}),
-                   new_output("stream", name="stdout", text="between\n"),
-                   display({"image/jpeg": b64(image_bytes("JPEG", (6, 6)))}),
-                   display({"image/png": b64(image_bytes("PNG", (7, 7)))}, kind="execute_result")],
-                  [],
-                  [display({"image/png": b64(image_bytes("PNG", (8, 8)))})])
+    nb = notebook(
+        [
+            display({"image/png": b64(image_bytes("PNG", (5, 5)))}),
+            new_output("stream", name="stdout", text="between\n"),
+            display({"image/jpeg": b64(image_bytes("JPEG", (6, 6)))}),
+            display({"image/png": b64(image_bytes("PNG", (7, 7)))}, kind="execute_result"),
+        ],
+        [],
+        [display({"image/png": b64(image_bytes("PNG", (8, 8)))})],
+    )
     report = extract(nb, tmp_path)
     names = [p.name for p in report.written]
-    assert names == ["report_cell0_output0.png", "report_cell0_output2.png", "report_cell0_output3.png",
-                     "report_cell2_output0.png"]
+    assert names == [
+        "report_cell0_output0.png",
+        "report_cell0_output2.png",
+        "report_cell0_output3.png",
+        "report_cell2_output0.png",
+    ]
     sizes = []
     for path in report.written:
         with Image.open(path) as im:
@@ -150,15 +188,31 @@ def test_paths_in_the_notebook_are_relative_to_the_notebook_folder(tmp_path: Pat
 
 def test_strip_images_removes_written_payloads_only(tmp_path: Path) -> None:
     jpeg = b64(image_bytes("JPEG"))
-    nb = notebook([display({"image/png": b64(image_bytes("PNG")), "image/svg+xml": SVG, "image/jpeg": jpeg,
-                            "text/html": "<b>x</b>"}, metadata={"image/png": {"width": 30}}),
-                   display({"image/png": "!!not base64!!"})])
+    nb = notebook(
+        [
+            display(
+                {
+                    "image/png": b64(image_bytes("PNG")),
+                    "image/svg+xml": SVG,
+                    "image/jpeg": jpeg,
+                    "text/html": "<b>x</b>",
+                },
+                metadata={"image/png": {"width": 30}},
+            ),
+            display({"image/png": "!!not base64!!"}),
+        ]
+    )
     report = extract(nb, tmp_path, strip_images=True)
     assert report.broken == 1 and len(report.written) == 2
     first, second = nb.cells[0].outputs
     assert first.data == {"text/plain": "<Figure>", "text/html": "<b>x</b>", "image/jpeg": jpeg}
-    assert first.metadata == {"image/png": {"width": 30}, "filenames": {
-        "image/png": "images/report_cell0_output0.png", "image/svg+xml": "images/report_cell0_output0.svg"}}
+    assert first.metadata == {
+        "image/png": {"width": 30},
+        "filenames": {
+            "image/png": "images/report_cell0_output0.png",
+            "image/svg+xml": "images/report_cell0_output0.svg",
+        },
+    }
     assert second.data["image/png"] == "!!not base64!!"  # a broken one is never stripped
     nbformat.validate(nb)
 
@@ -169,25 +223,28 @@ def test_without_strip_the_payloads_stay(tmp_path: Path) -> None:
     assert set(nb.cells[0].outputs[0].data) == {"text/plain", "image/png", "image/svg+xml"}
 
 
-@pytest.mark.parametrize("hostile,expected", [
-    ("../../etc/passwd", "passwd.png"),
-    ("/abs/x.png", "x.png"),
-    ("a/b.png", "b.png"),
-    ("..\\..\\win.png", "win.png"),
-    ("..", "report_cell0_output0.png"),
-    ("../..", "report_cell0_output0.png"),
-    ("", "report_cell0_output0.png"),
-    ("   ", "report_cell0_output0.png"),
-    ("ev\x00il\nname\r.png", "evilname.png"),
-    (".hidden.png", "hidden.png"),
-    (".nbrun-images.json", "nbrun-images.json.png"),
-    ("CON.png", "report_cell0_output0.png"),
-    ("nul", "report_cell0_output0.png"),
-    ("plot.jpg", "plot.png"),
-    ("a..b.png", "a.b.png"),
-    ('w*e?i<r>d|:"name.png', "w_e_i_r_d___name.png"),
-    ("x" * 500 + ".png", "x" * 100 + ".png"),
-])
+@pytest.mark.parametrize(
+    "hostile,expected",
+    [
+        ("../../etc/passwd", "passwd.png"),
+        ("/abs/x.png", "x.png"),
+        ("a/b.png", "b.png"),
+        ("..\\..\\win.png", "win.png"),
+        ("..", "report_cell0_output0.png"),
+        ("../..", "report_cell0_output0.png"),
+        ("", "report_cell0_output0.png"),
+        ("   ", "report_cell0_output0.png"),
+        ("ev\x00il\nname\r.png", "evilname.png"),
+        (".hidden.png", "hidden.png"),
+        (".nbrun-images.json", "nbrun-images.json.png"),
+        ("CON.png", "report_cell0_output0.png"),
+        ("nul", "report_cell0_output0.png"),
+        ("plot.jpg", "plot.png"),
+        ("a..b.png", "a.b.png"),
+        ('w*e?i<r>d|:"name.png', "w_e_i_r_d___name.png"),
+        ("x" * 500 + ".png", "x" * 100 + ".png"),
+    ],
+)
 def test_hostile_metadata_filenames_stay_inside_images_dir(tmp_path: Path, hostile: str, expected: str) -> None:
     nb = notebook([display({"image/png": b64(image_bytes("PNG"))}, metadata={"filename": hostile})])
     report = extract(nb, tmp_path)
@@ -200,23 +257,28 @@ def test_hostile_metadata_filenames_stay_inside_images_dir(tmp_path: Path, hosti
 
 def test_per_mime_filename_wins_and_gets_the_written_extension(tmp_path: Path) -> None:
     metadata = {"filename": "both.png", "image/svg+xml": {"filename": "../vector.png"}}
-    nb = notebook([display({"image/png": b64(image_bytes("PNG")), "image/svg+xml": SVG}, metadata=metadata),
-                   display({"image/jpeg": b64(image_bytes("JPEG"))}, metadata={"filename": 42})])
+    nb = notebook(
+        [
+            display({"image/png": b64(image_bytes("PNG")), "image/svg+xml": SVG}, metadata=metadata),
+            display({"image/jpeg": b64(image_bytes("JPEG"))}, metadata={"filename": 42}),
+        ]
+    )
     report = extract(nb, tmp_path)
     assert [p.name for p in report.written] == ["both.png", "vector.svg", "report_cell0_output1.png"]
 
 
 def test_clashing_names_are_disambiguated_deterministically(tmp_path: Path) -> None:
-    outputs = [display({"image/png": b64(image_bytes("PNG"))}, metadata={"filename": "plot.png"}),
-               display({"image/png": b64(image_bytes("PNG"))}, metadata={"filename": "sub/PLOT.png"}),
-               display({"image/png": b64(image_bytes("PNG"))}, metadata={"filename": "report_cell0_output3.png"}),
-               display({"image/png": b64(image_bytes("PNG"))})]
+    outputs = [
+        display({"image/png": b64(image_bytes("PNG"))}, metadata={"filename": "plot.png"}),
+        display({"image/png": b64(image_bytes("PNG"))}, metadata={"filename": "sub/PLOT.png"}),
+        display({"image/png": b64(image_bytes("PNG"))}, metadata={"filename": "report_cell0_output3.png"}),
+        display({"image/png": b64(image_bytes("PNG"))}),
+    ]
     names = []
     for attempt in ("first", "second"):
         report = extract(notebook(copy.deepcopy(outputs)), tmp_path / attempt)
         names.append([p.name for p in report.written])
-    assert names[0] == names[1] == ["plot.png", "PLOT_2.png", "report_cell0_output3.png",
-                                    "report_cell0_output3_2.png"]
+    assert names[0] == names[1] == ["plot.png", "PLOT_2.png", "report_cell0_output3.png", "report_cell0_output3_2.png"]
 
 
 def truncated_png() -> bytes:
@@ -224,24 +286,34 @@ def truncated_png() -> bytes:
     return raw[: len(raw) // 2]
 
 
-@pytest.mark.parametrize("mime,payload,reason", [
-    ("image/png", "!!not base64!!", "invalid base64"),
-    ("image/png", "iVBORw0KGgo", "invalid base64"),  # bad padding
-    ("image/png", "", "empty"),
-    ("image/png", b64(truncated_png()), "image/png"),
-    ("image/png", b64(image_bytes("PNG")[:-12]), "image/png"),  # IEND chunk cut off
-    ("image/png", b64(image_bytes("JPEG")), "not a readable image/png"),
-    ("image/jpeg", b64(image_bytes("PNG")), "not a readable image/jpeg"),
-    ("image/png", b64(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4), "image/png"),
-    ("image/gif", b64(b"plain garbage, not an image at all"), "not a readable image/gif"),
-    ("image/png", ["ok", 3], "not text"),
-    ("image/svg+xml", "just some text", "not SVG"),
-])
-def test_bad_payloads_warn_and_leave_the_output_untouched(tmp_path: Path, mime: str, payload: object,
-                                                          reason: str) -> None:
+@pytest.mark.parametrize(
+    "mime,payload,reason",
+    [
+        ("image/png", "!!not base64!!", "invalid base64"),
+        ("image/png", "iVBORw0KGgo", "invalid base64"),  # bad padding
+        ("image/png", "", "empty"),
+        ("image/png", b64(truncated_png()), "image/png"),
+        ("image/png", b64(image_bytes("PNG")[:-12]), "image/png"),  # IEND chunk cut off
+        ("image/png", b64(image_bytes("JPEG")), "not a readable image/png"),
+        ("image/jpeg", b64(image_bytes("PNG")), "not a readable image/jpeg"),
+        ("image/png", b64(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4), "image/png"),
+        ("image/gif", b64(b"plain garbage, not an image at all"), "not a readable image/gif"),
+        ("image/png", ["ok", 3], "not text"),
+        ("image/svg+xml", "just some text", "not SVG"),
+    ],
+)
+def test_bad_payloads_warn_and_leave_the_output_untouched(
+    tmp_path: Path, mime: str, payload: object, reason: str
+) -> None:
     good = display({"image/png": b64(image_bytes("PNG"))})
-    nb = new_notebook(cells=[new_code_cell("x", outputs=[good]), new_code_cell("y", outputs=[
-        new_output("stream", name="stdout", text="s"), display({"image/svg+xml": SVG})])])
+    nb = new_notebook(
+        cells=[
+            new_code_cell("x", outputs=[good]),
+            new_code_cell(
+                "y", outputs=[new_output("stream", name="stdout", text="s"), display({"image/svg+xml": SVG})]
+            ),
+        ]
+    )
     nb.cells[1].outputs[1]["data"][mime] = payload  # set after nbformat's validation
     before = copy.deepcopy(nb.cells[1].outputs[1])
     report = extract(nb, tmp_path, strip_images=True)
@@ -261,12 +333,15 @@ def test_only_bad_payloads_write_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "images").exists()
 
 
-def test_decompression_bomb_over_the_pixel_limit_is_skipped(tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_decompression_bomb_over_the_pixel_limit_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 30x20 = 600 pixels passes
-    nb = notebook([display({"image/png": b64(image_bytes("PNG", (40, 40)))}),  # warning range: 1600 px
-                   display({"image/jpeg": b64(image_bytes("JPEG", (100, 100)))}),  # error range: > 2x
-                   display({"image/png": b64(image_bytes("PNG"))})])
+    nb = notebook(
+        [
+            display({"image/png": b64(image_bytes("PNG", (40, 40)))}),  # warning range: 1600 px
+            display({"image/jpeg": b64(image_bytes("JPEG", (100, 100)))}),  # error range: > 2x
+            display({"image/png": b64(image_bytes("PNG"))}),
+        ]
+    )
     before = copy.deepcopy(nb)
     report = extract(nb, tmp_path)
     assert report.broken == 2
@@ -280,8 +355,12 @@ def test_png_header_claiming_huge_dimensions_is_skipped(tmp_path: Path) -> None:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
-    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + \
-        chunk(b"IEND", b"")
+    bomb = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 1000))
+        + chunk(b"IEND", b"")
+    )
     nb = notebook([display({"image/png": b64(bomb)})])
     report = extract(nb, tmp_path)
     assert report.written == [] and report.broken == 1 and "too large" in report.warnings[0]
@@ -299,8 +378,7 @@ def test_foreign_file_conflict_is_raised_before_anything_is_written(tmp_path: Pa
     folder = tmp_path / "images"
     folder.mkdir()
     (folder / "report_cell1_output0.png").write_bytes(b"someone else's")
-    nb = notebook([display({"image/png": b64(image_bytes("PNG"))})],
-                  [display({"image/png": b64(image_bytes("PNG"))})])
+    nb = notebook([display({"image/png": b64(image_bytes("PNG"))})], [display({"image/png": b64(image_bytes("PNG"))})])
     before = copy.deepcopy(nb)
     with pytest.raises(ImageConflictError) as caught:
         extract(nb, tmp_path)
@@ -359,17 +437,20 @@ def test_a_directory_in_the_way_is_a_conflict_even_with_overwrite(tmp_path: Path
 
 # --- real kernels ---------------------------------------------------------------------------------
 
+
 def decoded(output, mime: str) -> bytes:
     value = output["data"][mime]
     return base64.b64decode("".join(value) if isinstance(value, list) else value)
 
 
 PLOT = "%matplotlib inline\nimport matplotlib.pyplot as plt\n"
-MAKE = ("import io\nfrom PIL import Image as PILImage\nfrom IPython.display import Image, SVG, display\n"
-        "def make(fmt, size, color):\n"
-        "    buf = io.BytesIO()\n"
-        "    PILImage.new('RGB', size, color).save(buf, fmt)\n"
-        "    return buf.getvalue()\n")
+MAKE = (
+    "import io\nfrom PIL import Image as PILImage\nfrom IPython.display import Image, SVG, display\n"
+    "def make(fmt, size, color):\n"
+    "    buf = io.BytesIO()\n"
+    "    PILImage.new('RGB', size, color).save(buf, fmt)\n"
+    "    return buf.getvalue()\n"
+)
 
 
 @pytest.mark.kernel
@@ -386,13 +467,24 @@ def test_real_kernel_images_are_extracted(tmp_path: Path) -> None:
     assert result.ok, result.message
     pngs = {(c, i): decoded(nb.cells[c].outputs[i], "image/png") for c, i in [(0, 0), (3, 0), (3, 1), (3, 2)]}
     out_dir = tmp_path / "out"
-    report = extract_images(nb, stem="demo", images_dir=out_dir / "demo_files", notebook_dir=out_dir,
-                            options=FileOptions(extract_images=out_dir / "demo_files", strip_images=True),
-                            source_id=str(tmp_path / "demo.ipynb"))
+    report = extract_images(
+        nb,
+        stem="demo",
+        images_dir=out_dir / "demo_files",
+        notebook_dir=out_dir,
+        options=FileOptions(extract_images=out_dir / "demo_files", strip_images=True),
+        source_id=str(tmp_path / "demo.ipynb"),
+    )
     assert report.broken == 0 and report.warnings == []
     names = [p.name for p in report.written]
-    assert names == ["demo_cell0_output0.png", "demo_cell1_output0.png", "demo_cell2_output0.svg",
-                     "demo_cell3_output0.png", "demo_cell3_output1.png", "demo_cell3_output2.png"]
+    assert names == [
+        "demo_cell0_output0.png",
+        "demo_cell1_output0.png",
+        "demo_cell2_output0.svg",
+        "demo_cell3_output0.png",
+        "demo_cell3_output1.png",
+        "demo_cell3_output2.png",
+    ]
     for path in report.written:
         assert path.stat().st_size > 0
         if path.suffix == ".png":
@@ -405,8 +497,12 @@ def test_real_kernel_images_are_extracted(tmp_path: Path) -> None:
     with Image.open(report.written[5]) as im:
         assert im.size == (12, 34)
     assert "<svg" in report.written[2].read_text(encoding="utf-8")
-    for cell, index, mime, name in [(0, 0, "image/png", names[0]), (1, 0, "image/jpeg", names[1]),
-                                    (2, 0, "image/svg+xml", names[2]), (3, 2, "image/png", names[5])]:
+    for cell, index, mime, name in [
+        (0, 0, "image/png", names[0]),
+        (1, 0, "image/jpeg", names[1]),
+        (2, 0, "image/svg+xml", names[2]),
+        (3, 2, "image/png", names[5]),
+    ]:
         output = nb.cells[cell].outputs[index]
         assert output.metadata["filenames"] == {mime: f"demo_files/{name}"}
         assert mime not in output.data and "text/plain" in output.data
@@ -426,8 +522,14 @@ def test_real_kernel_image_updated_through_display_id(tmp_path: Path) -> None:
     updated = nb.cells[0].outputs[0]
     expected = decoded(updated, "image/png")
     plot = decoded(nb.cells[2].outputs[0], "image/png")
-    report = extract_images(nb, stem="upd", images_dir=tmp_path, notebook_dir=tmp_path,
-                            options=FileOptions(extract_images=tmp_path), source_id="upd")
+    report = extract_images(
+        nb,
+        stem="upd",
+        images_dir=tmp_path,
+        notebook_dir=tmp_path,
+        options=FileOptions(extract_images=tmp_path),
+        source_id="upd",
+    )
     assert report.broken == 0
     assert [p.name for p in report.written] == ["upd_cell0_output0.png", "upd_cell2_output0.png"]
     assert report.written[0].read_bytes() == expected

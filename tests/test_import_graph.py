@@ -85,8 +85,10 @@ def test_the_cycle_finder_sees_a_loop_through_a_function_level_import() -> None:
 
 
 def test_the_pipeline_core_imports_no_feature() -> None:
-    probe = ("import sys, nbrun.pipeline.core; "
-             "bad = sorted(m for m in sys.modules if m.startswith(('nbrun.cache', 'nbrun.images.extract', 'nbrun.images.stages', "
-             "'nbrun.reports.html_export', 'nbrun.report', 'nbrun.reports.run_page', 'nbrun.check'))); print(bad); assert not bad")
+    probe = (
+        "import sys, nbrun.pipeline.core; "
+        "bad = sorted(m for m in sys.modules if m.startswith(('nbrun.cache', 'nbrun.images.extract', 'nbrun.images.stages', "
+        "'nbrun.reports.html_export', 'nbrun.report', 'nbrun.reports.run_page', 'nbrun.check'))); print(bad); assert not bad"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -17,8 +17,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 pytestmark = pytest.mark.kernel
 RECORD_SCHEMA = json.loads((ROOT / "nbrun" / "schemas" / "run-record.schema.json").read_text())
 
-WAIT = ("import pathlib, time\npathlib.Path('started').touch()\n"
-        "while not pathlib.Path('go').exists():\n    time.sleep(0.02)\nprint('ran')")
+WAIT = (
+    "import pathlib, time\npathlib.Path('started').touch()\n"
+    "while not pathlib.Path('go').exists():\n    time.sleep(0.02)\nprint('ran')"
+)
 
 
 def _wait_for(path: Path, proc: subprocess.Popen[str], limit: float = 120) -> None:
@@ -32,12 +34,20 @@ def _wait_for(path: Path, proc: subprocess.Popen[str], limit: float = 120) -> No
 @pytest.mark.parametrize("autosave", [(), ("--autosave", "0.05")], ids=["final-write", "autosaving"])
 def test_edit_during_run_is_kept_and_result_written_beside(tmp_path: Path, autosave: tuple[str, ...]) -> None:
     path = tmp_path / "report.ipynb"
-    nbformat.write(new_notebook(cells=[new_code_cell(WAIT)],
-                                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                         "language": "python"}}), path)
-    proc = subprocess.Popen([sys.executable, "-m", "nbrun", "run", str(path), "--json", "run.json", *autosave],
-                            cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    nbformat.write(
+        new_notebook(
+            cells=[new_code_cell(WAIT)],
+            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        ),
+        path,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nbrun", "run", str(path), "--json", "run.json", *autosave],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait_for(tmp_path / "started", proc)
         edited = nbformat.read(path, as_version=4)
@@ -63,8 +73,14 @@ def test_edit_during_run_is_kept_and_result_written_beside(tmp_path: Path, autos
 def test_unedited_in_place_run_writes_the_file(tmp_path: Path) -> None:
     path = tmp_path / "plain.ipynb"
     nbformat.write(new_notebook(cells=[new_code_cell("print('ran')")]), path)
-    done = subprocess.run([sys.executable, "-m", "nbrun", "run", str(path)], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbrun", "run", str(path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert nbformat.read(path, as_version=4).cells[0].outputs[0]["text"] == "ran\n"
     assert not (tmp_path / "plain.nbrun-executed.ipynb").exists()
@@ -72,16 +88,24 @@ def test_unedited_in_place_run_writes_the_file(tmp_path: Path) -> None:
 
 # The second cell waits until an autosave has written the first cell's output to the file itself
 # (the stored output "first-output\\n", spelled so that no cell's source contains it).
-AUTOSAVED = ("import pathlib, time\ndeadline = time.monotonic() + 60\nmarker = 'first-output' + chr(92) + 'n'\n"
-             "while marker not in pathlib.Path('saved.ipynb').read_text():\n"
-             "    assert time.monotonic() < deadline, 'no autosave'\n    time.sleep(0.02)")
+AUTOSAVED = (
+    "import pathlib, time\ndeadline = time.monotonic() + 60\nmarker = 'first-output' + chr(92) + 'n'\n"
+    "while marker not in pathlib.Path('saved.ipynb').read_text():\n"
+    "    assert time.monotonic() < deadline, 'no autosave'\n    time.sleep(0.02)"
+)
 
 
 def test_autosave_is_not_taken_for_an_edit(tmp_path: Path) -> None:
     path = tmp_path / "saved.ipynb"
     nbformat.write(new_notebook(cells=[new_code_cell("print('first-output')"), new_code_cell(AUTOSAVED)]), path)
-    done = subprocess.run([sys.executable, "-m", "nbrun", "run", str(path), "--autosave", "0.1", "--json", "run.json"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbrun", "run", str(path), "--autosave", "0.1", "--json", "run.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "changed on disk" not in done.stderr
     assert not (tmp_path / "saved.nbrun-executed.ipynb").exists()

@@ -13,8 +13,9 @@ from nbrun.kernel.protocol import DROPPED_KEY
 
 SESSION = Session(key=b"secret")
 WHITESPACE = st.sampled_from(["", " ", "\n  ", "\t"])
-TEXT = st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(['"', "\\", "\U0001F600", "\x00", "\u2028"]),
-               max_size=60)
+TEXT = st.text(
+    alphabet=st.characters(codec="utf-8") | st.sampled_from(['"', "\\", "\U0001f600", "\x00", "\u2028"]), max_size=60
+)
 
 
 class _Frame:
@@ -34,7 +35,9 @@ def contents(draw: st.DrawFn) -> bytes:
     items = draw(st.permutations(items))
     space = draw(WHITESPACE)
     ascii_only = draw(st.booleans())
-    body = ("," + space).join(f"{json.dumps(k)}{space}:{space}{json.dumps(v, ensure_ascii=ascii_only)}" for k, v in items)
+    body = ("," + space).join(
+        f"{json.dumps(k)}{space}:{space}{json.dumps(v, ensure_ascii=ascii_only)}" for k, v in items
+    )
     return ("{" + space + body + space + "}").encode("utf-8", "surrogatepass")
 
 

@@ -70,11 +70,13 @@ def test_unknown_scheme_and_missing_extra_are_one_line_exit_2(tmp_path: Path) ->
     result = invoke("nosuchscheme://bucket/nb.ipynb")
     assert result.exit_code == 2 and "nosuchscheme://" in one_line(result.stderr)
     blocked = "import sys; sys.modules['fsspec'] = None; from nbrun.cli import main; main()"
-    proc = subprocess.run([sys.executable, "-c", blocked, "run", "s3://bucket/nb.ipynb"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", blocked, "run", "s3://bucket/nb.ipynb"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2
-    assert one_line(proc.stderr) == ("nbrun: error: the URL s3://bucket/nb.ipynb needs the remote extra: "
-                                     "pip install 'jupyter-nbrun[remote]'")
+    assert one_line(proc.stderr) == (
+        "nbrun: error: the URL s3://bucket/nb.ipynb needs the remote extra: pip install 'jupyter-nbrun[remote]'"
+    )
 
 
 # --- memory:// : the logic --------------------------------------------------------------------------------
@@ -118,12 +120,15 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.mark.kernel
-def test_http_read_and_a_refused_upload_keeps_the_executed_notebook(http_root: tuple[str, Path], tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_http_read_and_a_refused_upload_keeps_the_executed_notebook(
+    http_root: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url, root = http_root
     (root / "template.ipynb").write_bytes(notebook_bytes("print('from http')"))
     missing = invoke(f"{url}/missing.ipynb")
-    assert missing.exit_code == 5 and one_line(missing.stderr).endswith("missing.ipynb: no such object (HTTP 404 Not Found)")
+    assert missing.exit_code == 5 and one_line(missing.stderr).endswith(
+        "missing.ipynb: no such object (HTTP 404 Not Found)"
+    )
 
     monkeypatch.setenv("NBRUN_KEEP_DIR", str(tmp_path / "kept"))
     refused = invoke(f"{url}/template.ipynb", "-o", f"{url}/out.ipynb")  # http.server answers PUT with 501
@@ -161,28 +166,62 @@ def s3(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     """An s3fs filesystem on the moto server; nbrun finds it through fsspec's own configuration."""
     import boto3
 
-    options = {"endpoint_url": s3_endpoint, "key": "testing", "secret": "testing",
-               "client_kwargs": {"region_name": "us-east-1"}}
+    options = {
+        "endpoint_url": s3_endpoint,
+        "key": "testing",
+        "secret": "testing",
+        "client_kwargs": {"region_name": "us-east-1"},
+    }
     monkeypatch.setitem(fsspec.config.conf, "s3", options)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     for bucket in ("nbrun-reports", "nbrun-locked"):
         if bucket not in [b["Name"] for b in client.list_buckets()["Buckets"]]:
             client.create_bucket(Bucket=bucket)
-    client.put_bucket_policy(Bucket="nbrun-locked", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::nbrun-locked/*"}]}))
+    client.put_bucket_policy(
+        Bucket="nbrun-locked",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:PutObject",
+                        "Resource": "arn:aws:s3:::nbrun-locked/*",
+                    }
+                ],
+            }
+        ),
+    )
     return fsspec.filesystem("s3", **options)
 
 
 @pytest.mark.kernel
 def test_s3_template_to_dated_report_with_reports(s3: Any) -> None:
-    s3.pipe_file("nbrun-reports/templates/daily.ipynb",
-                 notebook_bytes(("day = 'none'", ["parameters"]), "print('report for', day)", CWD_CELL))
-    result = invoke("s3://nbrun-reports/templates/daily.ipynb", "-p", "day", "2026-12-01",
-                    "-o", "s3://nbrun-reports/daily/{day}.ipynb",
-                    "--json", "s3://nbrun-reports/runs/run.json", "--junit-xml", "s3://nbrun-reports/runs/junit.xml")
+    s3.pipe_file(
+        "nbrun-reports/templates/daily.ipynb",
+        notebook_bytes(("day = 'none'", ["parameters"]), "print('report for', day)", CWD_CELL),
+    )
+    result = invoke(
+        "s3://nbrun-reports/templates/daily.ipynb",
+        "-p",
+        "day",
+        "2026-12-01",
+        "-o",
+        "s3://nbrun-reports/daily/{day}.ipynb",
+        "--json",
+        "s3://nbrun-reports/runs/run.json",
+        "--junit-xml",
+        "s3://nbrun-reports/runs/junit.xml",
+    )
     assert result.exit_code == 0, result.stderr
     report = nbformat.reads(s3.cat_file("nbrun-reports/daily/2026-12-01.ipynb").decode(), 4)
     assert report.cells[2].outputs[0].text == "report for 2026-12-01\n"
@@ -198,8 +237,14 @@ def test_s3_template_to_dated_report_with_reports(s3: Any) -> None:
 def test_s3_output_dir_mirrors_inputs_and_uploads_images(s3: Any, tmp_path: Path) -> None:
     s3.pipe_file("nbrun-reports/src/a/plot.ipynb", notebook_bytes(png_cell()))
     s3.pipe_file("nbrun-reports/src/b/notes.py", b"# %%\nprint('text notebook from s3')\n")
-    result = invoke("s3://nbrun-reports/src/a/plot.ipynb", "s3://nbrun-reports/src/b/notes.py",
-                    "--output-dir", "s3://nbrun-reports/built", "--extract-images", "s3://nbrun-reports/built/img")
+    result = invoke(
+        "s3://nbrun-reports/src/a/plot.ipynb",
+        "s3://nbrun-reports/src/b/notes.py",
+        "--output-dir",
+        "s3://nbrun-reports/built",
+        "--extract-images",
+        "s3://nbrun-reports/built/img",
+    )
     assert result.exit_code == 0, result.stderr
     plot = nbformat.reads(s3.cat_file("nbrun-reports/built/a/plot.ipynb").decode(), 4)
     link = plot.cells[0].outputs[0].metadata.filenames["image/png"]
@@ -213,8 +258,9 @@ def test_s3_output_dir_mirrors_inputs_and_uploads_images(s3: Any, tmp_path: Path
 
 
 @pytest.mark.kernel
-def test_s3_denied_write_keeps_the_executed_notebook_locally(s3: Any, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_s3_denied_write_keeps_the_executed_notebook_locally(
+    s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NBRUN_KEEP_DIR", str(tmp_path / "kept"))
     s3.pipe_file("nbrun-reports/templates/fails.ipynb", notebook_bytes("print('ran')", "1/0"))
     result = invoke("s3://nbrun-reports/templates/fails.ipynb", "-o", "s3://nbrun-locked/out/fails.ipynb")
@@ -229,11 +275,17 @@ def test_s3_denied_write_keeps_the_executed_notebook_locally(s3: Any, tmp_path: 
 
 def test_unreachable_endpoint_fails_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("s3fs")
-    monkeypatch.setitem(fsspec.config.conf, "s3", {
-        "endpoint_url": f"http://127.0.0.1:{_free_port()}", "key": "testing", "secret": "testing",
-        "client_kwargs": {"region_name": "us-east-1"},
-        "config_kwargs": {"connect_timeout": 1, "read_timeout": 1, "retries": {"max_attempts": 1}}})
+    monkeypatch.setitem(
+        fsspec.config.conf,
+        "s3",
+        {
+            "endpoint_url": f"http://127.0.0.1:{_free_port()}",
+            "key": "testing",
+            "secret": "testing",
+            "client_kwargs": {"region_name": "us-east-1"},
+            "config_kwargs": {"connect_timeout": 1, "read_timeout": 1, "retries": {"max_attempts": 1}},
+        },
+    )
     result = invoke("s3://nbrun-reports/templates/daily.ipynb")
     assert result.exit_code == 5
     assert "endpoint unreachable" in one_line(result.stderr)
-

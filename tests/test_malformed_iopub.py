@@ -13,7 +13,7 @@ from conftest import make_notebook
 NBRUN = str(Path(sys.executable).parent / "nbrun")
 
 # Sent from inside the kernel on its own IOPub socket: each frame list is one broken message.
-SEND_BROKEN = '''import json
+SEND_BROKEN = """import json
 from IPython.display import display
 kernel = get_ipython().kernel
 session = kernel.session
@@ -30,15 +30,19 @@ broken = {
 for frames in broken.values():
     kernel.iopub_socket.send_multipart(frames)
 print("after the broken messages")
-display("still shown")'''
+display("still shown")"""
 
 
 def test_each_kind_of_broken_message_is_skipped_and_the_cell_is_incomplete(tmp_path: Path) -> None:
     nb_path = tmp_path / "broken.ipynb"
     nbformat.write(make_notebook(SEND_BROKEN, "print('next')"), nb_path)
     out = tmp_path / "out.ipynb"
-    proc = subprocess.run([NBRUN, "run", str(nb_path), "-o", str(out), "--json", str(tmp_path / "run.json")],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [NBRUN, "run", str(nb_path), "-o", str(out), "--json", str(tmp_path / "run.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 4, proc.stderr
     assert "4 IOPub message(s) that could not be decoded" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -9,8 +9,17 @@ import pytest
 from nbrun.options import BatchOptions, ExecuteOptions, FileOptions
 
 
-@pytest.mark.parametrize("changes", [{"timeout": 0}, {"notebook_timeout": -1}, {"startup_timeout": 0},
-                                     {"interrupt_grace": 0}, {"iopub_silence_timeout": 0}, {"max_output_bytes": 0}])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"timeout": 0},
+        {"notebook_timeout": -1},
+        {"startup_timeout": 0},
+        {"interrupt_grace": 0},
+        {"iopub_silence_timeout": 0},
+        {"max_output_bytes": 0},
+    ],
+)
 def test_execute_options_refuse_non_positive_limits(changes: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=next(iter(changes))):
         ExecuteOptions(**changes)  # type: ignore[arg-type]

@@ -44,8 +44,14 @@ DOCS_INTERACT = (
 def output_states(nb: nbformat.NotebookNode) -> list[Any]:
     """The outputs saved in each Output model's state (sorted: comm ids differ between runs)."""
     state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
-    return sorted((normalized(entry["state"].get("outputs", [])) for entry in state.values()
-                   if entry.get("model_name") == "OutputModel"), key=lambda outputs: json.dumps(outputs, sort_keys=True))
+    return sorted(
+        (
+            normalized(entry["state"].get("outputs", []))
+            for entry in state.values()
+            if entry.get("model_name") == "OutputModel"
+        ),
+        key=lambda outputs: json.dumps(outputs, sort_keys=True),
+    )
 
 
 def normalized(outputs: list[Any]) -> list[Any]:
@@ -67,8 +73,13 @@ def cell_outputs(nb: nbformat.NotebookNode) -> list[Any]:
             data = output.get("data", {})
             if "application/vnd.jupyter.widget-view+json" in data:
                 outs.append("widget view")
-            elif outs and output.get("output_type") == "stream" and isinstance(outs[-1], dict) \
-                    and outs[-1].get("output_type") == "stream" and outs[-1]["name"] == output["name"]:
+            elif (
+                outs
+                and output.get("output_type") == "stream"
+                and isinstance(outs[-1], dict)
+                and outs[-1].get("output_type") == "stream"
+                and outs[-1]["name"] == output["name"]
+            ):
                 outs[-1]["text"] += output["text"]  # nbclient leaves streams split as they arrived
             else:
                 outs.append(normalized([output])[0])
@@ -104,8 +115,13 @@ def comm(msg_type: str, comm_id: str, state: dict[str, Any], parent: str = "cell
     return message(msg_type, content, parent)
 
 
-OPEN = {"_model_module": "@jupyter-widgets/output", "_model_name": "OutputModel",
-        "_model_module_version": "1.0.0", "msg_id": "", "outputs": []}
+OPEN = {
+    "_model_module": "@jupyter-widgets/output",
+    "_model_name": "OutputModel",
+    "_model_module_version": "1.0.0",
+    "msg_id": "",
+    "outputs": [],
+}
 
 
 def test_nesting_and_reset_without_a_kernel() -> None:

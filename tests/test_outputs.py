@@ -19,25 +19,38 @@ def collect(*messages: tuple[str, dict], displays: DisplayRegistry | None = None
 
 
 def test_consecutive_streams_merge_and_apply_carriage_returns() -> None:
-    c = collect(("stream", {"name": "stdout", "text": "a\n"}), ("stream", {"name": "stdout", "text": "50%\r"}),
-                ("stream", {"name": "stdout", "text": "100%\n"}))
+    c = collect(
+        ("stream", {"name": "stdout", "text": "a\n"}),
+        ("stream", {"name": "stdout", "text": "50%\r"}),
+        ("stream", {"name": "stdout", "text": "100%\n"}),
+    )
     assert c.outputs == [{"output_type": "stream", "name": "stdout", "text": "a\n100%\n"}]
 
 
 def test_streams_of_other_names_or_separated_by_display_stay_apart() -> None:
-    c = collect(("stream", {"name": "stdout", "text": "1\n"}), ("stream", {"name": "stderr", "text": "e\n"}),
-                ("stream", {"name": "stdout", "text": "2\n"}),
-                ("display_data", {"data": {"text/plain": "d"}, "metadata": {}}),
-                ("stream", {"name": "stdout", "text": "3\n"}))
+    c = collect(
+        ("stream", {"name": "stdout", "text": "1\n"}),
+        ("stream", {"name": "stderr", "text": "e\n"}),
+        ("stream", {"name": "stdout", "text": "2\n"}),
+        ("display_data", {"data": {"text/plain": "d"}, "metadata": {}}),
+        ("stream", {"name": "stdout", "text": "3\n"}),
+    )
     assert [(o.output_type, o.get("text")) for o in c.outputs] == [
-        ("stream", "1\n"), ("stream", "e\n"), ("stream", "2\n"), ("display_data", None), ("stream", "3\n")]
+        ("stream", "1\n"),
+        ("stream", "e\n"),
+        ("stream", "2\n"),
+        ("display_data", None),
+        ("stream", "3\n"),
+    ]
 
 
 def test_clear_output_wait_is_deferred_until_next_output() -> None:
-    c = collect(("display_data", {"data": {"text/plain": "frame 0"}, "metadata": {}}),
-                ("clear_output", {"wait": True}),
-                ("display_data", {"data": {"text/plain": "frame 1"}, "metadata": {}}),
-                ("clear_output", {"wait": True}))
+    c = collect(
+        ("display_data", {"data": {"text/plain": "frame 0"}, "metadata": {}}),
+        ("clear_output", {"wait": True}),
+        ("display_data", {"data": {"text/plain": "frame 1"}, "metadata": {}}),
+        ("clear_output", {"wait": True}),
+    )
     assert [o.data["text/plain"] for o in c.outputs] == ["frame 1"]
 
 
@@ -48,12 +61,17 @@ def test_clear_output_now_clears_immediately() -> None:
 
 def test_display_updates_reach_earlier_cells_even_after_stream_merging() -> None:
     displays = DisplayRegistry()
-    first = collect(("stream", {"name": "stdout", "text": "x\n"}),
-                    ("display_data", {"data": {"text/plain": "v1"}, "metadata": {}, "transient": {"display_id": "d"}}),
-                    ("stream", {"name": "stdout", "text": "y\n"}), ("stream", {"name": "stdout", "text": "z\n"}),
-                    displays=displays)
-    second = collect(("update_display_data", {"data": {"text/plain": "v2"}, "metadata": {"m": 1}, "transient": {"display_id": "d"}}),
-                     displays=displays)
+    first = collect(
+        ("stream", {"name": "stdout", "text": "x\n"}),
+        ("display_data", {"data": {"text/plain": "v1"}, "metadata": {}, "transient": {"display_id": "d"}}),
+        ("stream", {"name": "stdout", "text": "y\n"}),
+        ("stream", {"name": "stdout", "text": "z\n"}),
+        displays=displays,
+    )
+    second = collect(
+        ("update_display_data", {"data": {"text/plain": "v2"}, "metadata": {"m": 1}, "transient": {"display_id": "d"}}),
+        displays=displays,
+    )
     assert second.outputs == []
     assert first.outputs[1].data == {"text/plain": "v2"}
     assert first.outputs[1].metadata == {"m": 1}
@@ -62,28 +80,43 @@ def test_display_updates_reach_earlier_cells_even_after_stream_merging() -> None
 
 def test_new_display_with_known_id_updates_old_ones_and_appends() -> None:
     displays = DisplayRegistry()
-    first = collect(("display_data", {"data": {"text/plain": "a"}, "metadata": {}, "transient": {"display_id": "t"}}),
-                    displays=displays)
-    second = collect(("display_data", {"data": {"text/plain": "b"}, "metadata": {}, "transient": {"display_id": "t"}}),
-                     displays=displays)
+    first = collect(
+        ("display_data", {"data": {"text/plain": "a"}, "metadata": {}, "transient": {"display_id": "t"}}),
+        displays=displays,
+    )
+    second = collect(
+        ("display_data", {"data": {"text/plain": "b"}, "metadata": {}, "transient": {"display_id": "t"}}),
+        displays=displays,
+    )
     assert first.outputs[0].data["text/plain"] == "b"
     assert second.outputs[0].data["text/plain"] == "b"
 
 
 def test_cleared_display_is_not_updated_any_more() -> None:
     displays = DisplayRegistry()
-    c = collect(("display_data", {"data": {"text/plain": "a"}, "metadata": {}, "transient": {"display_id": "t"}}),
-                ("clear_output", {"wait": False}), displays=displays)
+    c = collect(
+        ("display_data", {"data": {"text/plain": "a"}, "metadata": {}, "transient": {"display_id": "t"}}),
+        ("clear_output", {"wait": False}),
+        displays=displays,
+    )
     displays.update("t", {"data": {"text/plain": "new"}})
     assert c.outputs == []
 
 
 def test_execute_result_error_and_timing() -> None:
-    c = collect(("status", {"execution_state": "busy"}), ("execute_input", {"execution_count": 7, "code": "x"}),
-                ("execute_result", {"data": {"text/plain": "42"}, "metadata": {}, "execution_count": 7}),
-                ("error", {"ename": "E", "evalue": "v", "traceback": ["tb"]}))
+    c = collect(
+        ("status", {"execution_state": "busy"}),
+        ("execute_input", {"execution_count": 7, "code": "x"}),
+        ("execute_result", {"data": {"text/plain": "42"}, "metadata": {}, "execution_count": 7}),
+        ("error", {"ename": "E", "evalue": "v", "traceback": ["tb"]}),
+    )
     assert c.execution_count == 7
-    assert c.outputs[0] == {"output_type": "execute_result", "data": {"text/plain": "42"}, "metadata": {}, "execution_count": 7}
+    assert c.outputs[0] == {
+        "output_type": "execute_result",
+        "data": {"text/plain": "42"},
+        "metadata": {},
+        "execution_count": 7,
+    }
     assert c.outputs[1] == {"output_type": "error", "ename": "E", "evalue": "v", "traceback": ["tb"]}
     assert set(c.timing) == {"iopub.status.busy", "iopub.execute_input"}
     assert c.timing["iopub.status.busy"].endswith("Z")
@@ -108,7 +141,10 @@ def test_output_budget_truncates_and_counts() -> None:
 def test_clear_output_restores_the_budget() -> None:
     frames = []
     for i in range(50):
-        frames += [("clear_output", {"wait": True}), ("display_data", {"data": {"text/plain": str(i) * 100}, "metadata": {}})]
+        frames += [
+            ("clear_output", {"wait": True}),
+            ("display_data", {"data": {"text/plain": str(i) * 100}, "metadata": {}}),
+        ]
     c = collect(*frames, max_bytes=500)
     assert not c.truncated
     assert c.outputs[0].data["text/plain"] == "49" * 100
@@ -118,12 +154,29 @@ def test_widget_state_is_recorded_and_unknown_comms_tolerated() -> None:
     widgets = WidgetStates()
     outputs: list[NotebookNode] = []
     c = CellOutputs(outputs, DisplayRegistry(), widgets)
-    state = {"_model_name": "IntSliderModel", "_model_module": "@jupyter-widgets/controls",
-             "_model_module_version": "2.0.0", "value": 1}
-    c.apply(message("comm_open", {"comm_id": "w1", "target_name": "jupyter.widget", "data": {"state": state, "buffer_paths": []}}, "p"))
+    state = {
+        "_model_name": "IntSliderModel",
+        "_model_module": "@jupyter-widgets/controls",
+        "_model_module_version": "2.0.0",
+        "value": 1,
+    }
+    c.apply(
+        message(
+            "comm_open",
+            {"comm_id": "w1", "target_name": "jupyter.widget", "data": {"state": state, "buffer_paths": []}},
+            "p",
+        )
+    )
     c.apply(message("comm_msg", {"comm_id": "w1", "data": {"method": "update", "state": {"value": 5}}}, "p"))
     c.apply(message("comm_open", {"comm_id": "x", "target_name": "my.custom.target", "data": {"anything": [1]}}, "p"))
-    c.apply(message("comm_msg", {"comm_id": "b", "data": {"state": {"_model_name": "M"}, "buffer_paths": [["data"]]}}, "p", buffers=[b"\x00\x01"]))
+    c.apply(
+        message(
+            "comm_msg",
+            {"comm_id": "b", "data": {"state": {"_model_name": "M"}, "buffer_paths": [["data"]]}},
+            "p",
+            buffers=[b"\x00\x01"],
+        )
+    )
     meta = widgets.metadata()
     assert meta is not None
     saved = meta[WIDGET_STATE_MIME]

@@ -43,10 +43,21 @@ def last_output(path: Path) -> str:
     return nbformat.read(path, 4).cells[-1].outputs[0].text.strip()
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("3", 3), ("-4", -4), ("2.5", 2.5), ("1e3", 1000.0), ("True", True), ("false", False),
-    ("None", None), ("2026-09-15", "2026-09-15"), ("hello world", "hello world"), ("", ""),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("3", 3),
+        ("-4", -4),
+        ("2.5", 2.5),
+        ("1e3", 1000.0),
+        ("True", True),
+        ("false", False),
+        ("None", None),
+        ("2026-09-15", "2026-09-15"),
+        ("hello world", "hello world"),
+        ("", ""),
+    ],
+)
 def test_parse_value_like_papermill(text: str, value: object) -> None:
     assert parse_value(text) == value and type(parse_value(text)) is type(value)
 
@@ -77,7 +88,7 @@ def test_without_parameters_cell_injected_at_top_with_a_warning(tmp_path: Path) 
 
 
 VALUES = {
-    "text": "it's \"quoted\"\nnew line \\ backslash — ünïcödé 🎉",
+    "text": 'it\'s "quoted"\nnew line \\ backslash — ünïcödé 🎉',
     "integer": 12345678901234567890,
     "negative": -7,
     "real": 0.1,
@@ -104,7 +115,11 @@ def test_every_value_type_round_trips_into_the_kernel() -> None:
 def test_literals_evaluate_back_to_the_value() -> None:
     for value in VALUES.values():
         back = eval(python_literal(value))
-        assert (math.isnan(back) and math.isnan(value)) if isinstance(value, float) and math.isnan(value) else back == value
+        assert (
+            (math.isnan(back) and math.isnan(value))
+            if isinstance(value, float) and math.isnan(value)
+            else back == value
+        )
 
 
 @pytest.mark.kernel
@@ -147,15 +162,29 @@ def test_params_grid_runs_once_per_mapping_in_parallel(tmp_path: Path) -> None:
     path = parameterised(tmp_path)
     grid = tmp_path / "grid.yaml"
     grid.write_text("- {a: 1, b: north}\n- {a: 2, b: south}\n- {a: 3, b: east}\n")
-    result = invoke("run", str(path), "--params-grid", str(grid), "-j", "2", "-o", str(tmp_path / "out" / "{b}.ipynb"),
-                    "--json", str(tmp_path / "run.json"))
+    result = invoke(
+        "run",
+        str(path),
+        "--params-grid",
+        str(grid),
+        "-j",
+        "2",
+        "-o",
+        str(tmp_path / "out" / "{b}.ipynb"),
+        "--json",
+        str(tmp_path / "run.json"),
+    )
     assert result.exit_code == 0, result.stderr
     for a, b in ((1, "north"), (2, "south"), (3, "east")):
         assert last_output(tmp_path / "out" / f"{b}.ipynb") == f"({a}, '{b}')"
     import json
 
     record = json.loads((tmp_path / "run.json").read_text())
-    assert [n["parameters"] for n in record["notebooks"]] == [{"a": 1, "b": "north"}, {"a": 2, "b": "south"}, {"a": 3, "b": "east"}]
+    assert [n["parameters"] for n in record["notebooks"]] == [
+        {"a": 1, "b": "north"},
+        {"a": 2, "b": "south"},
+        {"a": 3, "b": "east"},
+    ]
     clash = invoke("run", str(path), "--params-grid", str(grid), "-o", str(tmp_path / "same.ipynb"))
     assert clash.exit_code == 2
 
@@ -188,8 +217,9 @@ def test_papermill_made_notebook_reruns_with_the_same_values(tmp_path: Path) -> 
     papermill = pytest.importorskip("papermill")
     source = parameterised(tmp_path)
     made = tmp_path / "by_papermill.ipynb"
-    papermill.execute_notebook(str(source), str(made), parameters={"a": 42, "b": "from papermill"},
-                               kernel_name="python3", progress_bar=False)
+    papermill.execute_notebook(
+        str(source), str(made), parameters={"a": 42, "b": "from papermill"}, kernel_name="python3", progress_bar=False
+    )
     assert last_output(made) == "(42, 'from papermill')"
     assert invoke("run", str(made)).exit_code == 0  # its injected cell is kept and re-run
     assert last_output(made) == "(42, 'from papermill')"

@@ -41,7 +41,9 @@ def test_bar_on_a_terminal_not_in_a_pipe_and_off_with_no_progress(write_nb, tmp_
     drawn = stderr_through_a_terminal(str(path))
     assert "cell/s" in drawn or "s/cell" in drawn  # tqdm's rate column, unit "cell"
     assert "/3 [" in drawn  # a bar over the three code cells
-    piped = subprocess.run([sys.executable, "-m", "nbrun.cli", "run", str(path)], capture_output=True, text=True, timeout=60)
+    piped = subprocess.run(
+        [sys.executable, "-m", "nbrun.cli", "run", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert "cell/s" not in piped.stderr and "s/cell" not in piped.stderr and "ok" in piped.stderr
     quiet = stderr_through_a_terminal(str(path), "--no-progress")
     assert "cell/s" not in quiet and "s/cell" not in quiet

@@ -18,33 +18,63 @@ def _main_project(root: Path) -> Path:
     """Notebooks covering the default behaviour, nbmake's metadata and markers (one pytest run)."""
     project(root)
     write_notebook(root / "ok.ipynb", "print('hello from ok')", "x = 2\nx")
-    write_notebook(root / "fails.ipynb", "print('before the error')",
-                   "import sys\nprint('to stderr', file=sys.stderr)\n1/0")
+    write_notebook(
+        root / "fails.ipynb", "print('before the error')", "import sys\nprint('to stderr', file=sys.stderr)\n1/0"
+    )
     write_notebook(root / "meta_timeout.ipynb", "x = 1", SLEEP, metadata={"execution": {"timeout": 1}})
-    write_notebook(root / "meta_allow_errors.ipynb", "1/0", "print('went on')",
-                   metadata={"execution": {"allow_errors": True}})
-    write_notebook(root / "tags.ipynb", ("1/0", ["skip-execution"]), ("raise ValueError('ok')", ["raises-exception"]),
-                   "print('after')")
-    write_notebook(root / "mock_ok.ipynb", "x = 1\ns = 'real'", "assert x == 5 and s == \"it's\"\nprint('mocked')",
-                   cell_metadata={0: {"nbmake": {"mock": {"x": 5, "s": "it's"},
-                                                 "post_cell_execute": ["assert x == 5"]}}})
-    write_notebook(root / "post_fails.ipynb", "y = 1", "print('never')",
-                   cell_metadata={0: {"nbmake": {"post_cell_execute": ["assert y == 2, 'y must be 2'"]}}})
-    write_notebook(root / "mock_keeps_error.ipynb", "1/0",
-                   cell_metadata={0: {"nbmake": {"mock": {"z": 1}, "post_cell_execute": ["raise KeyError('hook')"]}}})
-    write_notebook(root / "post_allowed_cell.ipynb", ("pass", ["raises-exception"]),
-                   cell_metadata={0: {"nbmake": {"post_cell_execute": ["raise KeyError('hook')"]}}})
+    write_notebook(
+        root / "meta_allow_errors.ipynb", "1/0", "print('went on')", metadata={"execution": {"allow_errors": True}}
+    )
+    write_notebook(
+        root / "tags.ipynb",
+        ("1/0", ["skip-execution"]),
+        ("raise ValueError('ok')", ["raises-exception"]),
+        "print('after')",
+    )
+    write_notebook(
+        root / "mock_ok.ipynb",
+        "x = 1\ns = 'real'",
+        "assert x == 5 and s == \"it's\"\nprint('mocked')",
+        cell_metadata={0: {"nbmake": {"mock": {"x": 5, "s": "it's"}, "post_cell_execute": ["assert x == 5"]}}},
+    )
+    write_notebook(
+        root / "post_fails.ipynb",
+        "y = 1",
+        "print('never')",
+        cell_metadata={0: {"nbmake": {"post_cell_execute": ["assert y == 2, 'y must be 2'"]}}},
+    )
+    write_notebook(
+        root / "mock_keeps_error.ipynb",
+        "1/0",
+        cell_metadata={0: {"nbmake": {"mock": {"z": 1}, "post_cell_execute": ["raise KeyError('hook')"]}}},
+    )
+    write_notebook(
+        root / "post_allowed_cell.ipynb",
+        ("pass", ["raises-exception"]),
+        cell_metadata={0: {"nbmake": {"post_cell_execute": ["raise KeyError('hook')"]}}},
+    )
     write_notebook(root / "slow.ipynb", "pass", metadata={"nbrun": {"markers": ["slow"]}})
-    write_notebook(root / "skipped.ipynb", "1/0", metadata={"nbrun": {"markers": [{"name": "skip", "reason": "needs a GPU"}]}})
+    write_notebook(
+        root / "skipped.ipynb", "1/0", metadata={"nbrun": {"markers": [{"name": "skip", "reason": "needs a GPU"}]}}
+    )
     write_notebook(root / "xfail.ipynb", "1/0", metadata={"nbrun": {"markers": [{"name": "xfail", "reason": "bug 7"}]}})
-    write_notebook(root / "bogus_kernel.ipynb", "pass", metadata={"kernelspec": {"name": "no-such-kernel-xyz", "display_name": "x"}})
+    write_notebook(
+        root / "bogus_kernel.ipynb",
+        "pass",
+        metadata={"kernelspec": {"name": "no-such-kernel-xyz", "display_name": "x"}},
+    )
     (root / "broken.ipynb").write_text('{"cells": [')
     write_notebook(root / "with space" / "nb one.ipynb", "pass")
     write_notebook(root / "pkg" / "in_pkg.ipynb", "pass")
     (root / "pkg" / "__init__.py").write_text("")
     (root / "test_plain.py").write_text("def test_plain():\n    assert True\n")
-    for hidden in ("_build/built.ipynb", ".ipynb_checkpoints/ok-checkpoint.ipynb", ".hidden/h.ipynb",
-                   "ignored/ig.ipynb", "docs/_build/html/deep.ipynb"):
+    for hidden in (
+        "_build/built.ipynb",
+        ".ipynb_checkpoints/ok-checkpoint.ipynb",
+        ".hidden/h.ipynb",
+        "ignored/ig.ipynb",
+        "docs/_build/html/deep.ipynb",
+    ):
         write_notebook(root / hidden, "1/0")
     return root
 
@@ -60,9 +90,23 @@ def main_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PytestRun,
 def test_collection_rules(main_run: tuple[Path, PytestRun, dict[str, bytes]]) -> None:
     _, run, _ = main_run
     assert set(run.cases) == {
-        "ok.ipynb", "fails.ipynb", "meta_timeout.ipynb", "meta_allow_errors.ipynb", "tags.ipynb", "mock_ok.ipynb",
-        "post_fails.ipynb", "mock_keeps_error.ipynb", "post_allowed_cell.ipynb", "slow.ipynb", "skipped.ipynb",
-        "xfail.ipynb", "bogus_kernel.ipynb", "broken.ipynb", "nb one.ipynb", "in_pkg.ipynb", "test_plain",
+        "ok.ipynb",
+        "fails.ipynb",
+        "meta_timeout.ipynb",
+        "meta_allow_errors.ipynb",
+        "tags.ipynb",
+        "mock_ok.ipynb",
+        "post_fails.ipynb",
+        "mock_keeps_error.ipynb",
+        "post_allowed_cell.ipynb",
+        "slow.ipynb",
+        "skipped.ipynb",
+        "xfail.ipynb",
+        "bogus_kernel.ipynb",
+        "broken.ipynb",
+        "nb one.ipynb",
+        "in_pkg.ipynb",
+        "test_plain",
     }, run.output
 
 
@@ -81,7 +125,7 @@ def test_pass_fail_and_report(main_run: tuple[Path, PytestRun, dict[str, bytes]]
     assert "\x1b" not in failed.text and "#x1B" not in failed.text
     assert "before the error" in failed.stdout and "to stderr" in failed.stderr
     assert "Captured stdout call" in run.proc.stdout and "Traceback (most recent call last)" in run.proc.stdout
-    assert "INTERNALERROR" not in run.output and 'pytest_plugin/' not in failed.text  # never the plugin's traceback
+    assert "INTERNALERROR" not in run.output and "pytest_plugin/" not in failed.text  # never the plugin's traceback
 
 
 def test_metadata_timeout_wins_over_flag(main_run: tuple[Path, PytestRun, dict[str, bytes]]) -> None:
@@ -115,7 +159,9 @@ def test_unrunnable_notebooks_fail_in_one_line(main_run: tuple[Path, PytestRun, 
     cases = main_run[1].cases
     assert cases["broken.ipynb"].outcome == "failed"
     assert cases["broken.ipynb"].message.startswith("not a valid notebook (not valid JSON")
-    assert cases["bogus_kernel.ipynb"].outcome == "failed" and "no-such-kernel-xyz" in cases["bogus_kernel.ipynb"].message
+    assert (
+        cases["bogus_kernel.ipynb"].outcome == "failed" and "no-such-kernel-xyz" in cases["bogus_kernel.ipynb"].message
+    )
     assert "Traceback" not in cases["broken.ipynb"].text
 
 
@@ -138,11 +184,14 @@ def test_marker_selection_and_subfolder(tmp_path: Path) -> None:
 
 def test_flags_kernel_overwrite_timeout_param(tmp_path: Path) -> None:
     root = project(tmp_path / "proj")
-    override = write_notebook(root / "override.ipynb", "print(1 + 1)", metadata={"kernelspec": {"name": "nope-xyz", "display_name": "x"}})
+    override = write_notebook(
+        root / "override.ipynb", "print(1 + 1)", metadata={"kernelspec": {"name": "nope-xyz", "display_name": "x"}}
+    )
     write_notebook(root / "sleeps.ipynb", "x = 1", SLEEP)
     params = write_notebook(root / "params.ipynb", ("n = 1", ["parameters"]), "assert n == 3, n")
-    run = run_pytest(root, "--nbrun", "--nbrun-kernel=python3", "--nbrun-overwrite", "--nbrun-timeout=1",
-                     "--nbrun-param", "n=3")
+    run = run_pytest(
+        root, "--nbrun", "--nbrun-kernel=python3", "--nbrun-overwrite", "--nbrun-timeout=1", "--nbrun-param", "n=3"
+    )
     assert run.cases["override.ipynb"].outcome == "passed", run.output
     assert run.cases["params.ipynb"].outcome == "passed", run.cases["params.ipynb"].text
     assert run.cases["sleeps.ipynb"].outcome == "failed" and "timed out after 1" in run.cases["sleeps.ipynb"].message
@@ -154,12 +203,21 @@ def test_find_import_errors_output_dir_and_images(tmp_path: Path) -> None:
     root = project(tmp_path / "proj")
     write_notebook(root / "other_errors.ipynb", "1/0", "raise ValueError('x')", "print('end')")
     write_notebook(root / "missing.ipynb", "1/0", "import no_such_module_xyz")
-    write_notebook(root / "sub" / "image.ipynb", f"from IPython.display import Image\nImage(data=__import__('base64').b64decode('{PNG}'))")
+    write_notebook(
+        root / "sub" / "image.ipynb",
+        f"from IPython.display import Image\nImage(data=__import__('base64').b64decode('{PNG}'))",
+    )
     before = snapshot(root)
-    run = run_pytest(root, "--nbrun", "--nbrun-find-import-errors", "--nbrun-output-dir=out", "--nbrun-extract-images=img")
+    run = run_pytest(
+        root, "--nbrun", "--nbrun-find-import-errors", "--nbrun-output-dir=out", "--nbrun-extract-images=img"
+    )
     assert run.cases["other_errors.ipynb"].outcome == "passed", run.cases["other_errors.ipynb"].text
     missing = run.cases["missing.ipynb"]
-    assert missing.outcome == "failed" and "ModuleNotFoundError" in missing.message and "no_such_module_xyz" in missing.message
+    assert (
+        missing.outcome == "failed"
+        and "ModuleNotFoundError" in missing.message
+        and "no_such_module_xyz" in missing.message
+    )
     assert run.cases["image.ipynb"].outcome == "passed", run.cases["image.ipynb"].text
     assert stdout_of(root / "out" / "other_errors.ipynb") == "end\n"
     assert (root / "out" / "sub" / "image.ipynb").exists() and list((root / "img").glob("*.png"))

@@ -41,8 +41,11 @@ def test_xdist_twenty_notebooks_fork_from_one_template_per_worker(tmp_path: Path
 
 def _interruptible_project(root: Path) -> Path:
     project(root)
-    write_notebook(root / "a_sleeps.ipynb", "import pathlib\npathlib.Path('started').write_text('1')",
-                   "import time\ntime.sleep(60)")
+    write_notebook(
+        root / "a_sleeps.ipynb",
+        "import pathlib\npathlib.Path('started').write_text('1')",
+        "import time\ntime.sleep(60)",
+    )
     write_notebook(root / "b_ok.ipynb", "print('b ran')")
     return root
 
@@ -57,9 +60,25 @@ def test_ctrl_c_leaves_no_kernel(tmp_path: Path) -> None:
     before = kernel_pids()
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "--nbrun", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
-         "-p", "no:nbmake", "a_sleeps.ipynb"],
-        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbrun",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:hypothesispytest",
+            "-p",
+            "no:nbmake",
+            "a_sleeps.ipynb",
+        ],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
         preexec_fn=_default_sigint,
     )
     try:

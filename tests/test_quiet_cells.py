@@ -25,29 +25,29 @@ from nbrun.status import RunStatus
 
 NBRUN = str(Path(sys.executable).parent / "nbrun")
 
-SELF_DISPLAY = '''from IPython.display import display_html, display_javascript
+SELF_DISPLAY = """from IPython.display import display_html, display_javascript
 class P:
     def _ipython_display_(self):
         display_html("<div>x</div>", raw=True)
         display_javascript("console.log(1)", raw=True)
-P()'''
-DISPLAYS_NOTHING = '''class Quiet:
+P()"""
+DISPLAYS_NOTHING = """class Quiet:
     def _ipython_display_(self):
         pass
-Quiet()'''
-MIMEBUNDLE = '''class M:
+Quiet()"""
+MIMEBUNDLE = """class M:
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {"text/html": "<b>m</b>", "text/plain": "m"}
-M()'''
-RAW_HELPERS = '''from IPython import display as d
+M()"""
+RAW_HELPERS = """from IPython import display as d
 for name in ["display_html", "display_javascript", "display_markdown", "display_latex", "display_svg", "display_pretty"]:
     getattr(d, name)("<b>x</b>", raw=True)
 d.display_json({"a": 1}, raw=True)
 d.display_png(b"\\x89PNG\\r\\n\\x1a\\n", raw=True)
 d.display_jpeg(b"\\xff\\xd8", raw=True)
 d.display_pdf(b"%PDF", raw=True)
-P()'''
-WIDGETS_AND_COMMS = '''import ipywidgets as w
+P()"""
+WIDGETS_AND_COMMS = """import ipywidgets as w
 from comm import create_comm
 from IPython.display import display
 slider = w.IntSlider(3)
@@ -61,10 +61,10 @@ display(out)
 with out:
     print("in the output widget")
 print("after the widgets")
-slider'''
-ASKS = '''name = input("name? ")
+slider"""
+ASKS = """name = input("name? ")
 P()
-print("hello", name)'''
+print("hello", name)"""
 
 
 def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -77,7 +77,16 @@ def write(path: Path, *sources: str) -> Path:
 
 
 def test_objects_that_display_themselves_are_complete_and_match_nbclient(tmp_path: Path) -> None:
-    sources = (SELF_DISPLAY, DISPLAYS_NOTHING, MIMEBUNDLE, RAW_HELPERS, WIDGETS_AND_COMMS, ASKS, "P()\nP()", "print('end')")
+    sources = (
+        SELF_DISPLAY,
+        DISPLAYS_NOTHING,
+        MIMEBUNDLE,
+        RAW_HELPERS,
+        WIDGETS_AND_COMMS,
+        ASKS,
+        "P()\nP()",
+        "print('end')",
+    )
     nb_path = write(tmp_path / "selfdisplay.ipynb", *sources)
     answers = tmp_path / "answers.txt"
     answers.write_text("Ada\n")
@@ -105,7 +114,7 @@ def test_a_lost_display_is_still_found_next_to_a_self_displaying_object(tmp_path
     The kernel is asked to skip sending one real display (its number is taken
     and the message dropped, as a full high-water mark would).
     """
-    lose_one = '''ip = get_ipython()
+    lose_one = """ip = get_ipython()
 publisher = ip.display_pub
 dropped = []
 def drop_first(msg):
@@ -118,7 +127,7 @@ from IPython.display import display
 display("kept?")
 display("kept")
 publisher.unregister_hook(drop_first)
-P()'''
+P()"""
     nb_path = write(tmp_path / "lost.ipynb", SELF_DISPLAY, lose_one)
     proc = run(str(nb_path), "-o", str(tmp_path / "out.ipynb"), "--json", str(tmp_path / "run.json"))
     assert proc.returncode == 4, proc.stderr
@@ -131,8 +140,9 @@ P()'''
 
 def test_a_quiet_cell_longer_than_the_iopub_silence_is_complete() -> None:
     """The silence allowed for the idle status starts at the reply, not at the last IOPub message."""
-    result = nbrun.execute(make_notebook("import time; time.sleep(3)", "print('after')"),
-                           ExecuteOptions(iopub_silence_timeout=1.0))
+    result = nbrun.execute(
+        make_notebook("import time; time.sleep(3)", "print('after')"), ExecuteOptions(iopub_silence_timeout=1.0)
+    )
     assert result.status is RunStatus.OK, result.message
 
 

@@ -62,10 +62,30 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     nbformat.write(hostile, notebooks / "hostile<b>&name.ipynb")
     done = subprocess.run(
-        [sys.executable, "-m", "nbrun.cli", "run", str(notebooks), "--output-dir", str(root / "out"), "-j", "4",
-         "--extract-images", str(root / "images"), "--json", str(root / "run.json"),
-         "--report", str(root / "report" / "page.html"), "--no-progress", "--html", "--report-mode"],
-        capture_output=True, text=True, timeout=120, cwd=root,
+        [
+            sys.executable,
+            "-m",
+            "nbrun.cli",
+            "run",
+            str(notebooks),
+            "--output-dir",
+            str(root / "out"),
+            "-j",
+            "4",
+            "--extract-images",
+            str(root / "images"),
+            "--json",
+            str(root / "run.json"),
+            "--report",
+            str(root / "report" / "page.html"),
+            "--no-progress",
+            "--html",
+            "--report-mode",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
     )
     assert done.returncode == 1, done.stderr
     return root
@@ -89,7 +109,9 @@ def test_record_with_page_fields_matches_schema(run_dir: Path) -> None:
     by_name = {Path(nb["input"]).name: nb for nb in record["notebooks"]}
     assert record["host"] and record["cwd"] == str(run_dir)
     plots = by_name["plots.ipynb"]
-    assert len(plots["images"]) == 4 and all(image["file"].startswith(str(run_dir / "images")) for image in plots["images"])
+    assert len(plots["images"]) == 4 and all(
+        image["file"].startswith(str(run_dir / "images")) for image in plots["images"]
+    )
     failure = by_name["failing.ipynb"]["failure"]
     assert "values['missing']" in failure["source"] and any("KeyError" in line for line in failure["traceback"])
     assert all(cell.get("duration", 0) >= 0 for cell in plots["cells"])
@@ -97,8 +119,13 @@ def test_record_with_page_fields_matches_schema(run_dir: Path) -> None:
 
 def test_nbrun_report_renders_the_same_page_from_the_saved_record(run_dir: Path) -> None:
     again = run_dir / "report" / "again.html"
-    done = subprocess.run([sys.executable, "-m", "nbrun.cli", "report", str(run_dir / "run.json"), "-o", str(again)],
-                          capture_output=True, text=True, timeout=60, cwd=run_dir)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbrun.cli", "report", str(run_dir / "run.json"), "-o", str(again)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=run_dir,
+    )
     assert done.returncode == 0, done.stderr
     assert again.read_text(encoding="utf-8") == (run_dir / "report" / "page.html").read_text(encoding="utf-8")
 
@@ -106,8 +133,12 @@ def test_nbrun_report_renders_the_same_page_from_the_saved_record(run_dir: Path)
 def test_nbrun_report_bad_record_is_one_line_exit_5(tmp_path: Path) -> None:
     bad = tmp_path / "run.json"
     bad.write_text("{not json")
-    done = subprocess.run([sys.executable, "-m", "nbrun.cli", "report", str(bad), "-o", str(tmp_path / "p.html")],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbrun.cli", "report", str(bad), "-o", str(tmp_path / "p.html")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 5
     assert done.stderr.startswith(f"nbrun: error: {bad}: not a JSON run record") and done.stderr.count("\n") == 1
     assert not (tmp_path / "p.html").exists()
@@ -158,14 +189,31 @@ def test_page_as_shipped_in_browser_screenshot(run_dir: Path) -> None:
 def test_render_escapes_every_notebook_text() -> None:
     evil = "<img src=x onerror=alert(1)>\"'&"
     record = {
-        "nbrun_version": evil, "started": evil, "duration": 1.0, "exit_code": 1, "totals": {evil: 1}, "host": evil,
-        "notebooks": [{
-            "input": evil, "output": "javascript:alert(1)", "status": evil, "exit_code": 1, "duration": 0.1,
-            "message": evil, "error": {"cell": 0, "ename": evil, "evalue": evil}, "parameters": {evil: evil},
-            "cells": [{"index": 0, "status": evil, "duration": 0.1}], "extracted_files": [], "html": evil,
-            "failure": {"source": evil, "traceback": [f"\x1b[31m{evil}\x1b[0m"]},
-            "images": [{"cell": 0, "output": 0, "mime": "image/png", "thumbnail": "javascript:alert(1)", "file": evil}],
-        }],
+        "nbrun_version": evil,
+        "started": evil,
+        "duration": 1.0,
+        "exit_code": 1,
+        "totals": {evil: 1},
+        "host": evil,
+        "notebooks": [
+            {
+                "input": evil,
+                "output": "javascript:alert(1)",
+                "status": evil,
+                "exit_code": 1,
+                "duration": 0.1,
+                "message": evil,
+                "error": {"cell": 0, "ename": evil, "evalue": evil},
+                "parameters": {evil: evil},
+                "cells": [{"index": 0, "status": evil, "duration": 0.1}],
+                "extracted_files": [],
+                "html": evil,
+                "failure": {"source": evil, "traceback": [f"\x1b[31m{evil}\x1b[0m"]},
+                "images": [
+                    {"cell": 0, "output": 0, "mime": "image/png", "thumbnail": "javascript:alert(1)", "file": evil}
+                ],
+            }
+        ],
     }
     page = render_run_page(record, page_dir=Path.cwd())
     assert "<img src=x" not in page and "onerror=alert" not in page.replace("onerror=alert(1)&gt;", "")
@@ -243,9 +291,21 @@ def test_unwritable_report_page_is_one_line_and_exit_5(tmp_path: Path) -> None:
     source = tmp_path / "tiny.ipynb"
     nbformat.write(make_notebook("1 + 1"), source)
     (tmp_path / "a-file").write_text("")
-    done = subprocess.run([sys.executable, "-m", "nbrun.cli", "run", str(source), "--no-progress",
-                           "--report", str(tmp_path / "a-file" / "page.html")],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nbrun.cli",
+            "run",
+            str(source),
+            "--no-progress",
+            "--report",
+            str(tmp_path / "a-file" / "page.html"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 5
     errors = [line for line in done.stderr.splitlines() if line.startswith("nbrun: error:")]
     assert len(errors) == 1 and "page.html" in errors[0] and "Traceback" not in done.stderr

@@ -57,7 +57,10 @@ def test_timing_keys_match_nbclient() -> None:
     nbclient.NotebookClient(theirs, kernel_name="python3").execute()
     nbrun.execute(nb, ExecuteOptions())
     assert set(nb.cells[0].metadata.execution) == set(theirs.cells[0].metadata.execution)
-    ours, reference = nb.cells[0].metadata.execution["iopub.status.idle"], theirs.cells[0].metadata.execution["iopub.status.idle"]
+    ours, reference = (
+        nb.cells[0].metadata.execution["iopub.status.idle"],
+        theirs.cells[0].metadata.execution["iopub.status.idle"],
+    )
     assert len(ours) == len(reference) and ours.endswith("Z") == reference.endswith("Z")
 
 
@@ -69,8 +72,11 @@ def test_display_update_reaches_its_output_after_merged_streams() -> None:
     """
     from conftest import make_notebook
 
-    sources = ("import sys\nfrom IPython.display import display\nfor i in range(3):\n    print(i)\n    sys.stdout.flush()\n"
-               "h = display('v1', display_id=True)", "h.update('v2')")
+    sources = (
+        "import sys\nfrom IPython.display import display\nfor i in range(3):\n    print(i)\n    sys.stdout.flush()\n"
+        "h = display('v1', display_id=True)",
+        "h.update('v2')",
+    )
     ours = make_notebook(*sources)
     assert nbrun.execute(ours, ExecuteOptions()).ok
     assert [o.output_type for o in ours.cells[0].outputs] == ["stream", "display_data"]

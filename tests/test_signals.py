@@ -41,8 +41,13 @@ def write(path: Path, *sources: str) -> Path:
 
 
 def start(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([*NBRUN, *args, "--autosave", "0.2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    return subprocess.Popen(
+        [*NBRUN, *args, "--autosave", "0.2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def wait_until_cell_1_runs(proc: subprocess.Popen[str], autosaved: Path) -> int:
@@ -179,8 +184,14 @@ def test_sigint_while_the_kernel_is_starting(tmp_path: Path) -> None:
     path = write(tmp_path / "never.ipynb", "print(1)")
     before = path.read_bytes()
     env = {**os.environ, "JUPYTER_PATH": str(tmp_path / "jupyter")}
-    proc = subprocess.Popen([*NBRUN, str(path), "-k", "slowpoke", "--startup-timeout", "60"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [*NBRUN, str(path), "-k", "slowpoke", "--startup-timeout", "60"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 15
         while not _pids_with(marker) and time.monotonic() < deadline:

@@ -30,8 +30,7 @@ PY_TRACEBACK = "Traceback (most recent call last):"
 
 
 def long_notebook(path: Path, started: Path) -> Path:
-    cell = (f"import time\nprint('MARKER {path.stem}', flush=True)\nopen({str(started)!r}, 'w').close()\n"
-            "time.sleep(60)")
+    cell = f"import time\nprint('MARKER {path.stem}', flush=True)\nopen({str(started)!r}, 'w').close()\ntime.sleep(60)"
     nbformat.write(make_notebook("x = 1", cell, "print('never')"), path)
     return path
 
@@ -41,11 +40,13 @@ def dask_process_pids() -> set[int]:
     return session_pids(lambda cmdline: any(b"spawn_main" in part for part in cmdline))
 
 
-def signal_group_when_started(args: list[str], markers: list[Path], signum: int,
-                              timeout: float = 90) -> tuple[subprocess.CompletedProcess[str], set[int]]:
+def signal_group_when_started(
+    args: list[str], markers: list[Path], signum: int, timeout: float = 90
+) -> tuple[subprocess.CompletedProcess[str], set[int]]:
     """Run nbrun, wait until every marker file exists, signal its process group; return the run and its kernels."""
-    proc = subprocess.Popen([*NBRUN, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [*NBRUN, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + timeout
         while not all(marker.exists() for marker in markers):
@@ -86,7 +87,8 @@ def test_group_signal_with_local_dask_cluster_interrupts_and_writes_partials(tmp
         long_notebook(folder / f"{marker.stem}.ipynb", marker)
     report = tmp_path / "run.json"
     run, kernels = signal_group_when_started(
-        [str(folder), "--dask", "local:2", "--output-dir", str(out), "--json", str(report)], markers, signum)
+        [str(folder), "--dask", "local:2", "--output-dir", str(out), "--json", str(report)], markers, signum
+    )
     assert run.returncode == 143, run.stderr
     assert PY_TRACEBACK not in run.stderr, run.stderr
     assert "worker" not in run.stderr.lower() and "skipped" not in run.stderr, run.stderr  # nothing lost or resubmitted

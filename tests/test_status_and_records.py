@@ -14,19 +14,23 @@ from nbrun.result import CellRecord, CellStatus, KernelDeath, Truncation
 from nbrun.status import RunStatus, status_for_error
 
 
-@pytest.mark.parametrize(("status", "code", "label", "junit"), [
-    (RunStatus.OK, 0, "ok", "passed"),
-    (RunStatus.ERROR, 1, "error", "failure"),
-    (RunStatus.TIMEOUT, 3, "timeout", "failure"),
-    (RunStatus.KERNEL_DIED, 4, "kernel died", "error"),
-    (RunStatus.INTERRUPTED, 130, "interrupted", "skipped"),
-    (RunStatus.SKIPPED, 0, "skipped", "skipped"),
-    (RunStatus.INVALID, 5, "invalid", "error"),
-    (RunStatus.KERNEL_FAILED, 4, "no kernel", "error"),
-    (RunStatus.IO_ERROR, 5, "I/O error", "error"),
-])
-def test_each_status_carries_its_exit_code_label_and_junit_kind(status: RunStatus, code: int, label: str,
-                                                                junit: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "code", "label", "junit"),
+    [
+        (RunStatus.OK, 0, "ok", "passed"),
+        (RunStatus.ERROR, 1, "error", "failure"),
+        (RunStatus.TIMEOUT, 3, "timeout", "failure"),
+        (RunStatus.KERNEL_DIED, 4, "kernel died", "error"),
+        (RunStatus.INTERRUPTED, 130, "interrupted", "skipped"),
+        (RunStatus.SKIPPED, 0, "skipped", "skipped"),
+        (RunStatus.INVALID, 5, "invalid", "error"),
+        (RunStatus.KERNEL_FAILED, 4, "no kernel", "error"),
+        (RunStatus.IO_ERROR, 5, "I/O error", "error"),
+    ],
+)
+def test_each_status_carries_its_exit_code_label_and_junit_kind(
+    status: RunStatus, code: int, label: str, junit: str
+) -> None:
     assert (status.exit_code, status.label, status.junit) == (code, label, junit)
     assert RunStatus(status.value) is status and status == status.value
 
@@ -50,10 +54,19 @@ def test_cell_metadata_is_rendered_from_the_record_alone() -> None:
     assert cell_metadata(CellRecord(0, CellStatus.OK, 0.1, 1)) is None
     assert cell_metadata(CellRecord(0, CellStatus.EMPTY)) is None
     assert cell_metadata(CellRecord(0, CellStatus.INTERRUPTED, started=False)) == {"status": "not-run"}
-    record = CellRecord(3, CellStatus.TIMEOUT, 2.0, 4, timed_out_after=1.0, timeout_limit="cell timeout",
-                        actions=("interrupted", "killed"),
-                        kernel_death=KernelDeath(-9, "SIGKILL", "killed by SIGKILL", "tail"),
-                        truncation=Truncation(10, 2), stdin_exhausted=True, kernel_restarted="fresh kernel")
+    record = CellRecord(
+        3,
+        CellStatus.TIMEOUT,
+        2.0,
+        4,
+        timed_out_after=1.0,
+        timeout_limit="cell timeout",
+        actions=("interrupted", "killed"),
+        kernel_death=KernelDeath(-9, "SIGKILL", "killed by SIGKILL", "tail"),
+        truncation=Truncation(10, 2),
+        stdin_exhausted=True,
+        kernel_restarted="fresh kernel",
+    )
     assert cell_metadata(record) == {
         "status": "timeout",
         "timeout": {"after_seconds": 1.0, "limit": "cell timeout"},
@@ -67,8 +80,10 @@ def test_cell_metadata_is_rendered_from_the_record_alone() -> None:
         record.status = CellStatus.OK  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(("transport", "ip", "url"), [("tcp", "127.0.0.1", "tcp://127.0.0.1:5555"),
-                                                      ("ipc", "/tmp/kernel", "ipc:///tmp/kernel-5555")])
+@pytest.mark.parametrize(
+    ("transport", "ip", "url"),
+    [("tcp", "127.0.0.1", "tcp://127.0.0.1:5555"), ("ipc", "/tmp/kernel", "ipc:///tmp/kernel-5555")],
+)
 def test_stdin_url_comes_from_the_public_connection_info(transport: str, ip: str, url: str) -> None:
     client = BlockingKernelClient(ip=ip, stdin_port=5555, transport=transport)
     assert stdin_url(client.get_connection_info()) == url

@@ -30,12 +30,25 @@ def test_run_path_raises_after_writing_the_notebook(write_nb, tmp_path: Path) ->
 def test_json_and_junit_agree_with_exit_5(write_nb, tmp_path: Path) -> None:
     path = write_nb(BROKEN_CELL)
     junit = tmp_path / "junit.xml"
-    result = CliRunner().invoke(main, ["run", str(path), "--extract-images", str(tmp_path / "img"), "--strict-images",
-                                       "--json", "-", "--junit-xml", str(junit)], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(path),
+            "--extract-images",
+            str(tmp_path / "img"),
+            "--strict-images",
+            "--json",
+            "-",
+            "--junit-xml",
+            str(junit),
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 5
     record = json.loads(result.stdout)
     assert record["exit_code"] == 5
-    notebook, = record["notebooks"]
+    (notebook,) = record["notebooks"]
     assert notebook["status"] == "io-error" and notebook["exit_code"] == 5
     assert "--strict-images" in notebook["message"]
     assert 'errors="1"' in junit.read_text() and "<error " in junit.read_text()

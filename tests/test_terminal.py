@@ -1,4 +1,3 @@
-
 import pytest
 
 from nbrun.execution.terminal import TerminalText

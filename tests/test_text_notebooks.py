@@ -14,7 +14,7 @@ from nbrun.cli.inputs.discover import discover
 jupytext = pytest.importorskip("jupytext")
 pytestmark = pytest.mark.usefixtures("no_leaked_kernels")
 
-PERCENT = '''\
+PERCENT = """\
 # %% [markdown]
 # A report in a percent script.
 
@@ -24,9 +24,9 @@ rows = 3
 # %%
 print("rows:", rows)
 rows * 10
-'''
+"""
 
-MYST = '''\
+MYST = """\
 ---
 jupytext:
   text_representation:
@@ -56,7 +56,7 @@ raise ValueError("chapter " + name)
 ```{code-cell} ipython3
 print("never")
 ```
-'''
+"""
 
 
 @pytest.mark.kernel
@@ -141,10 +141,14 @@ def test_without_jupytext_a_text_notebook_names_the_extra(tmp_path: Path) -> Non
     script = tmp_path / "analysis.py"
     script.write_text(PERCENT)
     blocked = "import sys; sys.modules['jupytext'] = None; from nbrun.cli import main; main()"
-    proc = subprocess.run([sys.executable, "-c", blocked, "run", str(script)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", blocked, "run", str(script)], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2
     line = one_line(proc.stderr)
-    assert line.startswith("nbrun: error: ") and line.endswith("needs the text extra: pip install 'jupyter-nbrun[text]'")
+    assert line.startswith("nbrun: error: ") and line.endswith(
+        "needs the text extra: pip install 'jupyter-nbrun[text]'"
+    )
 
 
 def test_running_a_script_refuses_to_overwrite_an_unrelated_ipynb(tmp_path: Path) -> None:

@@ -12,8 +12,21 @@ from conftest import ROOT
 def test_mypy_passes_on_library_and_cli() -> None:
     pytest.importorskip("mypy")
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "nbrun", "cli", "--ignore-missing-imports", "--disallow-untyped-defs",
-         "--no-error-summary", "--cache-dir", str(ROOT / ".mypy_cache")],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "nbrun",
+            "cli",
+            "--ignore-missing-imports",
+            "--disallow-untyped-defs",
+            "--no-error-summary",
+            "--cache-dir",
+            str(ROOT / ".mypy_cache"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -30,23 +30,43 @@ def cache_run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     The command receives them as one ``cache`` argument: CacheSettings or None.
     """
 
-    @click.option("--cache", "cache_dir", type=click.Path(path_type=Path, file_okay=False), metavar="DIR", envvar=ENV_VAR,
-                  help=f"Replay unchanged notebooks from this cache folder and store new runs in it (or ${ENV_VAR}).")
+    @click.option(
+        "--cache",
+        "cache_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        metavar="DIR",
+        envvar=ENV_VAR,
+        help=f"Replay unchanged notebooks from this cache folder and store new runs in it (or ${ENV_VAR}).",
+    )
     @click.option("--no-cache", is_flag=True, help="Ignore the cache for this run (no lookup, nothing stored).")
-    @click.option("--rerun-failed", is_flag=True, help="Run notebooks whose stored run failed again (replay only successes).")
-    @click.option("--cache-input", "cache_inputs", multiple=True, metavar="PATTERN",
-                  help="Files (a glob PATTERN) every notebook depends on: its content is part of the cache key (repeatable).")
+    @click.option(
+        "--rerun-failed", is_flag=True, help="Run notebooks whose stored run failed again (replay only successes)."
+    )
+    @click.option(
+        "--cache-input",
+        "cache_inputs",
+        multiple=True,
+        metavar="PATTERN",
+        help="Files (a glob PATTERN) every notebook depends on: its content is part of the cache key (repeatable).",
+    )
     @functools.wraps(command)
-    def with_cache(*args: Any, cache_dir: Path | None, no_cache: bool, rerun_failed: bool,
-                   cache_inputs: tuple[str, ...], **kwargs: Any) -> Any:
+    def with_cache(
+        *args: Any,
+        cache_dir: Path | None,
+        no_cache: bool,
+        rerun_failed: bool,
+        cache_inputs: tuple[str, ...],
+        **kwargs: Any,
+    ) -> Any:
         kwargs["cache"] = cache_settings(cache_dir, no_cache, rerun_failed, cache_inputs)
         return command(*args, **kwargs)
 
     return with_cache
 
 
-def cache_settings(cache_dir: Path | None, no_cache: bool, rerun_failed: bool,
-                   cache_inputs: tuple[str, ...]) -> CacheSettings | None:
+def cache_settings(
+    cache_dir: Path | None, no_cache: bool, rerun_failed: bool, cache_inputs: tuple[str, ...]
+) -> CacheSettings | None:
     if no_cache:
         return None
     if cache_dir is None:
@@ -59,8 +79,14 @@ def cache_settings(cache_dir: Path | None, no_cache: bool, rerun_failed: bool,
 
 
 def _cache_dir_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--cache", "cache_dir", type=click.Path(path_type=Path, file_okay=False), envvar=ENV_VAR,
-                        required=True, help=f"The cache folder (default: ${ENV_VAR}).")(command)
+    return click.option(
+        "--cache",
+        "cache_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        envvar=ENV_VAR,
+        required=True,
+        help=f"The cache folder (default: ${ENV_VAR}).",
+    )(command)
 
 
 @click.group("cache", context_settings=CONTEXT, short_help="Inspect and maintain an execution cache.")
@@ -70,8 +96,14 @@ def cache_group() -> None:
 
 @cache_group.command("key", context_settings=CONTEXT)
 @click.argument("notebook", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--cache", "cache_dir", type=click.Path(path_type=Path, file_okay=False), metavar="DIR", envvar=ENV_VAR,
-              help="Also say whether the cache holds this key, and which parts differ from this notebook's last stored run.")
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    envvar=ENV_VAR,
+    help="Also say whether the cache holds this key, and which parts differ from this notebook's last stored run.",
+)
 @click.option("--cache-input", "cache_inputs", multiple=True, metavar="PATTERN", help="As for nbrun run.")
 @click.option("-k", "--kernel", "kernel_name", help="As for nbrun run.")
 @click.option("--cwd", type=click.Path(path_type=Path, file_okay=False, exists=True), help="As for nbrun run.")
@@ -81,16 +113,37 @@ def cache_group() -> None:
 @click.option("--restart-on-death", is_flag=True, help="As for nbrun run.")
 @click.option("--max-output-bytes", type=click.IntRange(min=1), default=10 * 1024 * 1024, help="As for nbrun run.")
 @click.option("--stdin-file", type=click.File("r", encoding="utf-8"), help="As for nbrun run.")
-@click.option("-p", "--parameter", "typed_params", nargs=2, multiple=True, metavar="NAME VALUE", help="As for nbrun run.")
-@click.option("-r", "--raw-parameter", "raw_params", nargs=2, multiple=True, metavar="NAME VALUE", help="As for nbrun run.")
+@click.option(
+    "-p", "--parameter", "typed_params", nargs=2, multiple=True, metavar="NAME VALUE", help="As for nbrun run."
+)
+@click.option(
+    "-r", "--raw-parameter", "raw_params", nargs=2, multiple=True, metavar="NAME VALUE", help="As for nbrun run."
+)
 @click.option("-y", "--parameters-yaml", "yaml_params", multiple=True, metavar="YAML", help="As for nbrun run.")
-@click.option("-f", "--parameters-file", "file_params", multiple=True, type=click.Path(path_type=Path, dir_okay=False), help="As for nbrun run.")
+@click.option(
+    "-f",
+    "--parameters-file",
+    "file_params",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="As for nbrun run.",
+)
 @click.option("--strict-params", is_flag=True, help="As for nbrun run.")
 @click.option("--json", "as_json", is_flag=True, help="Print the key and all its parts as JSON.")
-def key_command(notebook: Path, cache_dir: Path | None, cache_inputs: tuple[str, ...], as_json: bool,
-                stdin_file: Any, typed_params: tuple[tuple[str, str], ...], raw_params: tuple[tuple[str, str], ...],
-                yaml_params: tuple[str, ...], file_params: tuple[Path, ...], strict_params: bool,
-                cwd: Path | None, **run_options: Any) -> None:
+def key_command(
+    notebook: Path,
+    cache_dir: Path | None,
+    cache_inputs: tuple[str, ...],
+    as_json: bool,
+    stdin_file: Any,
+    typed_params: tuple[tuple[str, str], ...],
+    raw_params: tuple[tuple[str, str], ...],
+    yaml_params: tuple[str, ...],
+    file_params: tuple[Path, ...],
+    strict_params: bool,
+    cwd: Path | None,
+    **run_options: Any,
+) -> None:
     """Print NOTEBOOK's cache key and its parts (pass the run's options to get the run's key)."""
     from nbrun.cache import CacheSettings, CacheStore, notebook_key
     from nbrun.cache.environment import KernelLookupError
@@ -102,9 +155,13 @@ def key_command(notebook: Path, cache_dir: Path | None, cache_inputs: tuple[str,
 
     stdin_lines = None if stdin_file is None else tuple(line.rstrip("\r\n") for line in stdin_file)
     try:
-        options = ExecuteOptions(parameters=collect_parameters(file_params, yaml_params, typed_params, raw_params),
-                                 strict_parameters=strict_params, stdin_lines=stdin_lines,
-                                 cwd=(cwd.resolve() if cwd else notebook.resolve().parent), **run_options)
+        options = ExecuteOptions(
+            parameters=collect_parameters(file_params, yaml_params, typed_params, raw_params),
+            strict_parameters=strict_params,
+            stdin_lines=stdin_lines,
+            cwd=(cwd.resolve() if cwd else notebook.resolve().parent),
+            **run_options,
+        )
         settings = CacheSettings(cache_dir or Path("."), extra_inputs=cache_inputs)
         key = notebook_key(read_notebook(notebook), notebook, options, settings)
     except (NbrunError, KernelLookupError, ValueError) as exc:
@@ -117,8 +174,14 @@ def key_command(notebook: Path, cache_dir: Path | None, cache_inputs: tuple[str,
         click.echo(f"nbrun: warning: {warning}", err=True)
     store = CacheStore(cache_dir) if cache_dir is not None else None
     if as_json:
-        click.echo(json.dumps({"key": key.digest, "part_digests": key.part_digests, "parts": key.parts},
-                              indent=2, ensure_ascii=False, default=str))
+        click.echo(
+            json.dumps(
+                {"key": key.digest, "part_digests": key.part_digests, "parts": key.parts},
+                indent=2,
+                ensure_ascii=False,
+                default=str,
+            )
+        )
         return
     click.echo(f"key {key.digest}")
     for name, digest in key.part_digests.items():
@@ -138,8 +201,10 @@ def list_command(cache_dir: Path) -> None:
     if entries:
         click.echo(f"{'KEY':<12}  {'STATUS':<8}  {'SIZE':>8}  {'LAST USED':<20}  NOTEBOOK")
     for entry in entries:
-        click.echo(f"{entry.key[:12]}  {entry.status:<8}  {_format_size(entry.size):>8}  "
-                   f"{_format_time(entry.last_used):<20}  {entry.source}")
+        click.echo(
+            f"{entry.key[:12]}  {entry.status:<8}  {_format_size(entry.size):>8}  "
+            f"{_format_time(entry.last_used):<20}  {entry.source}"
+        )
     total = sum(entry.size for entry in entries)
     click.echo(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, {_format_size(total)} in {cache_dir}")
 
@@ -163,8 +228,9 @@ def show_command(key: str, cache_dir: Path) -> None:
     click.echo(f"key      {entry.key}")
     click.echo(f"notebook {entry.source}")
     click.echo(f"status   {record.get('status')}" + (f" ({record['message']})" if record.get("message") else ""))
-    click.echo(f"stored   {stored.header.get('stored')}, last used {_format_time(entry.last_used)}, "
-               f"{_format_size(entry.size)}")
+    click.echo(
+        f"stored   {stored.header.get('stored')}, last used {_format_time(entry.last_used)}, {_format_size(entry.size)}"
+    )
     duration = record.get("duration")
     ran = f"{duration:.2f} s" if isinstance(duration, (int, float)) else "?"
     click.echo(f"ran      {ran} on kernel {record.get('kernel_name')}")
@@ -191,7 +257,9 @@ def clear_command(cache_dir: Path) -> None:
 
 @cache_group.command("prune", context_settings=CONTEXT)
 @_cache_dir_option
-@click.option("--max-size", metavar="SIZE", help="Keep at most SIZE bytes (e.g. 500M, 2G), dropping the least recently used.")
+@click.option(
+    "--max-size", metavar="SIZE", help="Keep at most SIZE bytes (e.g. 500M, 2G), dropping the least recently used."
+)
 @click.option("--older-than", type=click.FloatRange(min=0), metavar="DAYS", help="Drop runs not used for DAYS days.")
 def prune_command(cache_dir: Path, max_size: str | None, older_than: float | None) -> None:
     """Drop old or least recently used runs (and corrupt entries)."""
@@ -201,9 +269,13 @@ def prune_command(cache_dir: Path, max_size: str | None, older_than: float | Non
         raise click.UsageError("give --max-size SIZE and/or --older-than DAYS")
     limit = None if max_size is None else parse_size(max_size)
     with _store_errors(cache_dir):
-        removed = CacheStore(cache_dir).prune(max_size=limit, older_than=None if older_than is None else older_than * 86400)
+        removed = CacheStore(cache_dir).prune(
+            max_size=limit, older_than=None if older_than is None else older_than * 86400
+        )
     freed = sum(entry.size for entry in removed)
-    click.echo(f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'} ({_format_size(freed)}) from {cache_dir}")
+    click.echo(
+        f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'} ({_format_size(freed)}) from {cache_dir}"
+    )
 
 
 def parse_size(text: str) -> int:
@@ -250,8 +322,12 @@ def _explain_against_store(store: CacheStore, digest: str, parts: dict[str, str]
         return
     last = previous[-1]
     last_parts = last.header.get("parts")
-    changed = [name for name, value in parts.items() if not isinstance(last_parts, dict) or last_parts.get(name) != value]
-    click.echo(f"stored: no; differs from the last stored run of {notebook} ({last.key[:12]}) in: {', '.join(changed) or '?'}")
+    changed = [
+        name for name, value in parts.items() if not isinstance(last_parts, dict) or last_parts.get(name) != value
+    ]
+    click.echo(
+        f"stored: no; differs from the last stored run of {notebook} ({last.key[:12]}) in: {', '.join(changed) or '?'}"
+    )
 
 
 def _not_replayable(store: CacheStore, digest: str) -> str:

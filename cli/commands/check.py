@@ -16,24 +16,86 @@ from .. import exit_codes
 from ..errors import CliError
 
 SHARED_WITH_RUN = (
-    "jobs", "exclude", "fail_fast", "junit_xml", "json_report", "kernel_name", "cwd", "timeout",
-    "notebook_timeout", "startup_timeout", "interrupt_grace", "allow_errors", "restart_on_death",
-    "max_output_bytes", "stdin_file", "no_fast_start", "preload", "typed_params", "raw_params",
-    "yaml_params", "file_params", "strict_params", "no_progress", "log_output", "verbose",
+    "jobs",
+    "exclude",
+    "fail_fast",
+    "junit_xml",
+    "json_report",
+    "kernel_name",
+    "cwd",
+    "timeout",
+    "notebook_timeout",
+    "startup_timeout",
+    "interrupt_grace",
+    "allow_errors",
+    "restart_on_death",
+    "max_output_bytes",
+    "stdin_file",
+    "no_fast_start",
+    "preload",
+    "typed_params",
+    "raw_params",
+    "yaml_params",
+    "file_params",
+    "strict_params",
+    "no_progress",
+    "log_output",
+    "verbose",
 )
 SANITIZER_CHOICES = ("addresses", "kernel-paths", "all")
 
-@click.command("check", epilog=exit_codes.HELP_TEXT, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-               short_help="Run notebooks and compare their outputs with the stored ones.")
+
+@click.command(
+    "check",
+    epilog=exit_codes.HELP_TEXT,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    short_help="Run notebooks and compare their outputs with the stored ones.",
+)
 @click.argument("notebooks", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--update", is_flag=True, help="Write the new outputs into the notebooks that differ (only those cells; never after a failed run).")
-@click.option("--lax", is_flag=True, help="Compare only cells marked NBVAL_CHECK_OUTPUT / nbval-check-output (errors still fail).")
-@click.option("--sanitize-with", "sanitize_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False), help="nbval sanitizer file (regex:/replace: lines) applied to both sides (repeatable).")
-@click.option("--no-sanitize", "no_sanitize", multiple=True, type=click.Choice(SANITIZER_CHOICES), help="Turn a built-in sanitizer off: addresses (0x7f...), kernel-paths (/tmp/ipykernel_N/M.py), all (repeatable).")
-@click.option("--compare-images", is_flag=True, help="Compare raster images by decoded pixels (default: only their number and type).")
-@click.option("--image-tolerance", type=click.IntRange(0, 255), default=0, show_default=True, help="With --compare-images: largest per-channel difference (0-255) of a pixel still counted as equal.")
-def check_command(notebooks: tuple[Path, ...], update: bool, lax: bool, sanitize_files: tuple[Path, ...],
-                  no_sanitize: tuple[str, ...], compare_images: bool, image_tolerance: int, **shared: Any) -> None:
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Write the new outputs into the notebooks that differ (only those cells; never after a failed run).",
+)
+@click.option(
+    "--lax", is_flag=True, help="Compare only cells marked NBVAL_CHECK_OUTPUT / nbval-check-output (errors still fail)."
+)
+@click.option(
+    "--sanitize-with",
+    "sanitize_files",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="nbval sanitizer file (regex:/replace: lines) applied to both sides (repeatable).",
+)
+@click.option(
+    "--no-sanitize",
+    "no_sanitize",
+    multiple=True,
+    type=click.Choice(SANITIZER_CHOICES),
+    help="Turn a built-in sanitizer off: addresses (0x7f...), kernel-paths (/tmp/ipykernel_N/M.py), all (repeatable).",
+)
+@click.option(
+    "--compare-images",
+    is_flag=True,
+    help="Compare raster images by decoded pixels (default: only their number and type).",
+)
+@click.option(
+    "--image-tolerance",
+    type=click.IntRange(0, 255),
+    default=0,
+    show_default=True,
+    help="With --compare-images: largest per-channel difference (0-255) of a pixel still counted as equal.",
+)
+def check_command(
+    notebooks: tuple[Path, ...],
+    update: bool,
+    lax: bool,
+    sanitize_files: tuple[Path, ...],
+    no_sanitize: tuple[str, ...],
+    compare_images: bool,
+    image_tolerance: int,
+    **shared: Any,
+) -> None:
     """Run NOTEBOOKS and compare each code cell's new outputs with the stored ones.
 
     nbval's comment markers, cell tags and sanitizer files are honoured. The
@@ -50,8 +112,13 @@ def check_command(notebooks: tuple[Path, ...], update: bool, lax: bool, sanitize
     except SanitizerFileError as exc:
         raise CliError.with_code(str(exc), exit_codes.USAGE) from None
     off = set(BUILTIN_SANITIZERS) if "all" in no_sanitize else set(no_sanitize)
-    check = CheckOptions(lax=lax, compare_images=compare_images, image_tolerance=image_tolerance,
-                         sanitizers=tuple(name for name in BUILTIN_SANITIZERS if name not in off), patterns=patterns)
+    check = CheckOptions(
+        lax=lax,
+        compare_images=compare_images,
+        image_tolerance=image_tolerance,
+        sanitizers=tuple(name for name in BUILTIN_SANITIZERS if name not in off),
+        patterns=patterns,
+    )
     code = _run_checks(notebooks, check, update, shared)
     if code != exit_codes.OK:
         raise click.exceptions.Exit(code)
@@ -66,7 +133,9 @@ def _run_checks(notebooks: tuple[Path, ...], check: Any, update: bool, shared: d
     paths = discover(notebooks, shared["exclude"])
     if not paths:
         raise click.UsageError("no notebooks left to check after --exclude")
-    parameters = collect_parameters(shared["file_params"], shared["yaml_params"], shared["typed_params"], shared["raw_params"])
+    parameters = collect_parameters(
+        shared["file_params"], shared["yaml_params"], shared["typed_params"], shared["raw_params"]
+    )
     preload = tuple(name.strip() for name in shared["preload"].split(",") if name.strip())
     if not shared["no_fast_start"]:
         fast_start.prelaunch(preload)
@@ -79,11 +148,19 @@ def _run_checks(notebooks: tuple[Path, ...], check: Any, update: bool, shared: d
 
         configure_logging(shared["verbose"])
         options = _execute_options(shared, parameters)
-        batch_options = BatchOptions(max_parallel=shared["jobs"], fail_fast=shared["fail_fast"],
-                                     fast_start=not shared["no_fast_start"], preload=preload)
-        presentation = Presentation(show_progress=not shared["no_progress"], log_output=shared["log_output"],
-                                    verbose=shared["verbose"], junit_xml=shared["junit_xml"],
-                                    json_report=shared["json_report"])
+        batch_options = BatchOptions(
+            max_parallel=shared["jobs"],
+            fail_fast=shared["fail_fast"],
+            fast_start=not shared["no_fast_start"],
+            preload=preload,
+        )
+        presentation = Presentation(
+            show_progress=not shared["no_progress"],
+            log_output=shared["log_output"],
+            verbose=shared["verbose"],
+            junit_xml=shared["junit_xml"],
+            json_report=shared["json_report"],
+        )
         runner = CheckRunner(check, update=update, fast_start=batch_options.fast_start, preload=preload)
         jobs = make_jobs(plan_batch(paths, output=None, output_dir=None), options, FileOptions())
         return execute_jobs(jobs, presentation, batch_options, runner=runner)
@@ -96,13 +173,18 @@ def _execute_options(shared: dict[str, Any], parameters: dict[str, Any] | None) 
 
     stdin = shared["stdin_file"]
     return ExecuteOptions(
-        kernel_name=shared["kernel_name"], cwd=shared["cwd"].resolve() if shared["cwd"] else None,
-        timeout=shared["timeout"], notebook_timeout=shared["notebook_timeout"],
-        startup_timeout=shared["startup_timeout"], interrupt_grace=shared["interrupt_grace"],
-        allow_errors=shared["allow_errors"], restart_on_death=shared["restart_on_death"],
+        kernel_name=shared["kernel_name"],
+        cwd=shared["cwd"].resolve() if shared["cwd"] else None,
+        timeout=shared["timeout"],
+        notebook_timeout=shared["notebook_timeout"],
+        startup_timeout=shared["startup_timeout"],
+        interrupt_grace=shared["interrupt_grace"],
+        allow_errors=shared["allow_errors"],
+        restart_on_death=shared["restart_on_death"],
         max_output_bytes=shared["max_output_bytes"],
         stdin_lines=None if stdin is None else tuple(line.rstrip("\r\n") for line in stdin),
-        parameters=parameters, strict_parameters=shared["strict_params"],
+        parameters=parameters,
+        strict_parameters=shared["strict_params"],
     )
 
 

@@ -42,7 +42,9 @@ def write_page(record: dict[str, Any], destination: Where) -> bool:
 
 @click.command("report", context_settings=CONTEXT, short_help="Render a saved JSON run record as one HTML page.")
 @click.argument("record_file", metavar="RUN.json", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False), help="Write the HTML page here.")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False), help="Write the HTML page here."
+)
 def report_command(record_file: Path, output: Path) -> None:
     """Render the run record RUN.json (from 'nbrun run --json') as one static HTML page."""
     from nbrun.errors import NbrunError

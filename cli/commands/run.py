@@ -59,54 +59,238 @@ def main() -> None:
     """Run Jupyter notebooks headlessly: faithful outputs, loud failures, CI-ready."""
 
 
-@main.command("run", epilog=exit_codes.HELP_TEXT, context_settings=CONTEXT, short_help="Execute notebooks and write them back (or to -o / --output-dir).")
+@main.command(
+    "run",
+    epilog=exit_codes.HELP_TEXT,
+    context_settings=CONTEXT,
+    short_help="Execute notebooks and write them back (or to -o / --output-dir).",
+)
 @click.argument("notebooks", nargs=-1, required=True, type=WHERE)
-@click.option("-j", "--jobs", type=_Jobs(), metavar="N|auto", default=1, show_default=True, help="Run up to N notebooks at once, each in its own kernel ('auto': one per CPU).")
-@click.option("--exclude", multiple=True, metavar="PATTERN", help="Skip notebooks whose path or a folder name matches PATTERN (repeatable).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=_Jobs(),
+    metavar="N|auto",
+    default=1,
+    show_default=True,
+    help="Run up to N notebooks at once, each in its own kernel ('auto': one per CPU).",
+)
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="PATTERN",
+    help="Skip notebooks whose path or a folder name matches PATTERN (repeatable).",
+)
 @click.option("--fail-fast", is_flag=True, help="After a failure, start no further notebooks (running ones finish).")
 @click.option("--junit-xml", type=WHERE, metavar="FILE", help="Write a JUnit XML report (one testcase per notebook).")
 @click.option("--json", "json_report", metavar="FILE", help="Write the JSON run record to FILE ('-': stdout).")
-@click.option("--report", "report_page", type=WHERE, metavar="FILE", help="Write one static HTML page for the whole run (rendered from the JSON run record).")
-@click.option("--html", "write_html", is_flag=True, help="Also write each executed notebook as HTML beside it, failed runs too (needs the html extra).")
-@click.option("--html-allow-scripts", is_flag=True, help="Let the --html pages run the scripts in their outputs (widgets, interactive plots); by default their Content-Security-Policy blocks every script.")
-@click.option("--report-mode", is_flag=True, help="Hide code inputs (metadata.jupyter.source_hidden) in the written notebook and its HTML.")
-@click.option("--events", "events_path", metavar="FILE", help="Stream events as JSON Lines to FILE ('-': stdout) as they happen.")
-@click.option("-o", "--output", type=WHERE, metavar="FILE", help="Write the executed notebook to FILE (one input only; '-': stdout; may hold {parameter} fields).  [default: in place]")
-@click.option("--output-dir", type=WHERE, metavar="DIR", help="Write executed notebooks into DIR, mirroring the inputs' folders.")
-@click.option("-k", "--kernel", "kernel_name", metavar="NAME", help="Kernel to start.  [default: the notebook's, else python3]")
-@click.option("--cwd", type=click.Path(path_type=Path, file_okay=False, exists=True), metavar="DIR", help="Kernel working directory.  [default: the notebook's folder; for a URL a local temporary folder]")
-@click.option("--timeout", type=SECONDS, help="Per-cell wall-clock limit; on expiry the cell is interrupted.  [default: no limit]")
+@click.option(
+    "--report",
+    "report_page",
+    type=WHERE,
+    metavar="FILE",
+    help="Write one static HTML page for the whole run (rendered from the JSON run record).",
+)
+@click.option(
+    "--html",
+    "write_html",
+    is_flag=True,
+    help="Also write each executed notebook as HTML beside it, failed runs too (needs the html extra).",
+)
+@click.option(
+    "--html-allow-scripts",
+    is_flag=True,
+    help="Let the --html pages run the scripts in their outputs (widgets, interactive plots); by default their Content-Security-Policy blocks every script.",
+)
+@click.option(
+    "--report-mode",
+    is_flag=True,
+    help="Hide code inputs (metadata.jupyter.source_hidden) in the written notebook and its HTML.",
+)
+@click.option(
+    "--events", "events_path", metavar="FILE", help="Stream events as JSON Lines to FILE ('-': stdout) as they happen."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=WHERE,
+    metavar="FILE",
+    help="Write the executed notebook to FILE (one input only; '-': stdout; may hold {parameter} fields).  [default: in place]",
+)
+@click.option(
+    "--output-dir", type=WHERE, metavar="DIR", help="Write executed notebooks into DIR, mirroring the inputs' folders."
+)
+@click.option(
+    "-k", "--kernel", "kernel_name", metavar="NAME", help="Kernel to start.  [default: the notebook's, else python3]"
+)
+@click.option(
+    "--cwd",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    metavar="DIR",
+    help="Kernel working directory.  [default: the notebook's folder; for a URL a local temporary folder]",
+)
+@click.option(
+    "--timeout", type=SECONDS, help="Per-cell wall-clock limit; on expiry the cell is interrupted.  [default: no limit]"
+)
 @click.option("--notebook-timeout", type=SECONDS, help="Wall-clock limit for each whole notebook.  [default: no limit]")
-@click.option("--startup-timeout", type=SECONDS, default=ExecuteOptions.startup_timeout, show_default=True, help="Limit for the kernel to start.")
-@click.option("--interrupt-grace", type=SECONDS, default=ExecuteOptions.interrupt_grace, show_default=True, help="After an interrupt, wait this long before killing the kernel.")
+@click.option(
+    "--startup-timeout",
+    type=SECONDS,
+    default=ExecuteOptions.startup_timeout,
+    show_default=True,
+    help="Limit for the kernel to start.",
+)
+@click.option(
+    "--interrupt-grace",
+    type=SECONDS,
+    default=ExecuteOptions.interrupt_grace,
+    show_default=True,
+    help="After an interrupt, wait this long before killing the kernel.",
+)
 @click.option("--allow-errors", is_flag=True, help="Run every cell even when some raise; errors are recorded, exit 0.")
-@click.option("--restart-on-death", is_flag=True, help="If the kernel dies, start a fresh one and go on with the next cell.")
-@click.option("--max-output-bytes", type=click.IntRange(min=1), metavar="N", default=DEFAULT_MAX_OUTPUT_BYTES, help="Bytes of output kept per cell; the rest is dropped with a visible marker.  [default: 10485760 (10 MiB)]")
-@click.option("--autosave", "autosave_seconds", type=SECONDS, help="Rewrite the output notebook every SECONDS during the run.  [default: only at the end]")
-@click.option("--stdin-file", type=click.File("r", encoding="utf-8"), metavar="FILE", help="Answer input() calls with this file's lines, in order.")
+@click.option(
+    "--restart-on-death", is_flag=True, help="If the kernel dies, start a fresh one and go on with the next cell."
+)
+@click.option(
+    "--max-output-bytes",
+    type=click.IntRange(min=1),
+    metavar="N",
+    default=DEFAULT_MAX_OUTPUT_BYTES,
+    help="Bytes of output kept per cell; the rest is dropped with a visible marker.  [default: 10485760 (10 MiB)]",
+)
+@click.option(
+    "--autosave",
+    "autosave_seconds",
+    type=SECONDS,
+    help="Rewrite the output notebook every SECONDS during the run.  [default: only at the end]",
+)
+@click.option(
+    "--stdin-file",
+    type=click.File("r", encoding="utf-8"),
+    metavar="FILE",
+    help="Answer input() calls with this file's lines, in order.",
+)
 @click.option("--extract-images", type=WHERE, metavar="DIR", help="Write image outputs to DIR as PNG/SVG files.")
-@click.option("--strip-images", is_flag=True, help="With --extract-images: drop the base64 images from the notebook, keep file references.")
-@click.option("--strict-images", is_flag=True, help="A broken image payload makes the run fail (exit 5) instead of only warning.")
-@click.option("--force", is_flag=True, help="Overwrite files in the images folder that nbrun did not write for this notebook.")
-@click.option("--transport", type=click.Choice(["auto", "ipc", "tcp"]), default="auto", show_default=True, help="Kernel sockets: auto uses IPC for ipykernel and TCP on 127.0.0.1 for other kernels.")
-@click.option("--prestart", type=click.IntRange(min=0), metavar="N", help="With -j N: kernels booted ahead while notebooks run (default N, so up to 2N kernels are alive).")
-@click.option("--no-fast-start", is_flag=True, help="Launch every kernel normally instead of forking it from a warm template.")
-@click.option("--preload", metavar="MODULES", default="", help="Comma-separated modules the warm template imports (e.g. numpy,pandas).")
-@click.option("-p", "--parameter", "typed_params", nargs=2, multiple=True, metavar="NAME VALUE", help="Parameter; VALUE read as int, float, bool, None, else string (repeatable).")
-@click.option("-r", "--raw-parameter", "raw_params", nargs=2, multiple=True, metavar="NAME VALUE", help="Parameter whose VALUE stays a string (repeatable).")
-@click.option("-y", "--parameters-yaml", "yaml_params", multiple=True, metavar="YAML", help="Parameters as a YAML mapping string (repeatable).")
-@click.option("-f", "--parameters-file", "file_params", multiple=True, type=click.Path(path_type=Path, dir_okay=False), metavar="FILE", help="Parameters from a YAML or JSON FILE (repeatable).")
-@click.option("--params-grid", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE", help="YAML list of parameter mappings: run the notebook once per mapping.")
-@click.option("--prepare-only", is_flag=True, help="Write the notebooks with their parameters injected, without running them (papermill's flag).")
-@click.option("--strict-params", is_flag=True, help="A parameter the notebook's parameters cell does not declare is an error (exit 2).")
+@click.option(
+    "--strip-images",
+    is_flag=True,
+    help="With --extract-images: drop the base64 images from the notebook, keep file references.",
+)
+@click.option(
+    "--strict-images", is_flag=True, help="A broken image payload makes the run fail (exit 5) instead of only warning."
+)
+@click.option(
+    "--force", is_flag=True, help="Overwrite files in the images folder that nbrun did not write for this notebook."
+)
+@click.option(
+    "--transport",
+    type=click.Choice(["auto", "ipc", "tcp"]),
+    default="auto",
+    show_default=True,
+    help="Kernel sockets: auto uses IPC for ipykernel and TCP on 127.0.0.1 for other kernels.",
+)
+@click.option(
+    "--prestart",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="With -j N: kernels booted ahead while notebooks run (default N, so up to 2N kernels are alive).",
+)
+@click.option(
+    "--no-fast-start", is_flag=True, help="Launch every kernel normally instead of forking it from a warm template."
+)
+@click.option(
+    "--preload",
+    metavar="MODULES",
+    default="",
+    help="Comma-separated modules the warm template imports (e.g. numpy,pandas).",
+)
+@click.option(
+    "-p",
+    "--parameter",
+    "typed_params",
+    nargs=2,
+    multiple=True,
+    metavar="NAME VALUE",
+    help="Parameter; VALUE read as int, float, bool, None, else string (repeatable).",
+)
+@click.option(
+    "-r",
+    "--raw-parameter",
+    "raw_params",
+    nargs=2,
+    multiple=True,
+    metavar="NAME VALUE",
+    help="Parameter whose VALUE stays a string (repeatable).",
+)
+@click.option(
+    "-y",
+    "--parameters-yaml",
+    "yaml_params",
+    multiple=True,
+    metavar="YAML",
+    help="Parameters as a YAML mapping string (repeatable).",
+)
+@click.option(
+    "-f",
+    "--parameters-file",
+    "file_params",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Parameters from a YAML or JSON FILE (repeatable).",
+)
+@click.option(
+    "--params-grid",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="YAML list of parameter mappings: run the notebook once per mapping.",
+)
+@click.option(
+    "--prepare-only",
+    is_flag=True,
+    help="Write the notebooks with their parameters injected, without running them (papermill's flag).",
+)
+@click.option(
+    "--strict-params",
+    is_flag=True,
+    help="A parameter the notebook's parameters cell does not declare is an error (exit 2).",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar (it is also off when stderr is not a terminal).")
-@click.option("--log-output", is_flag=True, help="Stream cell stdout/stderr live to stderr (each line prefixed with its notebook's name when several run).")
-@click.option("--stdout-file", metavar="FILE", help="Write the cells' stdout to FILE ({name}/{stem}: the notebook's, for several).")
-@click.option("--stderr-file", metavar="FILE", help="Write the cells' stderr to FILE ({name}/{stem}: the notebook's, for several).")
+@click.option(
+    "--log-output",
+    is_flag=True,
+    help="Stream cell stdout/stderr live to stderr (each line prefixed with its notebook's name when several run).",
+)
+@click.option(
+    "--stdout-file",
+    metavar="FILE",
+    help="Write the cells' stdout to FILE ({name}/{stem}: the notebook's, for several).",
+)
+@click.option(
+    "--stderr-file",
+    metavar="FILE",
+    help="Write the cells' stderr to FILE ({name}/{stem}: the notebook's, for several).",
+)
 @click.option("-v", "--verbose", count=True, help="Show kernel output and more detail (repeatable: -vv for debug).")
-@click.option("--dask", "dask_address", metavar="ADDRESS|local:N", help="Run each notebook as a task on a Dask cluster: a scheduler address (tcp://host:8786) or local:N worker processes.")
-@click.option("--include-text", is_flag=True, help="Folders and globs also yield jupytext text notebooks (.py percent scripts, MyST .md).")
-@click.option("--retries", type=click.IntRange(min=0), metavar="N", default=1, show_default=True, help="With --dask: re-run a notebook whose kernel could not start or whose worker was lost.")
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS|local:N",
+    help="Run each notebook as a task on a Dask cluster: a scheduler address (tcp://host:8786) or local:N worker processes.",
+)
+@click.option(
+    "--include-text",
+    is_flag=True,
+    help="Folders and globs also yield jupytext text notebooks (.py percent scripts, MyST .md).",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    metavar="N",
+    default=1,
+    show_default=True,
+    help="With --dask: re-run a notebook whose kernel could not start or whose worker was lost.",
+)
 @cache_run_options
 def run_command(
     notebooks: tuple[Where, ...],
@@ -190,7 +374,9 @@ def run_command(
         raise click.UsageError("-o/--output takes one notebook; use --output-dir for several")
     if events_path == "-" and (json_report == "-" or output == Path("-")):
         raise click.UsageError("--events - shares stdout with -o - or --json -; send one of them to a file")
-    stdio = redirect_stdio(paths, output, json_to_stdout=json_report == "-", output_dir=output_dir)  # issue 13: '-' is stdin/stdout
+    stdio = redirect_stdio(
+        paths, output, json_to_stdout=json_report == "-", output_dir=output_dir
+    )  # issue 13: '-' is stdin/stdout
     paths, output = stdio.paths, stdio.output
     if stdio.reads_stdin and cwd is None:
         cwd = Path.cwd()  # a notebook on stdin has no folder of its own (papermill: the current folder)
@@ -199,7 +385,9 @@ def run_command(
     parameters = collect_parameters(file_params, yaml_params, typed_params, raw_params)
     grid = load_grid(params_grid) if params_grid is not None else None
     if grid is not None and (len(paths) != 1 or output is None):
-        raise click.UsageError("--params-grid runs one notebook and needs -o with a template such as 'out/{region}.ipynb'")
+        raise click.UsageError(
+            "--params-grid runs one notebook and needs -o with a template such as 'out/{region}.ipynb'"
+        )
     preload_modules = tuple(name.strip() for name in preload.split(",") if name.strip())
     runner = _dask_runner(dask_address, retries, fail_fast)
     if runner is not None and click.get_current_context().get_parameter_source("jobs") is ParameterSource.DEFAULT:
@@ -208,8 +396,7 @@ def run_command(
     from nbrun.kernel.peek import any_forkable
 
     # only for ipykernel notebooks; with a cache, the template starts at the first miss
-    if (not no_fast_start and runner is None and cache is None and not prepare_only
-            and any_forkable(paths, kernel_name)):
+    if not no_fast_start and runner is None and cache is None and not prepare_only and any_forkable(paths, kernel_name):
         fast_start.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
     try:
         from nbrun.options import BatchOptions, FileOptions
@@ -238,25 +425,46 @@ def run_command(
             strict_parameters=strict_params,
             transport=transport,
         )
-        file_options = FileOptions(autosave_seconds=autosave_seconds, extract_images=extract_images,
-                                   strip_images=strip_images, strict_images=strict_images, overwrite_images=force,
-                                   report_mode=report_mode, write_html=write_html, html_allow_scripts=html_allow_scripts,
-                                   cache=cache)
-        batch_options = BatchOptions(max_parallel=jobs, fail_fast=fail_fast, fast_start=not no_fast_start,
-                                     preload=preload_modules, prestart=prestart)
-        presentation = Presentation(show_progress=not no_progress, log_output=log_output, verbose=verbose,
-                                    junit_xml=junit_xml, json_report=json_report, display=stdio.display,
-                                    report_page=report_page,
-                                    events=EventStream(events_path) if events_path else None,
-                                    stream_files={"stdout": stdout_file, "stderr": stderr_file})
+        file_options = FileOptions(
+            autosave_seconds=autosave_seconds,
+            extract_images=extract_images,
+            strip_images=strip_images,
+            strict_images=strict_images,
+            overwrite_images=force,
+            report_mode=report_mode,
+            write_html=write_html,
+            html_allow_scripts=html_allow_scripts,
+            cache=cache,
+        )
+        batch_options = BatchOptions(
+            max_parallel=jobs,
+            fail_fast=fail_fast,
+            fast_start=not no_fast_start,
+            preload=preload_modules,
+            prestart=prestart,
+        )
+        presentation = Presentation(
+            show_progress=not no_progress,
+            log_output=log_output,
+            verbose=verbose,
+            junit_xml=junit_xml,
+            json_report=json_report,
+            display=stdio.display,
+            report_page=report_page,
+            events=EventStream(events_path) if events_path else None,
+            stream_files={"stdout": stdout_file, "stderr": stderr_file},
+        )
         if grid is not None:
             assert output is not None  # checked with --params-grid above
             batch = grid_jobs(paths[0], output, options, file_options, grid)
         else:
             if output is not None and "{" in str(output):
                 output = render_output(output, parameters or {})
-            batch = make_jobs(plan_batch(paths, output=output, output_dir=output_dir, root=mirror_root(notebooks)),
-                              options, file_options)
+            batch = make_jobs(
+                plan_batch(paths, output=output, output_dir=output_dir, root=mirror_root(notebooks)),
+                options,
+                file_options,
+            )
         check_stream_files(stdout_file, stderr_file, len(batch))
         if prepare_only:  # papermill's --prepare-only
             from .prepare_only import prepare_jobs

@@ -73,7 +73,10 @@ def _hidden(path: Path) -> bool:
 
 def _excluded(path: Where, patterns: tuple[str, ...]) -> bool:
     text = path.as_posix()
-    return any(fnmatch.fnmatch(text, pattern) or any(fnmatch.fnmatch(part, pattern) for part in path.parts) for pattern in patterns)
+    return any(
+        fnmatch.fnmatch(text, pattern) or any(fnmatch.fnmatch(part, pattern) for part in path.parts)
+        for pattern in patterns
+    )
 
 
 def mirror_root(arguments: tuple[Where, ...]) -> Path | None:

@@ -56,7 +56,9 @@ def _yaml_loader() -> type:
             if isinstance(node, yaml.ScalarNode):
                 values, text = 1, len(node.value)
             else:
-                children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else node.value
+                children = (
+                    [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else node.value
+                )
                 if any(id(child) not in self._sizes for child in children):
                     raise _TooLarge("an alias refers to a value that contains it")
                 values = 1 + sum(self._sizes[id(child)][0] for child in children)
@@ -101,8 +103,12 @@ def _read(path: Path) -> str:
         raise click.UsageError(f"{path}: cannot read parameters file ({exc})") from None
 
 
-def collect_parameters(files: tuple[Path, ...], yaml_texts: tuple[str, ...],
-                       typed: tuple[tuple[str, str], ...], raw: tuple[tuple[str, str], ...]) -> dict[str, Any] | None:
+def collect_parameters(
+    files: tuple[Path, ...],
+    yaml_texts: tuple[str, ...],
+    typed: tuple[tuple[str, str], ...],
+    raw: tuple[tuple[str, str], ...],
+) -> dict[str, Any] | None:
     """Merge the sources; later ones win: -f files, then -y, then -p, then -r (each in order given)."""
     from nbrun.notebook.parameters import parse_value
 
@@ -134,7 +140,9 @@ def render_output(template: Where, parameters: dict[str, Any]) -> Where:
     fields = {name for _, name, _, _ in string.Formatter().parse(text) if name}
     missing = sorted(field for field in fields if field.split(".")[0].split("[")[0] not in parameters)
     if missing:
-        raise click.UsageError(f"output path {text!r} uses {', '.join('{' + m + '}' for m in missing)}, which no parameter sets")
+        raise click.UsageError(
+            f"output path {text!r} uses {', '.join('{' + m + '}' for m in missing)}, which no parameter sets"
+        )
     try:
         rendered = text.format(**parameters)
         return as_where(rendered) if isinstance(template, Location) else Path(rendered)

@@ -29,7 +29,8 @@ def check_inputs(arguments: tuple[Where, ...], paths: list[Where]) -> None:
         source, target = (shlex.quote(str(a)) for a in arguments)
         raise CliError.with_code(
             f"{arguments[1]}: no such notebook; to write the executed notebook there, use -o: "
-            f"nbrun run {source} -o {target}", exit_codes.USAGE,
+            f"nbrun run {source} -o {target}",
+            exit_codes.USAGE,
         )
     path = missing[0]
     reason = "is a directory, not a notebook file" if path.is_dir() else "no such file"

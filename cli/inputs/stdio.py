@@ -43,8 +43,9 @@ class StdioNotebooks:
                 shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def redirect_stdio(paths: list[Where], output: Where | None, *, json_to_stdout: bool,
-                   output_dir: Where | None = None) -> StdioNotebooks:
+def redirect_stdio(
+    paths: list[Where], output: Where | None, *, json_to_stdout: bool, output_dir: Where | None = None
+) -> StdioNotebooks:
     """Replace ``-`` in *paths* / *output* by files in a temporary folder.
 
     An input read from stdin without ``-o`` is written to stdout (it has no
@@ -52,7 +53,9 @@ def redirect_stdio(paths: list[Where], output: Where | None, *, json_to_stdout: 
     """
     reads_stdin = STDIO in paths
     if reads_stdin and (len(paths) > 1 or output_dir is not None):
-        raise click.UsageError("'-' (the notebook on stdin) must be the only notebook, written with -o (default: stdout)")
+        raise click.UsageError(
+            "'-' (the notebook on stdin) must be the only notebook, written with -o (default: stdout)"
+        )
     if reads_stdin and output is None:
         output = STDIO
     if output != STDIO and not reads_stdin:

@@ -51,8 +51,11 @@ def with_text_notebooks(argument: Path, expand: Callable[[Path], list[Path]]) ->
             outputs.add(twin)
         else:
             skipped.add(path)
-            click.echo(f"nbrun: skipping {path}: {twin.name} beside it is not its output (no nbrun record, "
-                       f"no jupytext pairing), so {twin.name} runs and is not overwritten", err=True)
+            click.echo(
+                f"nbrun: skipping {path}: {twin.name} beside it is not its output (no nbrun record, "
+                f"no jupytext pairing), so {twin.name} runs and is not overwritten",
+                err=True,
+            )
     return sorted([path for path in notebooks if path not in outputs] + [path for path in text if path not in skipped])
 
 
@@ -60,14 +63,17 @@ def _text_files_in(folder: Path) -> list[Path]:
     found: list[Path] = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
-        found.extend(Path(root) / name for name in files
-                     if name.endswith(TEXT_SUFFIXES) and not name.startswith("."))
+        found.extend(Path(root) / name for name in files if name.endswith(TEXT_SUFFIXES) and not name.startswith("."))
     return found
 
 
 def _text_matches(pattern: str) -> list[Path]:
-    return [Path(p) for p in glob.glob(pattern, recursive=True) if p.endswith(TEXT_SUFFIXES)
-            and not any(part.startswith(".") and part not in (".", "..") for part in Path(p).parts[:-1])]
+    return [
+        Path(p)
+        for p in glob.glob(pattern, recursive=True)
+        if p.endswith(TEXT_SUFFIXES)
+        and not any(part.startswith(".") and part not in (".", "..") for part in Path(p).parts[:-1])
+    ]
 
 
 def expand_url(argument: Location, include_text: bool = False) -> list[Location]:

@@ -39,8 +39,9 @@ class EventStream:
                 os.makedirs(os.path.dirname(destination) or ".", exist_ok=True)
             self._out: TextIO = open(destination, "w", encoding="utf-8") if self._owned else sys.stdout
         except OSError as exc:
-            raise CliError.with_code(f"{destination}: cannot write the events file: {exc.strerror or exc}",
-                                     exit_codes.NOTEBOOK_INVALID_OR_IO) from None
+            raise CliError.with_code(
+                f"{destination}: cannot write the events file: {exc.strerror or exc}", exit_codes.NOTEBOOK_INVALID_OR_IO
+            ) from None
         self._retries = _RetryListener(self)
 
     def emit(self, event: str, **fields: Any) -> None:
@@ -58,10 +59,16 @@ class EventStream:
 
     def notebook_finished(self, outcome: BatchOutcome) -> None:
         result = outcome.result
-        self.emit("notebook-end", notebook=str(outcome.job.source),
-                  output=str(outcome.job.target) if notebook_written(outcome) else None,
-                  status=outcome.status, exit_code=outcome_exit_code(outcome), duration=round(outcome.duration, 3),
-                  message=outcome.summary() or None, failed_cell=result.failed_cell if result is not None else None)
+        self.emit(
+            "notebook-end",
+            notebook=str(outcome.job.source),
+            output=str(outcome.job.target) if notebook_written(outcome) else None,
+            status=outcome.status,
+            exit_code=outcome_exit_code(outcome),
+            duration=round(outcome.duration, 3),
+            message=outcome.summary() or None,
+            failed_cell=result.failed_cell if result is not None else None,
+        )
 
     def run_finished(self, outcomes: list[BatchOutcome], exit_code: int, duration: float) -> None:
         totals: dict[str, int] = {}
@@ -88,15 +95,22 @@ class NotebookEvents(ExecutionObserver):
         self.stream.emit("cell-start", notebook=self.notebook, index=index)
 
     def cell_finished(self, record: CellRecord) -> None:
-        fields: dict[str, Any] = {"status": record.status.value, "duration": record.duration,
-                                  "execution_count": record.execution_count}
+        fields: dict[str, Any] = {
+            "status": record.status.value,
+            "duration": record.duration,
+            "execution_count": record.execution_count,
+        }
         if record.ename is not None:
             fields.update(ename=record.ename, evalue=record.evalue or "")
         self.stream.emit("cell-end", notebook=self.notebook, index=record.index, **fields)
         notes = self._cells.pop(record.index, NotebookNode()).get("metadata", {}).get("nbrun", {})
         if "truncated" in notes:
-            self.stream.emit("output-truncated", notebook=self.notebook, index=record.index,
-                             dropped_bytes=int(notes["truncated"].get("dropped_bytes", 0)))
+            self.stream.emit(
+                "output-truncated",
+                notebook=self.notebook,
+                index=record.index,
+                dropped_bytes=int(notes["truncated"].get("dropped_bytes", 0)),
+            )
         if record.status is CellStatus.KERNEL_DIED:
             reason = notes.get("kernel_exit", {}).get("reason") or record.note or "unknown"
             self.stream.emit("kernel-died", notebook=self.notebook, index=record.index, reason=reason)
@@ -158,4 +172,3 @@ class _RetryListener(logging.Handler):
     def detach(self) -> None:
         self.logger.removeHandler(self)
         self.logger.setLevel(self._previous_level)
-

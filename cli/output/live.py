@@ -23,7 +23,13 @@ class TerminalObserver(ExecutionObserver):
     """
 
     def __init__(
-        self, label: str, *, show_progress: bool, log_output: bool, stream: TextIO | None = None, position: int = 0,
+        self,
+        label: str,
+        *,
+        show_progress: bool,
+        log_output: bool,
+        stream: TextIO | None = None,
+        position: int = 0,
         line_prefix: str = "",
     ) -> None:
         self.label = label

@@ -69,15 +69,20 @@ def check_stream_files(stdout_file: str | None, stderr_file: str | None, jobs: i
     """Several notebooks need a placeholder, or they would all write one file."""
     for flag, template in (("--stdout-file", stdout_file), ("--stderr-file", stderr_file)):
         if template is not None and jobs > 1 and "{name}" not in template and "{stem}" not in template:
-            raise click.UsageError(f"{flag} with several notebooks needs {{name}} or {{stem}} in FILE, e.g. 'logs/{{stem}}.out'")
+            raise click.UsageError(
+                f"{flag} with several notebooks needs {{name}} or {{stem}} in FILE, e.g. 'logs/{{stem}}.out'"
+            )
 
 
 class StreamFiles(ExecutionObserver):
     """Writes one notebook's cell stdout/stderr to the files named by the templates."""
 
     def __init__(self, job: BatchJob, templates: Mapping[str, str | None]) -> None:
-        self._paths = {name: Path(template.replace("{name}", job.target.name).replace("{stem}", job.target.stem))
-                       for name, template in templates.items() if template is not None}
+        self._paths = {
+            name: Path(template.replace("{name}", job.target.name).replace("{stem}", job.target.stem))
+            for name, template in templates.items()
+            if template is not None
+        }
         self._files: dict[str, IO[str]] = {}
 
     def notebook_started(self, code_cells: int) -> None:

@@ -12,8 +12,11 @@ _STDIN_ERRORS = ("StdinNotImplementedError",)
 
 def raised_cells(result: ExecutionResult) -> list[str]:
     """``cell 3 (index 2, In [3]) ZeroDivisionError: division by zero`` per cell that raised but was allowed to."""
-    return [f"{cell_label(cell.index, cell.execution_count)} {cell.ename}: {cell.evalue}"
-            for cell in result.cells if cell.status is CellStatus.ERROR]
+    return [
+        f"{cell_label(cell.index, cell.execution_count)} {cell.ename}: {cell.evalue}"
+        for cell in result.cells
+        if cell.status is CellStatus.ERROR
+    ]
 
 
 def status_label(outcome: BatchOutcome, label: str) -> str:
@@ -26,8 +29,11 @@ def status_label(outcome: BatchOutcome, label: str) -> str:
 
 def truncation_warning(result: ExecutionResult) -> str | None:
     """One warning per notebook naming the cells whose output was cut at --max-output-bytes."""
-    cut = [(index, cell.metadata["nbrun"]["truncated"]) for index, cell in enumerate(result.notebook.cells)
-           if "truncated" in cell.get("metadata", {}).get("nbrun", {})]
+    cut = [
+        (index, cell.metadata["nbrun"]["truncated"])
+        for index, cell in enumerate(result.notebook.cells)
+        if "truncated" in cell.get("metadata", {}).get("nbrun", {})
+    ]
     if not cut:
         return None
     dropped = sum(int(info.get("dropped_bytes", 0)) for _, info in cut)

@@ -121,8 +121,15 @@ def junit_xml(outcomes: list[BatchOutcome], started: str, duration: float) -> st
     attributes = {"tests": str(len(outcomes)), **{k: str(v) for k, v in counts.items()}, "time": f"{duration:.3f}"}
     for key, value in attributes.items():
         suite.set(key, value)
-    root = ET.Element("testsuites", name="nbrun", tests=attributes["tests"], failures=attributes["failures"],
-                      errors=attributes["errors"], skipped=attributes["skipped"], time=attributes["time"])
+    root = ET.Element(
+        "testsuites",
+        name="nbrun",
+        tests=attributes["tests"],
+        failures=attributes["failures"],
+        errors=attributes["errors"],
+        skipped=attributes["skipped"],
+        time=attributes["time"],
+    )
     root.append(suite)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
@@ -135,8 +142,13 @@ def write_junit(outcomes: list[BatchOutcome], destination: Where, started: str, 
 def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
     source = outcome.job.source
     folder = source.parent.as_posix().strip("./").replace("/", ".") or "notebooks"
-    case = ET.Element("testcase", classname=_clean(folder), name=_clean(source.name),
-                      time=f"{outcome.duration:.3f}", file=_clean(source.as_posix()))
+    case = ET.Element(
+        "testcase",
+        classname=_clean(folder),
+        name=_clean(source.name),
+        time=f"{outcome.duration:.3f}",
+        file=_clean(source.as_posix()),
+    )
     status = outcome.status
     kind = status.junit
     if status is RunStatus.INTERRUPTED and outcome.result is not None:
@@ -189,7 +201,14 @@ def _failure_details(outcome: BatchOutcome) -> str:
     if result is None or result.failed_cell is None:
         return _clean(outcome.summary())
     source = result.notebook.cells[result.failed_cell].get("source", "")
-    parts = [outcome.summary(), "", f"Source of {cell_label(result.failed_cell)}:", source, "", failing_traceback(outcome)]
+    parts = [
+        outcome.summary(),
+        "",
+        f"Source of {cell_label(result.failed_cell)}:",
+        source,
+        "",
+        failing_traceback(outcome),
+    ]
     return _clean("\n".join(parts))
 
 

@@ -15,14 +15,25 @@ def summary_table(outcomes: list[BatchOutcome], duration: float) -> str:
     for outcome in outcomes:
         repeated = sources.count(outcome.job.source) > 1  # --params-grid: tell the runs apart by output
         result = outcome.result
-        cell = "" if result is None or result.failed_cell is None else f"{result.failed_cell + 1} (index {result.failed_cell})"
+        cell = (
+            ""
+            if result is None or result.failed_cell is None
+            else f"{result.failed_cell + 1} (index {result.failed_cell})"
+        )
         if result is not None and result.check is not None and not result.check.passed:  # nbrun check
             first = result.check.mismatched_cells[0]
             cell = f"{first + 1} (index {first})"
         error = "" if outcome.ok else _first_line(outcome.summary())
         label = status_label(outcome, outcome.status.label) + (" (cached)" if _cached(outcome) else "")
-        rows.append((printable(str(outcome.job.target if repeated else outcome.job.source)), label,
-                     f"{outcome.duration:.2f}s", cell, printable(error)))
+        rows.append(
+            (
+                printable(str(outcome.job.target if repeated else outcome.job.source)),
+                label,
+                f"{outcome.duration:.2f}s",
+                cell,
+                printable(error),
+            )
+        )
     widths = [min(max(len(row[i]) for row in rows), 60) for i in range(4)]
     lines = ["  ".join(value.ljust(width) for value, width in zip(row[:4], widths)) + "  " + row[4] for row in rows]
     counts: dict[str, int] = {}

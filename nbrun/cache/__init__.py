@@ -13,5 +13,16 @@ from .key import CacheKey, compute_key
 from .runs import CacheLookup, CacheSettings, look_up, notebook_key, replay
 from .store import CacheStore, CorruptEntryError, EntryInfo, StoredRun
 
-__all__ = ["CacheKey", "CacheLookup", "CacheSettings", "CacheStore", "CorruptEntryError", "EntryInfo",
-           "StoredRun", "compute_key", "look_up", "notebook_key", "replay"]
+__all__ = [
+    "CacheKey",
+    "CacheLookup",
+    "CacheSettings",
+    "CacheStore",
+    "CorruptEntryError",
+    "EntryInfo",
+    "StoredRun",
+    "compute_key",
+    "look_up",
+    "notebook_key",
+    "replay",
+]

@@ -21,15 +21,27 @@ _OPTIONAL_INT = (int, type(None))
 _OPTIONAL_NUMBER = (int, float, type(None))
 # The run record's fields besides "status" and "cells" (runs.result_record writes them all).
 RECORD_FIELDS: dict[str, tuple[type, ...]] = {
-    "kernel_name": _OPTIONAL_STR, "started_at": _OPTIONAL_STR, "finished_at": _OPTIONAL_STR,
-    "duration": _OPTIONAL_NUMBER, "failed_cell": _OPTIONAL_INT, "ename": _OPTIONAL_STR, "evalue": _OPTIONAL_STR,
-    "message": _OPTIONAL_STR, "kernel_output": _OPTIONAL_STR, "restarts": _OPTIONAL_INT,
+    "kernel_name": _OPTIONAL_STR,
+    "started_at": _OPTIONAL_STR,
+    "finished_at": _OPTIONAL_STR,
+    "duration": _OPTIONAL_NUMBER,
+    "failed_cell": _OPTIONAL_INT,
+    "ename": _OPTIONAL_STR,
+    "evalue": _OPTIONAL_STR,
+    "message": _OPTIONAL_STR,
+    "kernel_output": _OPTIONAL_STR,
+    "restarts": _OPTIONAL_INT,
     "interrupted_by": _OPTIONAL_STR,
 }
 # CellRecord.to_json's fields besides "index" and "status".
 CELL_FIELDS: dict[str, tuple[type, ...]] = {
-    "duration": _OPTIONAL_NUMBER, "execution_count": _OPTIONAL_INT, "ename": _OPTIONAL_STR,
-    "evalue": _OPTIONAL_STR, "timed_out_after": _OPTIONAL_NUMBER, "note": _OPTIONAL_STR, "actions": (list,),
+    "duration": _OPTIONAL_NUMBER,
+    "execution_count": _OPTIONAL_INT,
+    "ename": _OPTIONAL_STR,
+    "evalue": _OPTIONAL_STR,
+    "timed_out_after": _OPTIONAL_NUMBER,
+    "note": _OPTIONAL_STR,
+    "actions": (list,),
 }
 _CELL_STATUSES = tuple(status.value for status in CellStatus)
 
@@ -74,8 +86,11 @@ def _check_notebook(notebook: Any) -> None:
     for number, cell in enumerate(cells):
         if not isinstance(cell, Mapping) or not isinstance(cell.get("cell_type"), str):
             raise ValueError(f"the stored notebook's cell {number} has no cell type")
-        if (not isinstance(cell.get("outputs", []), list) or not isinstance(cell.get("metadata", {}), Mapping)
-                or not isinstance(cell.get("execution_count"), _OPTIONAL_INT)):
+        if (
+            not isinstance(cell.get("outputs", []), list)
+            or not isinstance(cell.get("metadata", {}), Mapping)
+            or not isinstance(cell.get("execution_count"), _OPTIONAL_INT)
+        ):
             raise ValueError(f"the stored notebook's cell {number} has outputs, metadata or count of another type")
 
 
@@ -86,5 +101,6 @@ def _check_reads(reads: Any) -> None:
     if not isinstance(env, Mapping) or not all(isinstance(value, str) for value in env.values()):
         raise ValueError("the stored environment reads are not digests")
     if not isinstance(files, Mapping) or not all(
-            isinstance(state, Mapping) and isinstance(state.get("sha256"), _OPTIONAL_STR) for state in files.values()):
+        isinstance(state, Mapping) and isinstance(state.get("sha256"), _OPTIONAL_STR) for state in files.values()
+    ):
         raise ValueError("the stored file reads have no content hashes")

@@ -45,8 +45,14 @@ class KernelIdentity:
 
     def describe(self) -> dict[str, object]:
         """The kernel part of the key, readable."""
-        return {"name": self.name, "language": self.language, "version": self.language_version,
-                "interpreter": self.interpreter, "arguments": list(self.launch), "env_sha256": self.env_sha256}
+        return {
+            "name": self.name,
+            "language": self.language,
+            "version": self.language_version,
+            "interpreter": self.interpreter,
+            "arguments": list(self.launch),
+            "env_sha256": self.env_sha256,
+        }
 
 
 class KernelLookupError(Exception):
@@ -79,8 +85,9 @@ def interpreter(executable: str) -> Interpreter:
     sees, and a project folder's ``.egg-info`` there changed the key.
     """
     try:
-        probe = subprocess.run([executable, "-c", _PROBE], capture_output=True, text=True,
-                               timeout=_PROBE_TIMEOUT, check=True)  # -c: sys.path[0] is "", never scanned
+        probe = subprocess.run(
+            [executable, "-c", _PROBE], capture_output=True, text=True, timeout=_PROBE_TIMEOUT, check=True
+        )  # -c: sys.path[0] is "", never scanned
         found = json.loads(probe.stdout)
         version, path = str(found["version"]), [str(entry) for entry in found["path"]]
     except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError):
@@ -140,4 +147,3 @@ def canonical_program(path: str) -> str:
             break
         path = target
     return path
-

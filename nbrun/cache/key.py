@@ -83,12 +83,21 @@ def prepared_copy(nb: NotebookNode, options: ExecuteOptions, *, language: str, i
     """
     from ..notebook.parameters import apply_parameters
 
-    light = from_dict({
-        "nbformat": nb.get("nbformat", 4), "nbformat_minor": nb.get("nbformat_minor", 5),
-        "metadata": nb.get("metadata", {}),
-        "cells": [{"cell_type": cell.get("cell_type"), "source": cell.get("source", ""),
-                   "metadata": cell.get("metadata", {})} for cell in nb.cells],
-    })
+    light = from_dict(
+        {
+            "nbformat": nb.get("nbformat", 4),
+            "nbformat_minor": nb.get("nbformat_minor", 5),
+            "metadata": nb.get("metadata", {}),
+            "cells": [
+                {
+                    "cell_type": cell.get("cell_type"),
+                    "source": cell.get("source", ""),
+                    "metadata": cell.get("metadata", {}),
+                }
+                for cell in nb.cells
+            ],
+        }
+    )
     if inject:
         apply_parameters(light, options.parameters, language=language, strict=options.strict_parameters)
     return light
@@ -171,8 +180,12 @@ def _files_at(path: str) -> list[str]:
     """*path* if it is a file; every file under it, recursively, if it is a folder."""
     if not os.path.isdir(path):
         return [path] if os.path.isfile(path) else []
-    return [os.path.join(folder, name) for folder, _, names in os.walk(path) for name in names
-            if os.path.isfile(os.path.join(folder, name))]
+    return [
+        os.path.join(folder, name)
+        for folder, _, names in os.walk(path)
+        for name in names
+        if os.path.isfile(os.path.join(folder, name))
+    ]
 
 
 def file_sha256(path: str) -> str:

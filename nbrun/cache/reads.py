@@ -22,8 +22,10 @@ def snapshot(reads: KernelReads | None, digest_key: bytes) -> dict[str, Any]:
     """What the entry stores about *reads* (None: a kernel that records nothing)."""
     if reads is None:
         return {"env": {}, "files": {}}
-    return {"env": {name: env_digest(name, digest_key) for name in reads.env},
-            "files": {path: file_state(path) for path in reads.files}}
+    return {
+        "env": {name: env_digest(name, digest_key) for name in reads.env},
+        "files": {path: file_state(path) for path in reads.files},
+    }
 
 
 def stale_reason(stored: Mapping[str, Any] | None, digest_key: bytes | None) -> str | None:

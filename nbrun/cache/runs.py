@@ -51,12 +51,16 @@ class CacheLookup:
             return None
         if REPORT_NAME in result.reports and result.reports[REPORT_NAME] is None:
             return "the kernel could not say which environment variables and editable installs it read; not stored"
-        summary = {"status": result.status.value, "source": str(source.resolve()), "kernel": result.kernel_name,
-                   "duration": round(result.duration, 3), "parts": self.key.part_digests}
+        summary = {
+            "status": result.status.value,
+            "source": str(source.resolve()),
+            "kernel": result.kernel_name,
+            "duration": round(result.duration, 3),
+            "parts": self.key.part_digests,
+        }
         try:
             run_reads = reads.snapshot(result.reports.get(REPORT_NAME), self.store.make_digest_key())
-            self.store.save(self.key.digest, result.notebook, result_record(result), self.key.parts, summary,
-                            run_reads)
+            self.store.save(self.key.digest, result.notebook, result_record(result), self.key.parts, summary, run_reads)
         except (OSError, TypeError, ValueError) as exc:
             return f"the run could not be stored in the cache {self.store.root}: {exc}"
         return None
@@ -100,15 +104,18 @@ def stale_reason(store: CacheStore, stored: StoredRun) -> str | None:
     return reads.stale_reason(stored.reads, store.digest_key())
 
 
-def _prepared_key(nb: NotebookNode, source: Path, options: ExecuteOptions, settings: CacheSettings,
-                  *, inject: bool = True) -> tuple[NotebookNode, CacheKey]:
+def _prepared_key(
+    nb: NotebookNode, source: Path, options: ExecuteOptions, settings: CacheSettings, *, inject: bool = True
+) -> tuple[NotebookNode, CacheKey]:
 
     kernel = kernel_identity(resolve_kernel_name(nb, options))
     prepared = prepared_copy(nb, options, language=kernel.language, inject=inject)
     return prepared, compute_key(prepared, options, kernel, source.resolve().parent, settings.extra_inputs)
 
 
-def replay(nb: NotebookNode, options: ExecuteOptions, lookup: CacheLookup, observer: ExecutionObserver) -> ExecutionResult:
+def replay(
+    nb: NotebookNode, options: ExecuteOptions, lookup: CacheLookup, observer: ExecutionObserver
+) -> ExecutionResult:
     """*nb* (as read) with the stored run's outputs, counts and run metadata, and its result.
 
     Markdown, ids and other metadata stay those of *nb*: only what the run
@@ -179,8 +186,9 @@ def _remap_run_metadata(record: Any, index_map: dict[int, int]) -> None:
     if isinstance(record.get("failed_cell"), int):
         record["failed_cell"] = index_map.get(record["failed_cell"], record["failed_cell"])
     if isinstance(record.get("cells_with_errors"), list):
-        record["cells_with_errors"] = [index_map.get(index, index) if isinstance(index, int) else index
-                                       for index in record["cells_with_errors"]]
+        record["cells_with_errors"] = [
+            index_map.get(index, index) if isinstance(index, int) else index for index in record["cells_with_errors"]
+        ]
 
 
 def _code_cell_count(nb: NotebookNode) -> int:

@@ -100,8 +100,9 @@ class CacheStore:
             raise CorruptEntryError(f"cache entry {path} holds another key")
         try:
             data = json.loads(body)
-            stored = StoredRun(key, header, dict(data["record"]), dict(data["parts"]), from_dict(data["notebook"]),
-                               data.get("reads"))
+            stored = StoredRun(
+                key, header, dict(data["record"]), dict(data["parts"]), from_dict(data["notebook"]), data.get("reads")
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise CorruptEntryError(f"cache entry {path} is corrupt ({exc})") from exc
         if touch:
@@ -115,16 +116,28 @@ class CacheStore:
         except OSError:
             pass  # a read-only cache still serves hits
 
-    def save(self, key: str, notebook: NotebookNode, record: dict[str, Any], parts: dict[str, Any],
-             summary: dict[str, Any], reads: dict[str, Any] | None = None) -> Path:
+    def save(
+        self,
+        key: str,
+        notebook: NotebookNode,
+        record: dict[str, Any],
+        parts: dict[str, Any],
+        summary: dict[str, Any],
+        reads: dict[str, Any] | None = None,
+    ) -> Path:
         """Store a run under *key* atomically; returns the entry's path (OSError on failure)."""
         content = {"record": record, "parts": parts, "notebook": notebook}
         if reads is not None:
             content["reads"] = reads
-        body = json.dumps(content,
-                          ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
-        header = {"format": STORE_FOLDER, "key": key, "sha256": hashlib.sha256(body).hexdigest(),
-                  "size": len(body), "stored": _utc_now(), **summary}
+        body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        header = {
+            "format": STORE_FOLDER,
+            "key": key,
+            "sha256": hashlib.sha256(body).hexdigest(),
+            "size": len(body),
+            "stored": _utc_now(),
+            **summary,
+        }
         path = self.path_for(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(prefix=f".{key[:8]}-", suffix=".tmp", dir=path.parent)

@@ -88,7 +88,7 @@ def unified_diff(expected: str, got: str) -> str:
     if len(old) + len(new) > _DIFF_LIMIT:  # difflib is slow on huge texts: show the first difference only
         first = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
         start = max(0, first - 3)
-        old, new = old[start:first + 20], new[start:first + 20]
+        old, new = old[start : first + 20], new[start : first + 20]
         lines = [f"(outputs too long for a full diff; from line {start + 1})"]
         lines += list(difflib.unified_diff(old, new, "expected", "got", lineterm=""))
     else:
@@ -104,8 +104,9 @@ def _join(values: list[Any]) -> str:
     return "\n--- next output ---\n".join(values)
 
 
-def compare_cell(index: int, stored: NotebookNode, executed: NotebookNode, options: CheckOptions,
-                 sanitize: Callable[[str], str]) -> list[CellMismatch]:
+def compare_cell(
+    index: int, stored: NotebookNode, executed: NotebookNode, options: CheckOptions, sanitize: Callable[[str], str]
+) -> list[CellMismatch]:
     """The mismatches between a stored code cell and its new run (empty when they match)."""
     ignore_stderr = options.ignore_stderr_tag in stored.get("metadata", {}).get("tags", [])
     expected = flatten(stored.get("outputs", []), sanitize, ignore_stderr=ignore_stderr)
@@ -132,8 +133,9 @@ def compare_cell(index: int, stored: NotebookNode, executed: NotebookNode, optio
     return mismatches
 
 
-def _pixel_mismatches(index: int, count: int | None, kind: str, old: list[Any], new: list[Any],
-                      tolerance: int) -> list[CellMismatch]:
+def _pixel_mismatches(
+    index: int, count: int | None, kind: str, old: list[Any], new: list[Any], tolerance: int
+) -> list[CellMismatch]:
     from .pixels import compare_pixels
 
     found = []

@@ -98,13 +98,15 @@ def cell_markers(cell: NotebookNode) -> CellMarkers:
 def code_cells(nb: NotebookNode) -> list[tuple[int, NotebookNode]]:
     """The code cells that a check pairs up, with their indexes (injected parameters left out)."""
     return [
-        (index, cell) for index, cell in enumerate(nb.cells)
+        (index, cell)
+        for index, cell in enumerate(nb.cells)
         if cell.get("cell_type") == "code" and INJECTED_TAG not in cell.get("metadata", {}).get("tags", [])
     ]
 
 
-def prepare_for_run(nb: NotebookNode, *, skip_tag: str = "skip-execution",
-                    raises_tag: str = "raises-exception") -> NotebookNode:
+def prepare_for_run(
+    nb: NotebookNode, *, skip_tag: str = "skip-execution", raises_tag: str = "raises-exception"
+) -> NotebookNode:
     """A copy of *nb* to execute: NBVAL_SKIP cells get *skip_tag*, NBVAL_RAISES_EXCEPTION cells *raises_tag*."""
     prepared = copy.deepcopy(nb)
     for cell in prepared.cells:

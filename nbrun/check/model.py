@@ -69,8 +69,13 @@ class CellMismatch:
         return f"cell {self.cell} ({count})"
 
     def to_json(self) -> dict[str, Any]:
-        return {"cell": self.cell, "execution_count": self.execution_count, "kind": self.kind,
-                "message": self.message, "diff": self.diff}
+        return {
+            "cell": self.cell,
+            "execution_count": self.execution_count,
+            "kind": self.kind,
+            "message": self.message,
+            "diff": self.diff,
+        }
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,10 @@ class PixelVerdict:
         if self.expected_size != self.got_size:
             return f"size {_size(self.expected_size)} expected, got {_size(self.got_size)}"
         share = 100.0 * self.differing / self.total if self.total else 0.0
-        return (f"{self.differing} of {self.total} pixels differ ({share:.2f}%), "
-                f"largest channel difference {self.largest} (size {_size(self.got_size)})")
+        return (
+            f"{self.differing} of {self.total} pixels differ ({share:.2f}%), "
+            f"largest channel difference {self.largest} (size {_size(self.got_size)})"
+        )
 
 
 def _size(size: tuple[int, int] | None) -> str:
@@ -72,6 +74,6 @@ def compare_pixels(expected: object, got: object, tolerance: int) -> PixelVerdic
     for channel in largest_channel[1:]:
         per_pixel = ImageChops.lighter(per_pixel, channel)
     histogram = per_pixel.histogram()
-    differing = sum(histogram[tolerance + 1:])
+    differing = sum(histogram[tolerance + 1 :])
     largest = max((value for value, count in enumerate(histogram) if count), default=0)
     return PixelVerdict(left.size, right.size, differing=differing, total=left.size[0] * left.size[1], largest=largest)

@@ -26,18 +26,45 @@ def _tolerance(text: str) -> int:
 
 def add_check_options(group: Any) -> None:
     """Register --nbrun-check and its options on a pytest ``OptionGroup`` (``parser.getgroup(...)``)."""
-    group.addoption("--nbrun-check", action="store_true", default=False,
-                    help="Compare each notebook's new outputs with the stored ones (nbval's markers honoured).")
-    group.addoption("--nbrun-sanitize-with", action="append", default=[], metavar="FILE",
-                    help="nbval sanitizer file (regex:/replace: lines) applied to both sides (repeatable).")
-    group.addoption("--nbrun-lax", action="store_true", default=False,
-                    help="Compare only cells marked NBVAL_CHECK_OUTPUT / nbval-check-output.")
-    group.addoption("--nbrun-compare-images", action="store_true", default=False,
-                    help="Compare raster images by decoded pixels (default: only their number and type).")
-    group.addoption("--nbrun-image-tolerance", type=_tolerance, default=0, metavar="0-255",
-                    help="With --nbrun-compare-images: largest per-channel difference still counted as equal.")
-    group.addoption("--nbrun-no-sanitize", action="append", default=[], choices=[*BUILTIN_SANITIZERS, "all"],
-                    help="Turn a built-in sanitizer off (repeatable).")
+    group.addoption(
+        "--nbrun-check",
+        action="store_true",
+        default=False,
+        help="Compare each notebook's new outputs with the stored ones (nbval's markers honoured).",
+    )
+    group.addoption(
+        "--nbrun-sanitize-with",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="nbval sanitizer file (regex:/replace: lines) applied to both sides (repeatable).",
+    )
+    group.addoption(
+        "--nbrun-lax",
+        action="store_true",
+        default=False,
+        help="Compare only cells marked NBVAL_CHECK_OUTPUT / nbval-check-output.",
+    )
+    group.addoption(
+        "--nbrun-compare-images",
+        action="store_true",
+        default=False,
+        help="Compare raster images by decoded pixels (default: only their number and type).",
+    )
+    group.addoption(
+        "--nbrun-image-tolerance",
+        type=_tolerance,
+        default=0,
+        metavar="0-255",
+        help="With --nbrun-compare-images: largest per-channel difference still counted as equal.",
+    )
+    group.addoption(
+        "--nbrun-no-sanitize",
+        action="append",
+        default=[],
+        choices=[*BUILTIN_SANITIZERS, "all"],
+        help="Turn a built-in sanitizer off (repeatable).",
+    )
 
 
 def check_options_from_config(config: Any) -> CheckOptions | None:
@@ -50,8 +77,7 @@ def check_options_from_config(config: Any) -> CheckOptions | None:
     import pytest
 
     try:
-        patterns = tuple(pair for path in config.getoption("nbrun_sanitize_with")
-                         for pair in read_sanitizer_file(path))
+        patterns = tuple(pair for path in config.getoption("nbrun_sanitize_with") for pair in read_sanitizer_file(path))
     except SanitizerFileError as exc:
         raise pytest.UsageError(str(exc)) from None
     off = set(config.getoption("nbrun_no_sanitize"))

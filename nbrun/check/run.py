@@ -48,11 +48,18 @@ def read_stored(source: Path) -> tuple[str, NotebookNode]:
         raise NotebookReadError(source, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
 
 
-async def run_and_check(source: Path, options: ExecuteOptions, check: CheckOptions, *, update: bool = False,
-                        observer: ExecutionObserver | None = None, control: RunControl | None = None,
-                        reaper: Reaper | None = None,
-                        ready_gate: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
-                        start_kernel: KernelStarter = start_local_kernel) -> ExecutionResult:
+async def run_and_check(
+    source: Path,
+    options: ExecuteOptions,
+    check: CheckOptions,
+    *,
+    update: bool = False,
+    observer: ExecutionObserver | None = None,
+    control: RunControl | None = None,
+    reaper: Reaper | None = None,
+    ready_gate: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
+    start_kernel: KernelStarter = start_local_kernel,
+) -> ExecutionResult:
     """Execute a copy of *source* and compare it with the stored outputs (``result.check``).
 
     ``result.check`` is None when the run did not go through (the run's own
@@ -62,8 +69,15 @@ async def run_and_check(source: Path, options: ExecuteOptions, check: CheckOptio
     text, stored = read_stored(source)
     to_run = prepare_for_run(stored, skip_tag=options.skip_tag, raises_tag=options.raises_tag)
     prepared = prepare(FileRun(source, source, options), to_run, observer or ExecutionObserver())
-    result = await execute_notebook(prepared.notebook, prepared.options, observer=prepared.observer,
-                                    control=control, reaper=reaper, ready_gate=ready_gate, start_kernel=start_kernel)
+    result = await execute_notebook(
+        prepared.notebook,
+        prepared.options,
+        observer=prepared.observer,
+        control=control,
+        reaper=reaper,
+        ready_gate=ready_gate,
+        start_kernel=start_kernel,
+    )
     if not result.ok:
         return result
     report = check_notebook(stored, result.notebook, check)
@@ -72,8 +86,13 @@ async def run_and_check(source: Path, options: ExecuteOptions, check: CheckOptio
     return replace(result, check=report)
 
 
-def check_file(source: Path | str, options: ExecuteOptions | None = None, check: CheckOptions | None = None, *,
-               update: bool = False) -> ExecutionResult:
+def check_file(
+    source: Path | str,
+    options: ExecuteOptions | None = None,
+    check: CheckOptions | None = None,
+    *,
+    update: bool = False,
+) -> ExecutionResult:
     """Synchronous :func:`run_and_check` (what a pytest item calls); ``result.check`` holds the verdict."""
     return run_sync(run_and_check(Path(source), options or ExecuteOptions(), check or CheckOptions(), update=update))
 
@@ -93,8 +112,9 @@ class CheckRunner:
     fork template for all kernels when *fast_start* (as ``nbrun run`` does).
     """
 
-    def __init__(self, check: CheckOptions, *, update: bool = False, fast_start: bool = True,
-                 preload: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, check: CheckOptions, *, update: bool = False, fast_start: bool = True, preload: tuple[str, ...] = ()
+    ) -> None:
         self.check = check
         self.update = update
         self._fast_start = fast_start
@@ -105,16 +125,24 @@ class CheckRunner:
     async def __call__(self, job: BatchJob, observer: ExecutionObserver, control: RunControl) -> ExecutionResult:
         if not isinstance(job.source, Path):
             raise NotebookReadError(str(job.source), "nbrun check compares with a local notebook file, not a URL")
-        return await run_and_check(job.source, job.options, self.check, update=self.update,
-                                   observer=observer, control=control, reaper=self._reaper,
-                                   start_kernel=start_forked_kernel if self._fast_start else start_local_kernel)
+        return await run_and_check(
+            job.source,
+            job.options,
+            self.check,
+            update=self.update,
+            observer=observer,
+            control=control,
+            reaper=self._reaper,
+            start_kernel=start_forked_kernel if self._fast_start else start_local_kernel,
+        )
 
     async def __aenter__(self) -> CheckRunner:
         await self._scope.enter_async_context(fork_server_scope(self._fast_start, self._preload))
         return self
 
-    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                        trace: TracebackType | None) -> None:
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         try:
             await self._reaper.wait()
         finally:

@@ -61,7 +61,9 @@ def read_sanitizer_file(path: Path | str) -> tuple[tuple[str, str], ...]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SanitizerFileError(f"{path}: cannot read sanitizer file: {getattr(exc, 'strerror', None) or exc}") from None
+        raise SanitizerFileError(
+            f"{path}: cannot read sanitizer file: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
     return parse_sanitizer_text(text, str(path))
 
 

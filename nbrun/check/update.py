@@ -24,7 +24,9 @@ from .markers import code_cells
 
 _STYLES = [
     {"indent": indent, "sort_keys": sort_keys, "ensure_ascii": ascii_only}
-    for indent in (1, 2, 4, None, "\t") for sort_keys in (True, False) for ascii_only in (False, True)
+    for indent in (1, 2, 4, None, "\t")
+    for sort_keys in (True, False)
+    for ascii_only in (False, True)
 ]
 _JUPYTER_STYLE = _STYLES[0]
 
@@ -43,8 +45,13 @@ def _style_of(text: str, data: Any) -> tuple[dict[str, Any], bool]:
 
 def _disk_outputs(cell: NotebookNode) -> list[Any]:
     """The cell's outputs as Jupyter stores them (text split into lines, no transient fields)."""
-    holder = from_dict({"cells": [{"cell_type": "code", "source": "", "metadata": {},
-                                   "outputs": copy.deepcopy(cell.get("outputs", []))}]})
+    holder = from_dict(
+        {
+            "cells": [
+                {"cell_type": "code", "source": "", "metadata": {}, "outputs": copy.deepcopy(cell.get("outputs", []))}
+            ]
+        }
+    )
     outputs = split_lines(holder)["cells"][0]["outputs"]
     for output in outputs:
         output.pop("transient", None)
@@ -68,7 +75,9 @@ def accept_outputs(path: Path, stored_text: str, executed: NotebookNode, cells: 
     body = stored_text.removeprefix("\ufeff").replace("\r\n", "\n")
     data = json.loads(body)
     if data.get("nbformat") != 4:
-        raise NotebookWriteError(path, f"--update needs an nbformat 4 notebook, this one is nbformat {data.get('nbformat')}")
+        raise NotebookWriteError(
+            path, f"--update needs an nbformat 4 notebook, this one is nbformat {data.get('nbformat')}"
+        )
     style, newline = _style_of(body, data)
     new_by_stored = dict(zip((index for index, _ in _code_indexes(data)), (cell for _, cell in code_cells(executed))))
     wanted = sorted(set(cells))
@@ -86,6 +95,7 @@ def accept_outputs(path: Path, stored_text: str, executed: NotebookNode, cells: 
 
 def _code_indexes(data: dict[str, Any]) -> list[tuple[int, Any]]:
     return [
-        (index, cell) for index, cell in enumerate(data.get("cells", []))
+        (index, cell)
+        for index, cell in enumerate(data.get("cells", []))
         if cell.get("cell_type") == "code" and "injected-parameters" not in cell.get("metadata", {}).get("tags", [])
     ]

@@ -44,8 +44,15 @@ async def run_after_cell(
     if not code:
         return record, None
     scratch: list[NotebookNode] = []
-    run = await run_cell(kernel, code, CellOutputs(scratch, DisplayRegistry()), limits,
-                         stop_on_error=True, control=control, store_history=False)
+    run = await run_cell(
+        kernel,
+        code,
+        CellOutputs(scratch, DisplayRegistry()),
+        limits,
+        stop_on_error=True,
+        control=control,
+        store_history=False,
+    )
     reply = run.reply or {}
     if run.outcome is CellStatus.OK and reply.get("status") == "ok":
         return record, None
@@ -55,8 +62,11 @@ async def run_after_cell(
     note = f"the code run after this cell failed: {ename}: {evalue}".rstrip(": ")
     printed = "".join(str(o.get("text", "")) for o in scratch if o.get("output_type") == "stream")
     traceback = [str(line) for line in reply.get("traceback", [])]
-    cell.outputs.append(nbrun_error_output(
-        "the code run after this cell failed", ["Code:", *code.splitlines(), *printed.splitlines(), *traceback]))
+    cell.outputs.append(
+        nbrun_error_output(
+            "the code run after this cell failed", ["Code:", *code.splitlines(), *printed.splitlines(), *traceback]
+        )
+    )
     record = replace(record, status=cell_status, ename=ename, evalue=evalue, note=note, after_cell_code=code)
     status = _RUN_STATUS.get(cell_status, RunStatus.ERROR)
     return record, Failure(status, record, f"{cell_label(record.index, record.execution_count)}: {note}")

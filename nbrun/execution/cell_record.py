@@ -50,13 +50,19 @@ def record_cell(
         status, fields["ename"], fields["evalue"] = _classify_reply(reply, cell)
         if run.missing and status is CellStatus.OK:
             status = CellStatus.INCOMPLETE
-            fields["note"] = (f"IOPub stream incomplete: {run.missing} (skipped)" if run.undecodable
-                              else f"IOPub stream incomplete: the {run.missing} never arrived (lost)")
+            fields["note"] = (
+                f"IOPub stream incomplete: {run.missing} (skipped)"
+                if run.undecodable
+                else f"IOPub stream incomplete: the {run.missing} never arrived (lost)"
+            )
     elif run.outcome is CellStatus.TIMEOUT:
         status = CellStatus.TIMEOUT
         what = "notebook timeout" if run.notebook_deadline_hit else "cell timeout"
-        fields.update(timed_out_after=run.timed_out_after, timeout_limit=what,
-                      note=f"timed out after {run.timed_out_after:g} s ({what})")
+        fields.update(
+            timed_out_after=run.timed_out_after,
+            timeout_limit=what,
+            note=f"timed out after {run.timed_out_after:g} s ({what})",
+        )
     else:
         status = run.outcome  # KERNEL_DIED or INTERRUPTED
     if run.kernel_exit is not None:
@@ -69,9 +75,18 @@ def record_cell(
     if collector.truncated:
         fields["truncation"] = Truncation(collector.dropped_bytes, collector.dropped_messages)
         cell.outputs.append(_truncation_marker(collector))
-    return CellRecord(index, status, round(duration, 6), cell.get("execution_count"), actions=tuple(run.actions),
-                      missing=run.missing, lost_messages=run.lost_messages,
-                      undecodable_messages=run.undecodable, stdin_exhausted=run.stdin_exhausted, **fields)
+    return CellRecord(
+        index,
+        status,
+        round(duration, 6),
+        cell.get("execution_count"),
+        actions=tuple(run.actions),
+        missing=run.missing,
+        lost_messages=run.lost_messages,
+        undecodable_messages=run.undecodable,
+        stdin_exhausted=run.stdin_exhausted,
+        **fields,
+    )
 
 
 def cell_metadata(record: CellRecord) -> dict[str, Any] | None:
@@ -86,8 +101,10 @@ def cell_metadata(record: CellRecord) -> dict[str, Any] | None:
     if record.kernel_death is not None:
         notes["kernel_exit"] = record.kernel_death.to_json()
     if record.truncation is not None:
-        notes["truncated"] = {"dropped_bytes": record.truncation.dropped_bytes,
-                              "dropped_messages": record.truncation.dropped_messages}
+        notes["truncated"] = {
+            "dropped_bytes": record.truncation.dropped_bytes,
+            "dropped_messages": record.truncation.dropped_messages,
+        }
     if record.missing:
         notes["missing"] = record.missing
     if record.lost_messages:

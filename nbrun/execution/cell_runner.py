@@ -89,11 +89,17 @@ async def run_cell(
     cell's value displayed itself (see ``msg_sequence``).
     """
     if ipython:
-        msg_id = kernel.execute(code, stop_on_error=stop_on_error, allow_stdin=stdin is not None,
-                                store_history=store_history, user_expressions={UNSENT_PROBE_KEY: UNSENT_PROBE})
+        msg_id = kernel.execute(
+            code,
+            stop_on_error=stop_on_error,
+            allow_stdin=stdin is not None,
+            store_history=store_history,
+            user_expressions={UNSENT_PROBE_KEY: UNSENT_PROBE},
+        )
     else:
-        msg_id = kernel.execute(code, stop_on_error=stop_on_error, allow_stdin=stdin is not None,
-                                store_history=store_history)
+        msg_id = kernel.execute(
+            code, stop_on_error=stop_on_error, allow_stdin=stdin is not None, store_history=store_history
+        )
     waiter = _CellWaiter(kernel, msg_id, collector, limits, control, stdin, ipython)
     return await waiter.wait()
 

@@ -80,8 +80,12 @@ class NotebookExecution:
         """The notebook as executed so far (safe to serialise between awaits)."""
         if self._current is not None:
             self._current.sync()
-        self.nb.metadata["nbrun"] = {"status": "running", "kernel": self.kernel_name, "start": self.started_at,
-                                     **running_process()}  # which process wrote it: a killed one is recognisable
+        self.nb.metadata["nbrun"] = {
+            "status": "running",
+            "kernel": self.kernel_name,
+            "start": self.started_at,
+            **running_process(),
+        }  # which process wrote it: a killed one is recognisable
         return self.nb
 
     async def run(self) -> ExecutionResult:
@@ -101,7 +105,9 @@ class NotebookExecution:
 
     async def _start_watching_stop(self) -> Kernel:
         """Start the kernel, abandoning the start if a stop is requested meanwhile."""
-        start = asyncio.ensure_future(self._start_kernel(self.kernel_name, self.options.cwd or Path.cwd(), self.options))
+        start = asyncio.ensure_future(
+            self._start_kernel(self.kernel_name, self.options.cwd or Path.cwd(), self.options)
+        )
         if self.control is None:
             return await start
         stop = asyncio.ensure_future(self.control.wait())
@@ -132,8 +138,12 @@ class NotebookExecution:
         recording = python and await install_recorder(self._kernel, self._helper_limits())
         failure = await self._run_cells(deadline)
         reads = None
-        if recording and self._kernel is not None and not self._restarts and (
-                failure is None or failure.status in (RunStatus.OK, RunStatus.ERROR)):
+        if (
+            recording
+            and self._kernel is not None
+            and not self._restarts
+            and (failure is None or failure.status in (RunStatus.OK, RunStatus.ERROR))
+        ):
             reads = await collect_reads(self._kernel, self._helper_limits())
         await self._stop_kernel(self._reaper)
         result = self._result(failure, time.monotonic() - clock)
@@ -151,9 +161,12 @@ class NotebookExecution:
             if cell.get("cell_type") != "code":
                 continue
             if failure is None and self.control is not None and self.control.stop_requested:
-                record = CellRecord(index, CellStatus.INTERRUPTED, note="not started: the run was stopped",
-                                    started=False)
-                failure = Failure(RunStatus.INTERRUPTED, record, f"interrupted ({self.control.reason}) before {cell_label(index)}")
+                record = CellRecord(
+                    index, CellStatus.INTERRUPTED, note="not started: the run was stopped", started=False
+                )
+                failure = Failure(
+                    RunStatus.INTERRUPTED, record, f"interrupted ({self.control.reason}) before {cell_label(index)}"
+                )
             elif failure is not None:
                 record = CellRecord(index, CellStatus.NOT_RUN)
             elif self.options.skip_tag in cell.metadata.get("tags", []):
@@ -167,7 +180,9 @@ class NotebookExecution:
             self.observer.cell_finished(record)
         return failure
 
-    async def _run_code_cell(self, index: int, cell: NotebookNode, deadline: float | None) -> tuple[CellRecord, Failure | None]:
+    async def _run_code_cell(
+        self, index: int, cell: NotebookNode, deadline: float | None
+    ) -> tuple[CellRecord, Failure | None]:
         assert self._kernel is not None
         tags = cell.metadata.get("tags", [])
         allows_error = self.options.allow_errors or self.options.raises_tag in tags
@@ -189,8 +204,13 @@ class NotebookExecution:
         began = time.monotonic()
         try:
             run = await run_cell(
-                self._kernel, cell.source, collector, limits,
-                stop_on_error=not allows_error, control=self.control, stdin=self._stdin,
+                self._kernel,
+                cell.source,
+                collector,
+                limits,
+                stop_on_error=not allows_error,
+                control=self.control,
+                stdin=self._stdin,
                 ipython=self._kernel.kernel_info.get("implementation") == "ipython",
             )
         finally:
@@ -198,17 +218,26 @@ class NotebookExecution:
         if self._widgets is not None:
             self._widgets.output_widgets.sync_to(self._kernel)  # Output widgets' captures, back to the kernel
         kernel = self._kernel
-        record = record_cell(cell, collector, run, index=index, duration=time.monotonic() - began,
-                             record_timing=self.options.record_timing,
-                             stderr_tail=lambda: kernel.stderr_tail(20) if kernel is not None else "")
+        record = record_cell(
+            cell,
+            collector,
+            run,
+            index=index,
+            duration=time.monotonic() - began,
+            record_timing=self.options.record_timing,
+            stderr_tail=lambda: kernel.stderr_tail(20) if kernel is not None else "",
+        )
         if record.status is CellStatus.OK and self.options.after_cell is not None and kernel is not None:
-            record, after_failure = await run_after_cell(kernel, cell, record, self.options.after_cell, limits,
-                                                         self.control)
+            record, after_failure = await run_after_cell(
+                kernel, cell, record, self.options.after_cell, limits, self.control
+            )
             if after_failure is not None:
                 return record, after_failure
         return await self._apply_policy(record, run, allows_error)
 
-    async def _apply_policy(self, record: CellRecord, run: CellRun, allows_error: bool) -> tuple[CellRecord, Failure | None]:
+    async def _apply_policy(
+        self, record: CellRecord, run: CellRun, allows_error: bool
+    ) -> tuple[CellRecord, Failure | None]:
         """Decide whether the run goes on after this cell; return the final record."""
         index = record.index
         label = cell_label(index, record.execution_count)
@@ -216,11 +245,14 @@ class NotebookExecution:
             return record, None
         if record.status is CellStatus.ERROR:
             if record.ename == "SystemExit" and (record.evalue or "0") in ("0", "", "None"):
-                record = replace(record, status=CellStatus.OK,
-                                 note="SystemExit(0): the notebook stopped itself; later cells not run")
+                record = replace(
+                    record, status=CellStatus.OK, note="SystemExit(0): the notebook stopped itself; later cells not run"
+                )
                 return record, Failure(RunStatus.OK, record, record.note or "")
             if record.stdin_exhausted:
-                record = replace(record, note="input() was called after the stdin lines ran out; the kernel was interrupted")
+                record = replace(
+                    record, note="input() was called after the stdin lines ran out; the kernel was interrupted"
+                )
             if allows_error:
                 return record, None
             if record.note:
@@ -241,7 +273,9 @@ class NotebookExecution:
                 return await self._continue_after_kernel_loss(record, run, "after the kernel died"), None
             return record, Failure(RunStatus.KERNEL_DIED, record, message)
         if record.status is CellStatus.INCOMPLETE:
-            return record, Failure(RunStatus.INCOMPLETE, record, f"{label} incomplete: {record.note}; its outputs may be wrong")
+            return record, Failure(
+                RunStatus.INCOMPLETE, record, f"{label} incomplete: {record.note}; its outputs may be wrong"
+            )
         reason = self.control.reason if self.control is not None else "stop requested"
         return record, Failure(RunStatus.INTERRUPTED, record, f"interrupted ({reason}) in {label}")
 
@@ -307,8 +341,10 @@ class NotebookExecution:
         if size <= self.options.max_output_bytes:
             self.nb.metadata["widgets"] = widgets
             return None
-        self.observer.warning(f"widget state of {size} bytes exceeds the output limit of "
-                              f"{self.options.max_output_bytes} bytes; not saved in metadata.widgets")
+        self.observer.warning(
+            f"widget state of {size} bytes exceeds the output limit of "
+            f"{self.options.max_output_bytes} bytes; not saved in metadata.widgets"
+        )
         return size
 
     def _run_metadata(self, result: ExecutionResult, failure: Failure | None) -> dict[str, Any]:

@@ -26,12 +26,14 @@ _MODULE = "_nbrun_reads_recorder"
 _MARKER = "nbrun-reads:"
 _SOURCE = (Path(__file__).with_name("reads_recorder.py")).read_text(encoding="utf-8")
 # One expression statement: a module in sys.modules, nothing in the user namespace.
-_BOOT = ("import sys, types\n"
-         f"if {_MODULE!r} not in sys.modules:\n"
-         f"    module = types.ModuleType({_MODULE!r})\n"
-         "    exec(compile(SOURCE, '<nbrun reads recorder>', 'exec'), module.__dict__)\n"
-         f"    sys.modules[{_MODULE!r}] = module\n"
-         f"sys.modules[{_MODULE!r}].install()\n")
+_BOOT = (
+    "import sys, types\n"
+    f"if {_MODULE!r} not in sys.modules:\n"
+    f"    module = types.ModuleType({_MODULE!r})\n"
+    "    exec(compile(SOURCE, '<nbrun reads recorder>', 'exec'), module.__dict__)\n"
+    f"    sys.modules[{_MODULE!r}] = module\n"
+    f"sys.modules[{_MODULE!r}].install()\n"
+)
 INSTALL_CODE = f"exec({_BOOT!r}, {{'SOURCE': {_SOURCE!r}}})"
 REPORT_CODE = f"__import__('sys').modules[{_MODULE!r}].report({_MARKER!r})"
 HELPER_TIMEOUT = 60.0
@@ -72,9 +74,13 @@ async def _helper(kernel: KernelLike, code: str, limits: CellLimits) -> str | No
     """Run *code* quietly; its stdout, or None when it did not finish without error."""
     scratch: list[NotebookNode] = []
     helper_limits = CellLimits(HELPER_TIMEOUT, None, limits.interrupt_grace, limits.iopub_silence)
-    run = await run_cell(kernel, code, CellOutputs(scratch, DisplayRegistry()), helper_limits,
-                         stop_on_error=False, store_history=False)
+    run = await run_cell(
+        kernel, code, CellOutputs(scratch, DisplayRegistry()), helper_limits, stop_on_error=False, store_history=False
+    )
     if run.reply is None or run.reply.get("status") != "ok":
         return None
-    return "".join(str(output.get("text", "")) for output in scratch
-                   if output.get("output_type") == "stream" and output.get("name") == "stdout")
+    return "".join(
+        str(output.get("text", ""))
+        for output in scratch
+        if output.get("output_type") == "stream" and output.get("name") == "stdout"
+    )

@@ -46,8 +46,11 @@ class OutputModel:
             self.outputs = []
             self._clear_pending = False
         last = self.outputs[-1] if self.outputs else None
-        if (last is not None and last.get("output_type") == "stream" == output.get("output_type")
-                and last.get("name") == output.get("name")):
+        if (
+            last is not None
+            and last.get("output_type") == "stream" == output.get("output_type")
+            and last.get("name") == output.get("name")
+        ):
             last["text"] = last.get("text", "") + output.get("text", "")
             return
         self.outputs.append(output)

@@ -222,7 +222,9 @@ class CellOutputs:
         if msg_type == "error":
             node, size = _error_output(content), _error_size(content)
         else:
-            node = NotebookNode(output_type=msg_type, data=content.get("data", {}), metadata=content.get("metadata", {}))
+            node = NotebookNode(
+                output_type=msg_type, data=content.get("data", {}), metadata=content.get("metadata", {})
+            )
             if msg_type == "execute_result":
                 node["execution_count"] = content.get("execution_count")
             size = _payload_size(content)

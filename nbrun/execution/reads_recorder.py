@@ -77,8 +77,11 @@ def editable_roots() -> tuple[str, ...]:
     for folder in dict.fromkeys(sys.path):
         try:
             with os.scandir(folder or ".") as entries:
-                infos = [os.path.join(entry.path, "direct_url.json") for entry in entries
-                         if entry.name.endswith(".dist-info")]
+                infos = [
+                    os.path.join(entry.path, "direct_url.json")
+                    for entry in entries
+                    if entry.name.endswith(".dist-info")
+                ]
         except OSError:
             continue
         for path in infos:

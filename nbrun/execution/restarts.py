@@ -22,6 +22,8 @@ def restart_failure(records: Sequence[CellRecord], failure: Failure | None) -> F
     first = died[0]
     times = f"{len(died)} times" if len(died) > 1 else "once"
     how = (first.note or "").removeprefix("kernel died: ") or "unknown cause"
-    message = (f"kernel died in {cell_label(first.index, first.execution_count)}: {how}; "
-               f"restarted {times}, later cells ran in a fresh kernel")
+    message = (
+        f"kernel died in {cell_label(first.index, first.execution_count)}: {how}; "
+        f"restarted {times}, later cells ran in a fresh kernel"
+    )
     return Failure(RunStatus.KERNEL_DIED, first, message)

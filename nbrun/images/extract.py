@@ -84,8 +84,9 @@ class _Planned:
     items: list[_Item]
 
 
-def extract_images(nb: NotebookNode, *, stem: str, images_dir: Path, notebook_dir: Path,
-                   options: FileOptions, source_id: str) -> ImageReport:
+def extract_images(
+    nb: NotebookNode, *, stem: str, images_dir: Path, notebook_dir: Path, options: FileOptions, source_id: str
+) -> ImageReport:
     """Write the images of *nb* into *images_dir* and link them in the notebook.
 
     Adds ``metadata.filenames[mime]`` (relative POSIX path from *notebook_dir*)
@@ -278,8 +279,9 @@ def _unique(base: str, ext: str, taken: set[str]) -> str:
     return name
 
 
-def _check_conflicts(plan: list[_Planned], images_dir: Path, manifest: dict[str, str],
-                     source_id: str, overwrite: bool) -> None:
+def _check_conflicts(
+    plan: list[_Planned], images_dir: Path, manifest: dict[str, str], source_id: str, overwrite: bool
+) -> None:
     conflicts: list[Path] = []
     for entry in plan:
         for item in entry.items:
@@ -291,7 +293,8 @@ def _check_conflicts(plan: list[_Planned], images_dir: Path, manifest: dict[str,
     if conflicts:
         more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
         raise ImageConflictError(
-            conflicts[0], f"exists and was not written by nbrun for this notebook{more}; use --force to overwrite")
+            conflicts[0], f"exists and was not written by nbrun for this notebook{more}; use --force to overwrite"
+        )
 
 
 def _link(entry: _Planned, paths: list[Path], notebook_dir: Path, strip: bool) -> None:

@@ -76,8 +76,10 @@ class ImageLinks:
         for where, mime, link in _links(nb):
             if self._check(link)[1]:
                 shown = link if len(link) <= _SHOWN else link[:_SHOWN] + "..."
-                warnings.append(f"{where}: metadata.filenames[{mime[:_SHOWN]!r}] names {shown!r}, which is not "
-                                "an image nbrun extracted for this notebook; not read")
+                warnings.append(
+                    f"{where}: metadata.filenames[{mime[:_SHOWN]!r}] names {shown!r}, which is not "
+                    "an image nbrun extracted for this notebook; not read"
+                )
         return warnings
 
     def _check(self, link: object) -> tuple[Path | None, bool]:

@@ -17,8 +17,9 @@ from ..storage.locations import Location, Where, keep_folder
 from .extract import MANIFEST_NAME, ImageWriteError, extract_images
 
 
-def extract_images_to(nb: NotebookNode, *, stem: str, images_dir: Location, target: Where,
-                      options: FileOptions, source_id: str) -> tuple[list[str], list[str], int]:
+def extract_images_to(
+    nb: NotebookNode, *, stem: str, images_dir: Location, target: Where, options: FileOptions, source_id: str
+) -> tuple[list[str], list[str], int]:
     """Extract images into a local staging copy of the remote folder, then upload what was written.
 
     The staging copy holds the folder's manifest and empty stand-ins for its
@@ -44,8 +45,9 @@ def extract_images_to(nb: NotebookNode, *, stem: str, images_dir: Location, targ
         else:
             (local_images / name).touch()
     try:
-        report = extract_images(nb, stem=stem, images_dir=local_images, notebook_dir=notebook_dir,
-                                options=options, source_id=source_id)
+        report = extract_images(
+            nb, stem=stem, images_dir=local_images, notebook_dir=notebook_dir, options=options, source_id=source_id
+        )
     except NotebookWriteError:  # a conflict: nothing was written, nothing to keep
         shutil.rmtree(stage, ignore_errors=True)
         raise

@@ -23,17 +23,28 @@ def extract_images_stage(prepared: Prepared, result: ExecutionResult) -> Executi
     if isinstance(file.extract_images, Location):  # a remote images folder: staged locally, then uploaded
         from .remote import extract_images_to  # start-up time: Pillow is imported only when needed
 
-        written, warnings, broken = extract_images_to(result.notebook, stem=run.target.stem,
-                                                      images_dir=file.extract_images, target=run.target,
-                                                      options=file, source_id=owner)
+        written, warnings, broken = extract_images_to(
+            result.notebook,
+            stem=run.target.stem,
+            images_dir=file.extract_images,
+            target=run.target,
+            options=file,
+            source_id=owner,
+        )
         return replace(result, images=ImageReport(written, warnings, broken))
 
     from .extract import extract_images  # start-up time: Pillow is imported only when needed
 
     local_target = isinstance(run.target, Path)
     notebook_dir = run.target.resolve().parent if isinstance(run.target, Path) else file.extract_images
-    report = extract_images(result.notebook, stem=run.target.stem, images_dir=file.extract_images,
-                            notebook_dir=notebook_dir, options=file, source_id=owner)
+    report = extract_images(
+        result.notebook,
+        stem=run.target.stem,
+        images_dir=file.extract_images,
+        notebook_dir=notebook_dir,
+        options=file,
+        source_id=owner,
+    )
     if not local_target:  # a remote notebook links local images by absolute path
         from .remote import absolute_image_links
 
@@ -54,5 +65,6 @@ def strict_images_stage(prepared: Prepared, result: ExecutionResult) -> Executio
     if not prepared.run.file.strict_images or not result.broken_images:
         return result
     details = "".join(f"\n  {warning}" for warning in result.image_warnings)
-    raise BrokenImagesError(where_name(prepared.run.source),
-                            f"{result.broken_images} broken image payload(s) (--strict-images){details}")
+    raise BrokenImagesError(
+        where_name(prepared.run.source), f"{result.broken_images} broken image payload(s) (--strict-images){details}"
+    )

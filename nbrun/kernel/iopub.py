@@ -27,7 +27,9 @@ _PIECE = 1 << 20
 _WS = rb"[ \t\n\r]*"
 _NAME_ITEM = rb'"name"' + _WS + rb":" + _WS + rb'"(stdout|stderr)"'
 # The only content shapes decoded here: {"name": ..., "text": "...} or {"text": "...", "name": ...}
-_NAME_FIRST_HEAD = re.compile(rb"\A" + _WS + rb"\{" + _WS + _NAME_ITEM + _WS + rb"," + _WS + rb'"text"' + _WS + rb":" + _WS + rb'"')
+_NAME_FIRST_HEAD = re.compile(
+    rb"\A" + _WS + rb"\{" + _WS + _NAME_ITEM + _WS + rb"," + _WS + rb'"text"' + _WS + rb":" + _WS + rb'"'
+)
 _NAME_FIRST_TAIL = re.compile(rb'"' + _WS + rb"\}" + _WS + rb"\Z")
 _TEXT_FIRST_HEAD = re.compile(rb"\A" + _WS + rb"\{" + _WS + rb'"text"' + _WS + rb":" + _WS + rb'"')
 _TEXT_FIRST_TAIL = re.compile(rb'"' + _WS + rb"," + _WS + _NAME_ITEM + _WS + rb"\}" + _WS + rb"\Z")
@@ -48,8 +50,14 @@ async def receive(client: Any, timeout: float, max_content: int | None) -> Messa
     try:
         return _decode(client.session, frames, max_content)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
-        return {"header": {}, "parent_header": {}, "metadata": {}, "content": {}, "msg_type": None,
-                UNDECODABLE_KEY: f"{type(error).__name__}: {error}"[:200]}
+        return {
+            "header": {},
+            "parent_header": {},
+            "metadata": {},
+            "content": {},
+            "msg_type": None,
+            UNDECODABLE_KEY: f"{type(error).__name__}: {error}"[:200],
+        }
 
 
 def _decode(session: Any, frames: list[Any], max_content: int | None) -> Message:
@@ -86,7 +94,7 @@ def _large_stream(session: Any, frames: list[Any], max_content: int | None) -> M
     pieces: list[str] = []
     position = start
     while position < limit:
-        text, used = _decode_prefix(bytes(content[position:min(position + _PIECE, limit)]))
+        text, used = _decode_prefix(bytes(content[position : min(position + _PIECE, limit)]))
         if used == 0:
             return None  # not a JSON string body after all: let jupyter_client decode it
         pieces.append(text)

@@ -60,5 +60,6 @@ def any_forkable(paths: Iterable[Where], kernel_override: str | None) -> bool:
     if kernel_override:
         return kernel_is_forkable(kernel_override)
     # a URL is not peeked (that would fetch it twice): assume it may use the local ipykernel
-    return any(not isinstance(path, Path) or kernel_is_forkable(peek_kernel_name(path) or DEFAULT_KERNEL)
-               for path in paths)
+    return any(
+        not isinstance(path, Path) or kernel_is_forkable(peek_kernel_name(path) or DEFAULT_KERNEL) for path in paths
+    )

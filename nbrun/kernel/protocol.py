@@ -91,8 +91,15 @@ class Reaper:
 class KernelLike(Protocol):
     """What running a cell needs from a kernel (the real one or a test fake)."""
 
-    def execute(self, code: str, *, stop_on_error: bool, allow_stdin: bool, store_history: bool = True,
-                user_expressions: dict[str, str] | None = None) -> str: ...
+    def execute(
+        self,
+        code: str,
+        *,
+        stop_on_error: bool,
+        allow_stdin: bool,
+        store_history: bool = True,
+        user_expressions: dict[str, str] | None = None,
+    ) -> str: ...
     async def get_iopub(self, timeout: float) -> Message | None: ...
     async def get_shell(self, timeout: float) -> Message | None: ...
     async def get_stdin(self, timeout: float) -> Message | None: ...

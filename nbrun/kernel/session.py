@@ -59,8 +59,6 @@ def kernel_language(kernel_name: str) -> str:
     return str(kernel_spec(kernel_name).language or "").lower()
 
 
-
-
 class KernelSession:
     """A started, ready kernel. Use ``await KernelSession.start(...)``."""
 
@@ -105,8 +103,9 @@ class KernelSession:
         tried = races = 0
         while tried < attempts:
             try:
-                return await cls._start_once(kernel_name, spec.argv, cwd, startup_timeout, extra_args, chosen,
-                                             spec_manager)
+                return await cls._start_once(
+                    kernel_name, spec.argv, cwd, startup_timeout, extra_args, chosen, spec_manager
+                )
             except KernelStartError as exc:
                 last_error = exc
                 log.info("kernel start attempt %d failed: %s", tried + races + 1, exc)
@@ -119,8 +118,14 @@ class KernelSession:
 
     @classmethod
     async def _start_once(
-        cls, kernel_name: str, argv: list[str], cwd: Path, startup_timeout: float, extra_args: tuple[str, ...],
-        transport: str, spec_manager: KernelSpecManager | None,
+        cls,
+        kernel_name: str,
+        argv: list[str],
+        cwd: Path,
+        startup_timeout: float,
+        extra_args: tuple[str, ...],
+        transport: str,
+        spec_manager: KernelSpecManager | None,
     ) -> KernelSession:
         sweep_sessions_once()  # folders of nbrun processes that were killed
         folder = Path(tempfile.mkdtemp(prefix=session_prefix()))
@@ -157,7 +162,9 @@ class KernelSession:
             raise
 
     @staticmethod
-    async def _abandon(session: KernelSession | None, manager: AsyncKernelManager, folder: Path, kernel_log: KernelLog) -> None:
+    async def _abandon(
+        session: KernelSession | None, manager: AsyncKernelManager, folder: Path, kernel_log: KernelLog
+    ) -> None:
         if session is not None:
             await session.close(grace=0)
             return
@@ -209,11 +216,21 @@ class KernelSession:
 
     # -- talking -----------------------------------------------------------
 
-    def execute(self, code: str, *, stop_on_error: bool, allow_stdin: bool, store_history: bool = True,
-                user_expressions: dict[str, str] | None = None) -> str:
+    def execute(
+        self,
+        code: str,
+        *,
+        stop_on_error: bool,
+        allow_stdin: bool,
+        store_history: bool = True,
+        user_expressions: dict[str, str] | None = None,
+    ) -> str:
         """Send an execute_request; return its msg_id."""
         return self._client.execute(
-            code, store_history=store_history, allow_stdin=allow_stdin, stop_on_error=stop_on_error,
+            code,
+            store_history=store_history,
+            allow_stdin=allow_stdin,
+            stop_on_error=stop_on_error,
             user_expressions=user_expressions,
         )
 

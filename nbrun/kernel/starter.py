@@ -19,11 +19,15 @@ from .session import KernelSession
 KernelStarter = Callable[[str, Path, ExecuteOptions], Awaitable[Kernel]]
 
 
-async def start_local_kernel(kernel_name: str, cwd: Path, options: ExecuteOptions, *,
-                             spec_manager: KernelSpecManager | None = None) -> Kernel:
+async def start_local_kernel(
+    kernel_name: str, cwd: Path, options: ExecuteOptions, *, spec_manager: KernelSpecManager | None = None
+) -> Kernel:
     """The default starter: a local kernel through jupyter_client (*spec_manager*: see KernelSession.start)."""
     session = await KernelSession.start(
-        kernel_name, cwd, startup_timeout=options.startup_timeout, extra_args=options.extra_kernel_args,
+        kernel_name,
+        cwd,
+        startup_timeout=options.startup_timeout,
+        extra_args=options.extra_kernel_args,
         transport=options.transport,
         spec_manager=spec_manager,
     )

@@ -67,4 +67,3 @@ def write_notebook(nb: NotebookNode, path: Path | str | Location) -> None:
         return write_to(nb, path)
     path = Path(path)
     write_text_atomic(notebook_chunks(nb), path)
-

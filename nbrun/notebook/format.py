@@ -30,15 +30,15 @@ def parse_notebook(raw: bytes | str, path: Path | str | None = None) -> Notebook
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise NotebookReadError(
-            path, f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-        ) from None
+        raise NotebookReadError(path, f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
         raise NotebookReadError(path, "not valid JSON (nested too deeply)") from None
     except ValueError as exc:  # an integer longer than Python converts (sys.get_int_max_str_digits)
         raise NotebookReadError(path, f"not valid JSON ({_value_problem(exc)})") from None
     if _LONE_SURROGATE_HINT.search(text) and _has_lone_surrogate(data):
-        raise NotebookReadError(path, "not a valid notebook: a string holds an unpaired UTF-16 surrogate escape (\\udXXX)")
+        raise NotebookReadError(
+            path, "not a valid notebook: a string holds an unpaired UTF-16 surrogate escape (\\udXXX)"
+        )
     return _to_notebook(data, path)
 
 
@@ -118,8 +118,7 @@ _TRANSIENT_METADATA = ("orig_nbformat", "orig_nbformat_minor", "signature")
 
 
 def _encoder() -> json.JSONEncoder:
-    return json.JSONEncoder(indent=1, sort_keys=True, ensure_ascii=False, separators=(",", ": "),
-                            default=_encode_bytes)
+    return json.JSONEncoder(indent=1, sort_keys=True, ensure_ascii=False, separators=(",", ": "), default=_encode_bytes)
 
 
 def _encode_bytes(value: object) -> str:
@@ -129,8 +128,12 @@ def _encode_bytes(value: object) -> str:
 
 
 def _split_bundle(bundle: dict[str, Any], big: dict[str, str] | None = None) -> dict[str, Any]:
-    return {mime: _lines(value, big) if isinstance(value, str) and (mime.startswith("text/") or mime in _SPLIT_MIMES)
-            else value for mime, value in bundle.items()}
+    return {
+        mime: _lines(value, big)
+        if isinstance(value, str) and (mime.startswith("text/") or mime in _SPLIT_MIMES)
+        else value
+        for mime, value in bundle.items()
+    }
 
 
 def _lines(text: str, big: dict[str, str] | None) -> list[str]:
@@ -194,7 +197,7 @@ def notebook_chunks(nb: NotebookNode) -> Iterator[str]:
         yield before + '"'
         text = big[token]
         for start in range(0, len(text), _SLICE):
-            yield encode_basestring(text[start:start + _SLICE])[1:-1]
+            yield encode_basestring(text[start : start + _SLICE])[1:-1]
         yield '"' + after
     yield "\n"
 

@@ -42,8 +42,10 @@ class InPlaceGuard:
         warning = None
         if self.diverted_to is None and _file_digest(self.path) != self._expected:
             self.diverted_to = self.path.with_name(self.path.name.removesuffix(".ipynb") + DIVERTED_SUFFIX)
-            warning = (f"{self.path} changed on disk during the run; the edit is kept and "
-                       f"the executed notebook is written to {self.diverted_to}")
+            warning = (
+                f"{self.path} changed on disk during the run; the edit is kept and "
+                f"the executed notebook is written to {self.diverted_to}"
+            )
         if self.diverted_to is not None:
             write_text_atomic(notebook_chunks(nb), self.diverted_to)
             return warning

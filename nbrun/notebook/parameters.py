@@ -93,8 +93,10 @@ def bash_literal(value: Any) -> str:
         return shlex.quote(value.isoformat())
     if isinstance(value, (list, tuple)) and not any(isinstance(item, (list, tuple, Mapping)) for item in value):
         return "(" + " ".join(bash_literal(item) for item in value) + ")"
-    raise ParameterError(f"cannot write a bash value for a {type(value).__name__} value (bash takes text, "
-                         "numbers, booleans and flat lists)")
+    raise ParameterError(
+        f"cannot write a bash value for a {type(value).__name__} value (bash takes text, "
+        "numbers, booleans and flat lists)"
+    )
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,9 @@ class _Translator:
 
 
 _PYTHON = _Translator("Python", str.isidentifier, lambda name, value: f"{name} = {python_literal(value)}")
-_BASH = _Translator("bash", lambda name: _BASH_NAME.fullmatch(name) is not None,
-                    lambda name, value: f"{name}={bash_literal(value)}")
+_BASH = _Translator(
+    "bash", lambda name: _BASH_NAME.fullmatch(name) is not None, lambda name, value: f"{name}={bash_literal(value)}"
+)
 
 
 def _translator(language: str) -> _Translator:
@@ -124,8 +127,10 @@ def check_encodable(parameters: Mapping[str, Any]) -> None:
     """Every text in the values can be written to a notebook (UTF-8); ParameterError naming the parameter."""
     for name, value in parameters.items():
         if not _encodable(value):
-            raise ParameterError(f"parameter {name!r}: the value holds a character that cannot be encoded as UTF-8 "
-                                 "(a byte that is not valid text?)")
+            raise ParameterError(
+                f"parameter {name!r}: the value holds a character that cannot be encoded as UTF-8 "
+                "(a byte that is not valid text?)"
+            )
 
 
 def _encodable(value: Any) -> bool:
@@ -159,7 +164,9 @@ def notebook_language(nb: NotebookNode) -> str:
     for key in ("kernelspec", "language_info"):
         section = metadata.get(key)
         if isinstance(section, dict):
-            language = section.get("language") or section.get("name") if key == "language_info" else section.get("language")
+            language = (
+                section.get("language") or section.get("name") if key == "language_info" else section.get("language")
+            )
             if isinstance(language, str) and language:
                 return language.lower()
     return "python"
@@ -241,13 +248,15 @@ def declared_parameters(nb: NotebookNode) -> list[DeclaredParameter]:
         if target is None or value is None:
             continue
         default = ast.get_source_segment(source, value) or ""
-        found.append(DeclaredParameter(
-            name=target,
-            default=default,
-            inferred_type=_infer_type(value),
-            annotation=ast.get_source_segment(source, annotation) if annotation is not None else None,
-            comment=comments.get(node.end_lineno or node.lineno),
-        ))
+        found.append(
+            DeclaredParameter(
+                name=target,
+                default=default,
+                inferred_type=_infer_type(value),
+                annotation=ast.get_source_segment(source, annotation) if annotation is not None else None,
+                comment=comments.get(node.end_lineno or node.lineno),
+            )
+        )
     return found
 
 
@@ -277,8 +286,9 @@ def _line_comments(source: str) -> dict[int, str]:
     return comments
 
 
-def apply_parameters(nb: NotebookNode, parameters: Mapping[str, Any] | None, *, language: str,
-                     strict: bool = False) -> list[str]:
+def apply_parameters(
+    nb: NotebookNode, parameters: Mapping[str, Any] | None, *, language: str, strict: bool = False
+) -> list[str]:
     """Inject *parameters* into *nb* (the ``prepare`` stage) in the kernel's *language*; return the warnings.
 
     No value from any source means no injected cell (papermill's rule). A name

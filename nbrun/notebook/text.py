@@ -27,7 +27,6 @@ _HEADER = re.compile(r"^(?:#|//|--)?\s*---\s*$.*?^\s*(?:#\s*)?jupytext\s*:", re.
 TEXT_SOURCE_KEY = "text_notebook"  # metadata.nbrun key: the text notebook an .ipynb was executed from
 
 
-
 def is_text_notebook_name(where: object) -> bool:
     """True when the name's suffix is one jupytext reads (``.py``, ``.md``, ...)."""
     suffix = getattr(where, "suffix", None)
@@ -133,8 +132,11 @@ def parse_text_notebook(raw: bytes, name: str, suffix: str) -> NotebookNode:
     fmt = text_format(text, suffix)
     if fmt is None:
         kind = "markdown" if suffix != ".py" else "script"
-        raise NotebookReadError(name, f"not a notebook: this {kind} has no jupytext cell markers "
-                                      "('# %%' cells, MyST '{code-cell}' blocks) and no jupytext header")
+        raise NotebookReadError(
+            name,
+            f"not a notebook: this {kind} has no jupytext cell markers "
+            "('# %%' cells, MyST '{code-cell}' blocks) and no jupytext header",
+        )
     try:
         nb = jupytext.reads(text, fmt={"extension": suffix, "format_name": fmt})
     except Exception as exc:  # noqa: BLE001 - jupytext raises many types on bad input

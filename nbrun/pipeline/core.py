@@ -105,8 +105,11 @@ def check_targets(run: FileRun) -> None:
     images = run.file.extract_images
     for where, root, what in ((run.target, run.file.output_root, "output"), (images, run.file.images_root, "images")):
         if where is not None and root is not None and not is_below(where, root):
-            raise NotebookWriteError(where_name(where), f"is outside the {what} folder {where_name(root)} "
-                                     f"({where_name(run.source)} climbs out of it with '..'); not run")
+            raise NotebookWriteError(
+                where_name(where),
+                f"is outside the {what} folder {where_name(root)} "
+                f"({where_name(run.source)} climbs out of it with '..'); not run",
+            )
     for output in (run.target, *([images / MANIFEST_NAME] if images is not None else [])):
         if isinstance(output, Path):  # a URL is checked by its upload (the run is kept locally if that fails)
             check_writable(output)
@@ -159,8 +162,9 @@ async def execute_notebook(
     *reaper* takes the finished kernel to shut it down in the background;
     *autosave* is (save, every seconds): the snapshot is saved so during the run.
     """
-    execution = NotebookExecution(nb, options, observer=observer, control=control, start_kernel=start_kernel,
-                                  ready_gate=ready_gate, reaper=reaper)
+    execution = NotebookExecution(
+        nb, options, observer=observer, control=control, start_kernel=start_kernel, ready_gate=ready_gate, reaper=reaper
+    )
     async with _autosaving(execution, autosave):
         return await execution.run()
 
@@ -177,8 +181,13 @@ def local_execute(
     async def execute(prepared: Prepared) -> ExecutionResult:
         every = prepared.run.file.autosave_seconds
         return await execute_notebook(
-            prepared.notebook, prepared.options, observer=prepared.observer, control=control,
-            start_kernel=start_kernel, ready_gate=ready_gate, reaper=reaper,
+            prepared.notebook,
+            prepared.options,
+            observer=prepared.observer,
+            control=control,
+            start_kernel=start_kernel,
+            ready_gate=ready_gate,
+            reaper=reaper,
             autosave=(partial(save, prepared), every) if every and isinstance(prepared.run.target, Path) else None,
         )
 
@@ -215,7 +224,9 @@ class Pipeline:
     post_process: tuple[PostProcess, ...] = ()
     after_write: tuple[PostProcess, ...] = ()
 
-    async def run(self, run: FileRun, execute: ExecuteStage, observer: ExecutionObserver | None = None) -> ExecutionResult:
+    async def run(
+        self, run: FileRun, execute: ExecuteStage, observer: ExecutionObserver | None = None
+    ) -> ExecutionResult:
         """read → prepare → after_prepare → before_execute → execute → post_process → write → after_write."""
         guard = InPlaceGuard(run.source) if isinstance(run.source, Path) and run.source == run.target else None
         nb = read(run)
@@ -251,8 +262,9 @@ class Pipeline:
 
 
 @contextlib.asynccontextmanager
-async def _autosaving(execution: NotebookExecution,
-                     autosave: tuple[Callable[[NotebookNode], None], float] | None) -> AsyncIterator[None]:
+async def _autosaving(
+    execution: NotebookExecution, autosave: tuple[Callable[[NotebookNode], None], float] | None
+) -> AsyncIterator[None]:
     """Rewrite the target every so many seconds while the body runs."""
     if autosave is None:
         yield

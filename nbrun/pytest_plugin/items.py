@@ -62,7 +62,6 @@ class NotebookFile(pytest.File):
 class NotebookItem(pytest.Item):
     """Runs one notebook through nbrun; fails with a report naming the failing cell."""
 
-
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.notebook: dict[str, Any] = {}
@@ -87,8 +86,14 @@ class NotebookItem(pytest.Item):
         if self._job is None:
             settings: PluginSettings = self.config.stash[SETTINGS_KEY]
             target = _target_for(self.path, settings, self.config.rootpath)
-            self._job = NotebookJob(self.nodeid, self.path, target, execute_options(self.notebook, settings),
-                                   file_options(settings), settings.check)
+            self._job = NotebookJob(
+                self.nodeid,
+                self.path,
+                target,
+                execute_options(self.notebook, settings),
+                file_options(settings),
+                settings.check,
+            )
         return self._job
 
     def runtest(self) -> None:
@@ -113,8 +118,10 @@ class NotebookItem(pytest.Item):
         if result.check is not None and not result.check.passed:  # --nbrun-check: outputs differ
             from nbrun.check.pytest_options import failure_text
 
-            raise NotebookTestFailure(f"outputs differ from the stored ones in {self.shown_path}",
-                                      failure_text(result.check, str(self.shown_path)))
+            raise NotebookTestFailure(
+                f"outputs differ from the stored ones in {self.shown_path}",
+                failure_text(result.check, str(self.shown_path)),
+            )
         if settings.find_import_errors:
             failure = describe_import_errors(self.shown_path, result)
             if failure is not None:
@@ -148,4 +155,3 @@ def _target_for(source: Path, settings: PluginSettings, rootpath: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
     return Path(tempfile.gettempdir()) / f"{_TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.ipynb"
-

@@ -75,8 +75,11 @@ def _cell_failure(path: Path, nb: NotebookNode, index: int, message: str) -> Not
     cell = nb.cells[index]
     label = label_of(nb, index)
     headline = message if message.startswith(label.split(" (")[0] + " (index ") else f"{label}: {message}"
-    tracebacks = ["\n".join(str(line) for line in o.get("traceback", []))
-                  for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    tracebacks = [
+        "\n".join(str(line) for line in o.get("traceback", []))
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     parts = [f"notebook: {path}", headline, "", f"---- source of {label} ----", cell.get("source", "").rstrip()]
     if tracebacks:
         parts += ["", "---- traceback ----", *tracebacks]

@@ -47,17 +47,22 @@ class NotebookJob:
     check: CheckOptions | None = None  # --nbrun-check: compare with the stored outputs instead of writing
 
 
-async def run_notebook(job: NotebookJob, ready_gate: Callable[[], AbstractAsyncContextManager[Any]],
-                       reaper: Reaper) -> ExecutionResult:
+async def run_notebook(
+    job: NotebookJob, ready_gate: Callable[[], AbstractAsyncContextManager[Any]], reaper: Reaper
+) -> ExecutionResult:
     """The plugin's one call into nbrun's file-run path: the same pipeline as ``nbrun run`` (or ``nbrun check``)."""
     if job.check is not None:
         from nbrun.check.run import run_and_check
 
-        return await run_and_check(job.source, job.options, job.check, reaper=reaper, ready_gate=ready_gate,
-                                   start_kernel=start_forked_kernel)
-    return await run_file(FileRun(job.source, job.target, job.options, job.file), ready_gate=ready_gate,
-                          start_kernel=start_forked_kernel,
-                          reaper=reaper)
+        return await run_and_check(
+            job.source, job.options, job.check, reaper=reaper, ready_gate=ready_gate, start_kernel=start_forked_kernel
+        )
+    return await run_file(
+        FileRun(job.source, job.target, job.options, job.file),
+        ready_gate=ready_gate,
+        start_kernel=start_forked_kernel,
+        reaper=reaper,
+    )
 
 
 class _Gate:

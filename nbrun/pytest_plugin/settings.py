@@ -39,10 +39,19 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--nbrun-kernel", default=None, metavar="NAME", help=_INI_HELP["nbrun_kernel"])
     group.addoption("--nbrun-overwrite", action="store_true", default=None, help=_INI_BOOL_HELP["nbrun_overwrite"])
     group.addoption("--nbrun-output-dir", default=None, metavar="DIR", help=_INI_HELP["nbrun_output_dir"])
-    group.addoption("--nbrun-find-import-errors", action="store_true", default=None,
-                    help=_INI_BOOL_HELP["nbrun_find_import_errors"] + "; other errors are recorded and ignored")
-    group.addoption("--nbrun-param", action="append", default=None, metavar="NAME=VALUE",
-                    help="papermill-style parameter for every notebook (repeatable)")
+    group.addoption(
+        "--nbrun-find-import-errors",
+        action="store_true",
+        default=None,
+        help=_INI_BOOL_HELP["nbrun_find_import_errors"] + "; other errors are recorded and ignored",
+    )
+    group.addoption(
+        "--nbrun-param",
+        action="append",
+        default=None,
+        metavar="NAME=VALUE",
+        help="papermill-style parameter for every notebook (repeatable)",
+    )
     group.addoption("--nbrun-extract-images", default=None, metavar="DIR", help=_INI_HELP["nbrun_extract_images"])
     group.addoption("--nbrun-cache", default=None, metavar="DIR", help=_INI_HELP["nbrun_cache"])
     add_check_options(group)
@@ -70,6 +79,7 @@ class PluginSettings:
     @classmethod
     def from_config(cls, config: pytest.Config) -> PluginSettings:
         """Read and check the settings; raises pytest.UsageError for a bad value."""
+
         def pick(name: str) -> Any:
             value = config.getoption(name)
             return value if value is not None else config.getini(name)

@@ -30,7 +30,7 @@ def ansi_to_html(text: str) -> str:
     state = _Style()
     position = 0
     for match in _SGR.finditer(text):
-        parts.append(state.wrap(_plain(text[position:match.start()])))
+        parts.append(state.wrap(_plain(text[position : match.start()])))
         state.apply([int(code) if code else 0 for code in match.group(1).split(";")])
         position = match.end()
     parts.append(state.wrap(_plain(text[position:])))
@@ -108,7 +108,7 @@ def _extended(codes: list[int], index: int) -> tuple[str | None, int]:
     if index + 2 < len(codes) and codes[index + 1] == 5:
         return _xterm(codes[index + 2]), index + 3
     if index + 1 < len(codes) and codes[index + 1] == 2 and index + 4 < len(codes):
-        r, g, b = (max(0, min(255, value)) for value in codes[index + 2:index + 5])
+        r, g, b = (max(0, min(255, value)) for value in codes[index + 2 : index + 5])
         return f"rgb({r},{g},{b})", index + 5
     return None, index + 1
 
@@ -116,8 +116,24 @@ def _extended(codes: list[int], index: int) -> tuple[str | None, int]:
 def _xterm(number: int) -> str:
     """The RGB colour of xterm-256 colour *number*."""
     number = max(0, min(255, number))
-    basic = ["0,0,0", "205,49,49", "13,188,121", "229,229,16", "36,114,200", "188,63,188", "17,168,205", "229,229,229",
-             "102,102,102", "241,76,76", "35,209,139", "245,245,67", "59,142,234", "214,112,214", "41,184,219", "255,255,255"]
+    basic = [
+        "0,0,0",
+        "205,49,49",
+        "13,188,121",
+        "229,229,16",
+        "36,114,200",
+        "188,63,188",
+        "17,168,205",
+        "229,229,229",
+        "102,102,102",
+        "241,76,76",
+        "35,209,139",
+        "245,245,67",
+        "59,142,234",
+        "214,112,214",
+        "41,184,219",
+        "255,255,255",
+    ]
     if number < 16:
         return f"rgb({basic[number]})"
     if number < 232:

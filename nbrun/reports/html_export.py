@@ -57,8 +57,9 @@ def html_path_for(notebook_path: Where) -> Where:
     return notebook_path.with_suffix(".html")
 
 
-def notebook_to_html(nb: NotebookNode, *, title: str, resources_dir: Path, links: ImageLinks | None = None,
-                     allow_scripts: bool = False) -> str:
+def notebook_to_html(
+    nb: NotebookNode, *, title: str, resources_dir: Path, links: ImageLinks | None = None, allow_scripts: bool = False
+) -> str:
     """Render *nb* (not modified) as one offline HTML page.
 
     *resources_dir* is where relative image paths in markdown are resolved
@@ -81,10 +82,13 @@ def _exporter() -> Any:
         from nbconvert.preprocessors import TagRemovePreprocessor
     except ImportError:
         raise HtmlUnavailableError() from None
-    exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIR)],
-                            embed_images=True)
-    tags = TagRemovePreprocessor(remove_cell_tags={"remove-cell"}, remove_input_tags={"remove-input"},
-                                 remove_all_outputs_tags={"remove-output"}, enabled=True)
+    exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIR)], embed_images=True)
+    tags = TagRemovePreprocessor(
+        remove_cell_tags={"remove-cell"},
+        remove_input_tags={"remove-input"},
+        remove_all_outputs_tags={"remove-output"},
+        enabled=True,
+    )
     exporter.register_preprocessor(tags, enabled=True)
     return exporter
 
@@ -98,13 +102,19 @@ def write_notebook_html(nb: NotebookNode, notebook_path: Where, *, allow_scripts
     destination = html_path_for(notebook_path)
     resources = notebook_path.resolve().parent if isinstance(notebook_path, Path) else Path.cwd()
     try:
-        page = notebook_to_html(nb, title=printable(notebook_path.stem), resources_dir=resources,
-                                links=ImageLinks.for_target(notebook_path), allow_scripts=allow_scripts)
+        page = notebook_to_html(
+            nb,
+            title=printable(notebook_path.stem),
+            resources_dir=resources,
+            links=ImageLinks.for_target(notebook_path),
+            allow_scripts=allow_scripts,
+        )
     except HtmlUnavailableError:
         raise
     except Exception as exc:  # noqa: BLE001 - nbconvert's failures are many; the run itself is kept
-        raise NotebookWriteError(destination.display if isinstance(destination, Location) else destination,
-                                 f"cannot render HTML: {exc}") from None
+        raise NotebookWriteError(
+            destination.display if isinstance(destination, Location) else destination, f"cannot render HTML: {exc}"
+        ) from None
     write_text(page, destination)
     return destination
 
@@ -138,4 +148,6 @@ def _inline_extracted(output: NotebookNode, links: ImageLinks | None) -> None:
         raw = links.read(name) if wanted and links is not None else None
         if raw is None:
             continue  # not extracted for this notebook, or gone: the output shows without it
-        data[mime] = raw.decode("utf-8", "replace") if mime == "image/svg+xml" else base64.b64encode(raw).decode("ascii")
+        data[mime] = (
+            raw.decode("utf-8", "replace") if mime == "image/svg+xml" else base64.b64encode(raw).decode("ascii")
+        )

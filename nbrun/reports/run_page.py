@@ -23,7 +23,9 @@ from ..storage.locations import Where, write_text
 from .ansi_html import ansi_to_html
 from .run_page_style import CSS
 
-CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+)
 OPEN_FAILURES_UP_TO = 10
 OPEN_DETAILS_UP_TO = 10
 MAX_BAR_LABELS = 40
@@ -64,11 +66,18 @@ def _head(record: Mapping[str, Any], notebooks: list[Mapping[str, Any]], failed:
     else:
         verdict = f"✔ all {total} notebook{_s(total)} ran"
     title = f"nbrun: {verdict[2:]} ({record.get('started', '')})"
-    facts = [("Started", _when(record.get("started"))), ("Duration", _seconds(record.get("duration"))),
-             ("Host", record.get("host")), ("Folder", record.get("cwd")), ("Exit code", exit_code),
-             ("nbrun", record.get("nbrun_version"))]
-    totals = "".join(f'<li><span class="badge {_kind(status)}">{_e(status)} {_e(count)}</span></li>'
-                     for status, count in sorted((record.get("totals") or {}).items()))
+    facts = [
+        ("Started", _when(record.get("started"))),
+        ("Duration", _seconds(record.get("duration"))),
+        ("Host", record.get("host")),
+        ("Folder", record.get("cwd")),
+        ("Exit code", exit_code),
+        ("nbrun", record.get("nbrun_version")),
+    ]
+    totals = "".join(
+        f'<li><span class="badge {_kind(status)}">{_e(status)} {_e(count)}</span></li>'
+        for status, count in sorted((record.get("totals") or {}).items())
+    )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -105,7 +114,8 @@ def _table(notebooks: list[Mapping[str, Any]], links: _Links) -> str:
         f'<section id="notebooks"><h2>Notebooks ({len(notebooks)})</h2><div class="table-wrap"><table>'
         '<thead><tr><th class="num opt">#</th><th>Notebook</th><th>Status</th><th class="num">Time</th>'
         '<th class="num opt" title="cells run / code cells">Cells</th><th class="wide">Notes</th></tr></thead><tbody>'
-        + "\n".join(rows) + "</tbody></table></div></section>"
+        + "\n".join(rows)
+        + "</tbody></table></div></section>"
     )
 
 
@@ -117,15 +127,19 @@ def _failures(failed: list[tuple[int, Mapping[str, Any]]], links: _Links) -> str
         failure = _mapping(nb.get("failure"))
         body = [f'<p class="message">{_e(nb.get("message") or nb.get("status"))}</p>']
         if error.get("cell") is not None:
-            body.append(f"<h3>Source of {_e(_cell_name(nb, error.get('cell')))}</h3>"
-                        f"<pre class=\"source\">{_e(failure.get('source', ''))}</pre>")
+            body.append(
+                f"<h3>Source of {_e(_cell_name(nb, error.get('cell')))}</h3>"
+                f'<pre class="source">{_e(failure.get("source", ""))}</pre>'
+            )
         traceback = failure.get("traceback") or []
         if traceback:
             text = "\n".join(str(line) for line in traceback)
             body.append(f'<h3>Traceback</h3><pre class="traceback">{ansi_to_html(text)}</pre>')
         if nb.get("html"):
             at_cell = "#nbrun-failed-cell" if error.get("cell") is not None else ""
-            body.append(f'<p><a href="{_e(links.href(str(nb.get("html"))) + at_cell)}">Open the notebook as HTML</a></p>')
+            body.append(
+                f'<p><a href="{_e(links.href(str(nb.get("html"))) + at_cell)}">Open the notebook as HTML</a></p>'
+            )
         sections.append(
             f'<details class="failure" id="fail-{number}"{opened}><summary><span class="badge bad">'
             f'{_e(nb.get("status"))}</span> {links.name(nb.get("input"))}</summary><div class="body">{"".join(body)}</div></details>'
@@ -148,15 +162,23 @@ def _details(notebooks: list[Mapping[str, Any]], links: _Links) -> str:
 
 
 def _facts(nb: Mapping[str, Any], links: _Links) -> str:
-    items = [("Output", links.anchor(nb.get("output"), links.name(nb.get("output")), raw=True) if nb.get("output") else "")]
+    items = [
+        ("Output", links.anchor(nb.get("output"), links.name(nb.get("output")), raw=True) if nb.get("output") else "")
+    ]
     for key, label in (("kernel", "Kernel"), ("kernel_restarts", "Kernel restarts"), ("exit_code", "Exit code")):
         if nb.get(key) not in (None, "", 0):
             items.append((label, _e(nb.get(key))))
     if nb.get("parameters"):
-        items.append(("Parameters", f"<code>{_e(json.dumps(nb.get('parameters'), ensure_ascii=False, default=str))}</code>"))
+        items.append(
+            ("Parameters", f"<code>{_e(json.dumps(nb.get('parameters'), ensure_ascii=False, default=str))}</code>")
+        )
     if nb.get("message"):
         items.append(("Message", _e(nb.get("message"))))
-    return '<dl class="facts">' + "".join(f"<div><dt>{label}</dt><dd>{value}</dd></div>" for label, value in items if value) + "</dl>"
+    return (
+        '<dl class="facts">'
+        + "".join(f"<div><dt>{label}</dt><dd>{value}</dd></div>" for label, value in items if value)
+        + "</dl>"
+    )
 
 
 def _bars(nb: Mapping[str, Any]) -> str:
@@ -172,8 +194,11 @@ def _bars(nb: Mapping[str, Any]) -> str:
         duration = cell.get("duration")
         status = str(cell.get("status", ""))
         count = cell.get("execution_count")
-        label = (f"{cell_label(index, count if isinstance(count, int) else None)}: {status}" if isinstance(index, int)
-                 else f"cell {index}: {status}")
+        label = (
+            f"{cell_label(index, count if isinstance(count, int) else None)}: {status}"
+            if isinstance(index, int)
+            else f"cell {index}: {status}"
+        )
         if isinstance(duration, (int, float)):
             height = max(3.0, 100.0 * float(duration) / longest)
             label += f", {_seconds(duration)}"
@@ -181,12 +206,18 @@ def _bars(nb: Mapping[str, Any]) -> str:
         else:
             height, css = 3.0, "idle"
         bars.append(f'<span class="{css}" style="height:{height:.1f}%" title="{_e(label)}"></span>')
-    slowest = max((cell for cell in cells if isinstance(cell.get("duration"), (int, float))), key=lambda c: float(c["duration"]))
-    caption = (f"Per-cell time, {len(timed)} cell{_s(len(timed))} run; slowest: {_e(_cell_name(nb, slowest.get('index')))}, "
-               f"{_seconds(slowest.get('duration'))}")
+    slowest = max(
+        (cell for cell in cells if isinstance(cell.get("duration"), (int, float))), key=lambda c: float(c["duration"])
+    )
+    caption = (
+        f"Per-cell time, {len(timed)} cell{_s(len(timed))} run; slowest: {_e(_cell_name(nb, slowest.get('index')))}, "
+        f"{_seconds(slowest.get('duration'))}"
+    )
     axis = f'<div class="bar-labels" aria-hidden="true">{"".join(labels)}</div>' if len(cells) <= MAX_BAR_LABELS else ""
-    return (f'<h3>Cell durations</h3><div class="bars" role="img" aria-label="{caption}">{"".join(bars)}</div>'
-            f'{axis}<div class="bars-caption">{caption}</div>')
+    return (
+        f'<h3>Cell durations</h3><div class="bars" role="img" aria-label="{caption}">{"".join(bars)}</div>'
+        f'{axis}<div class="bars-caption">{caption}</div>'
+    )
 
 
 def _thumbnails(nb: Mapping[str, Any], links: _Links) -> str:
@@ -233,8 +264,11 @@ def _cell_name(nb: Mapping[str, Any], index: Any) -> str:
     """``cell 3 (index 2, In [3])``, as every human-facing nbrun message names a cell (the JSON keeps the index)."""
     if not isinstance(index, int):
         return f"cell {index}"
-    counts = [cell.get("execution_count") for cell in nb.get("cells") or []
-              if isinstance(cell, Mapping) and cell.get("index") == index]
+    counts = [
+        cell.get("execution_count")
+        for cell in nb.get("cells") or []
+        if isinstance(cell, Mapping) and cell.get("index") == index
+    ]
     return cell_label(index, counts[0] if counts and isinstance(counts[0], int) else None)
 
 

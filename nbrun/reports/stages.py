@@ -23,5 +23,7 @@ def html_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
         return result
     from .html_export import write_notebook_html  # nbconvert is imported only when asked
 
-    written = write_notebook_html(result.notebook, prepared.run.target, allow_scripts=prepared.run.file.html_allow_scripts)
+    written = write_notebook_html(
+        result.notebook, prepared.run.target, allow_scripts=prepared.run.file.html_allow_scripts
+    )
     return replace(result, html_file=where_name(written))

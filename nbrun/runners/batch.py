@@ -224,8 +224,14 @@ async def run_batch(
                 if runner is not None:
                     outcome.result = await runner(job, cell_observer, control)
                 else:
-                    outcome.result = await run_file(job.file_run, observer=cell_observer, control=control,
-                                                    start_kernel=start_kernel, ready_gate=lambda: slot, reaper=reaper)
+                    outcome.result = await run_file(
+                        job.file_run,
+                        observer=cell_observer,
+                        control=control,
+                        start_kernel=start_kernel,
+                        ready_gate=lambda: slot,
+                        reaper=reaper,
+                    )
             except SkipJob as skip:
                 outcome.skipped_reason = str(skip)
             except NbrunError as exc:

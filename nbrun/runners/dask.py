@@ -73,7 +73,7 @@ def local_workers(address: str) -> int | None:
     """N for ``local:N``, None for a scheduler address; ValueError if malformed."""
     if not address.startswith("local:"):
         return None
-    count = address[len("local:"):]
+    count = address[len("local:") :]
     if not count.isdigit() or int(count) < 1:
         raise ValueError(f"{address!r}: expected local:N with N >= 1 workers")
     return int(count)
@@ -112,8 +112,9 @@ class DaskRunner:
     returns at once; running tasks poll it and stop their kernel on ``stop``.
     """
 
-    def __init__(self, address: str, *, retries: int = 1, fail_fast: bool = False,
-                 connect_timeout: float = 30.0) -> None:
+    def __init__(
+        self, address: str, *, retries: int = 1, fail_fast: bool = False, connect_timeout: float = 30.0
+    ) -> None:
         self._dd = import_distributed()
         self.address = address
         self.workers = local_workers(address)
@@ -143,8 +144,12 @@ class DaskRunner:
             if self.workers is not None:
                 _start_resource_tracker()
                 self._cluster = await dd.LocalCluster(
-                    n_workers=self.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                    dashboard_address=None, asynchronous=True,
+                    n_workers=self.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    asynchronous=True,
                     scheduler_kwargs={"allowed_failures": self.retries, "dashboard_address": "127.0.0.1:0"},
                     preload=[__name__],
                 )
@@ -210,8 +215,16 @@ class DaskRunner:
     async def _submit(self, source: Where, text: str, options: ExecuteOptions) -> _Returned:
         key = f"nbrun-{source.stem}-{uuid.uuid4().hex}"
         self._submitted += 1  # earlier notebooks first, as in a local batch
-        future = self.client.submit(_run_on_worker, text, options, self._state_name, key=key, pure=False,
-                                    retries=self.retries, priority=-self._submitted)
+        future = self.client.submit(
+            _run_on_worker,
+            text,
+            options,
+            self._state_name,
+            key=key,
+            pure=False,
+            retries=self.retries,
+            priority=-self._submitted,
+        )
         self._futures[key] = future
         try:
             return await future  # type: ignore[no-any-return]
@@ -324,9 +337,11 @@ def _run_on_worker(text: str, options: ExecuteOptions, state_name: str) -> _Retu
     if skip:
         return _Returned(skipped=skip)
     if options.cwd is not None and not options.cwd.is_dir():
-        raise KernelStartError(f"the kernel folder {options.cwd} does not exist on Dask worker "
-                               f"{distributed.get_worker().address} (workers need the notebook's folder "
-                               "at the same path, e.g. a shared filesystem)")
+        raise KernelStartError(
+            f"the kernel folder {options.cwd} does not exist on Dask worker "
+            f"{distributed.get_worker().address} (workers need the notebook's folder "
+            "at the same path, e.g. a shared filesystem)"
+        )
     nb = parse_notebook(text)
     collector = _Collector()
     done = threading.Event()
@@ -334,8 +349,9 @@ def _run_on_worker(text: str, options: ExecuteOptions, state_name: str) -> _Retu
     async def run() -> ExecutionResult:
         control = RunControl()
         loop = asyncio.get_running_loop()
-        watcher = threading.Thread(target=_watch_stop, args=(state, loop, control, done),
-                                   name="nbrun-stop-watch", daemon=True)
+        watcher = threading.Thread(
+            target=_watch_stop, args=(state, loop, control, done), name="nbrun-stop-watch", daemon=True
+        )
         watcher.start()
         try:
             return await execute_notebook(nb, options, observer=collector, control=control)  # prepared on the client

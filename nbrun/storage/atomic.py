@@ -16,8 +16,9 @@ from ..errors import NotebookWriteError
 from .leftovers import TMP_SUFFIX, sweep_temp_files, tmp_prefix
 
 
-def write_text_atomic(text: str | bytes | Iterable[str], path: Path,
-                      error: type[NotebookWriteError] = NotebookWriteError) -> None:
+def write_text_atomic(
+    text: str | bytes | Iterable[str], path: Path, error: type[NotebookWriteError] = NotebookWriteError
+) -> None:
     """Replace *path* with *text* atomically (temp file, fsync, ``os.replace``), keeping its permissions.
 
     *text* is bytes, a string or string pieces (UTF-8). The one atomic writer
@@ -117,7 +118,9 @@ def _warn_hard_links(path: Path) -> None:
         _WARNED_HARD_LINKS.add(str(path))
         logging.getLogger("nbrun").warning(
             "%s has %d other hard link(s); it is replaced by a new file, so those names keep the old content",
-            path, links - 1)
+            path,
+            links - 1,
+        )
 
 
 def _umask() -> int:

@@ -50,8 +50,16 @@ def _looks_denied(exc: BaseException) -> bool:
 
 def _looks_unreachable(exc: BaseException) -> bool:
     names = {cls.__name__ for cls in type(exc).__mro__}
-    unreachable = {"EndpointConnectionError", "ConnectTimeoutError", "ClientConnectorError", "ConnectionError",
-                   "ServerTimeoutError", "ConnectionRefusedError", "TimeoutError", "ClientConnectionError"}
+    unreachable = {
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ClientConnectorError",
+        "ConnectionError",
+        "ServerTimeoutError",
+        "ConnectionRefusedError",
+        "TimeoutError",
+        "ClientConnectionError",
+    }
     return bool(names & unreachable) or "Could not connect" in str(exc)
 
 

@@ -136,7 +136,7 @@ class Location:
         base = folder._path().rstrip("/") + "/"
         if self.protocol != folder.protocol or not self._path().startswith(base):
             raise ValueError(f"{self} is not below {folder}")
-        return Path(self._path()[len(base):])
+        return Path(self._path()[len(base) :])
 
     def _path(self) -> str:
         parts = urlsplit(self.url)
@@ -194,7 +194,9 @@ class Location:
         try:
             return fs.cat_file(path)  # type: ignore[no-any-return]
         except Exception as exc:  # noqa: BLE001 - filesystems raise their own types
-            raise NotebookReadError(self.display, describe_failure(exc, "read", http=self.protocol in ("http", "https"))) from None
+            raise NotebookReadError(
+                self.display, describe_failure(exc, "read", http=self.protocol in ("http", "https"))
+            ) from None
 
     def exists(self) -> bool:
         fs, path = self.filesystem()
@@ -221,8 +223,9 @@ class Location:
                 fs.makedirs(parent, exist_ok=True)
             fs.put_file(str(local), path)
         except Exception as exc:  # noqa: BLE001
-            raise UploadError(self.display, f"{describe_failure(exc, 'write')}; what was to be written is kept in {local}",
-                              kept=local) from None
+            raise UploadError(
+                self.display, f"{describe_failure(exc, 'write')}; what was to be written is kept in {local}", kept=local
+            ) from None
         invalidate = getattr(fs, "invalidate_cache", None)
         if invalidate is not None:
             invalidate(path)
@@ -339,6 +342,7 @@ def printable_data(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [printable_data(item) for item in value]
     return value
+
 
 def is_below(where: Where, root: Where) -> bool:
     """Whether *where*, its ``.`` and ``..`` resolved, is *root* or inside it (both paths, or URLs of one store)."""

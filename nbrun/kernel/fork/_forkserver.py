@@ -39,9 +39,18 @@ def _preload(extra: list[str]) -> None:
 
     # ...and what a kernel imports while it initialises (measured: sys.modules of
     # a fresh kernel minus the above). Plain imports: no state is created.
-    for name in ("IPython.core.completerlib", "IPython.core.debugger", "IPython.core.logger",
-                 "IPython.core.oinspect", "IPython.extensions.storemagic", "IPython.utils.wildcard",
-                 "faulthandler", "pdb", "sqlite3", "tornado.platform.asyncio"):
+    for name in (
+        "IPython.core.completerlib",
+        "IPython.core.debugger",
+        "IPython.core.logger",
+        "IPython.core.oinspect",
+        "IPython.extensions.storemagic",
+        "IPython.utils.wildcard",
+        "faulthandler",
+        "pdb",
+        "sqlite3",
+        "tornado.platform.asyncio",
+    ):
         try:
             importlib.import_module(name)
         except ImportError:  # another IPython/tornado version: the kernel imports what it needs

@@ -82,7 +82,10 @@ class ForkServer:
             env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
             self._process = subprocess.Popen(
                 [self.python, str(_SCRIPT), *self.preload],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=env,
                 start_new_session=True,
             )
 
