@@ -146,7 +146,7 @@ def notebook_view(path: Path, images: Path) -> dict[str, Any]:
 def test_dask_batch_matches_the_local_run(tmp_path: Path, cluster: tuple[str, Any]) -> None:
     address, _ = cluster
     build_batch(tmp_path / "in")
-    common = [str(tmp_path / "in"), "--timeout", "2", "--interrupt-grace", "2", "-p", "n", "3"]
+    common = [str(tmp_path / "in"), "--timeout", "8", "--interrupt-grace", "2", "-p", "n", "3"]
     runs = {}
     for mode, extra in (("dask", ["--dask", address]), ("local", ["-j", "2"])):
         out, images = tmp_path / f"out_{mode}", tmp_path / f"img_{mode}"
