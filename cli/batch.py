@@ -20,6 +20,7 @@ from nbrun.events import ExecutionObserver
 from nbrun.kernel.protocol import utc_now
 from nbrun.notebook.text import executed_target, is_output_of, is_text_notebook_name
 from nbrun.options import BatchOptions, ExecuteOptions, FileOptions
+from nbrun.reports.ansi_html import strip_ansi
 from nbrun.runners.batch import BatchJob, BatchObserver, BatchOutcome, Runner, run_batch
 from nbrun.status import RunStatus
 from nbrun.storage.locations import Where, common_folder, printable
@@ -34,7 +35,6 @@ from .output.run_records import (
     failing_traceback,
     outcome_exit_code,
     run_record,
-    strip_ansi,
     write_json,
     write_junit,
 )
@@ -231,7 +231,7 @@ def refuse_unrelated_twin(source: Where, target: Where) -> None:
         and target.exists()
         and not is_output_of(target, source)
     ):
-        raise CliError.with_code(
+        raise CliError(
             f"{source}: would overwrite {target.name}, which is not its output (no nbrun "
             "record, no jupytext pairing); choose where the result goes with -o or --output-dir",
             2,

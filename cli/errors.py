@@ -6,12 +6,11 @@ import click
 
 
 class CliError(click.ClickException):
-    """An error the command reports in one line; the subclass's ``exit_code`` is the process's (click's pattern)."""
+    """An error the command reports in one line; its ``exit_code`` is the process's (click reads it on the instance)."""
 
-    @classmethod
-    def with_code(cls, message: str, exit_code: int) -> CliError:
-        """An instance of the subclass whose ``exit_code`` is *exit_code*."""
-        return type(f"CliError{exit_code}", (cls,), {"exit_code": exit_code})(message)
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
     def show(self, file: object = None) -> None:
         click.echo(f"nbrun: error: {self.format_message()}", err=True)

@@ -169,7 +169,7 @@ def key_command(
             code = exit_codes.for_error(exc)
         else:
             code = exit_codes.KERNEL if isinstance(exc, KernelLookupError) else exit_codes.USAGE
-        raise CliError.with_code(str(exc), code) from None
+        raise CliError(str(exc), code) from None
     for warning in key.warnings:
         click.echo(f"nbrun: warning: {warning}", err=True)
     store = CacheStore(cache_dir) if cache_dir is not None else None
@@ -222,7 +222,7 @@ def show_command(key: str, cache_dir: Path) -> None:
     try:
         stored = store.load(entry.key, touch=False)
     except CorruptEntryError as exc:
-        raise CliError.with_code(str(exc), exit_codes.NOTEBOOK_INVALID_OR_IO) from None
+        raise CliError(str(exc), exit_codes.NOTEBOOK_INVALID_OR_IO) from None
     assert stored is not None
     record = stored.record
     click.echo(f"key      {entry.key}")
@@ -294,14 +294,14 @@ def _store_errors(cache_dir: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         detail = str(exc) if exc.strerror is None else f"{exc.filename or cache_dir}: {exc.strerror}"
-        raise CliError.with_code(f"cache {cache_dir}: {detail}", exit_codes.NOTEBOOK_INVALID_OR_IO) from None
+        raise CliError(f"cache {cache_dir}: {detail}", exit_codes.NOTEBOOK_INVALID_OR_IO) from None
 
 
 def _one_entry(store: CacheStore, prefix: str) -> EntryInfo:
     matches = store.find(prefix) if len(prefix) >= 4 else []
     if len(matches) != 1:
         problem = "no entry" if not matches else f"{len(matches)} entries"
-        raise CliError.with_code(f"{problem} in {store.root} match key {prefix!r}", exit_codes.USAGE)
+        raise CliError(f"{problem} in {store.root} match key {prefix!r}", exit_codes.USAGE)
     return matches[0]
 
 

@@ -110,7 +110,7 @@ def check_command(
     try:
         patterns = tuple(pair for path in sanitize_files for pair in read_sanitizer_file(path))
     except SanitizerFileError as exc:
-        raise CliError.with_code(str(exc), exit_codes.USAGE) from None
+        raise CliError(str(exc), exit_codes.USAGE) from None
     off = set(BUILTIN_SANITIZERS) if "all" in no_sanitize else set(no_sanitize)
     check = CheckOptions(
         lax=lax,

@@ -24,7 +24,7 @@ def require_html_extra() -> None:
     try:
         require_nbconvert()
     except HtmlUnavailableError as exc:
-        raise CliError.with_code(str(exc), exit_codes.USAGE) from None
+        raise CliError(str(exc), exit_codes.USAGE) from None
 
 
 def write_page(record: dict[str, Any], destination: Where) -> bool:
@@ -66,4 +66,4 @@ def report_command(record_file: Path, output: Path) -> None:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    raise CliError.with_code(message, code)
+    raise CliError(message, code)

@@ -34,7 +34,7 @@ class _Seconds(click.FloatRange):
 SECONDS = _Seconds(min=0, min_open=True)
 
 
-class _Jobs(click.ParamType):
+class _Jobs(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2; 8.1 is supported too
     """A positive integer, or ``auto`` for the number of CPUs."""
 
     name = "N|auto"
@@ -490,7 +490,7 @@ def inspect_command(notebook: Where) -> None:
     try:
         declared = declared_parameters(read_from(notebook))  # a path or URL, .ipynb or text
     except NbrunError as exc:
-        raise CliError.with_code(str(exc), exit_codes.for_error(exc)) from None
+        raise CliError(str(exc), exit_codes.for_error(exc)) from None
     if not declared:
         click.echo(f"{notebook}: no cell tagged 'parameters'", err=True)
         return
@@ -520,6 +520,6 @@ def _dask_runner(address: str | None, retries: int, fail_fast: bool) -> DaskRunn
     try:
         return DaskRunner(address, retries=retries, fail_fast=fail_fast)
     except DaskUnavailableError as exc:
-        raise CliError.with_code(str(exc), exit_codes.USAGE) from None
+        raise CliError(str(exc), exit_codes.USAGE) from None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--dask") from None

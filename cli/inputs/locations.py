@@ -14,7 +14,7 @@ from nbrun.storage.locations import Location, Where, as_where
 from .. import exit_codes
 
 
-class WhereType(click.ParamType):
+class WhereType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2; 8.1 is supported too
     """A path, or a URL such as ``s3://bucket/key`` (needs the remote extra and the filesystem's package)."""
 
     name = "PATH|URL"

@@ -33,7 +33,7 @@ def _yaml_loader() -> type:
     """
     import yaml
 
-    class NoDatesLoader(yaml.SafeLoader):
+    class NoDatesLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no types
         def __init__(self, stream: str) -> None:
             super().__init__(stream)
             self._depth = 0
@@ -85,7 +85,7 @@ def load_yaml(text: str, where: str) -> Any:
         problem = str(exc).splitlines()[0]
         raise click.UsageError(f"{where}: not valid YAML/JSON ({problem})") from None
     except _TooLarge as exc:
-        raise CliError.with_code(f"{where}: parameters refused: {exc}", exit_codes.USAGE) from None
+        raise CliError(f"{where}: parameters refused: {exc}", exit_codes.USAGE) from None
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:

@@ -27,11 +27,11 @@ def check_inputs(arguments: tuple[Where, ...], paths: list[Where]) -> None:
     first = arguments[0]
     if len(arguments) == 2 and [arguments[1]] == missing and isinstance(first, Path) and first.is_file():
         source, target = (shlex.quote(str(a)) for a in arguments)
-        raise CliError.with_code(
+        raise CliError(
             f"{arguments[1]}: no such notebook; to write the executed notebook there, use -o: "
             f"nbrun run {source} -o {target}",
             exit_codes.USAGE,
         )
     path = missing[0]
     reason = "is a directory, not a notebook file" if path.is_dir() else "no such file"
-    raise CliError.with_code(f"{path}: {reason}", exit_codes.NOTEBOOK_INVALID_OR_IO)
+    raise CliError(f"{path}: {reason}", exit_codes.NOTEBOOK_INVALID_OR_IO)

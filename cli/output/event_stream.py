@@ -39,7 +39,7 @@ class EventStream:
                 os.makedirs(os.path.dirname(destination) or ".", exist_ok=True)
             self._out: TextIO = open(destination, "w", encoding="utf-8") if self._owned else sys.stdout
         except OSError as exc:
-            raise CliError.with_code(
+            raise CliError(
                 f"{destination}: cannot write the events file: {exc.strerror or exc}", exit_codes.NOTEBOOK_INVALID_OR_IO
             ) from None
         self._retries = _RetryListener(self)

@@ -99,7 +99,8 @@ def run_record(outcomes: list[BatchOutcome], started: str, duration: float, exit
     cached = sum(1 for outcome in outcomes if outcome.result is not None and outcome.result.cached)
     if cached:
         record["cached"] = cached  # how many notebooks were replayed from the execution cache
-    return printable_data(record)  # a name's undecodable bytes as \xNN: the record is always UTF-8
+    printed: dict[str, Any] = printable_data(record)
+    return printed  # a name's undecodable bytes as \xNN: the record is always UTF-8
 
 
 def write_json(record: dict[str, Any], destination: str) -> None:

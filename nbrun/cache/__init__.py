@@ -9,8 +9,9 @@ variables) and ``entry_shape`` that a stored run is one this nbrun can replay.
 
 from __future__ import annotations
 
+from ..options import CacheSettings
 from .key import CacheKey, compute_key
-from .runs import CacheLookup, CacheSettings, look_up, notebook_key, replay
+from .runs import CacheLookup, look_up, notebook_key, replay
 from .store import CacheStore, CorruptEntryError, EntryInfo, StoredRun
 
 __all__ = [

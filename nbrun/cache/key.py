@@ -83,7 +83,7 @@ def prepared_copy(nb: NotebookNode, options: ExecuteOptions, *, language: str, i
     """
     from ..notebook.parameters import apply_parameters
 
-    light = from_dict(
+    light: NotebookNode = from_dict(
         {
             "nbformat": nb.get("nbformat", 4),
             "nbformat_minor": nb.get("nbformat_minor", 5),

@@ -14,7 +14,8 @@ from ..errors import NotebookWriteError
 from ..options import FileOptions
 from ..storage.location_failures import describe_failure
 from ..storage.locations import Location, Where, keep_folder
-from .extract import MANIFEST_NAME, ImageWriteError, extract_images
+from .extract import ImageWriteError, extract_images
+from .links import MANIFEST_NAME
 
 
 def extract_images_to(

@@ -25,7 +25,7 @@ def install() -> None:
     import zmq
     from ipykernel.kernelapp import IPKernelApp
 
-    original = IPKernelApp.init_iopub
+    original: Any = IPKernelApp.init_iopub  # ipykernel ships no types
     if getattr(original, _MARK, False):
         return
 

@@ -226,13 +226,14 @@ class KernelSession:
         user_expressions: dict[str, str] | None = None,
     ) -> str:
         """Send an execute_request; return its msg_id."""
-        return self._client.execute(
+        msg_id: str = self._client.execute(
             code,
             store_history=store_history,
             allow_stdin=allow_stdin,
             stop_on_error=stop_on_error,
             user_expressions=user_expressions,
         )
+        return msg_id
 
     async def get_iopub(self, timeout: float) -> Message | None:
         return await iopub.receive(self._client, timeout, self.max_message_bytes)
@@ -258,7 +259,8 @@ class KernelSession:
     @staticmethod
     async def _get(getter: Any, timeout: float) -> Message | None:
         try:
-            return await getter(timeout=timeout)
+            message: Message = await getter(timeout=timeout)
+            return message
         except Empty:
             return None
 
@@ -337,9 +339,9 @@ class KernelSession:
         """Synchronous last resort: SIGKILL the kernel's process group, drop its files."""
         pid = self.pid
         if pid is not None and self._exit is None:
-            for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+            for kill in (os.killpg, os.kill):
                 try:
-                    kill()
+                    kill(pid, signal.SIGKILL)
                     break
                 except OSError:
                     continue

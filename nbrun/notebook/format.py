@@ -75,6 +75,7 @@ def _to_notebook(data: Any, path: Path | str | None) -> NotebookNode:
         raise NotebookReadError(path, "not a notebook (no integer 'nbformat' field)")
     if major not in _SUPPORTED_MAJORS:
         raise NotebookReadError(path, f"unsupported nbformat version {major} (nbrun reads 3 and 4)")
+    nb: NotebookNode
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

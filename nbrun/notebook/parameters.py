@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from nbformat import NotebookNode
+from nbformat.corpus.words import generate_corpus_id as random_cell_id
 from nbformat.v4 import new_code_cell
-from nbformat.v4.nbbase import random_cell_id
 
 from ..errors import ParameterError
 

@@ -332,7 +332,7 @@ def _run_on_worker(text: str, options: ExecuteOptions, state_name: str) -> _Retu
     from ..pipeline.core import execute_notebook
 
     client = distributed.get_client()
-    state = distributed.Variable(state_name, client=client)
+    state = distributed.Variable(state_name, client=client)  # type: ignore[no-untyped-call]
     skip = _read_state(state).get("skip")
     if skip:
         return _Returned(skipped=skip)

@@ -59,7 +59,7 @@ class UploadError(NotebookWriteError):
         self.kept = kept
         super().__init__(path, problem)
 
-    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:  # type: ignore[override]
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
         return (type(self), (self.path, self.problem, self.kept))
 
 

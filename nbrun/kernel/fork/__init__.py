@@ -24,7 +24,7 @@ from .provisioner import PROVISIONER_NAME, provisioner_installed
 __all__ = ["ForkSpecManager", "discard_prelaunched", "fork_server_scope", "prelaunch", "start_forked_kernel"]
 
 
-class ForkSpecManager(KernelSpecManager):  # type: ignore[misc]
+class ForkSpecManager(KernelSpecManager):
     """Kernel specs naming the fork provisioner, through the spec metadata jupyter_client documents.
 
     The specs are built here (jupyter_client's ``kernel_spec_manager`` trait);

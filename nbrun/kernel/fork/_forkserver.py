@@ -24,6 +24,7 @@ import signal
 import sys
 import time
 import traceback
+from typing import Any
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 if sys.path and os.path.abspath(sys.path[0] or ".") == _HERE:
@@ -75,7 +76,7 @@ def _drop_shadowed(cwd: str, preloaded: list[str]) -> None:
                     del sys.modules[loaded]
 
 
-def _become_kernel(request: dict, preloaded: list[str], keep_fds: tuple[int, ...]) -> None:
+def _become_kernel(request: dict[str, Any], preloaded: list[str], keep_fds: tuple[int, ...]) -> None:
     """In the forked child: set up the process like a fresh launch, then run the kernel."""
     code = 1
     try:
@@ -133,7 +134,7 @@ class _Server:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # nbrun interrupts kernels itself
         self.buffer = b""
 
-    def send(self, message: dict) -> None:
+    def send(self, message: dict[str, Any]) -> None:
         self.out.write(json.dumps(message) + "\n")
 
     def serve(self) -> None:
@@ -154,7 +155,7 @@ class _Server:
                     if line.strip():
                         self.handle(json.loads(line))
 
-    def handle(self, request: dict) -> None:
+    def handle(self, request: dict[str, Any]) -> None:
         self.out.flush()
         sys.stderr.flush()
         try:
