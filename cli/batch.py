@@ -157,7 +157,7 @@ async def _execute(
         if presentation.events is not None:
             presentation.events.close()
         click.echo(f"nbrun: error: {exc}", err=True)
-        return exit_codes.for_error(exc)
+        return exc.status.exit_code
     finally:
         reporter.close()
         for sig in STOP_SIGNALS:
@@ -219,7 +219,7 @@ def _report(failures: list[int], write: Callable[[], None]) -> None:
         write()
     except NbrunError as exc:
         click.echo(f"nbrun: error: {exc}", err=True)
-        failures.append(exit_codes.for_error(exc))
+        failures.append(exc.status.exit_code)
 
 
 def refuse_unrelated_twin(source: Where, target: Where) -> None:
@@ -370,7 +370,7 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
             lines.append(check_lines(job.source, result.check))
         elif result.status is RunStatus.OK:
             executed = sum(1 for cell in result.cells if cell.duration is not None)
-            raised = len(raised_cells(result))  # issue 13: --allow-errors successes say what raised
+            raised = len(raised_cells(result))  # --allow-errors successes say what raised
             note = f", {raised} raised (--allow-errors)" if raised else ""
             lines.append(
                 f"nbrun: ok{cached} {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}{note}, {result.duration:.2f} s)"

@@ -1,47 +1,28 @@
-"""Exit codes of the ``nbrun`` command, one place for all of them."""
+"""Exit codes of the ``nbrun`` command: each is a :class:`~nbrun.status.RunStatus`'s, named for the CLI.
+
+``nbrun.status`` imports nothing else from nbrun, so ``nbrun --help`` stays light.
+An error's exit code is its status's (``error.status.exit_code``, see :mod:`nbrun.errors`).
+"""
 
 from __future__ import annotations
 
-import signal
-from typing import TYPE_CHECKING
+from nbrun.status import RunStatus
 
-if TYPE_CHECKING:  # keep `nbrun --help` from importing the library
-    from nbrun.errors import NbrunError
-
-OK = 0
-CELL_ERROR = 1
-USAGE = 2
-TIMEOUT = 3
-KERNEL = 4
-NOTEBOOK_INVALID_OR_IO = 5
-OUTPUTS_DIFFER = 6  # nbrun check
-SIGINT = 128 + signal.SIGINT  # 130
-SIGTERM = 128 + signal.SIGTERM  # 143
+OK = RunStatus.OK.exit_code  # 0
+CELL_ERROR = RunStatus.ERROR.exit_code  # 1
+USAGE = RunStatus.USAGE_ERROR.exit_code  # 2
+TIMEOUT = RunStatus.TIMEOUT.exit_code  # 3
+KERNEL = RunStatus.KERNEL_FAILED.exit_code  # 4
+NOTEBOOK_INVALID_OR_IO = RunStatus.IO_ERROR.exit_code  # 5
+OUTPUTS_DIFFER = RunStatus.MISMATCH.exit_code  # 6, nbrun check
+SIGINT = RunStatus.INTERRUPTED.exit_code  # 130
+SIGTERM = RunStatus.INTERRUPTED.exit_code_for("SIGTERM")  # 143
 
 HELP_TEXT = """\
-Exit codes: 0 success; 1 a cell raised; 2 usage error; 3 a cell or the
-notebook timed out; 4 the kernel died (even if --restart-on-death restarted it), failed to
-start or is unknown, or its messages were lost (status incomplete);
-5 a notebook is unreadable or invalid, or an output could not be written;
-6 (nbrun check) new outputs differ from the stored ones; 130 / 143
+Exit codes: 0 success; 1 a cell raised; 2 usage error (a flag, parameters refused, an
+extra or a URL's package missing); 3 a cell or the notebook timed out; 4 the kernel died
+(even if --restart-on-death restarted it), failed to start or is unknown, or its messages
+were lost (status incomplete); 5 a notebook is unreadable or invalid, or an output could
+not be written; 6 (nbrun check) new outputs differ from the stored ones; 130 / 143
 interrupted by SIGINT / SIGTERM or SIGHUP. With several notebooks: the code of the
 first failing notebook in the order given."""
-
-
-def for_error(error: NbrunError) -> int:
-    """The exit code for an error raised before or after execution."""
-    from nbrun.errors import ExecutionInterrupted, KernelError, NotebookError, ParameterError
-
-    if isinstance(error, ParameterError):
-        return USAGE
-    from nbrun.storage.locations import LocationError, MissingExtraError
-
-    if isinstance(error, (MissingExtraError, LocationError)):  # an extra or a filesystem package is missing
-        return USAGE
-    if isinstance(error, ExecutionInterrupted):
-        return SIGINT
-    if isinstance(error, NotebookError):
-        return NOTEBOOK_INVALID_OR_IO
-    if isinstance(error, KernelError):
-        return KERNEL
-    return CELL_ERROR

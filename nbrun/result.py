@@ -65,6 +65,9 @@ class Truncation:
     dropped_bytes: int
     dropped_messages: int
 
+    def to_json(self) -> dict[str, int]:
+        return {"dropped_bytes": self.dropped_bytes, "dropped_messages": self.dropped_messages}
+
 
 @dataclass(frozen=True)
 class CellRecord:
@@ -102,7 +105,25 @@ class CellRecord:
             data["undecodable_messages"] = self.undecodable_messages
         if self.actions:
             data["actions"] = list(self.actions)
+        if self.kernel_death is not None:
+            data["kernel_exit"] = self.kernel_death.to_json()
+        if self.truncation is not None:
+            data["truncated"] = self.truncation.to_json()
         return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CellRecord:
+        """The record :meth:`to_json` wrote (the execution cache rebuilds stored runs with it)."""
+        fields = dict(data)
+        fields["status"] = CellStatus(fields["status"])
+        for key in ("lost_messages", "actions"):
+            if key in fields:
+                fields[key] = tuple(fields[key])
+        if "kernel_exit" in fields:
+            fields["kernel_death"] = KernelDeath(**fields.pop("kernel_exit"))
+        if "truncated" in fields:
+            fields["truncation"] = Truncation(**fields.pop("truncated"))
+        return cls(**fields)
 
     def timeout_json(self) -> dict[str, Any] | None:
         if self.timeout_limit is None:

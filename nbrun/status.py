@@ -13,8 +13,6 @@ import enum
 import signal
 from typing import Literal
 
-from .errors import ExecutionInterrupted, KernelError, NbrunError, NotebookReadError
-
 JUnitKind = Literal["passed", "failure", "error", "skipped"]
 TERMINATED_BY = ("SIGTERM", "SIGHUP")  # stop reasons that exit 143; a hang-up ends a run as SIGTERM does
 
@@ -23,7 +21,8 @@ class RunStatus(str, enum.Enum):
     """How one notebook ended (value, exit code, summary label, JUnit kind).
 
     The first five come from a run (``ExecutionResult.status``); the others
-    describe a batch job that raised before or after its run, or never ran.
+    describe a batch job that raised before or after its run (each error
+    class in :mod:`nbrun.errors` names its member), or never ran.
     """
 
     exit_code: int
@@ -46,6 +45,7 @@ class RunStatus(str, enum.Enum):
     INTERRUPTED = "interrupted", 128 + signal.SIGINT, "interrupted", "skipped"
     SKIPPED = "skipped", 0, "skipped", "skipped"
     INVALID = "invalid", 5, "invalid", "error"
+    USAGE_ERROR = "usage-error", 2, "usage error", "error"  # parameters refused, an extra or a URL's package missing
     KERNEL_FAILED = "kernel-failed", 4, "no kernel", "error"
     IO_ERROR = "io-error", 5, "I/O error", "error"
     MISMATCH = "mismatch", 6, "mismatch", "failure"  # nbrun check: the run went through, outputs differ
@@ -65,23 +65,11 @@ class RunStatus(str, enum.Enum):
         return self.exit_code
 
 
-def status_for_error(error: NbrunError) -> RunStatus:
-    """The status of a job that raised *error* instead of returning a result."""
-    if isinstance(error, ExecutionInterrupted):
-        return RunStatus.INTERRUPTED
-    if isinstance(error, NotebookReadError):
-        return RunStatus.INVALID
-    if isinstance(error, KernelError):
-        return RunStatus.KERNEL_FAILED
-    return RunStatus.IO_ERROR
-
-
 class CellStatus(str, enum.Enum):
     """What happened to one code cell.
 
     The cell runner reports how waiting ended with the first four (``OK``:
     the reply arrived; the cell record then tells ``OK`` from ``ERROR``).
-    ``COMPLETED`` and ``TIMED_OUT`` are aliases of ``OK`` and ``TIMEOUT``.
     """
 
     OK = "ok"
@@ -93,5 +81,3 @@ class CellStatus(str, enum.Enum):
     SKIPPED = "skipped"  # tagged skip-execution
     EMPTY = "empty"  # no code to send
     NOT_RUN = "not-run"  # the run stopped before this cell
-    COMPLETED = "ok"
-    TIMED_OUT = "timeout"

@@ -9,8 +9,9 @@ from fake_kernel import FakeKernel, Step, UninterruptibleFakeKernel, busy, idle,
 from nbformat import NotebookNode
 
 from nbrun.control import RunControl
-from nbrun.execution.cell_runner import CellLimits, Outcome, run_cell
+from nbrun.execution.cell_runner import CellLimits, run_cell
 from nbrun.execution.outputs import CellOutputs, DisplayRegistry
+from nbrun.status import CellStatus
 
 
 def limits(**overrides: float | None) -> CellLimits:
@@ -38,14 +39,14 @@ def test_outputs_arriving_after_the_reply_are_kept() -> None:
         idle(),
     ]
     result, outputs, _ = run(FakeKernel(script))
-    assert result.outcome is Outcome.COMPLETED
+    assert result.outcome is CellStatus.OK
     assert outputs[0].text == "late 1\nlate 2\n"
 
 
 def test_idle_before_reply_still_waits_for_the_reply() -> None:
     script = [busy(), stream("x\n"), idle(), reply(count=3, delay=0.2)]
     result, _, collector = run(FakeKernel(script))
-    assert result.outcome is Outcome.COMPLETED
+    assert result.outcome is CellStatus.OK
     assert result.reply and result.reply["execution_count"] == 3
     assert "shell.execute_reply" in collector.timing
 
@@ -63,7 +64,7 @@ def test_dead_kernel_noticed_quickly_with_outputs_so_far() -> None:
     start = time.monotonic()
     result, outputs, _ = run(FakeKernel(script))
     assert time.monotonic() - start < 1.0
-    assert result.outcome is Outcome.KERNEL_DIED
+    assert result.outcome is CellStatus.KERNEL_DIED
     assert result.kernel_exit is not None and result.kernel_exit.signal_name == "SIGKILL"
     assert "out of memory" in result.kernel_exit.describe()
     assert outputs[0].text == "before death\n"
@@ -72,7 +73,7 @@ def test_dead_kernel_noticed_quickly_with_outputs_so_far() -> None:
 def test_timeout_interrupts_and_keeps_what_the_kernel_sent() -> None:
     kernel = FakeKernel([busy(), stream("working\n"), Step("hang")])
     result, outputs, _ = run(kernel, limits(cell_timeout=0.3))
-    assert result.outcome is Outcome.TIMED_OUT
+    assert result.outcome is CellStatus.TIMEOUT
     assert 0.25 <= (result.timed_out_after or 0) < 1.0
     assert kernel.interrupts == 1 and result.actions == ["interrupted"]
     assert [o.output_type for o in outputs] == ["stream", "error"]
@@ -84,7 +85,7 @@ def test_timeout_kills_a_kernel_that_ignores_the_interrupt() -> None:
     start = time.monotonic()
     result, _, _ = run(kernel, limits(cell_timeout=0.2, interrupt_grace=0.3))
     assert 0.45 <= time.monotonic() - start < 1.5
-    assert result.outcome is Outcome.TIMED_OUT
+    assert result.outcome is CellStatus.TIMEOUT
     assert result.actions == ["interrupted", "killed"]
     assert kernel.killed and not result.kernel_alive
 
@@ -92,7 +93,7 @@ def test_timeout_kills_a_kernel_that_ignores_the_interrupt() -> None:
 def test_notebook_deadline_counts_as_timeout() -> None:
     kernel = FakeKernel([busy(), Step("hang")])
     result, _, _ = run(kernel, limits(notebook_deadline=time.monotonic() + 0.2))
-    assert result.outcome is Outcome.TIMED_OUT and result.notebook_deadline_hit
+    assert result.outcome is CellStatus.TIMEOUT and result.notebook_deadline_hit
 
 
 def test_stop_request_interrupts_then_second_request_kills() -> None:
@@ -119,7 +120,7 @@ def test_stop_request_interrupts_then_second_request_kills() -> None:
         return await asyncio.wait_for(task, 2)
 
     result = asyncio.run(go())
-    assert result.outcome is Outcome.INTERRUPTED
+    assert result.outcome is CellStatus.INTERRUPTED
     assert result.actions == ["interrupted", "killed"]
     assert kernel.interrupts == 1
 

@@ -11,7 +11,7 @@ from nbrun.errors import KernelStartError, NotebookReadError, NotebookWriteError
 from nbrun.execution.cell_record import cell_metadata
 from nbrun.kernel.stdin_channel import stdin_url
 from nbrun.result import CellRecord, CellStatus, KernelDeath, Truncation
-from nbrun.status import RunStatus, status_for_error
+from nbrun.status import RunStatus
 
 
 @pytest.mark.parametrize(
@@ -41,13 +41,17 @@ def test_sigterm_interruption_exits_143() -> None:
 
 
 def test_errors_map_to_statuses() -> None:
-    assert status_for_error(NotebookReadError("a.ipynb", "bad")) is RunStatus.INVALID
-    assert status_for_error(NotebookWriteError("a.ipynb", "full")) is RunStatus.IO_ERROR
-    assert status_for_error(KernelStartError("no")) is RunStatus.KERNEL_FAILED
+    assert NotebookReadError("a.ipynb", "bad").status is RunStatus.INVALID
+    assert NotebookWriteError("a.ipynb", "full").status is RunStatus.IO_ERROR
+    assert KernelStartError("no").status is RunStatus.KERNEL_FAILED
 
 
-def test_cell_runner_outcome_names_are_cell_statuses() -> None:
-    assert CellStatus.COMPLETED is CellStatus.OK and CellStatus.TIMED_OUT is CellStatus.TIMEOUT
+def test_each_cell_status_has_one_name() -> None:
+    """The 0.1 aliases (COMPLETED, TIMED_OUT, cell_runner.Outcome) are gone: one name per meaning."""
+    import nbrun.execution.cell_runner as cell_runner
+
+    assert [member.name for member in CellStatus] == list(CellStatus.__members__)
+    assert not hasattr(cell_runner, "Outcome")
 
 
 def test_cell_metadata_is_rendered_from_the_record_alone() -> None:

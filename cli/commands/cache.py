@@ -146,7 +146,6 @@ def key_command(
 ) -> None:
     """Print NOTEBOOK's cache key and its parts (pass the run's options to get the run's key)."""
     from nbrun.cache import CacheSettings, CacheStore, notebook_key
-    from nbrun.cache.environment import KernelLookupError
     from nbrun.errors import NbrunError
     from nbrun.notebook.files import read_notebook
     from nbrun.options import ExecuteOptions
@@ -164,11 +163,8 @@ def key_command(
         )
         settings = CacheSettings(cache_dir or Path("."), extra_inputs=cache_inputs)
         key = notebook_key(read_notebook(notebook), notebook, options, settings)
-    except (NbrunError, KernelLookupError, ValueError) as exc:
-        if isinstance(exc, NbrunError):
-            code = exit_codes.for_error(exc)
-        else:
-            code = exit_codes.KERNEL if isinstance(exc, KernelLookupError) else exit_codes.USAGE
+    except (NbrunError, ValueError) as exc:
+        code = exc.status.exit_code if isinstance(exc, NbrunError) else exit_codes.USAGE
         raise CliError(str(exc), code) from None
     for warning in key.warnings:
         click.echo(f"nbrun: warning: {warning}", err=True)
@@ -222,7 +218,7 @@ def show_command(key: str, cache_dir: Path) -> None:
     try:
         stored = store.load(entry.key, touch=False)
     except CorruptEntryError as exc:
-        raise CliError(str(exc), exit_codes.NOTEBOOK_INVALID_OR_IO) from None
+        raise CliError(str(exc), exc.status.exit_code) from None
     assert stored is not None
     record = stored.record
     click.echo(f"key      {entry.key}")

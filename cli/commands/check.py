@@ -103,14 +103,15 @@ def check_command(
     reported on stderr with a unified diff (pixel counts for images); exit 6.
     """
     from nbrun.check.model import BUILTIN_SANITIZERS, CheckOptions
-    from nbrun.check.sanitize import SanitizerFileError, read_sanitizer_file
+    from nbrun.check.sanitize import read_sanitizer_file
+    from nbrun.errors import SanitizerFileError
 
     if image_tolerance and not compare_images:
         raise click.UsageError("--image-tolerance needs --compare-images")
     try:
         patterns = tuple(pair for path in sanitize_files for pair in read_sanitizer_file(path))
     except SanitizerFileError as exc:
-        raise CliError(str(exc), exit_codes.USAGE) from None
+        raise CliError(str(exc), exc.status.exit_code) from None
     off = set(BUILTIN_SANITIZERS) if "all" in no_sanitize else set(no_sanitize)
     check = CheckOptions(
         lax=lax,

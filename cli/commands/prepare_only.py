@@ -21,7 +21,7 @@ def prepare_jobs(jobs: list[BatchJob]) -> int:
         except NbrunError as exc:
             named = isinstance(exc, NotebookError)  # its message starts with the path already
             click.echo(f"nbrun: error: {exc}" if named else f"nbrun: error: {job.source}: {exc}", err=True)
-            code = code or exit_codes.for_error(exc)
+            code = code or exc.status.exit_code
             continue
         for warning in warnings:
             click.echo(f"nbrun: warning: {job.source}: {warning}", err=True)

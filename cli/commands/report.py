@@ -19,12 +19,13 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 def require_html_extra() -> None:
     """Exit 2 with the one-line message when --html is asked for without nbconvert."""
-    from nbrun.reports.html_export import HtmlUnavailableError, require_nbconvert
+    from nbrun.errors import MissingExtraError
+    from nbrun.reports.html_export import require_nbconvert
 
     try:
         require_nbconvert()
-    except HtmlUnavailableError as exc:
-        raise CliError(str(exc), exit_codes.USAGE) from None
+    except MissingExtraError as exc:
+        raise CliError(str(exc), exc.status.exit_code) from None
 
 
 def write_page(record: dict[str, Any], destination: Where) -> bool:
@@ -61,7 +62,7 @@ def report_command(record_file: Path, output: Path) -> None:
     try:
         write_run_page(record, output)
     except NbrunError as exc:
-        _fail(str(exc), exit_codes.for_error(exc))
+        _fail(str(exc), exc.status.exit_code)
     click.echo(f"nbrun: wrote {output}", err=True)
 
 

@@ -12,7 +12,7 @@ from click.core import ParameterSource
 from nbrun.options import DEFAULT_MAX_OUTPUT_BYTES, ExecuteOptions
 
 from .. import exit_codes
-from ..errors import CliError
+from ..errors import CliError, NbrunGroup
 from ..inputs.locations import WHERE, check_json_destination, check_text_support, discover_or_fail
 from ..output.log_setup import configure_logging
 from .cache import cache_run_options
@@ -53,7 +53,7 @@ class _Jobs(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.
         return jobs
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=NbrunGroup, context_settings=CONTEXT)
 @click.version_option(package_name="jupyter-nbrun", prog_name="nbrun")
 def main() -> None:
     """Run Jupyter notebooks headlessly: faithful outputs, loud failures, CI-ready."""
@@ -365,7 +365,7 @@ def run_command(
 
         require_html_extra()
     paths = discover_or_fail(notebooks, exclude, include_text=include_text)  # a URL glob may fail to list
-    check_inputs(notebooks, paths)  # issue 13: nothing runs when a path is wrong
+    check_inputs(notebooks, paths)  # nothing runs when a path is wrong
     check_text_support(paths)
     check_json_destination(json_report)
     if not paths:
@@ -376,7 +376,7 @@ def run_command(
         raise click.UsageError("--events - shares stdout with -o - or --json -; send one of them to a file")
     stdio = redirect_stdio(
         paths, output, json_to_stdout=json_report == "-", output_dir=output_dir
-    )  # issue 13: '-' is stdin/stdout
+    )  # "-" is stdin/stdout
     paths, output = stdio.paths, stdio.output
     if stdio.reads_stdin and cwd is None:
         cwd = Path.cwd()  # a notebook on stdin has no folder of its own (papermill: the current folder)
@@ -490,7 +490,7 @@ def inspect_command(notebook: Where) -> None:
     try:
         declared = declared_parameters(read_from(notebook))  # a path or URL, .ipynb or text
     except NbrunError as exc:
-        raise CliError(str(exc), exit_codes.for_error(exc)) from None
+        raise CliError(str(exc), exc.status.exit_code) from None
     if not declared:
         click.echo(f"{notebook}: no cell tagged 'parameters'", err=True)
         return
@@ -515,11 +515,12 @@ def _dask_runner(address: str | None, retries: int, fail_fast: bool) -> DaskRunn
         return None
     if click.get_current_context().params.get("autosave_seconds") is not None:
         raise click.UsageError("--autosave does not work with --dask (the notebook is on the worker until it ends)")
-    from nbrun.runners.dask import DaskRunner, DaskUnavailableError
+    from nbrun.errors import MissingExtraError
+    from nbrun.runners.dask import DaskRunner
 
     try:
         return DaskRunner(address, retries=retries, fail_fast=fail_fast)
-    except DaskUnavailableError as exc:
-        raise CliError(str(exc), exit_codes.USAGE) from None
+    except MissingExtraError as exc:
+        raise CliError(str(exc), exc.status.exit_code) from None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--dask") from None

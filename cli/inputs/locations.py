@@ -11,8 +11,6 @@ import click
 from nbrun.errors import NbrunError
 from nbrun.storage.locations import Location, Where, as_where
 
-from .. import exit_codes
-
 
 class WhereType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2; 8.1 is supported too
     """A path, or a URL such as ``s3://bucket/key`` (needs the remote extra and the filesystem's package)."""
@@ -34,7 +32,7 @@ WHERE = WhereType()
 def fail(error: NbrunError) -> NoReturn:
     """Print one line and exit with the error's code (2 for a missing extra or an unusable URL)."""
     click.echo(f"nbrun: error: {error}", err=True)
-    sys.exit(exit_codes.for_error(error))
+    sys.exit(error.status.exit_code)
 
 
 def discover_or_fail(arguments: tuple[Where, ...], excludes: tuple[str, ...], *, include_text: bool) -> list[Where]:

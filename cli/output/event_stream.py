@@ -88,10 +88,8 @@ class NotebookEvents(ExecutionObserver):
     def __init__(self, stream: EventStream, notebook: str) -> None:
         self.stream = stream
         self.notebook = notebook
-        self._cells: dict[int, NotebookNode] = {}
 
     def cell_started(self, index: int, cell: NotebookNode) -> None:
-        self._cells[index] = cell
         self.stream.emit("cell-start", notebook=self.notebook, index=index)
 
     def cell_finished(self, record: CellRecord) -> None:
@@ -103,16 +101,15 @@ class NotebookEvents(ExecutionObserver):
         if record.ename is not None:
             fields.update(ename=record.ename, evalue=record.evalue or "")
         self.stream.emit("cell-end", notebook=self.notebook, index=record.index, **fields)
-        notes = self._cells.pop(record.index, NotebookNode()).get("metadata", {}).get("nbrun", {})
-        if "truncated" in notes:
+        if record.truncation is not None:
             self.stream.emit(
                 "output-truncated",
                 notebook=self.notebook,
                 index=record.index,
-                dropped_bytes=int(notes["truncated"].get("dropped_bytes", 0)),
+                dropped_bytes=record.truncation.dropped_bytes,
             )
         if record.status is CellStatus.KERNEL_DIED:
-            reason = notes.get("kernel_exit", {}).get("reason") or record.note or "unknown"
+            reason = (record.kernel_death.reason if record.kernel_death else None) or record.note or "unknown"
             self.stream.emit("kernel-died", notebook=self.notebook, index=record.index, reason=reason)
         if "restarted" in record.actions:
             self.stream.emit("kernel-restarted", notebook=self.notebook, index=record.index)

@@ -29,14 +29,10 @@ def status_label(outcome: BatchOutcome, label: str) -> str:
 
 def truncation_warning(result: ExecutionResult) -> str | None:
     """One warning per notebook naming the cells whose output was cut at --max-output-bytes."""
-    cut = [
-        (index, cell.metadata["nbrun"]["truncated"])
-        for index, cell in enumerate(result.notebook.cells)
-        if "truncated" in cell.get("metadata", {}).get("nbrun", {})
-    ]
+    cut = [(record.index, record.truncation) for record in result.cells if record.truncation is not None]
     if not cut:
         return None
-    dropped = sum(int(info.get("dropped_bytes", 0)) for _, info in cut)
+    dropped = sum(truncation.dropped_bytes for _, truncation in cut)
     counts = {record.index: record.execution_count for record in result.cells}
     first = cell_label(cut[0][0], counts.get(cut[0][0]))
     others = f" and {len(cut) - 1} more cell{'s' if len(cut) > 2 else ''}" if len(cut) > 1 else ""

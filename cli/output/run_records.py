@@ -17,7 +17,6 @@ from nbrun.runners.batch import BatchOutcome
 from nbrun.status import RunStatus
 from nbrun.storage.locations import Where, as_where, printable, printable_data, write_text
 
-from .. import exit_codes
 from .notices import raised_cells
 
 # XML 1.0 cannot carry most control characters, even escaped.
@@ -26,18 +25,13 @@ _MAX_CAPTURE = 1024 * 1024
 
 
 def outcome_exit_code(outcome: BatchOutcome) -> int:
-    """The status's exit code; an error raised instead of a result has its own (exit_codes.for_error)."""
-    check = outcome.result.check if outcome.result is not None else None
-    if check is not None and not check.passed and check.update_error:  # nbrun check --update could not write
-        return exit_codes.NOTEBOOK_INVALID_OR_IO
-    if outcome.error is not None:
-        return exit_codes.for_error(outcome.error)
+    """The status's exit code (an error raised instead of a result: the error's status)."""
     return outcome.status.exit_code_for(outcome.result.interrupted_by if outcome.result is not None else None)
 
 
 def notebook_written(outcome: BatchOutcome) -> bool:
     """Whether the executed notebook was written (a run that ended, or images refused after the write)."""
-    from nbrun.images.extract import ImageConflictError
+    from nbrun.errors import ImageConflictError
 
     return outcome.result is not None or isinstance(outcome.error, ImageConflictError)
 

@@ -9,10 +9,11 @@ variables) and ``entry_shape`` that a stored run is one this nbrun can replay.
 
 from __future__ import annotations
 
+from ..errors import CorruptEntryError
 from ..options import CacheSettings
 from .key import CacheKey, compute_key
 from .runs import CacheLookup, look_up, notebook_key, replay
-from .store import CacheStore, CorruptEntryError, EntryInfo, StoredRun
+from .store import CacheStore, EntryInfo, StoredRun
 
 __all__ = [
     "CacheKey",

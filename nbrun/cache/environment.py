@@ -17,6 +17,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from ..errors import KernelLookupError
+
 _PROBE = "import json, sys; sys.stdout.write(json.dumps({'version': sys.version.split()[0], 'path': sys.path}))"
 _PROBE_TIMEOUT = 30.0
 _PYTHON_NAMES = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
@@ -53,10 +55,6 @@ class KernelIdentity:
             "arguments": list(self.launch),
             "env_sha256": self.env_sha256,
         }
-
-
-class KernelLookupError(Exception):
-    """The kernel's spec could not be found (the run itself will report it)."""
 
 
 @functools.cache

@@ -18,6 +18,7 @@ from typing import Any
 
 from nbformat import NotebookNode
 
+from ..errors import CorruptEntryError, KernelLookupError
 from ..events import ExecutionObserver
 from ..execution.kernel_reads import REPORT_NAME
 from ..notebook.model import reset_notebook, resolve_kernel_name
@@ -25,9 +26,9 @@ from ..options import CacheSettings, ExecuteOptions
 from ..result import CellRecord, CellStatus, ExecutionResult, RunStatus
 from . import reads
 from .entry_shape import RECORD_FIELDS, STORED_STATUSES, check_entry
-from .environment import KernelLookupError, kernel_identity
+from .environment import kernel_identity
 from .key import CacheKey, compute_key, prepared_copy
-from .store import CacheStore, CorruptEntryError, StoredRun
+from .store import CacheStore, StoredRun
 
 _MACHINE_CELL_STATUSES = (CellStatus.TIMEOUT, CellStatus.KERNEL_DIED, CellStatus.INTERRUPTED)
 _RESULT_FIELDS = tuple(RECORD_FIELDS)
@@ -156,8 +157,7 @@ def result_from_record(record: dict[str, Any], nb: NotebookNode, index_map: dict
     for cell in record["cells"]:
         data = dict(cell)
         data["index"] = index_map.get(data["index"], data["index"])
-        data["status"] = CellStatus(data["status"])
-        cells.append(CellRecord(**data))
+        cells.append(CellRecord.from_json(data))
     values: dict[str, Any] = {name: record.get(name) for name in _RESULT_FIELDS}
     if values["failed_cell"] is not None:
         values["failed_cell"] = index_map.get(values["failed_cell"], values["failed_cell"])

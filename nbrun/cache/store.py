@@ -28,18 +28,12 @@ from typing import Any
 
 from nbformat import NotebookNode, from_dict
 
+from ..errors import CacheStoreError, CorruptEntryError
+
 STORE_FOLDER = "nbrun-cache-1"
 SUFFIX = ".nbrun"
 DIGEST_KEY_FILE = "digest.key"
 _STALE_TEMP_SECONDS = 3600
-
-
-class CorruptEntryError(Exception):
-    """A stored entry could not be read back whole (treated as a miss)."""
-
-
-class CacheStoreError(OSError):
-    """The store could not be changed (e.g. an entry could not be removed)."""
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..errors import SanitizerFileError
 from .model import BUILTIN_SANITIZERS, CheckOptions
 from .report import render, summary_line
-from .sanitize import SanitizerFileError, read_sanitizer_file
+from .sanitize import read_sanitizer_file
 
 if TYPE_CHECKING:
     from .model import CheckReport

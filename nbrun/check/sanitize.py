@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..errors import NbrunError
+from ..errors import SanitizerFileError
 
 _PAIR = re.compile(r"^regex: (.*)$\n^replace: (.*)$", re.MULTILINE)
 
@@ -50,10 +50,6 @@ BUILTINS: dict[str, Callable[[str], str]] = {
     "addresses": lambda text: _ADDRESS.sub("0x<address>", text),
     "kernel-paths": _kernel_and_temp_paths,
 }
-
-
-class SanitizerFileError(NbrunError):
-    """A sanitizer file is unreadable or holds a bad regular expression."""
 
 
 def read_sanitizer_file(path: Path | str) -> tuple[tuple[str, str], ...]:

@@ -101,10 +101,7 @@ def cell_metadata(record: CellRecord) -> dict[str, Any] | None:
     if record.kernel_death is not None:
         notes["kernel_exit"] = record.kernel_death.to_json()
     if record.truncation is not None:
-        notes["truncated"] = {
-            "dropped_bytes": record.truncation.dropped_bytes,
-            "dropped_messages": record.truncation.dropped_messages,
-        }
+        notes["truncated"] = record.truncation.to_json()
     if record.missing:
         notes["missing"] = record.missing
     if record.lost_messages:

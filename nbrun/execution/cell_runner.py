@@ -25,8 +25,7 @@ _STRAGGLER_WAIT = 0.5
 
 
 # The cell runner reports how waiting ended with CellStatus OK (the reply came),
-# TIMEOUT, KERNEL_DIED or INTERRUPTED; ``Outcome`` is the older name of that enum.
-Outcome = CellStatus
+# TIMEOUT, KERNEL_DIED or INTERRUPTED.
 
 
 @dataclass

@@ -41,7 +41,7 @@ from typing import Any
 from nbformat import NotebookNode
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import NotebookWriteError
+from ..errors import ImageConflictError, ImageWriteError
 from ..execution.cell_label import cell_label
 from ..options import FileOptions
 from ..result import ImageReport
@@ -56,14 +56,6 @@ _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".t
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
 _PNG_MODES = {"1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"}
 _MAX_BASE = 100
-
-
-class ImageConflictError(NotebookWriteError):
-    """An image file exists that nbrun did not write for this notebook."""
-
-
-class ImageWriteError(NotebookWriteError):
-    """An image file or the manifest could not be written."""
 
 
 class _BadPayload(Exception):

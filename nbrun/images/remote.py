@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 
 from nbformat import NotebookNode
 
-from ..errors import NotebookWriteError
+from ..errors import ImageWriteError, NotebookWriteError
 from ..options import FileOptions
 from ..storage.location_failures import describe_failure
 from ..storage.locations import Location, Where, keep_folder
-from .extract import ImageWriteError, extract_images
+from .extract import extract_images
 from .links import MANIFEST_NAME
 
 

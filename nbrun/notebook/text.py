@@ -93,7 +93,7 @@ def require_jupytext(what: str) -> None:
     except (ImportError, ValueError, AttributeError):
         found = False
     if not found:
-        from ..storage.locations import MissingExtraError
+        from ..errors import MissingExtraError
 
         raise MissingExtraError(what, "text")
 

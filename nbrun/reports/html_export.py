@@ -26,30 +26,22 @@ from typing import Any
 
 from nbformat import NotebookNode
 
-from ..errors import NbrunError, NotebookWriteError
+from ..errors import MissingExtraError, NotebookWriteError
 from ..images.links import ImageLinks
 from ..storage.locations import Location, Where, printable, write_text
 from .run_page import CONTENT_SECURITY_POLICY
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "nbrun_lab"
-EXTRA_ERROR = "--html needs the html extra: pip install 'jupyter-nbrun[html]'"
 SCRIPTS_ALLOWED_POLICY = CONTENT_SECURITY_POLICY + "; script-src 'unsafe-inline' 'unsafe-eval'"  # still no request
 
 
-class HtmlUnavailableError(NbrunError):
-    """nbconvert is not installed."""
-
-    def __init__(self) -> None:
-        super().__init__(EXTRA_ERROR)
-
-
 def require_nbconvert() -> None:
-    """Raise HtmlUnavailableError unless nbconvert can be imported."""
+    """Raise MissingExtraError (the html extra) unless nbconvert can be imported."""
     try:
         import nbconvert  # noqa: F401
     except ImportError:
-        raise HtmlUnavailableError() from None
+        raise MissingExtraError("--html", "html") from None
 
 
 def html_path_for(notebook_path: Where) -> Where:
@@ -81,7 +73,7 @@ def _exporter() -> Any:
         from nbconvert import HTMLExporter
         from nbconvert.preprocessors import TagRemovePreprocessor
     except ImportError:
-        raise HtmlUnavailableError() from None
+        raise MissingExtraError("--html", "html") from None
     exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATE_DIR)], embed_images=True)
     tags = TagRemovePreprocessor(
         remove_cell_tags={"remove-cell"},
@@ -96,7 +88,7 @@ def _exporter() -> Any:
 def write_notebook_html(nb: NotebookNode, notebook_path: Where, *, allow_scripts: bool = False) -> Where:
     """Write the HTML of *nb* beside *notebook_path* (a path or a URL); return where.
 
-    Raises HtmlUnavailableError without nbconvert, NotebookWriteError when
+    Raises MissingExtraError without nbconvert, NotebookWriteError when
     the file cannot be written.
     """
     destination = html_path_for(notebook_path)
@@ -109,7 +101,7 @@ def write_notebook_html(nb: NotebookNode, notebook_path: Where, *, allow_scripts
             links=ImageLinks.for_target(notebook_path),
             allow_scripts=allow_scripts,
         )
-    except HtmlUnavailableError:
+    except MissingExtraError:
         raise
     except Exception as exc:  # noqa: BLE001 - nbconvert's failures are many; the run itself is kept
         raise NotebookWriteError(

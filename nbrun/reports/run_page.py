@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..execution.cell_label import cell_label
+from ..status import RunStatus
 from ..storage.locations import Where, write_text
 from .ansi_html import ansi_to_html
 from .run_page_style import CSS
@@ -29,8 +30,8 @@ CONTENT_SECURITY_POLICY = (
 OPEN_FAILURES_UP_TO = 10
 OPEN_DETAILS_UP_TO = 10
 MAX_BAR_LABELS = 40
-_BAD = {"error", "timeout", "kernel-died", "kernel-failed", "invalid", "io-error"}
-_WARN = {"interrupted", "skipped"}
+_BAD = {status.value for status in RunStatus if status.junit in ("failure", "error")}
+_WARN = {status.value for status in RunStatus if status.junit == "skipped"}
 
 
 def write_run_page(record: Mapping[str, Any], destination: Where) -> None:

@@ -26,7 +26,7 @@ from ..options import BatchOptions, ExecuteOptions, FileOptions
 from ..pipeline.core import FileRun
 from ..pipeline.default import run_file
 from ..result import ExecutionResult
-from ..status import RunStatus, status_for_error
+from ..status import RunStatus
 from ..storage.locations import Where
 
 
@@ -57,13 +57,17 @@ class BatchOutcome:
 
     @property
     def status(self) -> RunStatus:
-        """The result's status (MISMATCH when ``nbrun check`` found other outputs), else the error's, else SKIPPED."""
+        """The result's status (MISMATCH when ``nbrun check`` found other outputs), else the error's, else SKIPPED.
+
+        ``nbrun check --update`` that could not write the new outputs is IO_ERROR.
+        """
         if self.result is not None:
-            if self.result.check is not None and not self.result.check.passed:
-                return RunStatus.MISMATCH  # the run went through but outputs differ
+            check = self.result.check
+            if check is not None and not check.passed:
+                return RunStatus.IO_ERROR if check.update_error else RunStatus.MISMATCH
             return self.result.status
         if self.error is not None:
-            return status_for_error(self.error)
+            return self.error.status
         return RunStatus.SKIPPED
 
     @property

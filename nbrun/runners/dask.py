@@ -30,7 +30,15 @@ from typing import Any
 import nbformat
 
 from ..control import RunControl
-from ..errors import KernelError, KernelStartError, NbrunError
+from ..errors import (
+    DaskConnectError,
+    DaskTaskError,
+    KernelError,
+    KernelStartError,
+    MissingExtraError,
+    NbrunError,
+    WorkerLostError,
+)
 from ..events import ExecutionObserver
 from ..options import ExecuteOptions
 from ..pipeline.core import ExecuteStage, Prepared
@@ -39,33 +47,16 @@ from ..result import ExecutionResult
 from ..storage.locations import Where
 from .batch import BatchJob, SkipJob
 
-INSTALL_HINT = "--dask needs the dask extra: pip install 'jupyter-nbrun[dask]'"
 _FAIL_FAST = "not run: an earlier notebook failed (--fail-fast)"
 _POLL_SECONDS = 0.5
 
 
-class DaskUnavailableError(NbrunError):
-    """``distributed`` is not installed."""
-
-
-class DaskConnectError(KernelError):
-    """The Dask scheduler could not be reached or the local cluster not started."""
-
-
-class WorkerLostError(KernelError):
-    """The task was lost with its worker more often than the retries allow."""
-
-
-class DaskTaskError(KernelError):
-    """The task failed on the worker for a reason outside the notebook."""
-
-
 def import_distributed() -> Any:
-    """Import ``distributed`` or raise DaskUnavailableError with the install hint."""
+    """Import ``distributed`` or raise MissingExtraError naming the dask extra."""
     try:
         import distributed
     except ImportError:
-        raise DaskUnavailableError(INSTALL_HINT) from None
+        raise MissingExtraError("--dask", "dask") from None
     return distributed
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import NbrunError, NotebookReadError, NotebookWriteError
+from ..errors import LocationError, MissingExtraError, NotebookReadError, UploadError
 from .atomic import write_text_atomic
 from .location_failures import describe_failure, first_line
 
@@ -35,32 +35,6 @@ if TYPE_CHECKING:
 
 REMOTE_EXTRA_HINT = "pip install 'jupyter-nbrun[remote]'"
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]{1,}://")
-
-
-class MissingExtraError(NbrunError):
-    """An optional feature was used without its extra installed (exit 2)."""
-
-    def __init__(self, what: str, extra: str) -> None:
-        self.what, self.extra = what, extra
-        super().__init__(f"{what} needs the {extra} extra: pip install 'jupyter-nbrun[{extra}]'")
-
-    def __reduce__(self) -> tuple[type, tuple[str, str]]:
-        return (type(self), (self.what, self.extra))
-
-
-class LocationError(NbrunError):
-    """A URL names an unknown scheme or one whose filesystem package is missing (exit 2)."""
-
-
-class UploadError(NotebookWriteError):
-    """An upload failed; ``kept`` is the local file that holds what was to be written."""
-
-    def __init__(self, path: Path | str | None, problem: str, kept: Path | None = None) -> None:
-        self.kept = kept
-        super().__init__(path, problem)
-
-    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
-        return (type(self), (self.path, self.problem, self.kept))
 
 
 def is_url(text: str | os.PathLike[str]) -> bool:
