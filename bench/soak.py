@@ -6,8 +6,11 @@ prints and displays, ``_ipython_display_`` and ``_repr_mimebundle_`` objects,
 every ``display_*`` helper with ``raw=True``, display-id updates,
 ``clear_output`` and PNG images. Runs it with ``nbrun run DIR --output-dir``
 and with a pool of ``jupyter execute`` processes of the same width, then
-compares every executed notebook (tests/normalize.py: ids, times and
-addresses masked).
+checks every executed notebook against what its cells must print (a burst
+of n prints is n lines, the last of n display updates shows n - 1, ...), and
+compares the two tools' notebooks (tests/normalize.py: ids, times and
+addresses masked). A difference where jupyter execute's notebook breaks the
+truth and nbrun's keeps it is jupyter execute's loss, counted apart.
 
     python bench/soak.py                          # 200 notebooks, -j 16 (about 20 min on 2 cores)
     python bench/soak.py --notebooks 20 --jobs 8  # a quick look
@@ -74,13 +77,15 @@ PIECES = {
 }
 
 
-def notebook_sources(rng: random.Random) -> list[str]:
-    """A few cells: quiet ones that share up to 70 s, and output ones between them."""
+def notebook_sources(rng: random.Random) -> list[tuple[str, dict[str, object]]]:
+    """A few cells (source, what they must print): quiet ones that share up to 70 s, output ones between."""
     quiet_total = rng.uniform(0, 70)
     quiet_cells = rng.randint(1, 3)
     cuts = sorted(rng.uniform(0, quiet_total) for _ in range(quiet_cells - 1))
     quiet = [b - a for a, b in zip([0.0, *cuts], [*cuts, quiet_total])]
-    cells = [f"import time; time.sleep({seconds:.2f})" for seconds in quiet]
+    cells: list[tuple[str, dict[str, object]]] = [
+        (f"import time; time.sleep({seconds:.2f})", {"kind": "quiet", "n": 0}) for seconds in quiet
+    ]
     for _ in range(rng.randint(1, 5)):
         kind = rng.choice(sorted(PIECES))
         n = (
@@ -88,15 +93,46 @@ def notebook_sources(rng: random.Random) -> list[str]:
             if kind in ("prints", "displays", "update", "clear")
             else rng.randint(1, 99)
         )
-        cells.insert(rng.randint(0, len(cells)), PIECES[kind].replace("{n}", str(n)))
+        cells.insert(rng.randint(0, len(cells)), (PIECES[kind].replace("{n}", str(n)), {"kind": kind, "n": n}))
     return cells
+
+
+def _plain(output: dict[str, object]) -> object:
+    data = output.get("data")
+    return data.get("text/plain") if isinstance(data, dict) else None
+
+
+def truth_breaks(nb: nbformat.NotebookNode) -> list[int]:
+    """Indexes of cells whose outputs are not what their code must print (bursts and results)."""
+    broken = []
+    for index, cell in enumerate(nb.cells):
+        piece = cell.metadata.get("soak", {})
+        kind, n, outputs = piece.get("kind"), piece.get("n", 0), cell.get("outputs", [])
+        shown = [_plain(o) for o in outputs if o.get("output_type") == "display_data"]
+        if kind == "prints":
+            text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+            good = text == "".join(f"line {i}\n" for i in range(n))
+        elif kind == "displays":
+            good = shown == [repr({"i": i}) for i in range(n)]
+        elif kind in ("update", "clear"):
+            good = shown == [str(n - 1)]
+        elif kind == "result":
+            good = [_plain(o) for o in outputs if o.get("output_type") == "execute_result"] == [str(n * 2)]
+        elif kind == "quiet":
+            good = outputs == []
+        else:
+            continue  # small fixed output: compared with jupyter execute's only
+        if not good:
+            broken.append(index)
+    return broken
 
 
 def write_corpus(folder: Path, count: int, seed: int) -> list[Path]:
     rng = random.Random(seed)
     paths = []
     for index in range(count):
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in notebook_sources(rng)])
+        cells = [nbformat.v4.new_code_cell(source, metadata={"soak": piece}) for source, piece in notebook_sources(rng)]
+        nb = nbformat.v4.new_notebook(cells=cells)
         nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
         path = folder / f"soak{index:03d}.ipynb"
         nbformat.write(nb, path)
@@ -159,13 +195,23 @@ def main() -> int:
     jx_wall, jx_codes = run_jupyter_execute(paths, theirs, args.jobs)
     false_verdicts = sorted(name for name, n in records.items() if n.get("status") != "ok")
     missing = sorted(path.name for path in paths if path.name not in records)
-    different = []
+    nbrun_wrong, their_losses, different = [], [], []
     for path in paths:
         mine, reference = ours / path.name, theirs / path.name
-        if jx_codes.get(path.name) != 0 or not mine.exists() or not reference.exists():
-            different.append(path.name)
+        if not mine.exists():
+            nbrun_wrong.append(path.name)
             continue
-        if normalized_cells(nbformat.read(mine, 4)) != normalized_cells(nbformat.read(reference, 4)):
+        ours_nb = nbformat.read(mine, 4)
+        if truth_breaks(ours_nb):
+            nbrun_wrong.append(path.name)
+            continue
+        if jx_codes.get(path.name) != 0 or not reference.exists():
+            their_losses.append(path.name)  # nbrun's notebook is right; jupyter execute failed on it
+            continue
+        theirs_nb = nbformat.read(reference, 4)
+        if truth_breaks(theirs_nb):
+            their_losses.append(path.name)
+        elif normalized_cells(ours_nb) != normalized_cells(theirs_nb):
             different.append(path.name)
     lines = [
         f"# Soak of the IOPub path: {args.notebooks} notebooks, seed {args.seed}, {args.jobs} at a time",
@@ -178,7 +224,9 @@ def main() -> int:
         "",
         f"- false verdicts (nbrun not ok where the notebook is correct): {len(false_verdicts)} {false_verdicts[:10]}",
         f"- notebooks missing from nbrun's record: {len(missing)} {missing[:10]}",
-        f"- executed notebooks that differ from jupyter execute's: {len(different)} {different[:10]}",
+        f"- nbrun notebooks whose outputs are not what the code prints: {len(nbrun_wrong)} {nbrun_wrong[:10]}",
+        f"- other differences from jupyter execute's notebooks: {len(different)} {different[:10]}",
+        f"- jupyter execute notebooks that lost output (nbrun's right): {len(their_losses)} {their_losses[:10]}",
     ]
     if false_verdicts:
         lines += ["", "```", stderr[-3000:], "```"]
@@ -193,7 +241,7 @@ def main() -> int:
         import shutil
 
         shutil.rmtree(root, ignore_errors=True)
-    return 1 if false_verdicts or missing or different else 0
+    return 1 if false_verdicts or missing or nbrun_wrong or different else 0
 
 
 if __name__ == "__main__":

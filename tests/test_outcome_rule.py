@@ -21,10 +21,10 @@ from typing import Any
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
+from nbrun.cli.output.run_records import notebook_record, outcome_exit_code, write_junit
+from nbrun.cli.output.summary import summary_table
 
 import nbrun
-from cli.output.run_records import notebook_record, outcome_exit_code, write_junit
-from cli.output.summary import summary_table
 from nbrun import errors
 from nbrun.options import ExecuteOptions
 from nbrun.runners.batch import BatchJob, BatchOutcome

@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 
 from nbformat.v4 import new_code_cell, new_notebook
+from nbrun.cli.output.event_stream import EventStream, NotebookEvents
+from nbrun.cli.output.notices import truncation_warning
 
-from cli.output.event_stream import EventStream, NotebookEvents
-from cli.output.notices import truncation_warning
 from nbrun.result import CellRecord, ExecutionResult, KernelDeath, Truncation
 from nbrun.status import CellStatus, RunStatus
 
