@@ -36,7 +36,8 @@ __all__ = [
     "Truncation",
 ]
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the features' report types, for the typed views only
+    from .cache.use import CacheUse
     from .check.model import CheckReport
 
 
@@ -167,17 +168,44 @@ class ExecutionResult:
     kernel_output: str = ""
     restarts: int = 0
     interrupted_by: str | None = None
-    images: ImageReport | None = None
-    check: CheckReport | None = None  # set by ``nbrun check`` (nbrun.check.run)
-    html_file: Path | str | None = None  # the notebook's HTML (str: a URL) (``FileOptions.write_html``)
-    cached: bool = False  # replayed from the execution cache
-    cache_key: str | None = None  # the execution cache key this run is stored under, if any
-    reports: Mapping[str, Any] = field(default_factory=dict)
+    reports: Mapping[str, Any] = field(default_factory=dict)  # what features found, by feature name
     diverted_to: Path | None = None  # an in-place run's notebook, beside its source edited during the run
 
     @property
     def ok(self) -> bool:
         return self.status is RunStatus.OK
+
+    # Typed views of the features' reports (each feature writes its own with ``with_report``).
+
+    @property
+    def images(self) -> ImageReport | None:
+        """What image extraction wrote and warned (``reports["images"]``)."""
+        report: ImageReport | None = self.reports.get("images")
+        return report
+
+    @property
+    def check(self) -> CheckReport | None:
+        """``nbrun check``'s comparison with the stored outputs (``reports["check"]``)."""
+        report: CheckReport | None = self.reports.get("check")
+        return report
+
+    @property
+    def html_file(self) -> Path | str | None:
+        """The notebook's HTML page, a path or a URL (``reports["html"]``)."""
+        written: Path | str | None = self.reports.get("html")
+        return written
+
+    @property
+    def cached(self) -> bool:
+        """True when the run was replayed from the execution cache (``reports["cache"]``)."""
+        use: CacheUse | None = self.reports.get("cache")
+        return use is not None and use.replayed
+
+    @property
+    def cache_key(self) -> str | None:
+        """The execution cache key this run is stored under or replayed from, if any."""
+        use: CacheUse | None = self.reports.get("cache")
+        return use.key if use is not None else None
 
     @property
     def extracted_files(self) -> list[Path | str]:

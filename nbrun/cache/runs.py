@@ -12,7 +12,7 @@ changed, or whose shape this nbrun would not write, is a miss.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ from .entry_shape import RECORD_FIELDS, STORED_STATUSES, check_entry
 from .environment import kernel_identity
 from .key import CacheKey, compute_key, prepared_copy
 from .store import CacheStore, StoredRun
+from .use import REPORT_NAME as CACHE_REPORT
+from .use import CacheUse
 
 _MACHINE_CELL_STATUSES = (CellStatus.TIMEOUT, CellStatus.KERNEL_DIED, CellStatus.INTERRUPTED)
 _RESULT_FIELDS = tuple(RECORD_FIELDS)
@@ -131,7 +133,8 @@ def replay(
         if name in stored.metadata:
             nb.metadata[name] = stored.metadata[name]
     _remap_run_metadata(nb.metadata.get("nbrun"), index_map)
-    result = replace(result_from_record(lookup.hit.record, nb, index_map), cached=True, cache_key=lookup.key.digest)
+    use = CacheUse(lookup.key.digest, replayed=True)
+    result = result_from_record(lookup.hit.record, nb, index_map).with_report(CACHE_REPORT, use)
     observer.notebook_finished(result)
     return result
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from ..pipeline.core import Prepared
 from ..result import ExecutionResult
 from .runs import CacheLookup, look_up, replay, storable
+from .use import REPORT_NAME as CACHE_REPORT
+from .use import CacheUse
 
 FINDING = "cache"  # the name of this feature's finding in ``Prepared.findings``
 
@@ -48,4 +50,6 @@ def cache_store_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionR
     if warning:
         prepared.observer.warning(warning)
         return result
-    return replace(result, cache_key=lookup.key.digest) if lookup.key is not None and storable(result) else result
+    if lookup.key is None or not storable(result):
+        return result
+    return result.with_report(CACHE_REPORT, CacheUse(lookup.key.digest, replayed=False))

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -83,7 +82,7 @@ async def run_and_check(
     report = check_notebook(stored, result.notebook, check)
     if update and not report.matches:
         report = _update(source, text, result.notebook, report)
-    return replace(result, check=report)
+    return result.with_report("check", report)
 
 
 def check_file(

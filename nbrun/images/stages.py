@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from ..errors import BrokenImagesError
@@ -31,7 +30,7 @@ def extract_images_stage(prepared: Prepared, result: ExecutionResult) -> Executi
             options=file,
             source_id=owner,
         )
-        return replace(result, images=ImageReport(written, warnings, broken))
+        return result.with_report("images", ImageReport(written, warnings, broken))
 
     from .extract import extract_images  # start-up time: Pillow is imported only when needed
 
@@ -49,7 +48,7 @@ def extract_images_stage(prepared: Prepared, result: ExecutionResult) -> Executi
         from .remote import absolute_image_links
 
         absolute_image_links(result.notebook, file.extract_images.resolve().as_posix())
-    return replace(result, images=report)
+    return result.with_report("images", report)
 
 
 def image_links_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..pipeline.core import Prepared
 from ..result import ExecutionResult
 from ..storage.locations import where_name
@@ -26,4 +24,4 @@ def html_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
     written = write_notebook_html(
         result.notebook, prepared.run.target, allow_scripts=prepared.run.file.html_allow_scripts
     )
-    return replace(result, html_file=where_name(written))
+    return result.with_report("html", where_name(written))
