@@ -15,6 +15,7 @@ import click
 
 from .. import exit_codes
 from ..errors import CliError
+from ..inputs.execution_flags import execute_options, execution_flags, parameters_of
 
 if TYPE_CHECKING:
     from nbrun.cache import CacheSettings, CacheStore, EntryInfo
@@ -105,62 +106,22 @@ def cache_group() -> None:
     help="Also say whether the cache holds this key, and which parts differ from this notebook's last stored run.",
 )
 @click.option("--cache-input", "cache_inputs", multiple=True, metavar="PATTERN", help="As for nbrun run.")
-@click.option("-k", "--kernel", "kernel_name", help="As for nbrun run.")
-@click.option("--cwd", type=click.Path(path_type=Path, file_okay=False, exists=True), help="As for nbrun run.")
-@click.option("--timeout", type=float, help="As for nbrun run.")
-@click.option("--notebook-timeout", type=float, help="As for nbrun run.")
-@click.option("--allow-errors", is_flag=True, help="As for nbrun run.")
-@click.option("--restart-on-death", is_flag=True, help="As for nbrun run.")
-@click.option("--max-output-bytes", type=click.IntRange(min=1), default=10 * 1024 * 1024, help="As for nbrun run.")
-@click.option("--stdin-file", type=click.File("r", encoding="utf-8"), help="As for nbrun run.")
-@click.option(
-    "-p", "--parameter", "typed_params", nargs=2, multiple=True, metavar="NAME VALUE", help="As for nbrun run."
-)
-@click.option(
-    "-r", "--raw-parameter", "raw_params", nargs=2, multiple=True, metavar="NAME VALUE", help="As for nbrun run."
-)
-@click.option("-y", "--parameters-yaml", "yaml_params", multiple=True, metavar="YAML", help="As for nbrun run.")
-@click.option(
-    "-f",
-    "--parameters-file",
-    "file_params",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="As for nbrun run.",
-)
-@click.option("--strict-params", is_flag=True, help="As for nbrun run.")
+@execution_flags
 @click.option("--json", "as_json", is_flag=True, help="Print the key and all its parts as JSON.")
 def key_command(
     notebook: Path,
     cache_dir: Path | None,
     cache_inputs: tuple[str, ...],
     as_json: bool,
-    stdin_file: Any,
-    typed_params: tuple[tuple[str, str], ...],
-    raw_params: tuple[tuple[str, str], ...],
-    yaml_params: tuple[str, ...],
-    file_params: tuple[Path, ...],
-    strict_params: bool,
-    cwd: Path | None,
-    **run_options: Any,
+    **execution: Any,
 ) -> None:
     """Print NOTEBOOK's cache key and its parts (pass the run's options to get the run's key)."""
     from nbrun.cache import CacheSettings, CacheStore, notebook_key
     from nbrun.errors import NbrunError
     from nbrun.notebook.files import read_notebook
-    from nbrun.options import ExecuteOptions
 
-    from ..inputs.params import collect_parameters
-
-    stdin_lines = None if stdin_file is None else tuple(line.rstrip("\r\n") for line in stdin_file)
     try:
-        options = ExecuteOptions(
-            parameters=collect_parameters(file_params, yaml_params, typed_params, raw_params),
-            strict_parameters=strict_params,
-            stdin_lines=stdin_lines,
-            cwd=(cwd.resolve() if cwd else notebook.resolve().parent),
-            **run_options,
-        )
+        options = execute_options(execution, parameters=parameters_of(execution), cwd=notebook.resolve().parent)
         settings = CacheSettings(cache_dir or Path("."), extra_inputs=cache_inputs)
         key = notebook_key(read_notebook(notebook), notebook, options, settings)
     except (NbrunError, ValueError) as exc:

@@ -14,30 +14,18 @@ import click
 
 from .. import exit_codes
 from ..errors import CliError
+from ..inputs.execution_flags import FLAG_NAMES, execute_options, parameters_of
 
+# run's options that check takes as they are, besides every execution flag (inputs/execution_flags.py)
 SHARED_WITH_RUN = (
     "jobs",
     "exclude",
     "fail_fast",
     "junit_xml",
     "json_report",
-    "kernel_name",
-    "cwd",
-    "timeout",
-    "notebook_timeout",
-    "startup_timeout",
-    "interrupt_grace",
-    "allow_errors",
-    "restart_on_death",
-    "max_output_bytes",
-    "stdin_file",
+    *FLAG_NAMES,
     "no_fast_start",
     "preload",
-    "typed_params",
-    "raw_params",
-    "yaml_params",
-    "file_params",
-    "strict_params",
     "no_progress",
     "log_output",
     "verbose",
@@ -129,14 +117,11 @@ def _run_checks(notebooks: tuple[Path, ...], check: Any, update: bool, shared: d
     from nbrun.kernel import fork as fast_start
 
     from ..inputs.discover import discover
-    from ..inputs.params import collect_parameters
 
     paths = discover(notebooks, shared["exclude"])
     if not paths:
         raise click.UsageError("no notebooks left to check after --exclude")
-    parameters = collect_parameters(
-        shared["file_params"], shared["yaml_params"], shared["typed_params"], shared["raw_params"]
-    )
+    parameters = parameters_of(shared)
     preload = tuple(name.strip() for name in shared["preload"].split(",") if name.strip())
     if not shared["no_fast_start"]:
         fast_start.prelaunch(preload)
@@ -148,7 +133,7 @@ def _run_checks(notebooks: tuple[Path, ...], check: Any, update: bool, shared: d
         from ..output.log_setup import configure_logging
 
         configure_logging(shared["verbose"])
-        options = _execute_options(shared, parameters)
+        options = execute_options(shared, parameters=parameters)
         batch_options = BatchOptions(
             max_parallel=shared["jobs"],
             fail_fast=shared["fail_fast"],
@@ -167,26 +152,6 @@ def _run_checks(notebooks: tuple[Path, ...], check: Any, update: bool, shared: d
         return execute_jobs(jobs, presentation, batch_options, runner=runner)
     finally:
         fast_start.discard_prelaunched()
-
-
-def _execute_options(shared: dict[str, Any], parameters: dict[str, Any] | None) -> Any:
-    from nbrun.options import ExecuteOptions
-
-    stdin = shared["stdin_file"]
-    return ExecuteOptions(
-        kernel_name=shared["kernel_name"],
-        cwd=shared["cwd"].resolve() if shared["cwd"] else None,
-        timeout=shared["timeout"],
-        notebook_timeout=shared["notebook_timeout"],
-        startup_timeout=shared["startup_timeout"],
-        interrupt_grace=shared["interrupt_grace"],
-        allow_errors=shared["allow_errors"],
-        restart_on_death=shared["restart_on_death"],
-        max_output_bytes=shared["max_output_bytes"],
-        stdin_lines=None if stdin is None else tuple(line.rstrip("\r\n") for line in stdin),
-        parameters=parameters,
-        strict_parameters=shared["strict_params"],
-    )
 
 
 def register(group: click.Group, run_command: click.Command) -> None:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
 
-from nbrun.options import DEFAULT_MAX_OUTPUT_BYTES, ExecuteOptions
-
 from .. import exit_codes
 from ..errors import CliError, NbrunGroup
+from ..inputs.execution_flags import SECONDS, execute_options, execution_flags, parameters_of
 from ..inputs.locations import WHERE, check_json_destination, check_text_support, discover_or_fail
 from ..output.log_setup import configure_logging
 from .cache import cache_run_options
@@ -23,15 +22,6 @@ if TYPE_CHECKING:
     from nbrun.storage.locations import Where
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-class _Seconds(click.FloatRange):
-    """A positive number of seconds (shown as SECONDS in the help)."""
-
-    name = "seconds"
-
-
-SECONDS = _Seconds(min=0, min_open=True)
 
 
 class _Jobs(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2; 8.1 is supported too
@@ -121,54 +111,10 @@ def main() -> None:
     "--output-dir", type=WHERE, metavar="DIR", help="Write executed notebooks into DIR, mirroring the inputs' folders."
 )
 @click.option(
-    "-k", "--kernel", "kernel_name", metavar="NAME", help="Kernel to start.  [default: the notebook's, else python3]"
-)
-@click.option(
-    "--cwd",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    metavar="DIR",
-    help="Kernel working directory.  [default: the notebook's folder; for a URL a local temporary folder]",
-)
-@click.option(
-    "--timeout", type=SECONDS, help="Per-cell wall-clock limit; on expiry the cell is interrupted.  [default: no limit]"
-)
-@click.option("--notebook-timeout", type=SECONDS, help="Wall-clock limit for each whole notebook.  [default: no limit]")
-@click.option(
-    "--startup-timeout",
-    type=SECONDS,
-    default=ExecuteOptions.startup_timeout,
-    show_default=True,
-    help="Limit for the kernel to start.",
-)
-@click.option(
-    "--interrupt-grace",
-    type=SECONDS,
-    default=ExecuteOptions.interrupt_grace,
-    show_default=True,
-    help="After an interrupt, wait this long before killing the kernel.",
-)
-@click.option("--allow-errors", is_flag=True, help="Run every cell even when some raise; errors are recorded, exit 0.")
-@click.option(
-    "--restart-on-death", is_flag=True, help="If the kernel dies, start a fresh one and go on with the next cell."
-)
-@click.option(
-    "--max-output-bytes",
-    type=click.IntRange(min=1),
-    metavar="N",
-    default=DEFAULT_MAX_OUTPUT_BYTES,
-    help="Bytes of output kept per cell; the rest is dropped with a visible marker.  [default: 10485760 (10 MiB)]",
-)
-@click.option(
     "--autosave",
     "autosave_seconds",
     type=SECONDS,
     help="Rewrite the output notebook every SECONDS during the run.  [default: only at the end]",
-)
-@click.option(
-    "--stdin-file",
-    type=click.File("r", encoding="utf-8"),
-    metavar="FILE",
-    help="Answer input() calls with this file's lines, in order.",
 )
 @click.option("--extract-images", type=WHERE, metavar="DIR", help="Write image outputs to DIR as PNG/SVG files.")
 @click.option(
@@ -181,13 +127,6 @@ def main() -> None:
 )
 @click.option(
     "--force", is_flag=True, help="Overwrite files in the images folder that nbrun did not write for this notebook."
-)
-@click.option(
-    "--transport",
-    type=click.Choice(["auto", "ipc", "tcp"]),
-    default="auto",
-    show_default=True,
-    help="Kernel sockets: auto uses IPC for ipykernel and TCP on 127.0.0.1 for other kernels.",
 )
 @click.option(
     "--prestart",
@@ -205,41 +144,6 @@ def main() -> None:
     help="Comma-separated modules the warm template imports (e.g. numpy,pandas).",
 )
 @click.option(
-    "-p",
-    "--parameter",
-    "typed_params",
-    nargs=2,
-    multiple=True,
-    metavar="NAME VALUE",
-    help="Parameter; VALUE read as int, float, bool, None, else string (repeatable).",
-)
-@click.option(
-    "-r",
-    "--raw-parameter",
-    "raw_params",
-    nargs=2,
-    multiple=True,
-    metavar="NAME VALUE",
-    help="Parameter whose VALUE stays a string (repeatable).",
-)
-@click.option(
-    "-y",
-    "--parameters-yaml",
-    "yaml_params",
-    multiple=True,
-    metavar="YAML",
-    help="Parameters as a YAML mapping string (repeatable).",
-)
-@click.option(
-    "-f",
-    "--parameters-file",
-    "file_params",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    metavar="FILE",
-    help="Parameters from a YAML or JSON FILE (repeatable).",
-)
-@click.option(
     "--params-grid",
     type=click.Path(path_type=Path, dir_okay=False),
     metavar="FILE",
@@ -249,11 +153,6 @@ def main() -> None:
     "--prepare-only",
     is_flag=True,
     help="Write the notebooks with their parameters injected, without running them (papermill's flag).",
-)
-@click.option(
-    "--strict-params",
-    is_flag=True,
-    help="A parameter the notebook's parameters cell does not declare is an error (exit 2).",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar (it is also off when stderr is not a terminal).")
 @click.option(
@@ -291,6 +190,7 @@ def main() -> None:
     show_default=True,
     help="With --dask: re-run a notebook whose kernel could not start or whose worker was lost.",
 )
+@execution_flags
 @cache_run_options
 def run_command(
     notebooks: tuple[Where, ...],
@@ -306,31 +206,15 @@ def run_command(
     events_path: str | None,
     output: Where | None,
     output_dir: Where | None,
-    kernel_name: str | None,
-    cwd: Path | None,
-    timeout: float | None,
-    notebook_timeout: float | None,
-    startup_timeout: float,
-    interrupt_grace: float,
-    allow_errors: bool,
-    restart_on_death: bool,
-    max_output_bytes: int,
     autosave_seconds: float | None,
-    stdin_file: object,
     extract_images: Where | None,
     strip_images: bool,
     strict_images: bool,
     force: bool,
-    transport: str,
     prestart: int | None,
     no_fast_start: bool,
     preload: str,
-    typed_params: tuple[tuple[str, str], ...],
-    raw_params: tuple[tuple[str, str], ...],
-    yaml_params: tuple[str, ...],
-    file_params: tuple[Path, ...],
     params_grid: Path | None,
-    strict_params: bool,
     prepare_only: bool,
     no_progress: bool,
     log_output: bool,
@@ -341,6 +225,7 @@ def run_command(
     retries: int,
     cache: CacheSettings | None,
     include_text: bool,
+    **execution: Any,
 ) -> None:
     """Execute NOTEBOOKS and write them back (in place unless -o/--output-dir).
 
@@ -378,11 +263,11 @@ def run_command(
         paths, output, json_to_stdout=json_report == "-", output_dir=output_dir
     )  # "-" is stdin/stdout
     paths, output = stdio.paths, stdio.output
-    if stdio.reads_stdin and cwd is None:
-        cwd = Path.cwd()  # a notebook on stdin has no folder of its own (papermill: the current folder)
-    from ..inputs.params import collect_parameters, load_grid
+    # a notebook on stdin has no folder of its own (papermill: the current folder)
+    default_cwd = Path.cwd() if stdio.reads_stdin else None
+    from ..inputs.params import load_grid
 
-    parameters = collect_parameters(file_params, yaml_params, typed_params, raw_params)
+    parameters = parameters_of(execution)
     grid = load_grid(params_grid) if params_grid is not None else None
     if grid is not None and (len(paths) != 1 or output is None):
         raise click.UsageError(
@@ -396,7 +281,13 @@ def run_command(
     from nbrun.kernel.peek import any_forkable
 
     # only for ipykernel notebooks; with a cache, the template starts at the first miss
-    if not no_fast_start and runner is None and cache is None and not prepare_only and any_forkable(paths, kernel_name):
+    if (
+        not no_fast_start
+        and runner is None
+        and cache is None
+        and not prepare_only
+        and any_forkable(paths, execution["kernel_name"])
+    ):
         fast_start.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
     try:
         from nbrun.options import BatchOptions, FileOptions
@@ -407,24 +298,7 @@ def run_command(
         from ..output.log_lines import check_stream_files
 
         configure_logging(verbose)
-        stdin_lines = None
-        if stdin_file is not None:
-            stdin_lines = tuple(line.rstrip("\r\n") for line in stdin_file)  # type: ignore[attr-defined]
-        options = ExecuteOptions(
-            kernel_name=kernel_name,
-            cwd=cwd.resolve() if cwd else None,
-            timeout=timeout,
-            notebook_timeout=notebook_timeout,
-            startup_timeout=startup_timeout,
-            interrupt_grace=interrupt_grace,
-            allow_errors=allow_errors,
-            restart_on_death=restart_on_death,
-            max_output_bytes=max_output_bytes,
-            stdin_lines=stdin_lines,
-            parameters=parameters,
-            strict_parameters=strict_params,
-            transport=transport,
-        )
+        options = execute_options(execution, parameters=parameters, cwd=default_cwd)
         file_options = FileOptions(
             autosave_seconds=autosave_seconds,
             extract_images=extract_images,

@@ -171,6 +171,8 @@ class ForkServer:
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._pump
+        if process.stdout is not None:
+            process.stdout.close()  # the pump has stopped reading: the pipe would leak
 
 
 def current_server() -> ForkServer | None:

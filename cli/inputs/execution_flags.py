@@ -1,0 +1,188 @@
+"""The flags that say how a notebook is executed, declared once for ``run``, ``check`` and ``cache key``.
+
+``nbrun cache key`` must compute the key ``nbrun run`` would with the same
+flags, and ``nbrun check`` must run as ``nbrun run`` does: so all three take
+these options from here and build their :class:`~nbrun.options.ExecuteOptions`
+with :func:`execute_options`, the one flags-to-options builder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from nbrun.options import DEFAULT_MAX_OUTPUT_BYTES, ExecuteOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Seconds(click.FloatRange):
+    """A positive number of seconds (shown as SECONDS in the help)."""
+
+    name = "seconds"
+
+
+SECONDS = _Seconds(min=0, min_open=True)
+
+_FLAGS: tuple[Callable[[F], F], ...] = (
+    click.option(
+        "-k",
+        "--kernel",
+        "kernel_name",
+        metavar="NAME",
+        help="Kernel to start.  [default: the notebook's, else python3]",
+    ),
+    click.option(
+        "--cwd",
+        type=click.Path(path_type=Path, file_okay=False, exists=True),
+        metavar="DIR",
+        help="Kernel working directory.  [default: the notebook's folder; for a URL a local temporary folder]",
+    ),
+    click.option(
+        "--timeout",
+        type=SECONDS,
+        help="Per-cell wall-clock limit; on expiry the cell is interrupted.  [default: no limit]",
+    ),
+    click.option(
+        "--notebook-timeout", type=SECONDS, help="Wall-clock limit for each whole notebook.  [default: no limit]"
+    ),
+    click.option(
+        "--startup-timeout",
+        type=SECONDS,
+        default=ExecuteOptions.startup_timeout,
+        show_default=True,
+        help="Limit for the kernel to start.",
+    ),
+    click.option(
+        "--interrupt-grace",
+        type=SECONDS,
+        default=ExecuteOptions.interrupt_grace,
+        show_default=True,
+        help="After an interrupt, wait this long before killing the kernel.",
+    ),
+    click.option(
+        "--allow-errors", is_flag=True, help="Run every cell even when some raise; errors are recorded, exit 0."
+    ),
+    click.option(
+        "--restart-on-death", is_flag=True, help="If the kernel dies, start a fresh one and go on with the next cell."
+    ),
+    click.option(
+        "--max-output-bytes",
+        type=click.IntRange(min=1),
+        metavar="N",
+        default=DEFAULT_MAX_OUTPUT_BYTES,
+        help="Bytes of output kept per cell; the rest is dropped with a visible marker.  [default: 10485760 (10 MiB)]",
+    ),
+    click.option(
+        "--stdin-file",
+        type=click.File("r", encoding="utf-8"),
+        metavar="FILE",
+        help="Answer input() calls with this file's lines, in order.",
+    ),
+    click.option(
+        "--transport",
+        type=click.Choice(["auto", "ipc", "tcp"]),
+        default="auto",
+        show_default=True,
+        help="Kernel sockets: auto uses IPC for ipykernel and TCP on 127.0.0.1 for other kernels.",
+    ),
+    click.option(
+        "-p",
+        "--parameter",
+        "typed_params",
+        nargs=2,
+        multiple=True,
+        metavar="NAME VALUE",
+        help="Parameter; VALUE read as int, float, bool, None, else string (repeatable).",
+    ),
+    click.option(
+        "-r",
+        "--raw-parameter",
+        "raw_params",
+        nargs=2,
+        multiple=True,
+        metavar="NAME VALUE",
+        help="Parameter whose VALUE stays a string (repeatable).",
+    ),
+    click.option(
+        "-y",
+        "--parameters-yaml",
+        "yaml_params",
+        multiple=True,
+        metavar="YAML",
+        help="Parameters as a YAML mapping string (repeatable).",
+    ),
+    click.option(
+        "-f",
+        "--parameters-file",
+        "file_params",
+        multiple=True,
+        type=click.Path(path_type=Path, dir_okay=False),
+        metavar="FILE",
+        help="Parameters from a YAML or JSON FILE (repeatable).",
+    ),
+    click.option(
+        "--strict-params",
+        is_flag=True,
+        help="A parameter the notebook's parameters cell does not declare is an error (exit 2).",
+    ),
+)
+
+FLAG_NAMES = (
+    "kernel_name",
+    "cwd",
+    "timeout",
+    "notebook_timeout",
+    "startup_timeout",
+    "interrupt_grace",
+    "allow_errors",
+    "restart_on_death",
+    "max_output_bytes",
+    "stdin_file",
+    "transport",
+    "typed_params",
+    "raw_params",
+    "yaml_params",
+    "file_params",
+    "strict_params",
+)
+
+
+def execution_flags(command: F) -> F:
+    """Decorate *command* with every execution flag (its callback takes them as ``**execution``)."""
+    for flag in reversed(_FLAGS):
+        command = flag(command)
+    return command
+
+
+def parameters_of(flags: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The notebook parameters that -f, -y, -p and -r give, merged in that order."""
+    from .params import collect_parameters
+
+    return collect_parameters(flags["file_params"], flags["yaml_params"], flags["typed_params"], flags["raw_params"])
+
+
+def execute_options(
+    flags: Mapping[str, Any], *, parameters: dict[str, Any] | None, cwd: Path | None = None
+) -> ExecuteOptions:
+    """The ExecuteOptions the execution flags ask for (*cwd* when ``--cwd`` is not given)."""
+    stdin = flags["stdin_file"]
+    folder = flags["cwd"] or cwd
+    return ExecuteOptions(
+        kernel_name=flags["kernel_name"],
+        cwd=folder.resolve() if folder else None,
+        timeout=flags["timeout"],
+        notebook_timeout=flags["notebook_timeout"],
+        startup_timeout=flags["startup_timeout"],
+        interrupt_grace=flags["interrupt_grace"],
+        allow_errors=flags["allow_errors"],
+        restart_on_death=flags["restart_on_death"],
+        max_output_bytes=flags["max_output_bytes"],
+        stdin_lines=None if stdin is None else tuple(line.rstrip("\r\n") for line in stdin),
+        parameters=parameters,
+        strict_parameters=flags["strict_params"],
+        transport=flags["transport"],
+    )
