@@ -203,9 +203,14 @@ def discard_prelaunched() -> None:
     """Stop templates that were prelaunched but never used (no kernel was forked)."""
     while _prelaunched:
         process = _prelaunched.pop()._process
-        if process is not None and process.poll() is None:
+        if process is None:
+            continue
+        if process.poll() is None:
             process.kill()
             process.wait()
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 @contextlib.asynccontextmanager
