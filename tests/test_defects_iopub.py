@@ -11,6 +11,7 @@ from fake_kernel import FakeKernel, Step, busy, display, idle, message, ok_cell,
 
 from nbrun.execution.executor import NotebookExecution
 from nbrun.execution.outputs import CellOutputs, DisplayRegistry
+from nbrun.kernel.supply import KernelSupply
 from nbrun.options import ExecuteOptions
 from nbrun.result import CellStatus, RunStatus
 
@@ -75,7 +76,7 @@ def run_fake(*scripts: list[Step], silence: float = 0.3):
 
     nb = make_notebook(*(f"cell{i}" for i in range(len(scripts) + 1)))
     options = ExecuteOptions(iopub_silence_timeout=silence)
-    return asyncio.run(NotebookExecution(nb, options, start_kernel=start).run())  # type: ignore[arg-type]
+    return asyncio.run(NotebookExecution(nb, options, supply=KernelSupply(start)).run())  # type: ignore[arg-type]
 
 
 def test_missing_idle_makes_the_cell_and_the_run_incomplete() -> None:
@@ -146,12 +147,12 @@ def test_a_gap_in_the_kernels_message_numbers_makes_the_cell_incomplete() -> Non
         return kernel
 
     nb = make_notebook("x")
-    result = asyncio.run(NotebookExecution(nb, ExecuteOptions(), start_kernel=start).run())  # type: ignore[arg-type]
+    result = asyncio.run(NotebookExecution(nb, ExecuteOptions(), supply=KernelSupply(start)).run())  # type: ignore[arg-type]
     assert result.status is RunStatus.INCOMPLETE
     assert result.notebook.cells[0].metadata.nbrun["missing"].startswith("1 IOPub message")
     kernel = NumberedFakeKernel(script, lose=set())
     assert (
-        asyncio.run(NotebookExecution(make_notebook("x"), ExecuteOptions(), start_kernel=start).run()).status
+        asyncio.run(NotebookExecution(make_notebook("x"), ExecuteOptions(), supply=KernelSupply(start)).run()).status
         is RunStatus.OK
     )  # type: ignore[arg-type]
 
@@ -175,5 +176,5 @@ def test_a_message_numbered_before_idle_but_sent_after_it_is_no_gap() -> None:
     async def start(name: str, cwd: Path, options: ExecuteOptions) -> FakeKernel:
         return kernel
 
-    result = asyncio.run(NotebookExecution(make_notebook("x"), ExecuteOptions(), start_kernel=start).run())  # type: ignore[arg-type]
+    result = asyncio.run(NotebookExecution(make_notebook("x"), ExecuteOptions(), supply=KernelSupply(start)).run())  # type: ignore[arg-type]
     assert result.status is RunStatus.OK, result.message

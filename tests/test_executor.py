@@ -12,6 +12,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from nbrun.control import RunControl
 from nbrun.kernel.protocol import Kernel
+from nbrun.kernel.supply import KernelSupply
 from nbrun.options import ExecuteOptions
 from nbrun.pipeline.core import execute_notebook
 from nbrun.result import CellStatus, ExecutionResult, RunStatus
@@ -36,7 +37,7 @@ def run(
         started.append(kernel)
         return kernel
 
-    result = asyncio.run(execute_notebook(nb, ExecuteOptions(**options), control=control, start_kernel=start))
+    result = asyncio.run(execute_notebook(nb, ExecuteOptions(**options), control=control, supply=KernelSupply(start)))
     return result, started
 
 

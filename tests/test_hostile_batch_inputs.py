@@ -109,7 +109,9 @@ def test_a_name_that_is_not_utf8_runs_and_every_report_shows_it_escaped(tmp_path
         "--html",
     )
     assert proc.returncode == 0, proc.stderr
-    assert nbformat.reads(Path(os.fsdecode(bad)).read_text(encoding="utf-8"), 4).cells[0].outputs[0].text == "odd name\n"
+    assert (
+        nbformat.reads(Path(os.fsdecode(bad)).read_text(encoding="utf-8"), 4).cells[0].outputs[0].text == "odd name\n"
+    )
     assert sorted(os.listdir(os.fsencode(folder))) == [b"bad\xff.html", b"bad\xff.ipynb", b"plain.html", b"plain.ipynb"]
     assert f"nbrun: ok {shown} " in proc.stderr and "\\udcff" not in proc.stderr  # the line and the summary
     assert proc.stderr.count(shown) == 2

@@ -12,11 +12,8 @@ through, and only in the cells that differ.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 from nbformat import NotebookNode
 
@@ -24,9 +21,7 @@ from ..api import run_sync
 from ..control import RunControl
 from ..errors import NbrunError, NotebookReadError
 from ..events import ExecutionObserver
-from ..kernel.fork import fork_server_scope, start_forked_kernel
-from ..kernel.protocol import Reaper
-from ..kernel.starter import KernelStarter, start_local_kernel
+from ..kernel.supply import KernelSupply, kernel_supply
 from ..notebook.files import read_notebook
 from ..options import ExecuteOptions
 from ..pipeline.core import FileRun, execute_notebook, prepare
@@ -55,9 +50,7 @@ async def run_and_check(
     update: bool = False,
     observer: ExecutionObserver | None = None,
     control: RunControl | None = None,
-    reaper: Reaper | None = None,
-    ready_gate: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
-    start_kernel: KernelStarter = start_local_kernel,
+    supply: KernelSupply | None = None,
 ) -> ExecutionResult:
     """Execute a copy of *source* and compare it with the stored outputs (``result.check``).
 
@@ -73,9 +66,7 @@ async def run_and_check(
         prepared.options,
         observer=prepared.observer,
         control=control,
-        reaper=reaper,
-        ready_gate=ready_gate,
-        start_kernel=start_kernel,
+        supply=supply,
     )
     if not result.ok:
         return result
@@ -119,7 +110,7 @@ class CheckRunner:
         self._fast_start = fast_start
         self._preload = preload
         self._scope = contextlib.AsyncExitStack()
-        self._reaper = Reaper()
+        self._supply = KernelSupply()
 
     async def __call__(self, job: BatchJob, observer: ExecutionObserver, control: RunControl) -> ExecutionResult:
         if not isinstance(job.source, Path):
@@ -131,18 +122,14 @@ class CheckRunner:
             update=self.update,
             observer=observer,
             control=control,
-            reaper=self._reaper,
-            start_kernel=start_forked_kernel if self._fast_start else start_local_kernel,
+            supply=self._supply,
         )
 
     async def __aenter__(self) -> CheckRunner:
-        await self._scope.enter_async_context(fork_server_scope(self._fast_start, self._preload))
+        self._supply = await self._scope.enter_async_context(kernel_supply(self._fast_start, self._preload))
         return self
 
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        try:
-            await self._reaper.wait()
-        finally:
-            await self._scope.aclose()
+        await self._scope.aclose()  # waits for every kernel to be shut down

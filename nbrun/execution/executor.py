@@ -14,8 +14,6 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from ..control import RunControl
 from ..errors import ExecutionInterrupted, NbrunError
 from ..events import ExecutionObserver
 from ..kernel.protocol import Kernel, Reaper, utc_now
-from ..kernel.starter import KernelStarter, start_local_kernel
+from ..kernel.supply import KernelSupply
 from ..notebook.model import declared_run_metadata, reset_notebook, resolve_kernel_name
 from ..notebook.parameters import json_safe
 from ..options import ExecuteOptions
@@ -52,17 +50,16 @@ class NotebookExecution:
         *,
         observer: ExecutionObserver | None = None,
         control: RunControl | None = None,
-        start_kernel: KernelStarter = start_local_kernel,
-        ready_gate: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
-        reaper: Reaper | None = None,
+        supply: KernelSupply | None = None,
     ) -> None:
         self.nb = nb
         self.options = options
         self.observer = observer or ExecutionObserver()
         self.control = control
-        self._start_kernel = start_kernel
-        self._ready_gate = ready_gate or contextlib.nullcontext
-        self._reaper = reaper
+        supply = supply or KernelSupply()
+        self._start_kernel = supply.start
+        self._ready_gate = supply.ready_gate or contextlib.nullcontext
+        self._reaper = supply.reaper
         self._displays = DisplayRegistry()
         self._widgets = WidgetStates() if options.store_widget_state else None
         self._stdin = StdinAnswers(options.stdin_lines) if options.stdin_lines is not None else None

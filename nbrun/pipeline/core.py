@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -47,9 +46,8 @@ from ..errors import NbrunError, NoSuchKernelError, NotebookWriteError
 from ..events import ExecutionObserver
 from ..execution.executor import NotebookExecution
 from ..images.links import MANIFEST_NAME
-from ..kernel.protocol import Reaper
 from ..kernel.session import kernel_language
-from ..kernel.starter import KernelStarter, start_local_kernel
+from ..kernel.supply import KernelSupply
 from ..notebook.files import read_from, write_notebook
 from ..notebook.in_place import InPlaceGuard
 from ..notebook.model import resolve_kernel_name
@@ -150,21 +148,16 @@ async def execute_notebook(
     *,
     observer: ExecutionObserver | None = None,
     control: RunControl | None = None,
-    start_kernel: KernelStarter = start_local_kernel,
-    ready_gate: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
-    reaper: Reaper | None = None,
+    supply: KernelSupply | None = None,
     autosave: tuple[Callable[[NotebookNode], None], float] | None = None,
 ) -> ExecutionResult:
     """Stage ``execute``: run every cell of an already prepared *nb* on a fresh kernel.
 
-    *start_kernel* is the kernel seam (a fake kernel in unit tests, the fork
-    server in a batch); *ready_gate* is a batch's concurrency gate;
-    *reaper* takes the finished kernel to shut it down in the background;
+    *supply* says how the kernel starts, waits and is shut down (a fake
+    kernel in unit tests, the fork server and the batch's gate in a batch);
     *autosave* is (save, every seconds): the snapshot is saved so during the run.
     """
-    execution = NotebookExecution(
-        nb, options, observer=observer, control=control, start_kernel=start_kernel, ready_gate=ready_gate, reaper=reaper
-    )
+    execution = NotebookExecution(nb, options, observer=observer, control=control, supply=supply)
     async with _autosaving(execution, autosave):
         return await execution.run()
 
@@ -172,9 +165,7 @@ async def execute_notebook(
 def local_execute(
     *,
     control: RunControl | None = None,
-    start_kernel: KernelStarter = start_local_kernel,
-    ready_gate: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
-    reaper: Reaper | None = None,
+    supply: KernelSupply | None = None,
 ) -> ExecuteStage:
     """The ``execute`` stage of a local file run (autosaving when the file options ask)."""
 
@@ -185,9 +176,7 @@ def local_execute(
             prepared.options,
             observer=prepared.observer,
             control=control,
-            start_kernel=start_kernel,
-            ready_gate=ready_gate,
-            reaper=reaper,
+            supply=supply,
             autosave=(partial(save, prepared), every) if every and isinstance(prepared.run.target, Path) else None,
         )
 

@@ -6,16 +6,11 @@ images and reports plug their stages in, in the order they must run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-from typing import Any
-
 from ..cache.stages import cache_lookup_stage, cache_prepare_stage, cache_store_stage
 from ..control import RunControl
 from ..events import ExecutionObserver
 from ..images.stages import extract_images_stage, image_links_stage, strict_images_stage
-from ..kernel.protocol import Reaper
-from ..kernel.starter import KernelStarter, start_local_kernel
+from ..kernel.supply import KernelSupply
 from ..reports.stages import html_stage, report_mode_stage
 from ..result import ExecutionResult
 from .core import FileRun, Pipeline, local_execute
@@ -34,11 +29,9 @@ async def run_file(
     *,
     observer: ExecutionObserver | None = None,
     control: RunControl | None = None,
-    start_kernel: KernelStarter = start_local_kernel,
-    ready_gate: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
-    reaper: Reaper | None = None,
+    supply: KernelSupply | None = None,
     pipeline: Pipeline = DEFAULT_PIPELINE,
 ) -> ExecutionResult:
     """One local file run through *pipeline* (``run_path``, a batch job, a pytest item)."""
-    execute = local_execute(control=control, start_kernel=start_kernel, ready_gate=ready_gate, reaper=reaper)
+    execute = local_execute(control=control, supply=supply)
     return await pipeline.run(run, execute, observer)

@@ -15,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from nbrun.check.model import CheckOptions
 from nbrun.kernel.fork import start_forked_kernel
 from nbrun.kernel.fork.forkserver import ForkServer, serving
 from nbrun.kernel.protocol import Reaper
+from nbrun.kernel.supply import KernelSupply
 from nbrun.options import ExecuteOptions, FileOptions
 from nbrun.pipeline.core import FileRun
 from nbrun.pipeline.default import run_file
@@ -47,22 +46,13 @@ class NotebookJob:
     check: CheckOptions | None = None  # --nbrun-check: compare with the stored outputs instead of writing
 
 
-async def run_notebook(
-    job: NotebookJob, ready_gate: Callable[[], AbstractAsyncContextManager[Any]], reaper: Reaper
-) -> ExecutionResult:
+async def run_notebook(job: NotebookJob, supply: KernelSupply) -> ExecutionResult:
     """The plugin's one call into nbrun's file-run path: the same pipeline as ``nbrun run`` (or ``nbrun check``)."""
     if job.check is not None:
         from nbrun.check.run import run_and_check
 
-        return await run_and_check(
-            job.source, job.options, job.check, reaper=reaper, ready_gate=ready_gate, start_kernel=start_forked_kernel
-        )
-    return await run_file(
-        FileRun(job.source, job.target, job.options, job.file),
-        ready_gate=ready_gate,
-        start_kernel=start_forked_kernel,
-        reaper=reaper,
-    )
+        return await run_and_check(job.source, job.options, job.check, supply=supply)
+    return await run_file(FileRun(job.source, job.target, job.options, job.file), supply=supply)
 
 
 class _Gate:
@@ -121,7 +111,8 @@ class NotebookRunner:
         assert self._loop is not None and self._server is not None
         gate = _Gate()
         with serving(self._server):
-            return gate, self._loop.create_task(run_notebook(job, gate, self._reaper))
+            supply = KernelSupply(start_forked_kernel, gate, self._reaper)
+            return gate, self._loop.create_task(run_notebook(job, supply))
 
     def _take(self, key: str) -> tuple[_Gate, asyncio.Task[ExecutionResult]] | None:
         """The prestarted job if it is *key*; a prestarted job for another test is dropped."""

@@ -2,8 +2,9 @@
 
 Each notebook is one file run through ``pipeline.run_file`` (or a custom
 ``Runner`` such as the Dask one) with its own kernel; at most
-``BatchOptions.max_parallel`` run at once. The batch owns the fork-server
-scope (fast start) and the ``Reaper`` of kernels closed in the background.
+``BatchOptions.max_parallel`` run at once. The batch owns the kernel supply
+(``kernel.supply``: the fork-server scope of fast start and the reaper of
+kernels closed in the background) and hands it to each job, gated by its slot.
 Outcomes are reported as they finish and returned in the order the jobs
 were given; ``BatchOutcome.status`` is a ``RunStatus``.
 """
@@ -19,9 +20,7 @@ from typing import Any
 from ..control import RunControl
 from ..errors import NbrunError
 from ..events import ExecutionObserver
-from ..kernel.fork import fork_server_scope, start_forked_kernel
-from ..kernel.protocol import Reaper
-from ..kernel.starter import start_local_kernel
+from ..kernel.supply import kernel_supply
 from ..options import BatchOptions, ExecuteOptions, FileOptions
 from ..pipeline.core import FileRun
 from ..pipeline.default import run_file
@@ -201,7 +200,6 @@ async def run_batch(
     control = control or RunControl()
     observer = observer or BatchObserver()
     max_parallel, fail_fast = options.max_parallel, options.fail_fast
-    reaper = Reaper()
     lookahead = max_parallel if options.prestart is None else max(0, options.prestart)
     starting = asyncio.Semaphore(max_parallel + lookahead if runner is None else max_parallel)
     running = _OrderedSlots(max_parallel)
@@ -232,9 +230,7 @@ async def run_batch(
                         job.file_run,
                         observer=cell_observer,
                         control=control,
-                        start_kernel=start_kernel,
-                        ready_gate=lambda: slot,
-                        reaper=reaper,
+                        supply=supply.gated(lambda: slot),
                     )
             except SkipJob as skip:
                 outcome.skipped_reason = str(skip)
@@ -248,13 +244,8 @@ async def run_batch(
             observer.job_finished(outcome)
             return outcome
 
-    fast = runner is None and options.fast_start
-    start_kernel = start_forked_kernel if fast else start_local_kernel
-    async with fork_server_scope(fast, options.preload):
-        try:
-            return list(await asyncio.gather(*(one(index, job) for index, job in enumerate(jobs))))
-        finally:
-            await reaper.wait()
+    async with kernel_supply(runner is None and options.fast_start, options.preload) as supply:
+        return list(await asyncio.gather(*(one(index, job) for index, job in enumerate(jobs))))
 
 
 def _skipped(job: BatchJob, reason: str, observer: BatchObserver) -> BatchOutcome:

@@ -1,0 +1,52 @@
+"""Where a run gets its kernel and where it hands it back, as one value.
+
+A batch, ``nbrun check`` and the pytest plugin each own a scope in which
+kernels are started (forked from one warm template when fast start is on) and
+shut down in the background (the reaper, waited for when the scope ends).
+They make one :class:`KernelSupply` for that scope and pass it down whole, so
+the pipeline, the executor and the cell runner never thread its parts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .fork import fork_server_scope, start_forked_kernel
+from .protocol import Reaper
+from .starter import KernelStarter, start_local_kernel
+
+ReadyGate = Callable[[], AbstractAsyncContextManager[Any]]
+
+
+@dataclass(frozen=True)
+class KernelSupply:
+    """How kernels are started (*start*), when a started one may run (*ready_gate*) and who shuts it down.
+
+    *ready_gate* makes a context entered once the kernel is up and left when
+    the notebook is done (a batch's concurrency slot); *reaper* takes the
+    finished kernel to shut it down in the background. The default starts a
+    local kernel and waits for it to exit.
+    """
+
+    start: KernelStarter = start_local_kernel
+    ready_gate: ReadyGate | None = None
+    reaper: Reaper | None = None
+
+    def gated(self, ready_gate: ReadyGate) -> KernelSupply:
+        """This supply, with kernels waiting at *ready_gate* before their first cell."""
+        return replace(self, ready_gate=ready_gate)
+
+
+@contextlib.asynccontextmanager
+async def kernel_supply(fast_start: bool, preload: tuple[str, ...] = ()) -> AsyncIterator[KernelSupply]:
+    """The supply of one scope: forked kernels when *fast_start*, every kernel shut down before it ends."""
+    reaper = Reaper()
+    async with fork_server_scope(fast_start, preload):
+        try:
+            yield KernelSupply(start_forked_kernel if fast_start else start_local_kernel, None, reaper)
+        finally:
+            await reaper.wait()
