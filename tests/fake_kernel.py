@@ -95,6 +95,7 @@ class FakeKernel:
         self.input_replies: list[str] = []
         self._exit: KernelExit | None = None
         self._player: asyncio.Task[None] | None = None
+        self.probes: list[str] = []
 
     def execute(
         self,
@@ -122,6 +123,20 @@ class FakeKernel:
                 await asyncio.sleep(3600)
             queue = {"iopub": self._iopub, "stdin": self._stdin}.get(step.channel, self._shell)
             queue.put_nowait(message(step.msg_type, step.content, parent))
+
+    def probe(self) -> str | None:
+        """As a real kernel: answered once what it was publishing is out (IOPub is one ordered stream)."""
+        parent = f"probe{len(self.probes) + 1}"
+        self.probes.append(parent)
+        asyncio.ensure_future(self._answer_probe(parent))
+        return parent
+
+    async def _answer_probe(self, parent: str) -> None:
+        if self._player is not None:
+            await asyncio.wait({self._player})
+        self._iopub.put_nowait(message("status", {"execution_state": "busy"}, parent))
+        self._shell.put_nowait(message("kernel_info_reply", {"status": "ok"}, parent))
+        self._iopub.put_nowait(message("status", {"execution_state": "idle"}, parent))
 
     async def get_iopub(self, timeout: float) -> Message | None:
         return await self._get(self._iopub, timeout)

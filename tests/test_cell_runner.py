@@ -52,11 +52,52 @@ def test_idle_before_reply_still_waits_for_the_reply() -> None:
 
 
 def test_missing_idle_is_bounded_by_iopub_silence() -> None:
-    script = [busy(), reply(), Step("hang")]
+    script = [busy(), reply(), Step("hang")]  # a wedged IOPub: not even the probe is answered
     start = time.monotonic()
-    result, _, _ = run(FakeKernel(script), limits(iopub_silence=0.3))
+    kernel = FakeKernel(script)
+    result, _, _ = run(kernel, limits(iopub_silence=0.3))
     assert result.missing == "iopub idle status"
+    assert kernel.probes == ["probe1"]
     assert time.monotonic() - start < 2
+
+
+def test_an_idle_later_than_the_silence_but_before_the_probe_is_complete() -> None:
+    """A starved IOPub delays the idle: the probe's answer queues behind it."""
+    script = [busy(), Step("iopub", "execute_input", {"execution_count": 1, "code": ""}), reply(), idle(delay=0.8)]
+    kernel = FakeKernel(script)
+    result, _, _ = run(kernel, limits(iopub_silence=0.5))
+    assert kernel.probes, "the silence was long enough to ask the kernel"
+    assert result.outcome is CellStatus.OK and result.missing is None
+
+
+def test_the_probe_status_before_the_idle_proves_it_lost() -> None:
+    script = [busy(), Step("iopub", "execute_input", {"execution_count": 1, "code": ""}), reply()]
+    start = time.monotonic()
+    result, _, _ = run(FakeKernel(script), limits(iopub_silence=1.0))
+    assert result.missing == "iopub idle status"
+    assert time.monotonic() - start < 1.9  # proven by the probe, not by a second silence (2 s)
+
+
+def test_time_this_process_was_busy_elsewhere_is_not_silence() -> None:
+    """The loop blocked (another notebook being written) after the probe: no verdict from that stall."""
+    script = [busy(), Step("iopub", "execute_input", {"execution_count": 1, "code": ""}), reply(), idle(delay=2.75)]
+    kernel = FakeKernel(script)
+
+    async def go() -> object:
+        collector = CellOutputs([], DisplayRegistry())
+
+        async def stall() -> None:
+            await asyncio.sleep(0.7)  # the probe went at the first wake past 0.5 s
+            time.sleep(2.0)  # a synchronous write elsewhere in this process
+
+        staller = asyncio.ensure_future(stall())
+        result = await run_cell(kernel, "code", collector, limits(iopub_silence=0.5), stop_on_error=True)
+        await staller
+        return result
+
+    result = asyncio.run(go())
+    assert kernel.probes == ["probe1"]
+    assert result.missing is None  # type: ignore[attr-defined]
 
 
 def test_dead_kernel_noticed_quickly_with_outputs_so_far() -> None:

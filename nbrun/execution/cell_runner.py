@@ -4,6 +4,13 @@ A cell is finished when both its ``execute_reply`` (shell) and its ``idle``
 status (IOPub) have arrived. While waiting, the kernel's process is checked
 every ``LIVENESS_INTERVAL`` seconds, the cell and notebook deadlines are
 enforced (interrupt, grace period, kill) and stop requests are honoured.
+
+A silent IOPub after the reply is not yet a lost ``idle``: the kernel's IOPub
+thread may be starved, or this process's loop busy writing another
+notebook, with the idle on its way. The kernel is asked (``probe``); IOPub
+is one ordered stream, so the probe's own status arriving first proves the
+idle lost. Only a probe unanswered for another silence period is given up
+on by the clock alone.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from .outputs import CellOutputs
 LIVENESS_INTERVAL = 0.2
 _DRAIN_AFTER_DEATH = 0.3
 _STRAGGLER_WAIT = 0.5
+_STALL = 1.0  # a wake this late means this process was busy elsewhere, not listening
 
 
 # The cell runner reports how waiting ended with CellStatus OK (the reply came),
@@ -129,6 +137,10 @@ class _CellWaiter:
         self.result = CellRun(CellStatus.OK)
         self.kill_at: float | None = None
         self.sequence = SequenceWatch()
+        self.probe_id: str | None = None
+        self.probe_at: float | None = None
+        self.idle_lost = False  # the probe's status came before the cell's idle
+        self.listening_since = self.started  # silence counts only while this loop could read
 
     async def wait(self) -> CellRun:
         reply_task = asyncio.ensure_future(self._wait_reply())
@@ -154,8 +166,11 @@ class _CellWaiter:
             watched.add(stop_task)
         while not (reply_task.done() and iopub_task.done()):
             pending = {task for task in watched if not task.done()}
-            await asyncio.wait(pending, timeout=self._next_wake(), return_when=asyncio.FIRST_COMPLETED)
+            wake, asleep_at = self._next_wake(), time.monotonic()
+            await asyncio.wait(pending, timeout=wake, return_when=asyncio.FIRST_COMPLETED)
             now = time.monotonic()
+            if now - asleep_at > wake + _STALL:
+                self.listening_since = now  # e.g. another notebook was being written: news may wait unread
             if reply_task.done() and self.result.reply is None:
                 self.result.reply = reply_task.result()
             if stop_task is not None and stop_task.done() and self._handle_stop(now):
@@ -272,9 +287,16 @@ class _CellWaiter:
     ) -> bool:
         """Bounded wait for the second half once the first has arrived."""
         silence = self.limits.iopub_silence
-        if reply_task.done() and not iopub_task.done() and now - self._quiet_since() > silence:
-            self.result.missing = "iopub idle status"
-            return True
+        if reply_task.done() and not iopub_task.done():
+            if self.idle_lost:
+                self.result.missing = "iopub idle status"
+                return True
+            if now - self._quiet_since() > silence:
+                if self.probe_at is None:
+                    self.probe_at, self.probe_id = now, self.kernel.probe()
+                elif now - max(self.probe_at, self.last_iopub, self.listening_since) > silence:
+                    self.result.missing = "iopub idle status"
+                    return True
         if iopub_task.done() and not reply_task.done() and self.idle_at is not None and now - self.idle_at > silence:
             self.result.missing = "execute_reply"
             return True
@@ -285,9 +307,10 @@ class _CellWaiter:
 
         A cell that sleeps for a minute sends nothing on IOPub between its
         ``execute_input`` and its reply; the silence allowed for the idle
-        status starts when the reply arrives, not at the last IOPub message.
+        status starts when the reply arrives, not at the last IOPub message,
+        and again after any stretch this process could not read.
         """
-        return max(self.last_iopub, self.reply_at or self.started)
+        return max(self.last_iopub, self.reply_at or self.started, self.listening_since)
 
     async def _wait_reply(self) -> dict[str, Any]:
         while True:
@@ -313,7 +336,10 @@ class _CellWaiter:
                 self.result.undecodable += 1  # whose it was cannot be told: counted against this cell
                 continue
             self.sequence.observe(msg)
-            if msg.get("parent_header", {}).get("msg_id") != self.msg_id:
+            parent_id = msg.get("parent_header", {}).get("msg_id")
+            if parent_id != self.msg_id:
+                if parent_id is not None and parent_id == self.probe_id and msg.get("msg_type") == "status":
+                    self.idle_lost = True  # IOPub is ordered: the cell's idle, sent before, is not coming
                 continue
             self.last_iopub = time.monotonic()
             if msg.get("msg_type") == "status":

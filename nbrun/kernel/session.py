@@ -235,6 +235,10 @@ class KernelSession:
         )
         return msg_id
 
+    def probe(self) -> str | None:
+        msg_id: str = self._client.kernel_info()
+        return msg_id
+
     async def get_iopub(self, timeout: float) -> Message | None:
         return await iopub.receive(self._client, timeout, self.max_message_bytes)
 
