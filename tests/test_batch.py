@@ -164,17 +164,23 @@ def test_interrupting_a_batch_writes_every_partial_notebook(tmp_path: Path) -> N
             make_notebook(f"print('started {i}', flush=True)", "import time\ntime.sleep(60)", "print('never')"),
             tmp_path / f"s{i}.ipynb",
         )
+    events = tmp_path.parent / f"{tmp_path.name}-events.jsonl"  # outside the folder being run
     before = kernel_pids()
     proc = subprocess.Popen(
-        [*NBRUN, str(tmp_path), "-j", "2", "--json", str(tmp_path / "run.json")],
+        [*NBRUN, str(tmp_path), "-j", "2", "--json", str(tmp_path / "run.json"), "--events", str(events)],
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 30
-    while len(kernel_pids() - before) < 2 and time.monotonic() < deadline:
+    deadline = time.monotonic() + 60
+
+    def sleeping() -> int:  # notebooks whose sleep cell has been sent (a fork template is a kernel too)
+        lines = events.read_text().splitlines() if events.exists() else []
+        return sum('"cell-start"' in line and '"index": 1' in line for line in lines)
+
+    while sleeping() < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
-    time.sleep(1.0)
+    assert sleeping() == 2
     running = kernel_pids() - before
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=30)
