@@ -124,7 +124,7 @@ class FakeKernel:
             queue = {"iopub": self._iopub, "stdin": self._stdin}.get(step.channel, self._shell)
             queue.put_nowait(message(step.msg_type, step.content, parent))
 
-    def probe(self) -> str | None:
+    def probe(self) -> str:
         """As a real kernel: answered once what it was publishing is out (IOPub is one ordered stream)."""
         parent = f"probe{len(self.probes) + 1}"
         self.probes.append(parent)

@@ -294,7 +294,7 @@ class _CellWaiter:
             if now - self._quiet_since() > silence:
                 if self.probe_at is None:
                     self.probe_at, self.probe_id = now, self.kernel.probe()
-                elif now - max(self.probe_at, self.last_iopub, self.listening_since) > silence:
+                elif now - max(self._quiet_since(), self.probe_at) > silence:
                     self.result.missing = "iopub idle status"
                     return True
         if iopub_task.done() and not reply_task.done() and self.idle_at is not None and now - self.idle_at > silence:
@@ -338,7 +338,7 @@ class _CellWaiter:
             self.sequence.observe(msg)
             parent_id = msg.get("parent_header", {}).get("msg_id")
             if parent_id != self.msg_id:
-                if parent_id is not None and parent_id == self.probe_id and msg.get("msg_type") == "status":
+                if self.probe_id is not None and parent_id == self.probe_id and msg.get("msg_type") == "status":
                     self.idle_lost = True  # IOPub is ordered: the cell's idle, sent before, is not coming
                 continue
             self.last_iopub = time.monotonic()

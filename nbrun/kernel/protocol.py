@@ -100,8 +100,8 @@ class KernelLike(Protocol):
         store_history: bool = True,
         user_expressions: dict[str, str] | None = None,
     ) -> str: ...
-    def probe(self) -> str | None:
-        """Send a kernel_info_request; its msg_id (None: this kernel cannot be asked).
+    def probe(self) -> str:
+        """Send a kernel_info_request; return its msg_id.
 
         Its ``busy`` status comes on IOPub after everything the kernel
         published before it, so its arrival proves what did not arrive was lost.

@@ -18,14 +18,15 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec, KernelSpecManager, NoSuchKernel
+from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
-from ..errors import KernelStartError, NoSuchKernelError
+from ..errors import KernelStartError
 from ..storage.leftovers import session_prefix, sweep_sessions_once
 from . import iopub
 from .output_log import KernelLog
 from .protocol import KernelExit, Message, Reaper
+from .specs import kernel_spec
 from .stdin_channel import StdinChannel
 from .transport import choose_transport, start_channels_without_drops
 
@@ -37,26 +38,6 @@ _NEVER_DROP = f"--IPKernelApp.extra_config_file={Path(__file__).with_name('iopub
 _STDERR_TAIL_BYTES = 64 * 1024
 PORT_TAKEN = "Address already in use"
 PORT_RACE_RETRIES = 2
-
-
-def installed_kernels() -> list[str]:
-    """Names of the kernels jupyter_client can find."""
-    return sorted(KernelSpecManager().find_kernel_specs())
-
-
-def kernel_spec(kernel_name: str, spec_manager: KernelSpecManager | None = None) -> KernelSpec:
-    """The kernelspec a run of *kernel_name* starts (``python`` is the native kernel); NoSuchKernelError."""
-    if kernel_name == "python":  # jupyter_client's alias for the native kernel
-        kernel_name = NATIVE_KERNEL_NAME
-    try:
-        return (spec_manager or KernelSpecManager()).get_kernel_spec(kernel_name)
-    except NoSuchKernel:
-        raise NoSuchKernelError(kernel_name, installed_kernels()) from None
-
-
-def kernel_language(kernel_name: str) -> str:
-    """The language *kernel_name*'s kernelspec states, lower case ('' when unstated); NoSuchKernelError."""
-    return str(kernel_spec(kernel_name).language or "").lower()
 
 
 class KernelSession:
@@ -235,7 +216,7 @@ class KernelSession:
         )
         return msg_id
 
-    def probe(self) -> str | None:
+    def probe(self) -> str:
         msg_id: str = self._client.kernel_info()
         return msg_id
 

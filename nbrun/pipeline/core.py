@@ -46,7 +46,7 @@ from ..errors import NbrunError, NoSuchKernelError, NotebookWriteError
 from ..events import ExecutionObserver
 from ..execution.executor import NotebookExecution
 from ..images.links import MANIFEST_NAME
-from ..kernel.session import kernel_language
+from ..kernel.specs import kernel_language
 from ..kernel.supply import KernelSupply
 from ..notebook.files import read_from, write_notebook
 from ..notebook.in_place import InPlaceGuard
