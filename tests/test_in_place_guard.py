@@ -112,3 +112,26 @@ def test_autosave_is_not_taken_for_an_edit(tmp_path: Path) -> None:
     assert nbformat.read(path, as_version=4).cells[1].execution_count == 2
     entry = json.loads((tmp_path / "run.json").read_text())["notebooks"][0]
     assert entry["output"] == str(path) and "diverted_from" not in entry
+
+
+def test_an_edit_made_while_the_notebook_is_serialised_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file is compared after the slow part of the write, right before the replace."""
+    from nbrun.notebook import in_place
+
+    path = tmp_path / "report.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("1")]), path)
+    guard = in_place.InPlaceGuard(path)
+    real_chunks = in_place.notebook_chunks
+    edit = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n'
+
+    def chunks_meanwhile_edited(nb: nbformat.NotebookNode):  # type: ignore[no-untyped-def]
+        for number, chunk in enumerate(real_chunks(nb)):
+            if number == 1:
+                path.write_bytes(edit)  # the user saves while nbrun is still writing
+            yield chunk
+
+    monkeypatch.setattr(in_place, "notebook_chunks", chunks_meanwhile_edited)
+    warning = guard.write(new_notebook(cells=[new_code_cell("2")]))
+    assert path.read_bytes() == edit
+    assert warning is not None and "changed on disk during the run" in warning
+    assert guard.diverted_to is not None and nbformat.read(guard.diverted_to, as_version=4).cells[0].source == "2"

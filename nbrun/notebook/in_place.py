@@ -38,21 +38,28 @@ class InPlaceGuard:
         self._expected = _file_digest(path)
 
     def write(self, nb: NotebookNode) -> str | None:
-        """Write *nb*; the warning to give when this write is the one that found an edit (else None)."""
-        warning = None
-        if self.diverted_to is None and _file_digest(self.path) != self._expected:
+        """Write *nb*; the warning to give when this write is the one that found an edit (else None).
+
+        The file is compared right before the replace, after the slow part
+        (serialising, fsync), so an edit can only be missed in that last instant.
+        """
+        if self.diverted_to is None:
+            digest = hashlib.sha256()
+            chunks = _hashed(notebook_chunks(nb), digest.update)
+            if write_text_atomic(chunks, self.path, replace_if=self._unchanged):
+                self._expected = digest.hexdigest()  # the bytes just written, not a re-read another writer could race
+                return None
             self.diverted_to = self.path.with_name(self.path.name.removesuffix(".ipynb") + DIVERTED_SUFFIX)
-            warning = (
+            write_text_atomic(notebook_chunks(nb), self.diverted_to)
+            return (
                 f"{self.path} changed on disk during the run; the edit is kept and "
                 f"the executed notebook is written to {self.diverted_to}"
             )
-        if self.diverted_to is not None:
-            write_text_atomic(notebook_chunks(nb), self.diverted_to)
-            return warning
-        digest = hashlib.sha256()
-        write_text_atomic(_hashed(notebook_chunks(nb), digest.update), self.path)
-        self._expected = digest.hexdigest()  # the bytes just written, not a re-read another writer could race
-        return warning
+        write_text_atomic(notebook_chunks(nb), self.diverted_to)
+        return None
+
+    def _unchanged(self) -> bool:
+        return _file_digest(self.path) == self._expected
 
 
 def _hashed(chunks: Iterable[str], update: Callable[[bytes], object]) -> Iterator[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..errors import NotebookWriteError
@@ -17,9 +17,17 @@ from .leftovers import TMP_SUFFIX, sweep_temp_files, tmp_prefix
 
 
 def write_text_atomic(
-    text: str | bytes | Iterable[str], path: Path, error: type[NotebookWriteError] = NotebookWriteError
-) -> None:
+    text: str | bytes | Iterable[str],
+    path: Path,
+    error: type[NotebookWriteError] = NotebookWriteError,
+    *,
+    replace_if: Callable[[], bool] | None = None,
+) -> bool:
     """Replace *path* with *text* atomically (temp file, fsync, ``os.replace``), keeping its permissions.
+
+    *replace_if* is asked last, right before the replace (the narrowest
+    window a check-then-replace can have); False discards the written copy
+    and returns False. Otherwise returns True.
 
     *text* is bytes, a string or string pieces (UTF-8). The one atomic writer
     for notebooks, reports and image files; failures raise *error*. A symbolic
@@ -54,6 +62,9 @@ def write_text_atomic(
                 os.fsync(handle.fileno())
         _copy_mode(path, tmp_name)
         _warn_hard_links(path)
+        if replace_if is not None and not replace_if():
+            _remove_quietly(tmp_name)
+            return False
         os.replace(tmp_name, path)
     except OSError as exc:
         _remove_quietly(tmp_name)
@@ -64,6 +75,7 @@ def write_text_atomic(
     except BaseException:
         _remove_quietly(tmp_name)
         raise
+    return True
 
 
 def check_writable(path: Path) -> None:
