@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..control import RunControl
-from ..errors import NbrunError
+from ..errors import ExecutionInterrupted, NbrunError
 from ..events import ExecutionObserver
 from ..kernel.supply import kernel_supply
 from ..options import BatchOptions, ExecuteOptions, FileOptions
@@ -155,10 +155,12 @@ class _RunSlot:
         self._skip_reason = skip_reason
         self._held = False
         self._done = False
+        self.entered = False  # False: the notebook never began (a stop while its kernel booted skips it)
 
     async def __aenter__(self) -> None:
         await self._slots.enter(self._index)
         self._held = True
+        self.entered = True
         reason = self._skip_reason()
         if reason is not None:
             await self.release()
@@ -234,6 +236,11 @@ async def run_batch(
                     )
             except SkipJob as skip:
                 outcome.skipped_reason = str(skip)
+            except ExecutionInterrupted as exc:  # a look-ahead kernel still booting at the stop never ran
+                if runner is None and not slot.entered:
+                    outcome.skipped_reason = f"not run: {control.reason}"
+                else:
+                    outcome.error = exc
             except NbrunError as exc:
                 outcome.error = exc
             finally:
