@@ -91,11 +91,19 @@ def every_written_notebook_validates(monkeypatch: pytest.MonkeyPatch) -> Iterato
     assert not invalid, f"nbrun wrote invalid notebooks: {invalid}"
 
 
+QUIET_RUNS_TEST = "test_long_quiet_cells_and_bursts_after_them_pass_everywhere"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The test that waits for the background quiet-cell runs goes last, when they are done."""
+    items.sort(key=lambda item: item.name == QUIET_RUNS_TEST)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start the long quiet-cell runs early when their test is selected (see quiet_background)."""
     if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0":
-        return  # under xdist one worker starts them; another that gets the test starts them when it waits
-    if any(item.name == "test_long_quiet_cells_and_bursts_after_them_pass_everywhere" for item in session.items):
+        return  # under xdist one worker starts them, in a folder every worker finds
+    if any(item.name == QUIET_RUNS_TEST for item in session.items):
         import quiet_background
 
         quiet_background.start()

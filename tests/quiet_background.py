@@ -1,21 +1,26 @@
 """Long quiet cells, run in the background for the whole test session.
 
-Cells that sleep 10 to 65 s, then bursts of 100k displays after a 10 s quiet
+Cells that sleep 10 to 65 s, then bursts of displays after a 10 s quiet
 cell, through every way nbrun runs a notebook: a batch with fast start over
 IPC, a batch without fast start over TCP, and ``pytest --nbrun``. They start
 when the session's collection finishes (``conftest.pytest_collection_finish``)
 and take no CPU while they sleep, so the session is not longer for them;
-``test_quiet_cells`` waits for them at its end.
+``test_quiet_cells`` waits for them at the session's end (it is collected last).
 
+Under xdist any worker may get that test, so the runs live in a folder named
+after the session (the controller's pid) and leave their exit code in a file
+there: whichever worker waits reads them, and only one worker starts them.
 The runs carry their own test-session marker, so the kernel-leak checks of
 the tests that run meanwhile never count their kernels.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,23 +33,30 @@ from conftest import make_notebook
 from procs import MARKER
 
 QUIET_SECONDS = (10, 12, 15, 31, 65)
-BURST = 100_000
+BURST = 20_000
 BURST_CELLS = (
     "import time; time.sleep(10)",
     f"from IPython.display import display\nfor i in range({BURST}):\n    display(i)",
 )
 NBRUN = str(Path(sys.executable).parent / "nbrun")
 
-_runs: dict[str, tuple[subprocess.Popen[str], Path | None]] = {}
-_root: Path | None = None
+RUNS = {"fast start, IPC, -j 6": "fast", "no fast start, TCP, -j 2": "tcp", "pytest --nbrun": "plugin"}
+_started: list[subprocess.Popen[bytes]] = []
+
+
+def root() -> Path:
+    """This session's folder: the same in every xdist worker and in the controller."""
+    session = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
+    return Path(tempfile.gettempdir()) / f"nbrun-quiet-{session}"
 
 
 def start() -> None:
-    """Write the notebooks and start the runs (once)."""
-    global _root
-    if _root is not None:
+    """Write the notebooks and start the runs, unless this session already did."""
+    _root = root()
+    try:
+        _root.mkdir()
+    except FileExistsError:
         return
-    _root = Path(tempfile.mkdtemp(prefix="nbrun-quiet-"))
     quiet = _root / "quiet"
     quiet.mkdir()
     for seconds in QUIET_SECONDS:
@@ -61,13 +73,13 @@ def start() -> None:
     nbformat.write(make_notebook(*BURST_CELLS), plugin / "burst.ipynb")
     env = {**os.environ, MARKER: f"background-{os.getpid()}"}
     _launch(
-        "fast start, IPC, -j 6",
+        "fast",
         [NBRUN, "run", str(quiet), "-j", str(len(QUIET_SECONDS) + 1), "--output-dir", str(_root / "out-fast")],
         env,
         _root / "fast.json",
     )
     _launch(
-        "no fast start, TCP, -j 2",
+        "tcp",
         [
             NBRUN,
             "run",
@@ -84,7 +96,7 @@ def start() -> None:
         _root / "tcp.json",
     )
     _launch(
-        "pytest --nbrun",
+        "plugin",
         [
             sys.executable,
             "-m",
@@ -107,40 +119,50 @@ def start() -> None:
 
 
 def _launch(name: str, argv: list[str], env: dict[str, str], record: Path | None) -> None:
+    """Run *argv* with its output in ``name.out`` and, once it exits, its code in ``name.rc``."""
     if record is not None:
         argv = [*argv, "--json", str(record)]
-    _runs[name] = (
-        subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=_root),
-        record,
-    )
+    folder = root()
+    script = f'"$@" > {name}.out 2>&1; echo $? > {name}.rc.tmp; mv {name}.rc.tmp {name}.rc'
+    argv = ["sh", "-c", script, "sh", *argv]
+    _started.append(subprocess.Popen(argv, env=env, cwd=folder, start_new_session=True))
 
 
 def wait(timeout: float) -> dict[str, tuple[int, str, dict[str, Any] | None]]:
-    """Each run's exit code, output and JSON record (None for pytest)."""
+    """Each run's exit code, output and JSON record (None for pytest), by run name."""
     start()
+    folder = root()
     deadline = time.monotonic() + timeout
     results = {}
-    for name, (process, record) in _runs.items():
-        output, _ = process.communicate(timeout=max(deadline - time.monotonic(), 1.0))
-        data = json.loads(record.read_text()) if record is not None and record.exists() else None
-        results[name] = (process.returncode, output, data)
+    for name, key in RUNS.items():
+        code = folder / f"{key}.rc"
+        while not code.exists():
+            assert time.monotonic() < deadline, f"{name} still runs after {timeout} s"
+            time.sleep(0.5)  # polling a file another process writes; not a wait for a guessed time
+        record = folder / f"{key}.json"
+        data = json.loads(record.read_text()) if record.exists() else None
+        results[name] = (int(code.read_text()), (folder / f"{key}.out").read_text(), data)
     return results
 
 
 def burst_outputs() -> list[Path]:
     """The executed burst notebooks the batch runs wrote."""
-    assert _root is not None
-    return [_root / "out-fast" / "burst.ipynb", _root / "out-tcp" / "burst.ipynb"]
+    return [root() / "out-fast" / "burst.ipynb", root() / "out-tcp" / "burst.ipynb"]
 
 
 def stop() -> None:
-    """End whatever still runs and remove the folder."""
-    for process, _ in _runs.values():
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-    if _root is not None:
-        shutil.rmtree(_root, ignore_errors=True)
+    """End the runs this process started; the controller (or a lone pytest) removes the folder.
+
+    Under xdist another worker may still be waiting for them, so a worker lets
+    them finish (they normally did long ago) before it ends them.
+    """
+    patience = 600.0 if os.environ.get("PYTEST_XDIST_WORKER") else 0.0
+    for process in _started:
+        try:
+            process.wait(timeout=patience)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        shutil.rmtree(root(), ignore_errors=True)
