@@ -8,7 +8,7 @@ every ``display_*`` helper with ``raw=True``, display-id updates,
 and with a pool of ``jupyter execute`` processes of the same width, then
 checks every executed notebook against what its cells must print (a burst
 of n prints is n lines, the last of n display updates shows n - 1, ...), and
-compares the two tools' notebooks (tests/normalize.py: ids, times and
+compares the two tools' notebooks (tests/support/normalize.py: ids, times and
 addresses masked). A difference where jupyter execute's notebook breaks the
 truth and nbrun's keeps it is jupyter execute's loss, counted apart.
 
@@ -35,9 +35,8 @@ from pathlib import Path
 import nbformat
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
-from normalize import normalized_cells  # noqa: E402 - the tests' own comparison
-
+sys.path.insert(0, str(HERE.parent))
+from tests.support.normalize import normalized_cells  # noqa: E402 - the tests' own comparison
 from tools import exe  # noqa: E402
 
 PIECES = {

@@ -1,4 +1,6 @@
-"""Shared fixtures: notebook builders, process checks, sample paths."""
+"""Shared fixtures: notebook writers, process checks, the background quiet-cell runs.
+
+Helpers live in the importable package ``tests.support``."""
 
 from __future__ import annotations
 
@@ -10,28 +12,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
-from procs import kernel_pids
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "sample_notebooks"
+from tests.support.notebooks import SAMPLES, make_notebook
+from tests.support.procs import kernel_pids
 
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-
-
-def make_notebook(*sources: str | tuple[str, list[str]]) -> nbformat.NotebookNode:
-    """A python3 notebook whose code cells have the given sources (or (source, tags))."""
-    cells = []
-    for item in sources:
-        source, tags = (item, []) if isinstance(item, str) else item
-        cell = new_code_cell(source)
-        if tags:
-            cell.metadata["tags"] = tags
-        cells.append(cell)
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    return nb
 
 
 @pytest.fixture
@@ -104,13 +90,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0":
         return  # under xdist one worker starts them, in a folder every worker finds
     if any(item.name == QUIET_RUNS_TEST for item in session.items):
-        import quiet_background
+        from tests.support import quiet_background
 
         quiet_background.start()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    import quiet_background
+    from tests.support import quiet_background
 
     quiet_background.stop()
 

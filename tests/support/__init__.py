@@ -1,0 +1,1 @@
+"""Helpers the tests import: notebook builders, process checks, fakes, harnesses."""
