@@ -1,15 +1,11 @@
 """The public entry points: execute a notebook node, or run a file (sync and async).
 
-Thin wrappers over ``nbrun.pipeline.core``; the only sync bridge is :func:`run_sync`.
+Thin wrappers over ``nbrun.pipeline``; the only sync bridge is :func:`nbrun.sync.run_sync`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
 
 from nbformat import NotebookNode
 
@@ -17,12 +13,15 @@ from .control import RunControl
 from .events import ExecutionObserver
 from .notebook.text import executed_target
 from .options import ExecuteOptions, FileOptions
-from .pipeline.core import FileRun, execute_notebook, inject_run_parameters
+from .pipeline.core import FileRun, Pipeline, kept_in_memory, local_execute, no_targets
 from .pipeline.default import run_file
 from .result import ExecutionResult
 from .storage.locations import as_where
+from .sync import run_sync
 
-T = TypeVar("T")
+# An in-memory notebook's run names no file: its read hands the notebook over, its
+# write keeps it, and its kernel runs in options.cwd (default: the current folder).
+_IN_MEMORY = Path("<in memory>")
 
 
 async def async_execute(
@@ -34,15 +33,21 @@ async def async_execute(
 ) -> ExecutionResult:
     """Execute *nb* in place and return the result (never raises for a cell error).
 
-    Runs the ``prepare`` (parameters) and ``execute`` stages of the pipeline.
+    The file pipeline's ``prepare`` (parameters) and ``execute`` stages; the
+    notebook is neither read from nor written to a file.
     Call ``result.raise_for_status()`` to turn a failed run into an exception.
     Raises NoSuchKernelError / KernelStartError if no kernel could be started.
     """
     options = options or ExecuteOptions()
-    observer = observer or ExecutionObserver()
-    for warning in inject_run_parameters(nb, options):
-        observer.warning(warning)
-    return await execute_notebook(nb, options, observer=observer, control=control)
+    if options.cwd is None:
+        options = options.with_changes(cwd=Path.cwd())
+    pipeline = Pipeline(
+        read=lambda run: nb,
+        check=no_targets,
+        execute=local_execute(control=control),
+        write=kept_in_memory,
+    )
+    return await pipeline.run(FileRun(_IN_MEMORY, _IN_MEMORY, options), observer)
 
 
 def execute(
@@ -100,29 +105,3 @@ def run_path(
     return run_sync(
         async_run_path(input_path, output_path, options, file_options=file_options, observer=observer, control=control)
     )
-
-
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run *coro* to completion from synchronous code.
-
-    Without a running loop this is ``asyncio.run``; inside one (a Jupyter
-    kernel, an async server) the coroutine runs on a helper thread.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = asyncio.run(coro)
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=target, name="nbrun-run-sync")
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]

@@ -21,7 +21,7 @@ from nbformat import NotebookNode
 from ..errors import CorruptEntryError, KernelLookupError
 from ..events import ExecutionObserver
 from ..execution.kernel_reads import REPORT_NAME
-from ..notebook.model import reset_notebook, resolve_kernel_name
+from ..notebook.model import DECLARED_RUN_KEYS, reset_notebook, resolve_kernel_name, set_run_record
 from ..options import CacheSettings, ExecuteOptions
 from ..result import CellRecord, CellStatus, ExecutionResult, RunStatus
 from . import reads
@@ -34,7 +34,7 @@ from .use import CacheUse
 
 _MACHINE_CELL_STATUSES = (CellStatus.TIMEOUT, CellStatus.KERNEL_DIED, CellStatus.INTERRUPTED)
 _RESULT_FIELDS = tuple(RECORD_FIELDS)
-_RUN_METADATA = ("nbrun", "language_info", "widgets")
+_RUN_METADATA = ("language_info", "widgets")
 _CELL_RUN_METADATA = ("execution", "nbrun")
 
 
@@ -132,6 +132,8 @@ def replay(
     for name in _RUN_METADATA:
         if name in stored.metadata:
             nb.metadata[name] = stored.metadata[name]
+    record = stored.metadata.get("nbrun", {})  # the stored run's record; the declared keys stay this notebook's
+    set_run_record(nb, {key: value for key, value in record.items() if key not in DECLARED_RUN_KEYS})
     _remap_run_metadata(nb.metadata.get("nbrun"), index_map)
     use = CacheUse(lookup.key.digest, replayed=True)
     result = result_from_record(lookup.hit.record, nb, index_map).with_report(CACHE_REPORT, use)

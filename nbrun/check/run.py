@@ -1,7 +1,8 @@
 """Run a notebook for a check: read -> mark cells -> prepare -> execute -> compare -> update.
 
-The pipeline's ``prepare`` and ``execute`` stages run unchanged; ``compare``
-takes the place of ``write`` (the stored file is the expected value).
+A pipeline of the file run's stages: ``prepare`` and ``execute`` run
+unchanged; ``compare`` fills the ``write`` slot (the stored file is the
+expected value).
 
 :class:`CheckRunner` is a batch runner (``nbrun.runners.batch.Runner``): the batch
 calls it per notebook and gets the executed result with ``result.check`` set.
@@ -17,16 +18,16 @@ from types import TracebackType
 
 from nbformat import NotebookNode
 
-from ..api import run_sync
 from ..control import RunControl
 from ..errors import NbrunError, NotebookReadError
 from ..events import ExecutionObserver
 from ..kernel.supply import KernelSupply, kernel_supply
 from ..notebook.files import read_notebook
 from ..options import ExecuteOptions
-from ..pipeline.core import FileRun, execute_notebook, prepare
+from ..pipeline.core import FileRun, Pipeline, Prepared, local_execute, no_targets
 from ..result import ExecutionResult
 from ..runners.batch import BatchJob
+from ..sync import run_sync
 from .compare import check_notebook
 from .markers import prepare_for_run
 from .model import CheckOptions, CheckReport
@@ -42,6 +43,30 @@ def read_stored(source: Path) -> tuple[str, NotebookNode]:
         raise NotebookReadError(source, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
 
 
+class _CheckStages:
+    """The ``read`` and ``write`` slots of one check: read marks the cells to run, write compares.
+
+    They share the stored notebook (the expected value) and its text (an
+    update keeps its line endings), read once.
+    """
+
+    def __init__(self, source: Path, options: ExecuteOptions, check: CheckOptions, update: bool) -> None:
+        self.source, self.options, self.check, self.update = source, options, check, update
+        self.text, self.stored = "", NotebookNode()
+
+    def read(self, run: FileRun) -> NotebookNode:
+        self.text, self.stored = read_stored(self.source)
+        return prepare_for_run(self.stored, skip_tag=self.options.skip_tag, raises_tag=self.options.raises_tag)
+
+    def compare(self, prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
+        if not result.ok:
+            return result
+        report = check_notebook(self.stored, result.notebook, self.check)
+        if self.update and not report.matches:
+            report = _update(self.source, self.text, result.notebook, report)
+        return result.with_report("check", report)
+
+
 async def run_and_check(
     source: Path,
     options: ExecuteOptions,
@@ -54,26 +79,20 @@ async def run_and_check(
 ) -> ExecutionResult:
     """Execute a copy of *source* and compare it with the stored outputs (``result.check``).
 
-    ``result.check`` is None when the run did not go through (the run's own
-    status says why). Raises what running a file raises (NotebookReadError,
-    KernelError...).
+    A pipeline of the file run's stages: ``read`` marks the cells, ``check``
+    has no target to test (the stored file is only rewritten by an update),
+    ``write`` compares. ``result.check`` is None when the run did not go
+    through (the run's own status says why). Raises what running a file
+    raises (NotebookReadError, KernelError...).
     """
-    text, stored = read_stored(source)
-    to_run = prepare_for_run(stored, skip_tag=options.skip_tag, raises_tag=options.raises_tag)
-    prepared = prepare(FileRun(source, source, options), to_run, observer or ExecutionObserver())
-    result = await execute_notebook(
-        prepared.notebook,
-        prepared.options,
-        observer=prepared.observer,
-        control=control,
-        supply=supply,
+    stages = _CheckStages(source, options, check, update)
+    pipeline = Pipeline(
+        read=stages.read,
+        check=no_targets,
+        execute=local_execute(control=control, supply=supply),
+        write=stages.compare,
     )
-    if not result.ok:
-        return result
-    report = check_notebook(stored, result.notebook, check)
-    if update and not report.matches:
-        report = _update(source, text, result.notebook, report)
-    return result.with_report("check", report)
+    return await pipeline.run(FileRun(source, source, options), observer)
 
 
 def check_file(

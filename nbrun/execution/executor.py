@@ -25,7 +25,7 @@ from ..errors import ExecutionInterrupted, NbrunError
 from ..events import ExecutionObserver
 from ..kernel.protocol import Kernel, Reaper, utc_now
 from ..kernel.supply import KernelSupply
-from ..notebook.model import declared_run_metadata, reset_notebook, resolve_kernel_name
+from ..notebook.model import reset_notebook, resolve_kernel_name, set_run_record
 from ..notebook.parameters import json_safe
 from ..options import ExecuteOptions
 from ..result import CellRecord, CellStatus, ExecutionResult, Failure, RunStatus
@@ -69,7 +69,6 @@ class NotebookExecution:
         self._restarts = 0
         self._kernel_output: list[str] = []
         self.kernel_name = resolve_kernel_name(nb, options)
-        self._declared = declared_run_metadata(nb)  # user keys in metadata.nbrun survive the run
         self.started_at = ""  # set when the first cell can run (after the kernel and any batch gate)
         self.started = False  # True once the kernel is up and outputs were reset
 
@@ -77,12 +76,10 @@ class NotebookExecution:
         """The notebook as executed so far (safe to serialise between awaits)."""
         if self._current is not None:
             self._current.sync()
-        self.nb.metadata["nbrun"] = {
-            "status": "running",
-            "kernel": self.kernel_name,
-            "start": self.started_at,
-            **running_process(),
-        }  # which process wrote it: a killed one is recognisable
+        set_run_record(
+            self.nb,
+            {"status": "running", "kernel": self.kernel_name, "start": self.started_at, **running_process()},
+        )  # which process wrote it: a killed one is recognisable
         return self.nb
 
     async def run(self) -> ExecutionResult:
@@ -327,9 +324,10 @@ class NotebookExecution:
             restarts=self._restarts,
             interrupted_by=self.control.reason if interrupted and self.control is not None else None,
         )
-        self.nb.metadata["nbrun"] = {**self._declared, **self._run_metadata(result, failure)}
+        record = self._run_metadata(result, failure)
         if widget_state_dropped is not None:
-            self.nb.metadata["nbrun"]["widget_state_dropped"] = widget_state_dropped
+            record["widget_state_dropped"] = widget_state_dropped
+        set_run_record(self.nb, record)
         return result
 
     def _store_widget_state(self, widgets: dict[str, Any]) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from nbformat import NotebookNode
@@ -18,9 +19,9 @@ def resolve_kernel_name(nb: NotebookNode, options: ExecuteOptions) -> str:
     return name if isinstance(name, str) and name else DEFAULT_KERNEL
 
 
-# Keys of metadata.nbrun a run keeps: the user's (the execution cache's inputs) and the
-# text notebook the run read, which marks the .ipynb as that file's output.
-DECLARED_RUN_KEYS = ("inputs", "text_notebook")
+# Keys of metadata.nbrun a run keeps: the user's (the execution cache's inputs, the pytest
+# plugin's markers) and the text notebook the run read, which marks the .ipynb as its output.
+DECLARED_RUN_KEYS = ("inputs", "markers", "text_notebook")
 
 
 def declared_run_metadata(nb: NotebookNode) -> dict[str, Any]:
@@ -31,9 +32,23 @@ def declared_run_metadata(nb: NotebookNode) -> dict[str, Any]:
     return {key: record[key] for key in DECLARED_RUN_KEYS if key in record}
 
 
+def set_run_record(nb: NotebookNode, record: Mapping[str, Any]) -> None:
+    """The one writer of notebook-level ``metadata.nbrun``: *record* over the keys a run keeps.
+
+    Running, finished, prepared, replayed from the cache or read from a text
+    notebook: every record goes through here, so the user's declared keys
+    survive each of them and nothing else of an earlier run does.
+    """
+    merged = {**declared_run_metadata(nb), **record}
+    if merged:
+        nb.metadata["nbrun"] = merged
+    else:
+        nb.metadata.pop("nbrun", None)
+
+
 def reset_notebook(nb: NotebookNode, options: ExecuteOptions) -> None:
-    """Clear previous outputs and nbrun/timing records before a run."""
-    nb.metadata.pop("nbrun", None)
+    """Clear previous outputs and nbrun/timing records before a run (the declared keys stay)."""
+    set_run_record(nb, {})
     if options.store_widget_state:
         nb.metadata.pop("widgets", None)
     for cell in nb.cells:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, overload
 from nbformat import NotebookNode
 
 from ..errors import NotebookReadError
+from .model import set_run_record
 
 if TYPE_CHECKING:
     from ..storage.locations import Location
@@ -142,8 +143,7 @@ def parse_text_notebook(raw: bytes, name: str, suffix: str) -> NotebookNode:
     except Exception as exc:  # noqa: BLE001 - jupytext raises many types on bad input
         raise NotebookReadError(name, f"not a valid text notebook: {str(exc).strip().splitlines()[0][:200]}") from None
     _drop_text_representation(nb)
-    record = nb.metadata.get("nbrun")
-    nb.metadata["nbrun"] = {**(record if isinstance(record, dict) else {}), TEXT_SOURCE_KEY: Path(name).name}
+    set_run_record(nb, {TEXT_SOURCE_KEY: Path(name).name})
     return parse_notebook(nbformat.writes(nb), name)
 
 

@@ -2,6 +2,8 @@
 
     read ─► check ─► prepare ─► before_execute* ─► execute ─► post_process* ─► write ─► after_write* ─► result
 
+Every stage is a slot of :class:`Pipeline`; the defaults are a file run's:
+
 * ``read`` (:func:`read`): the file into a ``NotebookNode``.
 * ``check`` (:func:`check_targets`): every output is writable.
 * ``prepare`` (:func:`prepare`): the kernel's cwd defaults to the notebook's
@@ -19,14 +21,19 @@
   image links); a stage attaches what it found with ``dataclasses.replace`` /
   ``result.with_report``. If one
   raises an NbrunError, the notebook is still written, then the error raised.
-* ``write`` (:func:`write`): the executed notebook, atomically, to the target.
+* ``write`` (:func:`write`): the executed notebook, atomically, to the target
+  (:func:`kept_in_memory` for a run whose caller keeps the notebook).
 * ``after_write`` stages, same signature: checks that may fail the run once
   the notebook is safe on disk (``strict_images``), uploads, exports.
 
-This core imports no feature: ``pipeline_default.DEFAULT_PIPELINE`` registers
+This core imports no feature: ``pipeline.default.DEFAULT_PIPELINE`` registers
 the cache's, images' and reports' stages. The CLI (through ``batch.run_batch``),
 the Dask runner, ``run_path`` and the pytest plugin all run that pipeline; a new
 stage is one entry in its tuples (or in those of a ``Pipeline`` a caller builds).
+The other ways to run are pipelines of the same stages with other slots:
+``--prepare-only`` (``pipeline.prepare_only``: execute clears outputs),
+``nbrun check`` (``check.run``: read marks cells, write compares) and
+``api.async_execute`` (read hands over the given notebook, write keeps it).
 """
 
 from __future__ import annotations
@@ -204,28 +211,57 @@ def write(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
     return result if diverted is None else replace(result, diverted_to=diverted)
 
 
+ReadStage = Callable[[FileRun], NotebookNode]
+CheckStage = Callable[[FileRun], None]
+WriteStage = Callable[[Prepared, ExecutionResult], ExecutionResult]
+
+
+def no_targets(run: FileRun) -> None:
+    """A ``check`` stage for a pipeline that writes no file (``nbrun check``, an in-memory notebook)."""
+
+
+def kept_in_memory(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
+    """A ``write`` stage that writes nothing: the caller has the executed notebook in ``result.notebook``."""
+    return result
+
+
 @dataclass(frozen=True)
 class Pipeline:
-    """The stages around ``execute``; build a variant with ``dataclasses.replace``."""
+    """Every stage of a file run, each a slot; build a variant with ``dataclasses.replace``.
 
+    ``execute`` has no default: it is where the kernel comes from, so the
+    caller that owns the kernel supply fills it (:func:`local_execute`, a
+    Dask runner's remote execute) with :meth:`executing`.
+    """
+
+    read: ReadStage = read
+    check: CheckStage = check_targets
     after_prepare: tuple[AfterPrepare, ...] = ()
     before_execute: tuple[BeforeExecute, ...] = ()
+    execute: ExecuteStage | None = None
     post_process: tuple[PostProcess, ...] = ()
+    write: WriteStage = write
     after_write: tuple[PostProcess, ...] = ()
 
-    async def run(
-        self, run: FileRun, execute: ExecuteStage, observer: ExecutionObserver | None = None
-    ) -> ExecutionResult:
-        """read → prepare → after_prepare → before_execute → execute → post_process → write → after_write."""
-        guard = InPlaceGuard(run.source) if isinstance(run.source, Path) and run.source == run.target else None
-        nb = read(run)
-        check_targets(run)
+    def executing(self, execute: ExecuteStage) -> Pipeline:
+        """This pipeline with *execute* in its ``execute`` slot."""
+        return replace(self, execute=execute)
+
+    async def run(self, run: FileRun, observer: ExecutionObserver | None = None) -> ExecutionResult:
+        """read → check → prepare → after_prepare → before_execute → execute → post_process → write → after_write."""
+        if self.execute is None:
+            raise TypeError("Pipeline.run needs an execute stage: pipeline.executing(local_execute(...))")
+        writes_file = self.write is write  # only a run written back to its file needs the edit guard
+        in_place = writes_file and isinstance(run.source, Path) and run.source == run.target
+        guard = InPlaceGuard(run.source) if in_place and isinstance(run.source, Path) else None
+        nb = self.read(run)
+        self.check(run)
         prepared = replace(prepare(run, nb, observer or ExecutionObserver()), in_place=guard)
         for stage in self.after_prepare:
             prepared = stage(prepared)
         result = self.lookup(prepared)
         if result is None:
-            result = await execute(prepared)
+            result = await self.execute(prepared)
         return self.finish(prepared, result)
 
     def lookup(self, prepared: Prepared) -> ExecutionResult | None:
@@ -242,9 +278,9 @@ class Pipeline:
             for stage in self.post_process:
                 result = stage(prepared, result)
         except NbrunError:
-            write(prepared, result)  # keep the run even if e.g. the images could not be written
+            self.write(prepared, result)  # keep the run even if e.g. the images could not be written
             raise
-        result = write(prepared, result)
+        result = self.write(prepared, result)
         for stage in self.after_write:
             result = stage(prepared, result)
         return result

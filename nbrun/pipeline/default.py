@@ -33,5 +33,4 @@ async def run_file(
     pipeline: Pipeline = DEFAULT_PIPELINE,
 ) -> ExecutionResult:
     """One local file run through *pipeline* (``run_path``, a batch job, a pytest item)."""
-    execute = local_execute(control=control, supply=supply)
-    return await pipeline.run(run, execute, observer)
+    return await pipeline.executing(local_execute(control=control, supply=supply)).run(run, observer)

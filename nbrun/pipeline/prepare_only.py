@@ -1,15 +1,19 @@
 """Parameters written into a notebook without running it (papermill's ``--prepare-only``).
 
-The file pipeline's ``read``, ``check`` and ``prepare`` stages, then ``write``;
-no kernel starts.
+A pipeline of the file run's stages whose ``execute`` starts no kernel: it
+clears the outputs of an earlier run (they belong to other parameters) and
+records ``prepared`` with the parameters used; ``write`` is the file run's.
 """
 
 from __future__ import annotations
 
 from ..events import ExecutionObserver
-from ..notebook.files import write_notebook
+from ..notebook.model import resolve_kernel_name, set_run_record
 from ..notebook.parameters import json_safe
-from .core import FileRun, check_targets, prepare, read
+from ..result import ExecutionResult
+from ..status import RunStatus
+from ..sync import run_sync
+from .core import FileRun, Pipeline, Prepared
 
 
 class _Warnings(ExecutionObserver):
@@ -20,20 +24,24 @@ class _Warnings(ExecutionObserver):
         self.collected.append(text)
 
 
+async def clear_outputs(prepared: Prepared) -> ExecutionResult:
+    """The ``execute`` stage of ``--prepare-only``: no kernel; outputs cleared, the run recorded as prepared."""
+    nb = prepared.notebook
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell.outputs, cell.execution_count = [], None
+    set_run_record(nb, {"status": "prepared", "parameters": json_safe(dict(prepared.options.parameters or {}))})
+    return ExecutionResult(nb, RunStatus.OK, (), resolve_kernel_name(nb, prepared.options), "", "", 0.0)
+
+
+PREPARE_ONLY = Pipeline(execute=clear_outputs)
+
+
 def prepare_file(run: FileRun) -> list[str]:
     """Read ``run.source``, inject the parameters, write ``run.target`` without running anything.
 
-    Outputs of an earlier run are cleared (they belong to other parameters);
-    ``metadata.nbrun`` says ``prepared`` with the parameters used. Returns the
-    warnings. Raises NotebookReadError, NotebookWriteError or ParameterError.
+    Returns the warnings. Raises NotebookReadError, NotebookWriteError or ParameterError.
     """
     warnings = _Warnings()
-    nb = read(run)
-    check_targets(run)
-    prepared = prepare(run, nb, warnings)
-    for cell in prepared.notebook.cells:
-        if cell.get("cell_type") == "code":
-            cell.outputs, cell.execution_count = [], None
-    nb.metadata["nbrun"] = {"status": "prepared", "parameters": json_safe(dict(run.options.parameters or {}))}
-    write_notebook(nb, run.target)
+    run_sync(PREPARE_ONLY.run(run, warnings))
     return warnings.collected

@@ -174,7 +174,7 @@ class DaskRunner:
         assert self.client is not None, "DaskRunner used before start()"
         self._watch(control)
         try:
-            result = await DEFAULT_PIPELINE.run(job.file_run, self._remote_execute(observer), observer)
+            result = await DEFAULT_PIPELINE.executing(self._remote_execute(observer)).run(job.file_run, observer)
         except SkipJob:
             raise
         except NbrunError:
