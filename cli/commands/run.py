@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,8 +10,9 @@ from click.core import ParameterSource
 
 from .. import exit_codes
 from ..errors import CliError, NbrunGroup
-from ..inputs.execution_flags import SECONDS, execute_options, execution_flags, parameters_of
+from ..inputs.execution_flags import execute_options, execution_flags, parameters_of
 from ..inputs.locations import WHERE, check_json_destination, check_text_support, discover_or_fail
+from ..inputs.run_flags import BatchFlags, OutputFlags, RecordFlags, batch_flags, output_flags, record_flags
 from ..output.log_setup import configure_logging
 from .cache import cache_run_options
 
@@ -22,25 +22,6 @@ if TYPE_CHECKING:
     from nbrun.storage.locations import Where
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-class _Jobs(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2; 8.1 is supported too
-    """A positive integer, or ``auto`` for the number of CPUs."""
-
-    name = "N|auto"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        if str(value).lower() == "auto":
-            return os.cpu_count() or 1
-        try:
-            jobs = int(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not a number of jobs (or 'auto')", param, ctx)
-        if jobs < 1:
-            self.fail("needs at least 1 job", param, ctx)
-        return jobs
 
 
 @click.group(cls=NbrunGroup, context_settings=CONTEXT)
@@ -56,175 +37,17 @@ def main() -> None:
     short_help="Execute notebooks and write them back (or to -o / --output-dir).",
 )
 @click.argument("notebooks", nargs=-1, required=True, type=WHERE)
-@click.option(
-    "-j",
-    "--jobs",
-    type=_Jobs(),
-    metavar="N|auto",
-    default=1,
-    show_default=True,
-    help="Run up to N notebooks at once, each in its own kernel ('auto': one per CPU).",
-)
-@click.option(
-    "--exclude",
-    multiple=True,
-    metavar="PATTERN",
-    help="Skip notebooks whose path or a folder name matches PATTERN (repeatable).",
-)
-@click.option("--fail-fast", is_flag=True, help="After a failure, start no further notebooks (running ones finish).")
-@click.option("--junit-xml", type=WHERE, metavar="FILE", help="Write a JUnit XML report (one testcase per notebook).")
-@click.option("--json", "json_report", metavar="FILE", help="Write the JSON run record to FILE ('-': stdout).")
-@click.option(
-    "--report",
-    "report_page",
-    type=WHERE,
-    metavar="FILE",
-    help="Write one static HTML page for the whole run (rendered from the JSON run record).",
-)
-@click.option(
-    "--html",
-    "write_html",
-    is_flag=True,
-    help="Also write each executed notebook as HTML beside it, failed runs too (needs the html extra).",
-)
-@click.option(
-    "--html-allow-scripts",
-    is_flag=True,
-    help="Let the --html pages run the scripts in their outputs (widgets, interactive plots); by default their Content-Security-Policy blocks every script.",
-)
-@click.option(
-    "--report-mode",
-    is_flag=True,
-    help="Hide code inputs (metadata.jupyter.source_hidden) in the written notebook and its HTML.",
-)
-@click.option(
-    "--events", "events_path", metavar="FILE", help="Stream events as JSON Lines to FILE ('-': stdout) as they happen."
-)
-@click.option(
-    "-o",
-    "--output",
-    type=WHERE,
-    metavar="FILE",
-    help="Write the executed notebook to FILE (one input only; '-': stdout; may hold {parameter} fields).  [default: in place]",
-)
-@click.option(
-    "--output-dir", type=WHERE, metavar="DIR", help="Write executed notebooks into DIR, mirroring the inputs' folders."
-)
-@click.option(
-    "--autosave",
-    "autosave_seconds",
-    type=SECONDS,
-    help="Rewrite the output notebook every SECONDS during the run.  [default: only at the end]",
-)
-@click.option("--extract-images", type=WHERE, metavar="DIR", help="Write image outputs to DIR as PNG/SVG files.")
-@click.option(
-    "--strip-images",
-    is_flag=True,
-    help="With --extract-images: drop the base64 images from the notebook, keep file references.",
-)
-@click.option(
-    "--strict-images", is_flag=True, help="A broken image payload makes the run fail (exit 5) instead of only warning."
-)
-@click.option(
-    "--force", is_flag=True, help="Overwrite files in the images folder that nbrun did not write for this notebook."
-)
-@click.option(
-    "--prestart",
-    type=click.IntRange(min=0),
-    metavar="N",
-    help="With -j N: kernels booted ahead while notebooks run (default N, so up to 2N kernels are alive).",
-)
-@click.option(
-    "--no-fast-start", is_flag=True, help="Launch every kernel normally instead of forking it from a warm template."
-)
-@click.option(
-    "--preload",
-    metavar="MODULES",
-    default="",
-    help="Comma-separated modules the warm template imports (e.g. numpy,pandas).",
-)
-@click.option(
-    "--params-grid",
-    type=click.Path(path_type=Path, dir_okay=False),
-    metavar="FILE",
-    help="YAML list of parameter mappings: run the notebook once per mapping.",
-)
-@click.option(
-    "--prepare-only",
-    is_flag=True,
-    help="Write the notebooks with their parameters injected, without running them (papermill's flag).",
-)
-@click.option("--no-progress", is_flag=True, help="No progress bar (it is also off when stderr is not a terminal).")
-@click.option(
-    "--log-output",
-    is_flag=True,
-    help="Stream cell stdout/stderr live to stderr (each line prefixed with its notebook's name when several run).",
-)
-@click.option(
-    "--stdout-file",
-    metavar="FILE",
-    help="Write the cells' stdout to FILE ({name}/{stem}: the notebook's, for several).",
-)
-@click.option(
-    "--stderr-file",
-    metavar="FILE",
-    help="Write the cells' stderr to FILE ({name}/{stem}: the notebook's, for several).",
-)
-@click.option("-v", "--verbose", count=True, help="Show kernel output and more detail (repeatable: -vv for debug).")
-@click.option(
-    "--dask",
-    "dask_address",
-    metavar="ADDRESS|local:N",
-    help="Run each notebook as a task on a Dask cluster: a scheduler address (tcp://host:8786) or local:N worker processes.",
-)
-@click.option(
-    "--include-text",
-    is_flag=True,
-    help="Folders and globs also yield jupytext text notebooks (.py percent scripts, MyST .md).",
-)
-@click.option(
-    "--retries",
-    type=click.IntRange(min=0),
-    metavar="N",
-    default=1,
-    show_default=True,
-    help="With --dask: re-run a notebook whose kernel could not start or whose worker was lost.",
-)
+@batch_flags
+@output_flags
+@record_flags
 @execution_flags
 @cache_run_options
 def run_command(
     notebooks: tuple[Where, ...],
-    jobs: int,
-    exclude: tuple[str, ...],
-    fail_fast: bool,
-    junit_xml: Where | None,
-    json_report: str | None,
-    report_page: Where | None,
-    write_html: bool,
-    html_allow_scripts: bool,
-    report_mode: bool,
-    events_path: str | None,
-    output: Where | None,
-    output_dir: Where | None,
-    autosave_seconds: float | None,
-    extract_images: Where | None,
-    strip_images: bool,
-    strict_images: bool,
-    force: bool,
-    prestart: int | None,
-    no_fast_start: bool,
-    preload: str,
-    params_grid: Path | None,
-    prepare_only: bool,
-    no_progress: bool,
-    log_output: bool,
-    stdout_file: str | None,
-    stderr_file: str | None,
-    verbose: int,
-    dask_address: str | None,
-    retries: int,
+    batch: BatchFlags,
+    written: OutputFlags,
+    shown: RecordFlags,
     cache: CacheSettings | None,
-    include_text: bool,
     **execution: Any,
 ) -> None:
     """Execute NOTEBOOKS and write them back (in place unless -o/--output-dir).
@@ -239,28 +62,24 @@ def run_command(
     from ..inputs.paths_check import check_inputs
     from ..inputs.stdio import redirect_stdio
 
-    if output is not None and output_dir is not None:
-        raise click.UsageError("use either -o/--output or --output-dir, not both")
-    if strip_images and extract_images is None:
-        raise click.UsageError("--strip-images needs --extract-images DIR")
-    if html_allow_scripts and not write_html:
-        raise click.UsageError("--html-allow-scripts needs --html")
-    if write_html:
+    jobs, output = batch.jobs, written.output  # both may be refined below
+    written.check()
+    if written.write_html:
         from .report import require_html_extra
 
         require_html_extra()
-    paths = discover_or_fail(notebooks, exclude, include_text=include_text)  # a URL glob may fail to list
+    paths = discover_or_fail(notebooks, batch.exclude, include_text=batch.include_text)  # a URL glob may fail to list
     check_inputs(notebooks, paths)  # nothing runs when a path is wrong
     check_text_support(paths)
-    check_json_destination(json_report)
+    check_json_destination(shown.json_report)
     if not paths:
         raise click.UsageError("no notebooks left to run after --exclude")
     if output is not None and len(paths) > 1:
         raise click.UsageError("-o/--output takes one notebook; use --output-dir for several")
-    if events_path == "-" and (json_report == "-" or output == Path("-")):
+    if shown.events_path == "-" and (shown.json_report == "-" or output == Path("-")):
         raise click.UsageError("--events - shares stdout with -o - or --json -; send one of them to a file")
     stdio = redirect_stdio(
-        paths, output, json_to_stdout=json_report == "-", output_dir=output_dir
+        paths, output, json_to_stdout=shown.json_report == "-", output_dir=written.output_dir
     )  # "-" is stdin/stdout
     paths, output = stdio.paths, stdio.output
     # a notebook on stdin has no folder of its own (papermill: the current folder)
@@ -268,13 +87,13 @@ def run_command(
     from ..inputs.params import load_grid
 
     parameters = parameters_of(execution)
-    grid = load_grid(params_grid) if params_grid is not None else None
+    grid = load_grid(batch.params_grid) if batch.params_grid is not None else None
     if grid is not None and (len(paths) != 1 or output is None):
         raise click.UsageError(
             "--params-grid runs one notebook and needs -o with a template such as 'out/{region}.ipynb'"
         )
-    preload_modules = tuple(name.strip() for name in preload.split(",") if name.strip())
-    runner = _dask_runner(dask_address, retries, fail_fast)
+    preload_modules = tuple(name.strip() for name in batch.preload.split(",") if name.strip())
+    runner = _dask_runner(batch.dask_address, batch.retries, batch.fail_fast)
     if runner is not None and click.get_current_context().get_parameter_source("jobs") is ParameterSource.DEFAULT:
         jobs = len(paths) if grid is None else len(grid)  # the cluster schedules; submit everything
     from nbrun.kernel import fork as fast_start
@@ -282,70 +101,60 @@ def run_command(
 
     # only for ipykernel notebooks; with a cache, the template starts at the first miss
     if (
-        not no_fast_start
+        not batch.no_fast_start
         and runner is None
         and cache is None
-        and not prepare_only
+        and not batch.prepare_only
         and any_forkable(paths, execution["kernel_name"])
     ):
         fast_start.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
     try:
-        from nbrun.options import BatchOptions, FileOptions
+        from nbrun.options import BatchOptions
 
         from ..batch import Presentation, execute_jobs, grid_jobs, make_jobs, plan_batch
         from ..inputs.params import render_output
         from ..output.event_stream import EventStream
         from ..output.log_lines import check_stream_files
 
-        configure_logging(verbose)
+        configure_logging(shown.verbose)
         options = execute_options(execution, parameters=parameters, cwd=default_cwd)
-        file_options = FileOptions(
-            autosave_seconds=autosave_seconds,
-            extract_images=extract_images,
-            strip_images=strip_images,
-            strict_images=strict_images,
-            overwrite_images=force,
-            report_mode=report_mode,
-            write_html=write_html,
-            html_allow_scripts=html_allow_scripts,
-            cache=cache,
-        )
+        file_options = written.file_options(cache)
         batch_options = BatchOptions(
             max_parallel=jobs,
-            fail_fast=fail_fast,
-            fast_start=not no_fast_start,
+            fail_fast=batch.fail_fast,
+            fast_start=not batch.no_fast_start,
             preload=preload_modules,
-            prestart=prestart,
+            prestart=batch.prestart,
         )
         presentation = Presentation(
-            show_progress=not no_progress,
-            log_output=log_output,
-            verbose=verbose,
-            junit_xml=junit_xml,
-            json_report=json_report,
+            show_progress=not shown.no_progress,
+            log_output=shown.log_output,
+            verbose=shown.verbose,
+            junit_xml=shown.junit_xml,
+            json_report=shown.json_report,
             display=stdio.display,
-            report_page=report_page,
-            events=EventStream(events_path) if events_path else None,
-            stream_files={"stdout": stdout_file, "stderr": stderr_file},
+            report_page=shown.report_page,
+            events=EventStream(shown.events_path) if shown.events_path else None,
+            stream_files={"stdout": shown.stdout_file, "stderr": shown.stderr_file},
         )
         if grid is not None:
             assert output is not None  # checked with --params-grid above
-            batch = grid_jobs(paths[0], output, options, file_options, grid)
+            planned = grid_jobs(paths[0], output, options, file_options, grid)
         else:
             if output is not None and "{" in str(output):
                 output = render_output(output, parameters or {})
-            batch = make_jobs(
-                plan_batch(paths, output=output, output_dir=output_dir, root=mirror_root(notebooks)),
+            planned = make_jobs(
+                plan_batch(paths, output=output, output_dir=written.output_dir, root=mirror_root(notebooks)),
                 options,
                 file_options,
             )
-        check_stream_files(stdout_file, stderr_file, len(batch))
-        if prepare_only:  # papermill's --prepare-only
+        check_stream_files(shown.stdout_file, shown.stderr_file, len(planned))
+        if batch.prepare_only:  # papermill's --prepare-only
             from .prepare_only import prepare_jobs
 
-            code = prepare_jobs(batch)
+            code = prepare_jobs(planned)
         else:
-            code = execute_jobs(batch, presentation, batch_options, runner=runner)
+            code = execute_jobs(planned, presentation, batch_options, runner=runner)
     finally:
         fast_start.discard_prelaunched()
         stdio.finish()
