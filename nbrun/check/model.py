@@ -103,6 +103,14 @@ class CheckReport:
     def mismatched_cells(self) -> tuple[int, ...]:
         return tuple(dict.fromkeys(m.cell for m in self.mismatches))
 
+    def summary_line(self) -> str:
+        """One line: how many cells differ, or that everything matched."""
+        cells = self.mismatched_cells
+        if not cells:
+            return f"outputs match, {len(self.compared)} cell{'s' if len(self.compared) != 1 else ''} compared"
+        listed = ", ".join(str(cell) for cell in cells)
+        return f"outputs differ in {len(cells)} of {len(self.compared)} compared cells (cell {listed})"
+
     def with_changes(self, **changes: object) -> CheckReport:
         return replace(self, **changes)  # type: ignore[arg-type]
 

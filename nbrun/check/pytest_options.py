@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SanitizerFileError
 from .model import BUILTIN_SANITIZERS, CheckOptions
-from .report import render, summary_line
 from .sanitize import read_sanitizer_file
+from .verdict_text import render
 
 if TYPE_CHECKING:
     from .model import CheckReport
@@ -94,4 +94,4 @@ def check_options_from_config(config: Any) -> CheckOptions | None:
 
 def failure_text(report: CheckReport, notebook: str) -> str:
     """The pytest failure for a notebook whose outputs differ: summary, then each diff."""
-    return f"{summary_line(report)}\n{render(report, notebook)}"
+    return f"{report.summary_line()}\n{render(report, notebook)}"

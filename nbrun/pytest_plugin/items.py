@@ -15,7 +15,7 @@ import pytest
 from nbrun.errors import NbrunError
 from nbrun.result import RunStatus
 
-from .report import (
+from .failures import (
     NotebookFailureRepr,
     NotebookTestFailure,
     captured_streams,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..pipeline.core import Prepared
 from ..result import ExecutionResult
 from ..storage.locations import where_name
-from .report_mode import hide_code_inputs
+from .hide_inputs import hide_code_inputs
 
 
 def report_mode_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:

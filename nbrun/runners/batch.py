@@ -80,9 +80,7 @@ class BatchOutcome:
         if self.result is not None and self.result.message and not self.ok:
             return self.result.message
         if self.result is not None and self.result.check is not None and not self.ok:
-            from ..check.report import summary_line
-
-            return summary_line(self.result.check)
+            return self.result.check.summary_line()
         return self.skipped_reason or ""
 
 

@@ -236,7 +236,7 @@ def test_colour_only_when_the_writer_has_markup() -> None:
 
     from _pytest._io import TerminalWriter
 
-    from nbrun.pytest_plugin.report import NotebookFailureRepr, NotebookTestFailure
+    from nbrun.pytest_plugin.failures import NotebookFailureRepr, NotebookTestFailure
 
     failure = NotebookFailureRepr(NotebookTestFailure("summary", "\x1b[31mZeroDivisionError\x1b[0m\n"))
     for markup, expected in ((True, "\x1b[31mZeroDivisionError"), (False, "ZeroDivisionError\n")):

@@ -17,8 +17,8 @@ import pytest
 from nbformat.v4 import new_markdown_cell, new_output
 from PIL import Image
 
+from nbrun.reports.hide_inputs import hide_code_inputs
 from nbrun.reports.html_export import write_notebook_html
-from nbrun.reports.report_mode import hide_code_inputs
 from tests.support.browser import assert_offline
 from tests.support.notebooks import make_notebook
 

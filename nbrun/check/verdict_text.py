@@ -1,17 +1,8 @@
-"""The check report as text (stderr, pytest failures, JUnit)."""
+"""A check verdict's mismatches as text (stderr, pytest failures, JUnit); its one line is ``CheckReport.summary_line``."""
 
 from __future__ import annotations
 
 from .model import CheckReport
-
-
-def summary_line(report: CheckReport) -> str:
-    """One line: how many cells differ, or that everything matched."""
-    cells = report.mismatched_cells
-    if not cells:
-        return f"outputs match, {len(report.compared)} cell{'s' if len(report.compared) != 1 else ''} compared"
-    listed = ", ".join(str(cell) for cell in cells)
-    return f"outputs differ in {len(cells)} of {len(report.compared)} compared cells (cell {listed})"
 
 
 def render(report: CheckReport, notebook: str, *, indent: str = "") -> str:
