@@ -7,8 +7,17 @@ from pathlib import Path
 from ..errors import BrokenImagesError
 from ..pipeline.core import Prepared
 from ..result import ExecutionResult, ImageReport
+from ..storage.atomic import check_writable
 from ..storage.locations import Location, where_name
-from .links import ImageLinks, image_owner
+from .links import MANIFEST_NAME, ImageLinks, image_owner
+
+
+def images_target_stage(prepared: Prepared) -> Prepared:
+    """After-prepare stage: the images manifest can be written, before any kernel starts (NotebookWriteError)."""
+    images = prepared.run.file.extract_images
+    if isinstance(images, Path):  # a remote folder is checked by its upload
+        check_writable(images / MANIFEST_NAME)
+    return prepared
 
 
 def extract_images_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:

@@ -52,7 +52,6 @@ from ..control import RunControl
 from ..errors import NbrunError, NoSuchKernelError, NotebookWriteError
 from ..events import ExecutionObserver
 from ..execution.executor import NotebookExecution
-from ..images.links import MANIFEST_NAME
 from ..kernel.specs import kernel_language
 from ..kernel.supply import KernelSupply
 from ..notebook.files import read_from, write_notebook
@@ -115,9 +114,8 @@ def check_targets(run: FileRun) -> None:
                 f"is outside the {what} folder {where_name(root)} "
                 f"({where_name(run.source)} climbs out of it with '..'); not run",
             )
-    for output in (run.target, *([images / MANIFEST_NAME] if images is not None else [])):
-        if isinstance(output, Path):  # a URL is checked by its upload (the run is kept locally if that fails)
-            check_writable(output)
+    if isinstance(run.target, Path):  # a URL is checked by its upload (the run is kept locally if that fails)
+        check_writable(run.target)
 
 
 def prepare(run: FileRun, nb: NotebookNode, observer: ExecutionObserver) -> Prepared:

@@ -9,14 +9,14 @@ from __future__ import annotations
 from ..cache.stages import cache_lookup_stage, cache_prepare_stage, cache_store_stage
 from ..control import RunControl
 from ..events import ExecutionObserver
-from ..images.stages import extract_images_stage, image_links_stage, strict_images_stage
+from ..images.stages import extract_images_stage, image_links_stage, images_target_stage, strict_images_stage
 from ..kernel.supply import KernelSupply
 from ..reports.stages import html_stage, report_mode_stage
 from ..result import ExecutionResult
 from .core import FileRun, Pipeline, local_execute
 
 DEFAULT_PIPELINE = Pipeline(
-    after_prepare=(cache_prepare_stage,),
+    after_prepare=(images_target_stage, cache_prepare_stage),
     before_execute=(cache_lookup_stage,),
     # the cache stores the run before images are extracted or inputs hidden
     post_process=(cache_store_stage, extract_images_stage, image_links_stage, report_mode_stage),
