@@ -73,7 +73,11 @@ class ExecuteOptions:
         parameters: values injected papermill-style in a cell tagged
             ``injected-parameters`` (``None``: no injection).
         strict_parameters: a parameter the ``parameters`` cell does not
-            declare is an error instead of a warning.
+            declare, a value of another type than its declared default and a
+            notebook with no ``parameters`` cell are errors, not warnings.
+        clear_parameters: without ``parameters``, drop the notebook's
+            ``injected-parameters`` cell (an earlier run's) so its defaults
+            apply; by default those values are used again, and said.
         after_cell: called with each code cell that ran without error; the
             code it returns (``None``: nothing) runs in the same kernel before
             the next cell, keeping no outputs or history. Its failure fails
@@ -102,6 +106,7 @@ class ExecuteOptions:
     extra_kernel_args: tuple[str, ...] = field(default_factory=tuple)
     parameters: Mapping[str, Any] | None = None
     strict_parameters: bool = False
+    clear_parameters: bool = False
     transport: str = "auto"  # kernel sockets: auto (IPC for ipykernel, else TCP), ipc or tcp
     after_cell: Callable[[NotebookNode], str | None] | None = None
     record_reads: bool = False

@@ -170,6 +170,7 @@ class ExecutionResult:
     interrupted_by: str | None = None
     reports: Mapping[str, Any] = field(default_factory=dict)  # what features found, by feature name
     diverted_to: Path | None = None  # an in-place run's notebook, beside its source edited during the run
+    parameters: Mapping[str, Any] | None = None  # the values the run used: given, or kept from an earlier run
 
     @property
     def ok(self) -> bool:

@@ -127,7 +127,12 @@ _FLAGS: tuple[Callable[[F], F], ...] = (
     click.option(
         "--strict-params",
         is_flag=True,
-        help="A parameter the notebook's parameters cell does not declare is an error (exit 2).",
+        help="A parameter the notebook's parameters cell does not declare, a value of another type than its default, or a notebook with no parameters cell is an error (exit 2).",
+    ),
+    click.option(
+        "--clear-params",
+        is_flag=True,
+        help="Without -p/-r/-y/-f: drop the injected-parameters cell an earlier run left, so the notebook's defaults apply.  [default: its values are used again, and said]",
     ),
 )
 
@@ -148,6 +153,7 @@ FLAG_NAMES = (
     "yaml_params",
     "file_params",
     "strict_params",
+    "clear_params",
 )
 
 
@@ -184,5 +190,6 @@ def execute_options(
         stdin_lines=None if stdin is None else tuple(line.rstrip("\r\n") for line in stdin),
         parameters=parameters,
         strict_parameters=flags["strict_params"],
+        clear_parameters=flags["clear_params"],
         transport=flags["transport"],
     )

@@ -6,6 +6,7 @@ import json
 import re
 import socket
 import sys
+from collections.abc import Mapping
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -42,6 +43,13 @@ def written_to(outcome: BatchOutcome) -> Where:
     return result.diverted_to if result is not None and result.diverted_to is not None else outcome.job.target
 
 
+def run_parameters(outcome: BatchOutcome) -> Mapping[str, Any] | None:
+    """The values the notebook ran with: the result's (kept from an earlier run too), else those given."""
+    if outcome.result is not None and outcome.result.parameters:
+        return outcome.result.parameters
+    return outcome.job.parameters or None
+
+
 def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
     """The JSON record of one notebook."""
     result = outcome.result
@@ -56,8 +64,9 @@ def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
         "cells": [],
         "extracted_files": [],
     }
-    if outcome.job.parameters:
-        record["parameters"] = outcome.job.parameters
+    parameters = run_parameters(outcome)
+    if parameters:
+        record["parameters"] = parameters
     if result is not None and result.diverted_to is not None:  # in place, but the source was edited meanwhile
         record["diverted_from"] = str(outcome.job.target)
     if result is not None:
@@ -158,6 +167,10 @@ def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
     raised = raised_cells(outcome.result) if outcome.result is not None and outcome.ok else []
     if raised:  # --allow-errors: the cells that raised, before what they printed
         stderr = "\n".join(["nbrun: cells that raised (--allow-errors):", *raised, stderr]).rstrip("\n")
+    parameters = run_parameters(outcome)
+    if parameters:  # JUnit's testcase has no properties in the common schema: said in system-out
+        values = ", ".join(f"{name}={value!r}" for name, value in parameters.items())
+        stdout = f"[nbrun] parameters: {values}\n{stdout}"
     if outcome.result is not None and outcome.result.cached:  # JUnit has no field for it: said in system-out
         stdout = f"[nbrun] replayed from the execution cache (key {outcome.result.cache_key})\n{stdout}"
     if stdout:

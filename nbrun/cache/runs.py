@@ -23,6 +23,7 @@ from ..events import ExecutionObserver
 from ..execution.kernel_reads import REPORT_NAME
 from ..notebook.model import DECLARED_RUN_KEYS, reset_notebook, resolve_kernel_name, set_run_record
 from ..options import CacheSettings, ExecuteOptions
+from ..pipeline.core import keep_or_clear_injected
 from ..result import CellRecord, CellStatus, ExecutionResult, RunStatus
 from . import reads
 from .entry_shape import RECORD_FIELDS, STORED_STATUSES, check_entry
@@ -113,6 +114,8 @@ def _prepared_key(
 
     kernel = kernel_identity(resolve_kernel_name(nb, options))
     prepared = prepared_copy(nb, options, language=kernel.language, inject=inject)
+    if inject and not options.parameters:  # as the prepare stage does: an earlier run's injected values count
+        options = keep_or_clear_injected(prepared, options, ExecutionObserver())
     return prepared, compute_key(prepared, options, kernel, source.resolve().parent, settings.extra_inputs)
 
 

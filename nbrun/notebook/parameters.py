@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import datetime
 import io
+import keyword
 import math
 import re
 import shlex
@@ -27,13 +28,10 @@ _BASH_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def parse_value(text: str) -> Any:
-    """A ``-p`` value as papermill reads it: bool, None, int, float, else the string."""
-    if text in ("True", "true"):
-        return True
-    if text in ("False", "false"):
-        return False
-    if text in ("None", "none", "null"):
-        return None
+    """A ``-p`` value as papermill reads it: exactly ``True``, ``False``, ``None``, then int, then float, else the string."""
+    constants: dict[str, Any] = {"True": True, "False": False, "None": None}
+    if text in constants:
+        return constants[text]
     for convert in (int, float):
         try:
             return convert(text)
@@ -108,7 +106,11 @@ class _Translator:
     assign: Callable[[str, Any], str]
 
 
-_PYTHON = _Translator("Python", str.isidentifier, lambda name, value: f"{name} = {python_literal(value)}")
+_PYTHON = _Translator(
+    "Python",
+    lambda name: name.isidentifier() and not keyword.iskeyword(name),
+    lambda name, value: f"{name} = {python_literal(value)}",
+)
 _BASH = _Translator(
     "bash", lambda name: _BASH_NAME.fullmatch(name) is not None, lambda name, value: f"{name}={bash_literal(value)}"
 )
@@ -153,7 +155,8 @@ def parameters_source(parameters: Mapping[str, Any], language: str = "python") -
     check_encodable(parameters)
     for name in parameters:
         if not translator.valid_name(name):
-            raise ParameterError(f"parameter name {name!r} is not a valid {translator.kind} identifier")
+            what = "a Python keyword" if keyword.iskeyword(name) else f"not a valid {translator.kind} identifier"
+            raise ParameterError(f"parameter name {name!r} is {what}")
     lines = ["# Parameters"] + [translator.assign(name, value) for name, value in parameters.items()]
     return "\n".join(lines) + "\n"
 
@@ -292,21 +295,108 @@ def apply_parameters(
     """Inject *parameters* into *nb* (the ``prepare`` stage) in the kernel's *language*; return the warnings.
 
     No value from any source means no injected cell (papermill's rule). A name
-    the ``parameters`` cell does not declare is a warning, or ParameterError
-    when *strict* (Python kernels only).
+    the ``parameters`` cell does not declare, a value of another type than the
+    declared default's, and a notebook with no ``parameters`` cell are
+    warnings, or ParameterError when *strict* (names and types: Python kernels only).
     """
     if not parameters:
         return []
+    translator = _translator(language)
+    if strict and _tagged(nb, PARAMETERS_TAG) is None:
+        raise ParameterError("the notebook has no cell tagged 'parameters' (--strict-params)")
+    parameters_source(parameters, language)  # names and values checked before anything changes
     warnings = []
     # only a Python parameters cell can be read for its names
-    declared = {p.name for p in declared_parameters(nb)} if _translator(language) is _PYTHON else set()
-    unknown = sorted(set(parameters) - declared) if declared else []
+    declared = {p.name: p for p in declared_parameters(nb)} if translator is _PYTHON else {}
+    unknown = sorted(set(parameters) - set(declared)) if declared else []
     if unknown:
         message = f"not declared in the parameters cell: {', '.join(unknown)}"
         if strict:
             raise ParameterError(message)
         warnings.append(f"unknown parameter(s) {message}")
+    for name, value in parameters.items():
+        mismatch = _type_mismatch(declared[name], value) if name in declared else None
+        if mismatch is not None:
+            if strict:
+                raise ParameterError(mismatch)
+            warnings.append(mismatch)
     injection = inject_parameters(nb, parameters, language)
     if injection.warning:
         warnings.append(injection.warning)
     return warnings
+
+
+_NUMBERS = {"int": (int,), "float": (int, float), "complex": (int, float, complex)}
+_KNOWN_TYPES: dict[str, tuple[type, ...]] = {
+    **_NUMBERS,
+    "str": (str,),
+    "bool": (bool,),
+    "list": (list, tuple),
+    "tuple": (list, tuple),
+    "dict": (Mapping,),
+}
+
+
+def _type_mismatch(declared: DeclaredParameter, value: Any) -> str | None:
+    """A one-line warning when *value* is not of the type the parameters cell declares (annotation, else default)."""
+    kind = declared.annotation or declared.inferred_type
+    accepted = _KNOWN_TYPES.get(kind)
+    if accepted is None or value is None:  # an expression, None or a type nbrun cannot tell: no verdict
+        return None
+    if isinstance(value, bool) and kind != "bool":
+        accepted = ()  # True is an int to Python, not to a reader of the parameters cell
+    if isinstance(value, accepted):
+        return None
+    article = "an" if kind[0] in "aeiou" else "a"
+    return (
+        f"parameter {declared.name!r}: the parameters cell declares {article} {kind} "
+        f"(default {declared.default}), the value given is a {type(value).__name__}: {value!r}"
+    )
+
+
+def kept_parameters(nb: NotebookNode) -> dict[str, Any] | None:
+    """The values in the notebook's ``injected-parameters`` cell (an earlier run's), or None without one.
+
+    A Python cell is read as papermill writes it (``name = literal``); a value
+    that is not a literal is kept as its source text; a bash cell's
+    ``name=value`` lines are read as shell words.
+    """
+    index = _tagged(nb, INJECTED_TAG)
+    if index is None:
+        return None
+    source = nb.cells[index].get("source", "")
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return _bash_assignments(source)
+    values: dict[str, Any] = {}
+    for node in tree.body:
+        target, _, value = _assignment(node)
+        if target is None or value is None:
+            continue
+        try:
+            values[target] = ast.literal_eval(value)
+        except (ValueError, SyntaxError, TypeError):
+            values[target] = ast.get_source_segment(source, value) or ""
+    return values
+
+
+def _bash_assignments(source: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for line in source.splitlines():
+        name, equals, word = line.partition("=")
+        if equals and _BASH_NAME.fullmatch(name):
+            try:
+                values[name] = " ".join(shlex.split(word))
+            except ValueError:
+                values[name] = word
+    return values
+
+
+def drop_injected_cell(nb: NotebookNode) -> bool:
+    """Remove the ``injected-parameters`` cell (``--clear-params``); True if there was one."""
+    index = _tagged(nb, INJECTED_TAG)
+    if index is None:
+        return False
+    del nb.cells[index]
+    return True

@@ -57,7 +57,7 @@ from ..kernel.supply import KernelSupply
 from ..notebook.files import read_from, write_notebook
 from ..notebook.in_place import InPlaceGuard
 from ..notebook.model import resolve_kernel_name
-from ..notebook.parameters import apply_parameters, notebook_language
+from ..notebook.parameters import apply_parameters, drop_injected_cell, json_safe, kept_parameters, notebook_language
 from ..options import ExecuteOptions, FileOptions
 from ..result import ExecutionResult
 from ..storage.atomic import check_writable
@@ -119,13 +119,37 @@ def check_targets(run: FileRun) -> None:
 
 
 def prepare(run: FileRun, nb: NotebookNode, observer: ExecutionObserver) -> Prepared:
-    """Stage ``prepare``: default the cwd to the notebook's folder, inject parameters."""
+    """Stage ``prepare``: default the cwd to the notebook's folder, inject parameters (or keep an earlier run's)."""
     options = run.options
     if options.cwd is None:  # absolute, so a remote worker can use it; a URL's notebook runs in a scratch folder
         options = options.with_changes(cwd=kernel_cwd(run.source))
-    for warning in inject_run_parameters(nb, options):
-        observer.warning(warning)
+    if options.parameters:
+        for warning in inject_run_parameters(nb, options):
+            observer.warning(warning)
+    else:  # no new values: an earlier run's injected cell is used again as it stands (never rewritten)
+        options = keep_or_clear_injected(nb, options, observer)
     return Prepared(run, nb, options, observer)
+
+
+def keep_or_clear_injected(nb: NotebookNode, options: ExecuteOptions, observer: ExecutionObserver) -> ExecuteOptions:
+    """A run without parameters of a notebook that holds an earlier run's ``injected-parameters`` cell.
+
+    Its values are used again (a ``--prepare-only`` workflow depends on it),
+    said in one line and recorded as the run's parameters; with
+    ``clear_parameters`` the cell is dropped and the notebook's defaults apply.
+    """
+    if options.clear_parameters:
+        drop_injected_cell(nb)
+        return options
+    kept = kept_parameters(nb)
+    if not kept:
+        return options
+    values = ", ".join(f"{name}={value!r}" for name, value in kept.items())
+    observer.warning(
+        f"no parameters given: the notebook's injected-parameters cell from an earlier run is used ({values}); "
+        "--clear-params drops it"
+    )
+    return options.with_changes(parameters=kept)
 
 
 def inject_run_parameters(nb: NotebookNode, options: ExecuteOptions) -> list[str]:
@@ -260,6 +284,8 @@ class Pipeline:
         result = self.lookup(prepared)
         if result is None:
             result = await self.execute(prepared)
+        if prepared.options.parameters:
+            result = replace(result, parameters=json_safe(dict(prepared.options.parameters)))
         return self.finish(prepared, result)
 
     def lookup(self, prepared: Prepared) -> ExecutionResult | None:

@@ -51,7 +51,10 @@ def last_output(path: Path) -> str:
         ("2.5", 2.5),
         ("1e3", 1000.0),
         ("True", True),
-        ("false", False),
+        ("False", False),
+        ("false", "false"),  # papermill converts exactly True, False and None
+        ("none", "none"),
+        ("null", "null"),
         ("None", None),
         ("2026-09-15", "2026-09-15"),
         ("hello world", "hello world"),
