@@ -65,7 +65,7 @@ class EventStream:
             output=str(outcome.job.target) if notebook_written(outcome) else None,
             status=outcome.status,
             exit_code=outcome_exit_code(outcome),
-            duration=round(outcome.duration, 3),
+            duration=None if outcome.timed is None else round(outcome.timed, 3),
             message=outcome.summary() or None,
             failed_cell=result.failed_cell if result is not None else None,
         )

@@ -58,7 +58,7 @@ def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
         "output": str(written_to(outcome)) if notebook_written(outcome) else None,
         "status": outcome.status.value,
         "exit_code": outcome_exit_code(outcome),
-        "duration": round(outcome.duration, 3),
+        "duration": None if outcome.timed is None else round(outcome.timed, 3),
         "message": outcome.summary() or None,
         "error": None,
         "cells": [],
@@ -150,7 +150,7 @@ def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
         "testcase",
         classname=_clean(folder),
         name=_clean(source.name),
-        time=f"{outcome.duration:.3f}",
+        time=f"{outcome.timed or 0:.3f}",
         file=_clean(source.as_posix()),
     )
     status = outcome.status

@@ -29,7 +29,7 @@ def summary_table(outcomes: list[BatchOutcome], duration: float) -> str:
             (
                 printable(str(outcome.job.target if repeated else outcome.job.source)),
                 label,
-                f"{outcome.duration:.2f}s",
+                "-" if outcome.timed is None else f"{outcome.timed:.2f}s",
                 cell,
                 printable(error),
             )

@@ -52,7 +52,7 @@ class BatchOutcome:
     result: ExecutionResult | None = None
     error: NbrunError | None = None
     skipped_reason: str | None = None
-    duration: float = 0.0
+    duration: float = 0.0  # from its kernel's start (or fork) to its write; the wait for a run slot is not in it
 
     @property
     def status(self) -> RunStatus:
@@ -72,6 +72,11 @@ class BatchOutcome:
     @property
     def ok(self) -> bool:
         return self.status is RunStatus.OK
+
+    @property
+    def timed(self) -> float | None:
+        """The notebook's one time figure (``duration``), or None for a notebook that did not run (skipped)."""
+        return None if self.status is RunStatus.SKIPPED else self.duration
 
     def summary(self) -> str:
         """One line saying what went wrong ('' when ok)."""
@@ -154,9 +159,12 @@ class _RunSlot:
         self._held = False
         self._done = False
         self.entered = False  # False: the notebook never began (a stop while its kernel booted skips it)
+        self.waited = 0.0  # seconds its ready kernel waited for a slot (queued, not running)
 
     async def __aenter__(self) -> None:
+        queued = time.monotonic()
         await self._slots.enter(self._index)
+        self.waited = time.monotonic() - queued
         self._held = True
         self.entered = True
         reason = self._skip_reason()
@@ -242,7 +250,7 @@ async def run_batch(
             except NbrunError as exc:
                 outcome.error = exc
             finally:
-                outcome.duration = time.monotonic() - began
+                outcome.duration = time.monotonic() - began - slot.waited
                 if not outcome.ok and outcome.skipped_reason is None:
                     failed.set()
                 await slot.release()
