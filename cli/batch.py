@@ -23,7 +23,7 @@ from nbrun.options import BatchOptions, ExecuteOptions, FileOptions
 from nbrun.reports.ansi_html import strip_ansi
 from nbrun.runners.batch import BatchJob, BatchObserver, BatchOutcome, Runner, run_batch
 from nbrun.status import RunStatus
-from nbrun.storage.locations import Where, common_folder, printable
+from nbrun.storage.locations import Where, common_folder, printable, where_name
 
 from . import exit_codes
 from .errors import CliError
@@ -72,7 +72,7 @@ def plan_batch(
 ) -> list[BatchItem]:
     """Pair each input with its output (in place by default; --output-dir mirrors folders from *root*)."""
     if output is not None:
-        refuse_text_target(output)  # the executed notebook is .ipynb JSON; never write it over a text file
+        refuse_unusable_target(output)  # the executed notebook is .ipynb JSON: -o names a .ipynb file
         return [BatchItem(notebooks[0], output)]
     base = root if root is not None else common_folder(notebooks)  # paths or URLs
     items = []
@@ -238,10 +238,20 @@ def refuse_unrelated_twin(source: Where, target: Where) -> None:
         )
 
 
-def refuse_text_target(output: Where) -> None:
-    """-o naming a text notebook would put .ipynb JSON into a .py/.md file: a usage error."""
+def refuse_unusable_target(output: Where) -> None:
+    """-o must name a .ipynb file (or '-'): notebook JSON in a .py, .html or extensionless file is a usage error."""
+    if str(output) == "-" or str(where_name(output)).lower().endswith(".ipynb"):
+        return
     if is_text_notebook_name(output):
         raise click.UsageError(f"-o {output}: the executed notebook is written as .ipynb JSON; name a .ipynb file")
+    hint = (
+        "; --html writes an HTML page beside the notebook"
+        if str(where_name(output)).lower().endswith((".html", ".htm"))
+        else ""
+    )
+    raise click.UsageError(
+        f"-o {output}: the executed notebook is .ipynb JSON: name a .ipynb file (or '-' for stdout){hint}"
+    )
 
 
 class CliBatchReporter(BatchObserver):

@@ -6,12 +6,13 @@ import contextlib
 import datetime
 import functools
 import json
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from nbrun import units
 
 from .. import exit_codes
 from ..errors import CliError
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 ENV_VAR = "NBRUN_CACHE_DIR"
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 
 
 def cache_run_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -236,12 +236,11 @@ def prune_command(cache_dir: Path, max_size: str | None, older_than: float | Non
 
 
 def parse_size(text: str) -> int:
-    """``500M``, ``2G``, ``1.5GB``, ``1048576`` -> bytes (powers of 1024)."""
-    match = _SIZE.match(text)
-    if match is None:
-        raise click.BadParameter(f"{text!r} is not a size such as 500M or 2G", param_hint="--max-size")
-    number, unit = float(match.group(1)), match.group(2).lower()
-    return int(number * 1024 ** " kmgt".index(unit or " "))
+    """``500M``, ``2G``, ``1.5GB``, ``1048576`` -> bytes (nbrun.units: powers of 1024, as every size flag)."""
+    try:
+        return units.parse_size(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--max-size") from None
 
 
 @contextlib.contextmanager

@@ -49,6 +49,11 @@ SANITIZER_CHOICES = ("addresses", "kernel-paths", "all")
     "--lax", is_flag=True, help="Compare only cells marked NBVAL_CHECK_OUTPUT / nbval-check-output (errors still fail)."
 )
 @click.option(
+    "--require-outputs",
+    is_flag=True,
+    help="A notebook saved without any outputs is a mismatch (exit 6).  [default: it passes, nothing stored to compare]",
+)
+@click.option(
     "--sanitize-with",
     "sanitize_files",
     multiple=True,
@@ -78,6 +83,7 @@ def check_command(
     notebooks: tuple[Path, ...],
     update: bool,
     lax: bool,
+    require_outputs: bool,
     sanitize_files: tuple[Path, ...],
     no_sanitize: tuple[str, ...],
     compare_images: bool,
@@ -103,6 +109,7 @@ def check_command(
     off = set(BUILTIN_SANITIZERS) if "all" in no_sanitize else set(no_sanitize)
     check = CheckOptions(
         lax=lax,
+        require_outputs=require_outputs,
         compare_images=compare_images,
         image_tolerance=image_tolerance,
         sanitizers=tuple(name for name in BUILTIN_SANITIZERS if name not in off),

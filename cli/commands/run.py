@@ -68,7 +68,15 @@ def run_command(
         from .report import require_html_extra
 
         require_html_extra()
+    if written.report_mode and written.output is None and written.output_dir is None:
+        also = "their --html pages hide it" if written.write_html else "add -o, --output-dir or --html to hide it"
+        click.echo(
+            f"nbrun: warning: --report-mode on an in-place run keeps the code visible in the notebooks; {also}",
+            err=True,
+        )
     paths = discover_or_fail(notebooks, batch.exclude, include_text=batch.include_text)  # a URL glob may fail to list
+    own = [written.output_dir, written.extract_images, cache.directory if cache is not None else None]
+    paths = leave_out_run_folders(paths, notebooks, own)  # out/ inside the searched folder is not searched again
     check_inputs(notebooks, paths)  # nothing runs when a path is wrong
     check_text_support(paths)
     check_json_destination(shown.json_report)
@@ -188,6 +196,24 @@ def inspect_command(notebook: Where) -> None:
 from .report import report_command  # noqa: E402 - `nbrun report`
 
 main.add_command(report_command)
+
+
+def leave_out_run_folders(paths: list[Where], named: tuple[Where, ...], folders: list[Where | None]) -> list[Where]:
+    """*paths* without the notebooks a search found in this run's own output, images or cache folder.
+
+    A notebook named on the command line is kept wherever it is.
+    """
+    local = [folder.resolve() for folder in folders if isinstance(folder, Path)]
+    if not local:
+        return paths
+    explicit = {path.resolve() for path in named if isinstance(path, Path)}
+
+    def own(path: Where) -> bool:
+        if not isinstance(path, Path) or path.resolve() in explicit:
+            return False
+        return any(path.resolve().is_relative_to(folder) for folder in local)
+
+    return [path for path in paths if not own(path)]
 
 
 def _dask_runner(address: str | None, retries: int, fail_fast: bool) -> DaskRunner | None:

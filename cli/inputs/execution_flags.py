@@ -15,17 +15,69 @@ from typing import Any, TypeVar
 import click
 
 from nbrun.options import DEFAULT_MAX_OUTPUT_BYTES, ExecuteOptions
+from nbrun.units import parse_duration, parse_size
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _Seconds(click.FloatRange):
-    """A positive number of seconds (shown as SECONDS in the help)."""
+class _Seconds(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2; 8.1 is supported too
+    """A positive duration: ``90``, ``90s``, ``5m``, ``1h`` (nbrun.units); with *zero_is_none*, 0 means no limit."""
 
     name = "seconds"
 
+    def __init__(self, zero_is_none: bool = False) -> None:
+        self.zero_is_none = zero_is_none
 
-SECONDS = _Seconds(min=0, min_open=True)
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float | None:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            seconds = float(value)
+        else:
+            try:
+                seconds = parse_duration(str(value))
+            except ValueError as exc:
+                self.fail(str(exc), param, ctx)
+        if seconds == 0 and self.zero_is_none:
+            return None
+        if seconds <= 0:
+            self.fail(f"{value!r} is not a positive duration", param, ctx)
+        return seconds
+
+
+class _Size(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2; 8.1 is supported too
+    """A positive size in bytes: ``1048576``, ``500K``, ``10M``, ``10MB``, ``10MiB`` (nbrun.units, powers of 1024)."""
+
+    name = "size"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            size = value
+        else:
+            try:
+                size = parse_size(str(value))
+            except ValueError as exc:
+                self.fail(str(exc), param, ctx)
+        if size < 1:
+            self.fail(f"{value!r} is not a positive size", param, ctx)
+        return size
+
+
+SECONDS = _Seconds()
+LIMIT = _Seconds(zero_is_none=True)  # a time limit: 0 means none, as in the pytest plugin
+SIZE = _Size()
+
+
+def _no_flags_taken(ctx: click.Context, pairs: tuple[tuple[str, str], ...], flag: str) -> tuple[tuple[str, str], ...]:
+    """A NAME VALUE pair whose word is one of the command's flags lost its value (``-p n_days -o out.ipynb``)."""
+    flags = {opt for param in ctx.command.params for opt in (*param.opts, *param.secondary_opts) if opt.startswith("-")}
+    for name, value in pairs:
+        taken = value if value in flags else name if name in flags else None
+        if taken is not None:
+            raise click.UsageError(
+                f"{flag} {name} {value}: {flag} takes NAME VALUE, and {taken} is a flag of this command "
+                f"(the value is missing?)"
+            )
+    return pairs
+
 
 _FLAGS: tuple[Callable[[F], F], ...] = (
     click.option(
@@ -43,11 +95,13 @@ _FLAGS: tuple[Callable[[F], F], ...] = (
     ),
     click.option(
         "--timeout",
-        type=SECONDS,
-        help="Per-cell wall-clock limit; on expiry the cell is interrupted.  [default: no limit]",
+        type=LIMIT,
+        help="Per-cell wall-clock limit (90, 90s, 5m, 1h; 0: none); on expiry the cell is interrupted.  [default: no limit]",
     ),
     click.option(
-        "--notebook-timeout", type=SECONDS, help="Wall-clock limit for each whole notebook.  [default: no limit]"
+        "--notebook-timeout",
+        type=LIMIT,
+        help="Wall-clock limit for each whole notebook (0: none).  [default: no limit]",
     ),
     click.option(
         "--startup-timeout",
@@ -71,10 +125,10 @@ _FLAGS: tuple[Callable[[F], F], ...] = (
     ),
     click.option(
         "--max-output-bytes",
-        type=click.IntRange(min=1),
-        metavar="N",
+        type=SIZE,
+        metavar="SIZE",
         default=DEFAULT_MAX_OUTPUT_BYTES,
-        help="Bytes of output kept per cell; the rest is dropped with a visible marker.  [default: 10485760 (10 MiB)]",
+        help="Output kept per cell (bytes, or 500K, 10M, 10MiB); the rest is dropped with a visible marker.  [default: 10M]",
     ),
     click.option(
         "--stdin-file",
@@ -96,7 +150,8 @@ _FLAGS: tuple[Callable[[F], F], ...] = (
         nargs=2,
         multiple=True,
         metavar="NAME VALUE",
-        help="Parameter; VALUE read as int, float, bool, None, else string (repeatable).",
+        callback=lambda ctx, param, value: _no_flags_taken(ctx, value, "-p"),
+        help="Parameter; VALUE read as papermill does: True, False, None, int, float, else string (repeatable).",
     ),
     click.option(
         "-r",
@@ -105,6 +160,7 @@ _FLAGS: tuple[Callable[[F], F], ...] = (
         nargs=2,
         multiple=True,
         metavar="NAME VALUE",
+        callback=lambda ctx, param, value: _no_flags_taken(ctx, value, "-r"),
         help="Parameter whose VALUE stays a string (repeatable).",
     ),
     click.option(

@@ -175,4 +175,12 @@ def check_notebook(expected: NotebookNode, executed: NotebookNode, options: Chec
         else:
             compared.append(index)
             mismatches += compare_cell(index, stored, new, options, sanitize)
-    return CheckReport(tuple(compared), tuple(ignored), tuple(skipped), tuple(mismatches))
+    nothing_stored = not any(cell.get("outputs") or cell.get("execution_count") is not None for _, cell in stored_cells)
+    return CheckReport(
+        tuple(compared),
+        tuple(ignored),
+        tuple(skipped),
+        tuple(mismatches),
+        nothing_stored=nothing_stored,
+        outputs_required=options.require_outputs,
+    )

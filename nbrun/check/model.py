@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..execution.cell_label import cell_label
+
 BUILTIN_SANITIZERS = ("addresses", "kernel-paths")
 IGNORE_STDERR_TAG = "nbrun-ignore-stderr"
 
@@ -23,6 +25,8 @@ class CheckOptions:
         patterns: ``(regex, replacement)`` pairs from nbval sanitizer files,
             applied in order to both sides before the built-ins.
         ignore_stderr_tag: cells with this tag have their stderr left out.
+        require_outputs: a notebook with no stored outputs at all is a
+            mismatch (by default it passes: there is nothing to compare).
     """
 
     lax: bool = False
@@ -31,6 +35,7 @@ class CheckOptions:
     sanitizers: tuple[str, ...] = BUILTIN_SANITIZERS
     patterns: tuple[tuple[str, str], ...] = ()
     ignore_stderr_tag: str = IGNORE_STDERR_TAG
+    require_outputs: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.image_tolerance <= 255:
@@ -65,8 +70,8 @@ class CellMismatch:
 
     @property
     def where(self) -> str:
-        count = "In [ ]" if self.execution_count is None else f"In [{self.execution_count}]"
-        return f"cell {self.cell} ({count})"
+        """``cell 3 (index 2, In [3])``, as every nbrun message names a cell."""
+        return cell_label(self.cell, self.execution_count)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -88,11 +93,13 @@ class CheckReport:
     mismatches: tuple[CellMismatch, ...] = ()
     updated: bool = False
     update_error: str | None = None
+    nothing_stored: bool = False  # no code cell of the stored notebook has an output or a prompt number
+    outputs_required: bool = False  # CheckOptions.require_outputs
 
     @property
     def matches(self) -> bool:
-        """True when every compared cell gave the stored outputs."""
-        return not self.mismatches
+        """True when every compared cell gave the stored outputs (and, if required, there were some)."""
+        return not self.mismatches and not (self.nothing_stored and self.outputs_required)
 
     @property
     def passed(self) -> bool:
@@ -106,10 +113,13 @@ class CheckReport:
     def summary_line(self) -> str:
         """One line: how many cells differ, or that everything matched."""
         cells = self.mismatched_cells
+        if self.nothing_stored and not cells:
+            required = " (--require-outputs)" if self.outputs_required else ""
+            return f"nothing stored to compare: the notebook holds no outputs{required}"
         if not cells:
             return f"outputs match, {len(self.compared)} cell{'s' if len(self.compared) != 1 else ''} compared"
-        listed = ", ".join(str(cell) for cell in cells)
-        return f"outputs differ in {len(cells)} of {len(self.compared)} compared cells (cell {listed})"
+        listed = ", ".join(cell_label(cell) for cell in cells)
+        return f"outputs differ in {len(cells)} of {len(self.compared)} compared cells: {listed}"
 
     def with_changes(self, **changes: object) -> CheckReport:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -48,6 +48,16 @@ def record_cell(
     fields: dict[str, Any] = {}
     if run.outcome is CellStatus.OK:
         status, fields["ename"], fields["evalue"] = _classify_reply(reply, cell)
+        published = [o for o in cell.outputs if o.get("output_type") == "error"] if status is CellStatus.OK else []
+        if published:  # e.g. a figure that failed to render after the cell: IPython publishes the error, replies ok
+            status, fields["ename"], fields["evalue"] = (
+                CellStatus.ERROR,
+                published[-1].get("ename"),
+                published[-1].get("evalue"),
+            )
+            fields["note"] = (
+                f"the cell's own reply was ok, but it published an error: {fields['ename']}: {fields['evalue']}"
+            )
         if run.missing and status is CellStatus.OK:
             status = CellStatus.INCOMPLETE
             fields["note"] = (

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 TEXT_SUFFIXES = (".py", ".md", ".markdown", ".myst", ".mystnb", ".mnb", ".Rmd", ".qmd", ".R", ".r", ".jl")
 _NOTEBOOK_FORMATS = {"percent", "hydrogen", "myst", "rmarkdown", "spin", "sphinx", "quarto", "pandoc"}
+_FORMAT_NAME = re.compile(r"^\s*(?:#\s*)?format_name\s*:\s*([A-Za-z]+)\s*$", re.MULTILINE)
 _HEADER = re.compile(r"^(?:#|//|--)?\s*---\s*$.*?^\s*(?:#\s*)?jupytext\s*:", re.MULTILINE | re.DOTALL)
 TEXT_SOURCE_KEY = "text_notebook"  # metadata.nbrun key: the text notebook an .ipynb was executed from
 
@@ -104,7 +105,11 @@ def text_format(text: str, suffix: str) -> str | None:
     from jupytext.formats import guess_format
 
     name, _ = guess_format(text, suffix)
-    if name in _NOTEBOOK_FORMATS or _HEADER.search(text[:4000]):
+    header = _HEADER.search(text[:4000])
+    if name is None and header is not None:  # a header naming only format_name (Jupyter Book's MyST pages)
+        named = _FORMAT_NAME.search(text[header.end() : header.end() + 2000])
+        name = named.group(1) if named is not None else None
+    if name in _NOTEBOOK_FORMATS or (header is not None and name is not None):
         return str(name)
     return None
 

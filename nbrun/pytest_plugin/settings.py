@@ -14,12 +14,13 @@ from nbrun.check.model import CheckOptions
 from nbrun.check.pytest_options import add_check_options, check_options_from_config
 from nbrun.options import ExecuteOptions, FileOptions
 
+from ..units import parse_duration
 from .nbmake_compat import nbmake_after_cell, uses_nbmake_cells
 
 DEFAULT_TIMEOUT = 300.0  # nbmake's per-cell default, so a hung notebook cannot hang the suite
 
 _INI_HELP = {
-    "nbrun_timeout": "per-cell timeout in seconds for notebook tests (0: none; default 300)",
+    "nbrun_timeout": "per-cell timeout for notebook tests (300, 90s, 5m; 0: none; default 300)",
     "nbrun_kernel": "kernel for every notebook test (default: each notebook's kernelspec)",
     "nbrun_output_dir": "write executed notebooks under this folder",
     "nbrun_extract_images": "write image outputs of executed notebooks as files into this folder",
@@ -35,7 +36,7 @@ def add_options(parser: pytest.Parser) -> None:
     """Register the ``--nbrun*`` flags and their ini keys."""
     group = parser.getgroup("nbrun", "notebooks as tests (nbrun)")
     group.addoption("--nbrun", action="store_true", default=False, help="collect and run *.ipynb files as tests")
-    group.addoption("--nbrun-timeout", type=float, default=None, metavar="SECONDS", help=_INI_HELP["nbrun_timeout"])
+    group.addoption("--nbrun-timeout", default=None, metavar="SECONDS", help=_INI_HELP["nbrun_timeout"])
     group.addoption("--nbrun-kernel", default=None, metavar="NAME", help=_INI_HELP["nbrun_kernel"])
     group.addoption("--nbrun-overwrite", action="store_true", default=None, help=_INI_BOOL_HELP["nbrun_overwrite"])
     group.addoption("--nbrun-output-dir", default=None, metavar="DIR", help=_INI_HELP["nbrun_output_dir"])
@@ -85,7 +86,7 @@ class PluginSettings:
             return value if value is not None else config.getini(name)
 
         settings = cls(
-            timeout=_timeout(pick("nbrun_timeout")),
+            timeout=timeout_setting(pick("nbrun_timeout")),
             kernel=pick("nbrun_kernel") or None,
             overwrite=bool(pick("nbrun_overwrite")),
             output_dir=_folder(config, pick("nbrun_output_dir")),
@@ -103,13 +104,14 @@ class PluginSettings:
 SETTINGS_KEY = pytest.StashKey[PluginSettings]()
 
 
-def _timeout(value: Any) -> float | None:
+def timeout_setting(value: Any) -> float | None:
+    """``nbrun_timeout`` (ini or ``--nbrun-timeout``): a duration as nbrun.units reads it; 0 means no limit."""
     if value in (None, ""):
         return DEFAULT_TIMEOUT
     try:
-        seconds = float(value)
+        seconds = float(value) if isinstance(value, (int, float)) else parse_duration(str(value))
     except ValueError:
-        raise pytest.UsageError(f"nbrun timeout must be a number of seconds, got {value!r}") from None
+        raise pytest.UsageError(f"nbrun timeout must be a duration such as 300, 90s or 5m, got {value!r}") from None
     return seconds if seconds > 0 else None
 
 

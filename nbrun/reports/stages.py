@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from ..pipeline.core import Prepared
 from ..result import ExecutionResult
 from ..storage.locations import where_name
@@ -9,10 +11,19 @@ from .hide_inputs import hide_code_inputs
 
 
 def report_mode_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
-    """Post-process stage: with ``file.report_mode``, hide code inputs (``metadata.jupyter.source_hidden``)."""
-    if prepared.run.file.report_mode:
+    """Post-process stage: with ``file.report_mode``, hide code inputs (``metadata.jupyter.source_hidden``).
+
+    Not in a notebook written back to its source: that would hide the
+    source's code for good. Its HTML page hides them all the same.
+    """
+    if prepared.run.file.report_mode and not in_place(prepared):
         hide_code_inputs(result.notebook)
     return result
+
+
+def in_place(prepared: Prepared) -> bool:
+    """The run writes its notebook back over its source."""
+    return prepared.run.source == prepared.run.target
 
 
 def html_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
@@ -21,7 +32,9 @@ def html_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
         return result
     from .html_export import write_notebook_html  # nbconvert is imported only when asked
 
-    written = write_notebook_html(
-        result.notebook, prepared.run.target, allow_scripts=prepared.run.file.html_allow_scripts
-    )
+    page = result.notebook
+    if prepared.run.file.report_mode and in_place(prepared):  # the page hides what the source keeps
+        page = copy.deepcopy(page)
+        hide_code_inputs(page)
+    written = write_notebook_html(page, prepared.run.target, allow_scripts=prepared.run.file.html_allow_scripts)
     return result.with_report("html", where_name(written))

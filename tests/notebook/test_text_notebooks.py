@@ -183,3 +183,14 @@ def test_include_text_runs_a_real_ipynb_beside_a_script_and_says_it_skipped_the_
     assert again.exit_code == 0 and "skipping" not in again.stderr
     outputs = [cell.outputs for cell in nbformat.read(script_dir / "y.ipynb", 4).cells if cell.cell_type == "code"]
     assert outputs[2][0].text == "rows: 9\n"
+
+
+@pytest.mark.kernel
+def test_myst_header_naming_only_the_format_runs(tmp_path: Path) -> None:
+    """Jupyter Book pages often name ``format_name: myst`` and no extension; jupytext reads them, so does nbrun."""
+    page = tmp_path / "page.md"
+    page.write_text(MYST.replace("    extension: .md\n", ""))
+    result = invoke(str(page))
+    assert result.exit_code == 0, result.stderr
+    executed = nbformat.read(tmp_path / "page.ipynb", 4)
+    assert any(cell.cell_type == "code" and cell.outputs for cell in executed.cells)

@@ -1,0 +1,58 @@
+"""Inputs that used to mislead: -o names, a -p missing its value, output folders searched again."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.support.cli import invoke, one_line
+from tests.support.notebooks import make_notebook
+
+
+@pytest.fixture
+def notebook(tmp_path: Path) -> Path:
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(make_notebook("1 + 1"), path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("target", "hint"),
+    [("out.html", "--html writes an HTML page"), ("result", "name a .ipynb file"), ("out.json", "name a .ipynb file")],
+)
+def test_an_output_that_is_not_a_notebook_file_is_refused(notebook: Path, target: str, hint: str) -> None:
+    result = invoke(str(notebook), "-o", str(notebook.parent / target))
+    assert result.exit_code == 2 and hint in one_line(result.stderr), result.stderr
+    assert not (notebook.parent / target).exists()
+
+
+def test_a_p_without_its_value_names_p_not_a_missing_notebook(notebook: Path) -> None:
+    result = invoke(str(notebook), "-p", "n_days", "-o", "out.ipynb")
+    line = one_line(result.stderr)
+    assert result.exit_code == 2 and line.startswith("nbrun: error: -p n_days -o: ") and "value is missing" in line
+    raw = invoke(str(notebook), "-r", "--json", "x")
+    assert raw.exit_code == 2 and "-r --json x" in one_line(raw.stderr)
+
+
+@pytest.mark.kernel
+@pytest.mark.usefixtures("no_leaked_kernels")
+def test_the_runs_own_output_folder_is_not_searched_again(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        nbformat.write(make_notebook("1"), tmp_path / f"{name}.ipynb")
+    cwd = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        for _ in range(2):
+            result = invoke(".", "--output-dir", "out/all", "--extract-images", "img", "--json", "r.json")
+            assert result.exit_code == 0, result.stderr
+            ran = sorted(Path(n["input"]).as_posix() for n in json.loads(Path("r.json").read_text())["notebooks"])
+            assert ran == ["a.ipynb", "b.ipynb"], ran
+        assert not Path("out/all/out").exists()
+        named = invoke("out/all/a.ipynb", "-o", "again.ipynb")  # named on the command line, it runs
+        assert named.exit_code == 0, named.stderr
+    finally:
+        os.chdir(cwd)
