@@ -112,7 +112,7 @@ def grid_jobs(
     jobs, targets = [], set()
     for entry in grid:
         parameters = {**(options.parameters or {}), **entry}
-        target = render_output(template, parameters)
+        target = render_output(template, parameters, source)
         if target in targets:
             raise click.UsageError(f"two grid entries write the same output {target}; put a varying parameter in -o")
         targets.add(target)
@@ -366,7 +366,8 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
     if outcome.error is not None:
         error = outcome.error
         named = isinstance(error, NotebookError)  # its message starts with the path already
-        lines.append(f"nbrun: error: {error}" if named else f"nbrun: error: {job.source}: {error}")
+        ran = f"; {error.after_run}" if error.after_run else ""  # it failed after the run: say how the run went
+        lines.append(f"nbrun: error: {error}{ran}" if named else f"nbrun: error: {job.source}: {error}{ran}")
     elif result is None:
         lines.append(f"nbrun: {job.source}: {outcome.skipped_reason}")
     else:

@@ -11,6 +11,8 @@ from nbformat import NotebookNode
 
 from .control import RunControl
 from .events import ExecutionObserver
+from .notebook.files import read_from
+from .notebook.output_template import render_output, template_fields
 from .notebook.text import executed_target
 from .options import ExecuteOptions, FileOptions
 from .pipeline.core import FileRun, Pipeline, kept_in_memory, local_execute, no_targets
@@ -74,6 +76,8 @@ async def async_run_path(
 
     Either may be a URL (fsspec, the remote extra); a text notebook (jupytext,
     the text extra) is written by default as ``<stem>.ipynb`` beside it.
+    *output_path* may hold ``{parameter}`` fields, formatted as ``-o`` is: the
+    given parameters first, then the notebook's declared defaults.
 
     The whole file pipeline (see ``nbrun.pipeline.core``). The kernel runs in the
     notebook's folder (a local scratch folder for a URL) unless
@@ -87,8 +91,11 @@ async def async_run_path(
     ``strict_images``), ParameterError, NoSuchKernelError or KernelStartError.
     """
     source = as_where(input_path)
+    options = options or ExecuteOptions()
     target = executed_target(source) if output_path is None else as_where(output_path)
-    run = FileRun(source, target, options or ExecuteOptions(), file_options or FileOptions())
+    if output_path is not None and template_fields(target):  # "out/{date}.ipynb", as the CLI formats -o
+        target = render_output(target, options.parameters or {}, lambda: read_from(source))
+    run = FileRun(source, target, options, file_options or FileOptions())
     return await run_file(run, observer=observer, control=control)
 
 

@@ -47,6 +47,9 @@ class NbrunError(Exception):
     """Base class of every error nbrun raises on purpose; ``status`` is the outcome it means."""
 
     status: ClassVar[RunStatus] = RunStatus.IO_ERROR
+    # Set when the error came after the cells ran and the notebook was written (an images folder
+    # refused, an HTML page unwritable): how the run itself went, so a front end can say both.
+    after_run: str | None = None
 
 
 class NotebookError(NbrunError):

@@ -150,7 +150,7 @@ def run_command(
             planned = grid_jobs(paths[0], output, options, file_options, grid)
         else:
             if output is not None and "{" in str(output):
-                output = render_output(output, parameters or {})
+                output = render_output(output, parameters or {}, paths[0])
             planned = make_jobs(
                 plan_batch(paths, output=output, output_dir=written.output_dir, root=mirror_root(notebooks)),
                 options,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-import string
 from pathlib import Path
 from typing import Any
 
 import click
 
-from nbrun.storage.locations import Location, Where, as_where
+from nbrun.storage.locations import Where
 
 from .. import exit_codes
 from ..errors import CliError
@@ -134,17 +133,13 @@ def load_grid(path: Path) -> list[dict[str, Any]]:
     return [_mapping(entry, f"{path} entry {index}") for index, entry in enumerate(grid)]
 
 
-def render_output(template: Where, parameters: dict[str, Any]) -> Where:
-    """Format ``-o`` with the parameters, e.g. ``reports/{region}/{date}.ipynb``."""
-    text = template.url if isinstance(template, Location) else str(template)
-    fields = {name for _, name, _, _ in string.Formatter().parse(text) if name}
-    missing = sorted(field for field in fields if field.split(".")[0].split("[")[0] not in parameters)
-    if missing:
-        raise click.UsageError(
-            f"output path {text!r} uses {', '.join('{' + m + '}' for m in missing)}, which no parameter sets"
-        )
+def render_output(template: Where, parameters: dict[str, Any], notebook: Where | None = None) -> Where:
+    """Format ``-o`` with the parameters, then *notebook*'s declared defaults (nbrun.notebook.output_template)."""
+    from nbrun.errors import NbrunError
+    from nbrun.notebook.files import read_from
+    from nbrun.notebook.output_template import render_output as render
+
     try:
-        rendered = text.format(**parameters)
-        return as_where(rendered) if isinstance(template, Location) else Path(rendered)
-    except (ValueError, IndexError, AttributeError, KeyError) as exc:
-        raise click.UsageError(f"output path {text!r} cannot be formatted: {exc}") from None
+        return render(template, parameters, (lambda: read_from(notebook)) if notebook is not None else None)
+    except NbrunError as exc:
+        raise CliError(str(exc), exc.status.exit_code) from None

@@ -61,7 +61,7 @@ from ..notebook.parameters import apply_parameters, drop_injected_cell, json_saf
 from ..options import ExecuteOptions, FileOptions
 from ..result import ExecutionResult
 from ..storage.atomic import check_writable
-from ..storage.locations import Where, is_below, kernel_cwd, where_name
+from ..storage.locations import READ_ONLY_PROTOCOLS, Where, is_below, kernel_cwd, where_name
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,12 @@ def check_targets(run: FileRun) -> None:
             )
     if isinstance(run.target, Path):  # a URL is checked by its upload (the run is kept locally if that fails)
         check_writable(run.target)
+    elif run.target.protocol in READ_ONLY_PROTOCOLS:
+        raise NotebookWriteError(
+            where_name(run.target),
+            f"{run.target.protocol}:// is read-only: nbrun reads notebooks over HTTP but cannot write them; "
+            "write to a file (-o) or an object store (s3://, gs://...)",
+        )
 
 
 def prepare(run: FileRun, nb: NotebookNode, observer: ExecutionObserver) -> Prepared:
@@ -301,13 +307,23 @@ class Pipeline:
         try:
             for stage in self.post_process:
                 result = stage(prepared, result)
-        except NbrunError:
-            self.write(prepared, result)  # keep the run even if e.g. the images could not be written
+        except NbrunError as exc:
+            written = self.write(prepared, result)  # keep the run even if e.g. the images could not be written
+            exc.after_run = _how_it_ran(written, prepared)
             raise
         result = self.write(prepared, result)
-        for stage in self.after_write:
-            result = stage(prepared, result)
+        try:
+            for stage in self.after_write:
+                result = stage(prepared, result)
+        except NbrunError as exc:
+            exc.after_run = _how_it_ran(result, prepared)
+            raise
         return result
+
+
+def _how_it_ran(result: ExecutionResult, prepared: Prepared) -> str:
+    where = result.diverted_to or prepared.run.target
+    return f"the notebook ran ({result.status.value}) and was written to {where_name(where)}"
 
 
 @contextlib.asynccontextmanager

@@ -42,6 +42,9 @@ def is_url(text: str | os.PathLike[str]) -> bool:
     return isinstance(text, str) and bool(_URL.match(text))
 
 
+READ_ONLY_PROTOCOLS = ("http", "https")  # fsspec's HTTP filesystem reads; a write ends in an unrelated error
+
+
 @dataclass(frozen=True)
 class Location:
     """A remote object or folder, named by its URL."""

@@ -407,6 +407,7 @@ def test_refused_images_keep_the_notebook_and_the_reports_say_so(tmp_path: Path)
         cwd=tmp_path,
     )
     assert proc.returncode == 5, proc.stderr
+    assert "; the notebook ran (ok) and was written to out.ipynb" in proc.stderr  # the refusal hides no success
     assert (tmp_path / "img" / "out_cell0_output0.png").read_bytes() == b"not ours"
     assert (
         nbformat.read(tmp_path / "out.ipynb", 4).cells[0].outputs[0].output_type == "display_data"

@@ -106,24 +106,21 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.mark.kernel
-def test_http_read_and_a_refused_upload_keeps_the_executed_notebook(
-    http_root: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_http_read_and_an_http_target_refused_before_the_run(http_root: tuple[str, Path], tmp_path: Path) -> None:
     url, root = http_root
     (root / "template.ipynb").write_bytes(notebook_bytes("print('from http')"))
     missing = invoke(f"{url}/missing.ipynb")
     assert missing.exit_code == 5 and one_line(missing.stderr).endswith(
         "missing.ipynb: no such object (HTTP 404 Not Found)"
     )
+    read = invoke(f"{url}/template.ipynb", "-o", str(tmp_path / "out.ipynb"))
+    assert read.exit_code == 0, read.stderr
+    assert nbformat.read(tmp_path / "out.ipynb", 4).cells[0].outputs[0].text == "from http\n"
 
-    monkeypatch.setenv("NBRUN_KEEP_DIR", str(tmp_path / "kept"))
-    refused = invoke(f"{url}/template.ipynb", "-o", f"{url}/out.ipynb")  # http.server answers PUT with 501
+    refused = invoke(f"{url}/template.ipynb", "-o", f"{url}/out.ipynb")  # HTTP is read-only: said before any kernel
     assert refused.exit_code == 5
     line = one_line(refused.stderr)
-    assert line.startswith(f"nbrun: error: {url}/out.ipynb: cannot write") and "kept in " in line
-    kept = Path(line.rsplit("kept in ", 1)[1])
-    assert kept.parent == tmp_path / "kept"
-    assert nbformat.read(kept, 4).cells[0].outputs[0].text == "from http\n"
+    assert line.startswith(f"nbrun: error: {url}/out.ipynb: http:// is read-only") and line.count(url) == 1, line
     assert not (root / "out.ipynb").exists()
 
 
