@@ -23,6 +23,8 @@ SHARED_WITH_RUN = (
     "fail_fast",
     "junit_xml",
     "json_report",
+    "report_page",
+    "events_path",
     *FLAG_NAMES,
     "no_fast_start",
     "preload",
@@ -137,6 +139,7 @@ def _run_checks(notebooks: tuple[Path, ...], check: Any, update: bool, shared: d
         from nbrun.options import BatchOptions, FileOptions
 
         from ..batch import Presentation, execute_jobs, make_jobs, plan_batch
+        from ..output.event_stream import EventStream
         from ..output.log_setup import configure_logging
 
         configure_logging(shared["verbose"])
@@ -153,6 +156,8 @@ def _run_checks(notebooks: tuple[Path, ...], check: Any, update: bool, shared: d
             verbose=shared["verbose"],
             junit_xml=shared["junit_xml"],
             json_report=shared["json_report"],
+            report_page=shared["report_page"],
+            events=EventStream(shared["events_path"]) if shared["events_path"] else None,
         )
         runner = CheckRunner(check, update=update, fast_start=batch_options.fast_start, preload=preload)
         jobs = make_jobs(plan_batch(paths, output=None, output_dir=None), options, FileOptions())
