@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from typing import TextIO
 
@@ -12,6 +13,8 @@ from nbrun.result import CellRecord, CellStatus, ExecutionResult
 
 from .bar_safe import write_above_bars
 from .log_lines import LinePrefixer
+
+TICK_SECONDS = 1.0
 
 
 class TerminalObserver(ExecutionObserver):
@@ -38,6 +41,7 @@ class TerminalObserver(ExecutionObserver):
         self.log_output = log_output
         self.position = position
         self._bar = None
+        self._ticker: asyncio.TimerHandle | None = None
         self._line_open: dict[str, bool] = {}
         self._prefixer = LinePrefixer(line_prefix) if line_prefix else None  # several notebooks: whose line
 
@@ -48,6 +52,7 @@ class TerminalObserver(ExecutionObserver):
             self._bar = tqdm(
                 total=code_cells, desc=self.label, unit="cell", file=self.stream, leave=False, position=self.position
             )
+            self._tick()
 
     def cell_started(self, index: int, cell: NotebookNode) -> None:
         if self._bar is not None:
@@ -76,9 +81,22 @@ class TerminalObserver(ExecutionObserver):
         self.close()
 
     def close(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+    def _tick(self) -> None:
+        """Redraw the bar every second, so a long quiet cell shows its time passing rather than a frozen bar."""
+        if self._bar is None:
+            return
+        self._bar.refresh()
+        try:
+            self._ticker = asyncio.get_running_loop().call_later(TICK_SECONDS, self._tick)
+        except RuntimeError:  # no event loop (a caller outside a run): the bar moves with the cells only
+            self._ticker = None
 
     def _end_open_lines(self) -> None:
         if self._prefixer is not None:

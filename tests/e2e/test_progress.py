@@ -54,3 +54,12 @@ def test_batch_draws_an_overall_bar_on_a_terminal(write_nb) -> None:
     write_nb("1/0", name="b.ipynb")
     drawn = stderr_through_a_terminal(str(first.parent), "-j", "2")
     assert "notebooks" in drawn and "2/2" in drawn and "1 failed" in drawn
+
+
+def test_the_bar_ticks_during_a_long_quiet_cell_and_names_it(write_nb) -> None:
+    path = write_nb("x = 1", "import time\ntime.sleep(4.5)", "y = 2")
+    drawn = stderr_through_a_terminal(str(path))
+    during = [frame for frame in drawn.split("\r") if "1/3 [" in frame and "cell 2" in frame]
+    elapsed = {frame.split("1/3 [", 1)[1][:5] for frame in during}  # tqdm's mm:ss
+    # redrawn every second while cell 2 sleeps (two distinct seconds at least, with headroom for a loaded machine)
+    assert len(elapsed & {"00:01", "00:02", "00:03", "00:04"}) >= 2, during
