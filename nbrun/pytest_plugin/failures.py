@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from _pytest._code.code import TerminalRepr
-from _pytest._io import TerminalWriter
+from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback
 from nbformat import NotebookNode
 
 from nbrun.execution.cell_label import cell_label
@@ -14,13 +12,6 @@ from nbrun.reports.ansi_html import strip_ansi
 from nbrun.result import CellStatus, ExecutionResult
 
 IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
-
-
-@dataclass(frozen=True)
-class Crash:
-    """The one-line summary pytest shows in ``-ra`` lines and JUnit ``message``."""
-
-    message: str
 
 
 class NotebookTestFailure(Exception):
@@ -32,20 +23,19 @@ class NotebookTestFailure(Exception):
         self.text = text
 
 
-class NotebookFailureRepr(TerminalRepr):
-    """Renders a failure; colour is kept only when pytest's writer does colour (``--color``)."""
+def failure_repr(failure: NotebookTestFailure, path: Path, *, colour: bool) -> ReprExceptionInfo:
+    """The failure as pytest's own report type, which xdist carries between processes whole.
 
-    def __init__(self, failure: NotebookTestFailure) -> None:
-        self.reprcrash = Crash(failure.summary)
-        self._text = failure.text
-
-    def __str__(self) -> str:
-        return strip_ansi(self._text)
-
-    def toterminal(self, tw: TerminalWriter) -> None:
-        text = self._text if tw.hasmarkup else strip_ansi(self._text)
-        for line in text.rstrip("\n").splitlines():
-            tw.line(line)
+    ``reprcrash.message`` is the one-line summary pytest shows in ``-ra`` lines
+    and JUnit's ``message`` (a custom repr would reach the controller as a
+    string under ``-n 2``, and the summary line would lose the error).
+    """
+    text = failure.text if colour else strip_ansi(failure.text)
+    lines = [line + "\n" for line in text.rstrip("\n").splitlines()]
+    return ReprExceptionInfo(
+        reprtraceback=ReprTraceback([ReprEntryNative(lines)], None, "native"),
+        reprcrash=ReprFileLocation(str(path), 0, failure.summary),
+    )
 
 
 def label_of(nb: NotebookNode, index: int) -> str:

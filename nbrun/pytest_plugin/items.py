@@ -16,11 +16,11 @@ from nbrun.errors import NbrunError
 from nbrun.result import RunStatus
 
 from .failures import (
-    NotebookFailureRepr,
     NotebookTestFailure,
     captured_streams,
     describe_failure,
     describe_import_errors,
+    failure_repr,
 )
 from .runner import RUNNER_KEY, NotebookJob, NotebookRunner
 from .settings import SETTINGS_KEY, PluginSettings, execute_options, file_options
@@ -129,7 +129,7 @@ class NotebookItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, NotebookTestFailure):
-            return NotebookFailureRepr(excinfo.value)
+            return failure_repr(excinfo.value, self.path, colour=self.config.get_terminal_writer().hasmarkup)
         return super().repr_failure(excinfo, style)
 
     @property

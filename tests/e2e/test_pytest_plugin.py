@@ -236,16 +236,17 @@ def test_colour_only_when_the_writer_has_markup() -> None:
 
     from _pytest._io import TerminalWriter
 
-    from nbrun.pytest_plugin.failures import NotebookFailureRepr, NotebookTestFailure
+    from nbrun.pytest_plugin.failures import NotebookTestFailure, failure_repr
 
-    failure = NotebookFailureRepr(NotebookTestFailure("summary", "\x1b[31mZeroDivisionError\x1b[0m\n"))
+    failure = NotebookTestFailure("summary", "\x1b[31mZeroDivisionError\x1b[0m\n")
     for markup, expected in ((True, "\x1b[31mZeroDivisionError"), (False, "ZeroDivisionError\n")):
+        shown = failure_repr(failure, Path("nb.ipynb"), colour=markup)
         buffer = io.StringIO()
         writer = TerminalWriter(buffer)
         writer.hasmarkup = markup
-        failure.toterminal(writer)
+        shown.toterminal(writer)
         assert buffer.getvalue().startswith(expected)
-    assert str(failure) == "ZeroDivisionError\n" and failure.reprcrash.message == "summary"
+        assert shown.reprcrash is not None and shown.reprcrash.message == "summary"
 
 
 def test_after_cell_code_keeps_counts_and_outputs(write_nb) -> None:  # type: ignore[no-untyped-def]
@@ -267,3 +268,14 @@ def test_after_cell_code_keeps_counts_and_outputs(write_nb) -> None:  # type: ig
     assert result.status.value == "error" and result.failed_cell == 2
     assert "RuntimeError: check failed" in result.message
     assert nb.cells[3].execution_count is None
+
+
+def test_under_xdist_the_short_summary_keeps_the_error(tmp_path: Path) -> None:
+    root = project(tmp_path / "proj")
+    write_notebook(root / "failing.ipynb", "x = 1", "1/0")
+    write_notebook(root / "fine.ipynb", "y = 2")
+    run = run_pytest(root, "--nbrun", "-n", "2", "-ra")
+    assert run.proc.returncode == 1, run.output
+    summary = [line for line in run.output.splitlines() if line.startswith("FAILED failing.ipynb")]
+    assert len(summary) == 1 and "cell 2 (index 1, In [2]) raised ZeroDivisionError" in summary[0], run.output
+    assert "ZeroDivisionError" in run.cases["failing.ipynb"].message
