@@ -242,6 +242,8 @@ def refuse_unusable_target(output: Where) -> None:
     """-o must name a .ipynb file (or '-'): notebook JSON in a .py, .html or extensionless file is a usage error."""
     if str(output) == "-" or str(where_name(output)).lower().endswith(".ipynb"):
         return
+    if isinstance(output, Path) and output.is_dir():
+        return  # the check stage says it is a directory (exit 5), as for any unwritable target
     if is_text_notebook_name(output):
         raise click.UsageError(f"-o {output}: the executed notebook is written as .ipynb JSON; name a .ipynb file")
     hint = (

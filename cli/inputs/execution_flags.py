@@ -96,7 +96,7 @@ _FLAGS: tuple[Callable[[F], F], ...] = (
     click.option(
         "--timeout",
         type=LIMIT,
-        help="Per-cell wall-clock limit (90, 90s, 5m, 1h; 0: none); on expiry the cell is interrupted.  [default: no limit]",
+        help="Per-cell wall-clock limit; on expiry the cell is interrupted.  [default: no limit]",
     ),
     click.option(
         "--notebook-timeout",

@@ -48,8 +48,13 @@ def record_cell(
     fields: dict[str, Any] = {}
     if run.outcome is CellStatus.OK:
         status, fields["ename"], fields["evalue"] = _classify_reply(reply, cell)
-        published = [o for o in cell.outputs if o.get("output_type") == "error"] if status is CellStatus.OK else []
-        if published:  # e.g. a figure that failed to render after the cell: IPython publishes the error, replies ok
+        published = [o for o in cell.outputs if o.get("output_type") == "error"]
+        if published and status is CellStatus.ERROR and fields["ename"] in ("", "NoneType", None):
+            # the error came after the cell (a formatter): the reply names no exception, the output does
+            fields["ename"], fields["evalue"] = published[-1].get("ename"), published[-1].get("evalue")
+        elif (
+            published and status is CellStatus.OK
+        ):  # e.g. a figure that failed to render after the cell: IPython publishes the error, replies ok
             status, fields["ename"], fields["evalue"] = (
                 CellStatus.ERROR,
                 published[-1].get("ename"),

@@ -239,8 +239,9 @@ def test_every_kind_marker_and_sanitizer(golden: nbformat.NotebookNode, tmp_path
     assert "-stamp NOT-A-DATE\n+stamp DATE" in next(
         m["diff"] for m in check["mismatches"] if m["cell"] == INDEX["stamp"]
     )
-    assert f"b_changed.ipynb: cell {INDEX['plain']} (In [" in result.stderr and "-41\n" in result.stderr.replace(
-        "    ", ""
+    assert (
+        f"b_changed.ipynb: cell {INDEX['plain'] + 1} (index {INDEX['plain']}, In [" in result.stderr
+        and "-41\n" in result.stderr.replace("    ", "")
     )
     assert "MISMATCH" in result.stderr and "text/latex differs" in result.stderr
     JUNIT_SCHEMA.assertValid(etree.parse(str(junit)))
@@ -402,4 +403,4 @@ def test_same_verdicts_inside_pytest(pytester: pytest.Pytester, monkeypatch: pyt
         nbformat.write(nb, pytester.path / name)
     result = pytester.runpytest_inprocess("--nbrun-check", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*outputs differ in 1 of 1 compared cells (cell 0)*", "*-bye", "*+hi"])
+    result.stdout.fnmatch_lines(["*outputs differ in 1 of 1 compared cells: cell 1 (index 0)*", "*-bye", "*+hi"])

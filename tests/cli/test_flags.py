@@ -96,12 +96,14 @@ def test_every_flag_maps_to_one_field(tmp_path: Path, captured: dict[str, Any]) 
     assert captured["batch"] == BatchOptions(max_parallel=3, fail_fast=True, fast_start=False, preload=("json", "csv"))
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "soon"])
-def test_seconds_must_be_positive(tmp_path: Path, captured: dict[str, Any], value: str) -> None:
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--timeout", "-1"), ("--timeout", "soon"), ("--startup-timeout", "0")]
+)  # --timeout 0 means no limit, as in the pytest plugin (tests/core/test_units.py)
+def test_seconds_must_be_positive(tmp_path: Path, captured: dict[str, Any], flag: str, value: str) -> None:
     path = tmp_path / "nb.ipynb"
     nbformat.write(new_notebook(), path)
-    result = CliRunner().invoke(main, ["run", str(path), "--timeout", value])
-    assert result.exit_code == 2 and "--timeout" in result.stderr
+    result = CliRunner().invoke(main, ["run", str(path), flag, value])
+    assert result.exit_code == 2 and flag in result.stderr
     assert "jobs" not in captured
 
 

@@ -372,6 +372,7 @@ def test_help_spells_values_one_way_states_defaults_and_marks_repeatable_flags()
         "DIR",
         "NAME",
         "SECONDS",
+        "SIZE",
         "N",
         "MODULES",
         "NAME VALUE",

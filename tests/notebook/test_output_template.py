@@ -16,7 +16,7 @@ from tests.support.notebooks import make_notebook
 
 
 def report(path: Path) -> Path:
-    nbformat.write(make_notebook(('region = "emea"\ndate = "2026-01-01"\nwhen = today()', ["parameters"]), "1"), path)
+    nbformat.write(make_notebook(('region = "emea"\ndate = "2026-01-01"\nwhen = str(1)', ["parameters"]), "1"), path)
     return path
 
 

@@ -191,6 +191,8 @@ def test_myst_header_naming_only_the_format_runs(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text(MYST.replace("    extension: .md\n", ""))
     result = invoke(str(page))
-    assert result.exit_code == 0, result.stderr
-    executed = nbformat.read(tmp_path / "page.ipynb", 4)
-    assert any(cell.cell_type == "code" and cell.outputs for cell in executed.cells)
+    assert result.exit_code == 1 and "ValueError: chapter world" in result.stderr, (
+        result.stderr
+    )  # ran, to its last cell
+    code = [cell for cell in nbformat.read(tmp_path / "page.ipynb", 4).cells if cell.cell_type == "code"]
+    assert any(o.get("text") == "hello world\n" for cell in code for o in cell.outputs)
