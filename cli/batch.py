@@ -1,4 +1,4 @@
-"""Planning which notebook goes where, running them, and telling the user."""
+"""Running the planned notebooks and telling the user (the plan itself: ``inputs.plan``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import click
 
@@ -18,15 +18,13 @@ from nbrun.control import RunControl
 from nbrun.errors import NbrunError, NotebookError
 from nbrun.events import ExecutionObserver
 from nbrun.kernel.protocol import utc_now
-from nbrun.notebook.text import executed_target, is_output_of, is_text_notebook_name
-from nbrun.options import BatchOptions, ExecuteOptions, FileOptions
+from nbrun.options import BatchOptions
 from nbrun.reports.ansi_html import strip_ansi
 from nbrun.runners.batch import BatchJob, BatchObserver, BatchOutcome, Runner, run_batch
 from nbrun.status import RunStatus
-from nbrun.storage.locations import Where, common_folder, printable, where_name
+from nbrun.storage.locations import Where, printable
 
 from . import exit_codes
-from .errors import CliError
 from .output.event_stream import EventStream, Tee
 from .output.live import TerminalObserver, is_tty
 from .output.log_lines import StreamFiles, log_labels
@@ -45,14 +43,6 @@ STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SI
 
 
 @dataclass(frozen=True)
-class BatchItem:
-    source: Where
-    target: Where
-    relative_folder: Path = Path()  # the input's folder relative to the batch's common folder
-    output_root: Where | None = None  # --output-dir: the target must stay inside it
-
-
-@dataclass(frozen=True)
 class Presentation:
     """How the CLI shows a batch: progress, live output, reports."""
 
@@ -65,59 +55,6 @@ class Presentation:
     report_page: Where | None = None
     events: EventStream | None = None  # --events
     stream_files: Mapping[str, str | None] = field(default_factory=dict)  # --stdout-file / --stderr-file templates
-
-
-def plan_batch(
-    notebooks: list[Where], *, output: Where | None, output_dir: Where | None, root: Where | None = None
-) -> list[BatchItem]:
-    """Pair each input with its output (in place by default; --output-dir mirrors folders from *root*)."""
-    if output is not None:
-        refuse_unusable_target(output)  # the executed notebook is .ipynb JSON: -o names a .ipynb file
-        return [BatchItem(notebooks[0], output)]
-    base = root if root is not None else common_folder(notebooks)  # paths or URLs
-    items = []
-    for path in notebooks:
-        try:
-            relative = path.resolve().relative_to(base)  # type: ignore[arg-type]
-        except (ValueError, TypeError):
-            relative = Path(path.name)
-        target = executed_target(path) if output_dir is None else output_dir / executed_target(relative)  # text: .ipynb
-        if output_dir is None:
-            refuse_unrelated_twin(path, target)
-        items.append(BatchItem(path, target, relative.parent, output_dir))
-    return items
-
-
-def make_jobs(items: list[BatchItem], options: ExecuteOptions, file_options: FileOptions) -> list[BatchJob]:
-    jobs = []
-    for item in items:
-        job_files = (
-            file_options if item.output_root is None else file_options.with_changes(output_root=item.output_root)
-        )
-        if file_options.extract_images is not None and item.relative_folder.parts:  # kept inside the folder given
-            job_files = job_files.with_changes(
-                extract_images=file_options.extract_images / item.relative_folder,
-                images_root=file_options.extract_images,
-            )
-        jobs.append(BatchJob(item.source, item.target, options, dict(options.parameters or {}), job_files))
-    return jobs
-
-
-def grid_jobs(
-    source: Where, template: Where, options: ExecuteOptions, file_options: FileOptions, grid: list[dict[str, Any]]
-) -> list[BatchJob]:
-    """One job per grid entry; each entry overrides the common -p/-y/-f/-r values."""
-    from .inputs.params import render_output
-
-    jobs, targets = [], set()
-    for entry in grid:
-        parameters = {**(options.parameters or {}), **entry}
-        target = render_output(template, parameters, source)
-        if target in targets:
-            raise click.UsageError(f"two grid entries write the same output {target}; put a varying parameter in -o")
-        targets.add(target)
-        jobs.append(BatchJob(source, target, options.with_changes(parameters=parameters), parameters, file_options))
-    return jobs
 
 
 def execute_jobs(
@@ -220,40 +157,6 @@ def _report(failures: list[int], write: Callable[[], None]) -> None:
     except NbrunError as exc:
         click.echo(f"nbrun: error: {exc}", err=True)
         failures.append(exc.status.exit_code)
-
-
-def refuse_unrelated_twin(source: Where, target: Where) -> None:
-    """A text notebook's default output must not overwrite an unrelated ``.ipynb`` beside it (exit 2)."""
-    if (
-        isinstance(source, Path)
-        and isinstance(target, Path)
-        and target != source
-        and target.exists()
-        and not is_output_of(target, source)
-    ):
-        raise CliError(
-            f"{source}: would overwrite {target.name}, which is not its output (no nbrun "
-            "record, no jupytext pairing); choose where the result goes with -o or --output-dir",
-            2,
-        )
-
-
-def refuse_unusable_target(output: Where) -> None:
-    """-o must name a .ipynb file (or '-'): notebook JSON in a .py, .html or extensionless file is a usage error."""
-    if str(output) == "-" or str(where_name(output)).lower().endswith(".ipynb"):
-        return
-    if isinstance(output, Path) and output.is_dir():
-        return  # the check stage says it is a directory (exit 5), as for any unwritable target
-    if is_text_notebook_name(output):
-        raise click.UsageError(f"-o {output}: the executed notebook is written as .ipynb JSON; name a .ipynb file")
-    hint = (
-        "; --html writes an HTML page beside the notebook"
-        if str(where_name(output)).lower().endswith((".html", ".htm"))
-        else ""
-    )
-    raise click.UsageError(
-        f"-o {output}: the executed notebook is .ipynb JSON: name a .ipynb file (or '-' for stdout){hint}"
-    )
 
 
 class CliBatchReporter(BatchObserver):

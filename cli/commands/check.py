@@ -138,7 +138,8 @@ def _run_checks(notebooks: tuple[Path, ...], check: Any, update: bool, shared: d
         from nbrun.check.run import CheckRunner
         from nbrun.options import BatchOptions, FileOptions
 
-        from ..batch import Presentation, execute_jobs, make_jobs, plan_batch
+        from ..batch import Presentation, execute_jobs
+        from ..inputs.plan import make_jobs, plan_batch
         from ..output.event_stream import EventStream
         from ..output.log_setup import configure_logging
 

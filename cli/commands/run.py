@@ -117,10 +117,12 @@ def run_command(
     ):
         fast_start.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
     try:
+        from nbrun.notebook.files import read_from
         from nbrun.options import BatchOptions
 
-        from ..batch import Presentation, execute_jobs, grid_jobs, make_jobs, plan_batch
+        from ..batch import Presentation, execute_jobs
         from ..inputs.params import render_output
+        from ..inputs.plan import grid_jobs, make_jobs, plan_batch
         from ..output.event_stream import EventStream
         from ..output.log_lines import check_stream_files
 
@@ -150,7 +152,7 @@ def run_command(
             planned = grid_jobs(paths[0], output, options, file_options, grid)
         else:
             if output is not None and "{" in str(output):
-                output = render_output(output, parameters or {}, paths[0])
+                output = render_output(output, parameters or {}, lambda: read_from(paths[0]))
             planned = make_jobs(
                 plan_batch(paths, output=output, output_dir=written.output_dir, root=mirror_root(notebooks)),
                 options,
@@ -176,7 +178,7 @@ def inspect_command(notebook: Where) -> None:
     """List the parameters a NOTEBOOK declares in its cell tagged 'parameters'."""
     from nbrun.errors import NbrunError
     from nbrun.notebook.files import read_from
-    from nbrun.notebook.parameters import declared_parameters
+    from nbrun.notebook.parameter_cells import declared_parameters
 
     try:
         declared = declared_parameters(read_from(notebook))  # a path or URL, .ipynb or text
@@ -209,9 +211,8 @@ def leave_out_run_folders(paths: list[Where], named: tuple[Where, ...], folders:
     explicit = {path.resolve() for path in named if isinstance(path, Path)}
 
     def own(path: Where) -> bool:
-        if not isinstance(path, Path) or path.resolve() in explicit:
-            return False
-        return any(path.resolve().is_relative_to(folder) for folder in local)
+        real = path.resolve() if isinstance(path, Path) else None
+        return real is not None and real not in explicit and any(real.is_relative_to(folder) for folder in local)
 
     return [path for path in paths if not own(path)]
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+from nbformat import NotebookNode
 
 from nbrun.storage.locations import Where
 
@@ -133,13 +135,14 @@ def load_grid(path: Path) -> list[dict[str, Any]]:
     return [_mapping(entry, f"{path} entry {index}") for index, entry in enumerate(grid)]
 
 
-def render_output(template: Where, parameters: dict[str, Any], notebook: Where | None = None) -> Where:
-    """Format ``-o`` with the parameters, then *notebook*'s declared defaults (nbrun.notebook.output_template)."""
+def render_output(
+    template: Where, parameters: dict[str, Any], notebook: Callable[[], NotebookNode] | None = None
+) -> Where:
+    """Format ``-o`` with the parameters, then the declared defaults of *notebook* (read only if a field needs them)."""
     from nbrun.errors import NbrunError
-    from nbrun.notebook.files import read_from
     from nbrun.notebook.output_template import render_output as render
 
     try:
-        return render(template, parameters, (lambda: read_from(notebook)) if notebook is not None else None)
+        return render(template, parameters, notebook)
     except NbrunError as exc:
         raise CliError(str(exc), exc.status.exit_code) from None

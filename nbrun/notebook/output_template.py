@@ -17,7 +17,7 @@ from nbformat import NotebookNode
 
 from ..errors import ParameterError
 from ..storage.locations import Location, Where, as_where
-from .parameters import declared_parameters
+from .parameter_cells import declared_parameters
 
 
 def template_fields(template: Where) -> set[str]:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import ast
 import datetime
-import io
 import keyword
 import math
-import re
 import shlex
-import tokenize
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,12 +15,17 @@ from nbformat.corpus.words import generate_corpus_id as random_cell_id
 from nbformat.v4 import new_code_cell
 
 from ..errors import ParameterError
+from .parameter_cells import (
+    BASH_NAME,
+    INJECTED_TAG,
+    PARAMETERS_TAG,
+    DeclaredParameter,
+    declared_parameters,
+    tagged_cell,
+)
 
-PARAMETERS_TAG = "parameters"
-INJECTED_TAG = "injected-parameters"
 PYTHON_LANGUAGES = {"python", "python3", "ipython", "ipython3"}
 BASH_LANGUAGES = {"bash"}
-_BASH_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def parse_value(text: str) -> Any:
@@ -112,7 +113,7 @@ _PYTHON = _Translator(
     lambda name, value: f"{name} = {python_literal(value)}",
 )
 _BASH = _Translator(
-    "bash", lambda name: _BASH_NAME.fullmatch(name) is not None, lambda name, value: f"{name}={bash_literal(value)}"
+    "bash", lambda name: BASH_NAME.fullmatch(name) is not None, lambda name, value: f"{name}={bash_literal(value)}"
 )
 
 
@@ -193,12 +194,12 @@ def inject_parameters(nb: NotebookNode, parameters: Mapping[str, Any], language:
     cell = new_code_cell(parameters_source(parameters, language))
     cell.metadata["tags"] = [INJECTED_TAG]
     upgrade_to_cell_ids(nb)
-    old = _tagged(nb, INJECTED_TAG)
+    old = tagged_cell(nb, INJECTED_TAG)
     if old is not None:
         cell["id"] = nb.cells[old].get("id", cell.get("id"))
         nb.cells[old] = cell
         return Injection(old, True, None)
-    anchor = _tagged(nb, PARAMETERS_TAG)
+    anchor = tagged_cell(nb, PARAMETERS_TAG)
     if anchor is None:
         nb.cells.insert(0, cell)
         return Injection(0, False, "the notebook has no cell tagged 'parameters'; parameters were injected at the top")
@@ -216,79 +217,6 @@ def upgrade_to_cell_ids(nb: NotebookNode) -> None:
             cell["id"] = random_cell_id()
 
 
-def _tagged(nb: NotebookNode, tag: str) -> int | None:
-    for index, cell in enumerate(nb.cells):
-        if tag in cell.get("metadata", {}).get("tags", []):
-            return index
-    return None
-
-
-@dataclass(frozen=True)
-class DeclaredParameter:
-    """One assignment in the ``parameters`` cell."""
-
-    name: str
-    default: str
-    inferred_type: str
-    annotation: str | None
-    comment: str | None
-
-
-def declared_parameters(nb: NotebookNode) -> list[DeclaredParameter]:
-    """The names, defaults, types and comments of the ``parameters`` cell (Python only)."""
-    index = _tagged(nb, PARAMETERS_TAG)
-    if index is None:
-        return []
-    source = nb.cells[index].source
-    try:
-        tree = ast.parse(source)
-    except SyntaxError as exc:
-        raise ParameterError(f"the parameters cell is not valid Python: {exc.msg} (line {exc.lineno})") from None
-    comments = _line_comments(source)
-    found = []
-    for node in tree.body:
-        target, annotation, value = _assignment(node)
-        if target is None or value is None:
-            continue
-        default = ast.get_source_segment(source, value) or ""
-        found.append(
-            DeclaredParameter(
-                name=target,
-                default=default,
-                inferred_type=_infer_type(value),
-                annotation=ast.get_source_segment(source, annotation) if annotation is not None else None,
-                comment=comments.get(node.end_lineno or node.lineno),
-            )
-        )
-    return found
-
-
-def _assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None, ast.expr | None]:
-    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-        return node.targets[0].id, None, node.value
-    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-        return node.target.id, node.annotation, node.value
-    return None, None, None
-
-
-def _infer_type(value: ast.expr) -> str:
-    try:
-        return type(ast.literal_eval(value)).__name__
-    except (ValueError, SyntaxError, TypeError):
-        return "expression"
-
-
-def _line_comments(source: str) -> dict[int, str]:
-    comments: dict[int, str] = {}
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            if token.type == tokenize.COMMENT:
-                comments[token.start[0]] = token.string.lstrip("#").strip()
-    except (tokenize.TokenError, IndentationError):
-        pass
-    return comments
-
-
 def apply_parameters(
     nb: NotebookNode, parameters: Mapping[str, Any] | None, *, language: str, strict: bool = False
 ) -> list[str]:
@@ -302,7 +230,7 @@ def apply_parameters(
     if not parameters:
         return []
     translator = _translator(language)
-    if strict and _tagged(nb, PARAMETERS_TAG) is None:
+    if strict and tagged_cell(nb, PARAMETERS_TAG) is None:
         raise ParameterError("the notebook has no cell tagged 'parameters' (--strict-params)")
     parameters_source(parameters, language)  # names and values checked before anything changes
     warnings = []
@@ -352,51 +280,3 @@ def _type_mismatch(declared: DeclaredParameter, value: Any) -> str | None:
         f"parameter {declared.name!r}: the parameters cell declares {article} {kind} "
         f"(default {declared.default}), the value given is a {type(value).__name__}: {value!r}"
     )
-
-
-def kept_parameters(nb: NotebookNode) -> dict[str, Any] | None:
-    """The values in the notebook's ``injected-parameters`` cell (an earlier run's), or None without one.
-
-    A Python cell is read as papermill writes it (``name = literal``); a value
-    that is not a literal is kept as its source text; a bash cell's
-    ``name=value`` lines are read as shell words.
-    """
-    index = _tagged(nb, INJECTED_TAG)
-    if index is None:
-        return None
-    source = nb.cells[index].get("source", "")
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return _bash_assignments(source)
-    values: dict[str, Any] = {}
-    for node in tree.body:
-        target, _, value = _assignment(node)
-        if target is None or value is None:
-            continue
-        try:
-            values[target] = ast.literal_eval(value)
-        except (ValueError, SyntaxError, TypeError):
-            values[target] = ast.get_source_segment(source, value) or ""
-    return values
-
-
-def _bash_assignments(source: str) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for line in source.splitlines():
-        name, equals, word = line.partition("=")
-        if equals and _BASH_NAME.fullmatch(name):
-            try:
-                values[name] = " ".join(shlex.split(word))
-            except ValueError:
-                values[name] = word
-    return values
-
-
-def drop_injected_cell(nb: NotebookNode) -> bool:
-    """Remove the ``injected-parameters`` cell (``--clear-params``); True if there was one."""
-    index = _tagged(nb, INJECTED_TAG)
-    if index is None:
-        return False
-    del nb.cells[index]
-    return True

@@ -57,7 +57,8 @@ from ..kernel.supply import KernelSupply
 from ..notebook.files import read_from, write_notebook
 from ..notebook.in_place import InPlaceGuard
 from ..notebook.model import resolve_kernel_name
-from ..notebook.parameters import apply_parameters, drop_injected_cell, json_safe, kept_parameters, notebook_language
+from ..notebook.parameter_cells import drop_injected_cell, kept_parameters
+from ..notebook.parameters import apply_parameters, json_safe, notebook_language
 from ..options import ExecuteOptions, FileOptions
 from ..result import ExecutionResult
 from ..storage.atomic import check_writable
@@ -72,6 +73,11 @@ class FileRun:
     target: Where
     options: ExecuteOptions = field(default_factory=ExecuteOptions)
     file: FileOptions = field(default_factory=FileOptions)
+
+    @property
+    def in_place(self) -> bool:
+        """The executed notebook is written back over its source (a local file)."""
+        return isinstance(self.source, Path) and self.source == self.target
 
 
 @dataclass(frozen=True)
@@ -280,8 +286,7 @@ class Pipeline:
         if self.execute is None:
             raise TypeError("Pipeline.run needs an execute stage: pipeline.executing(local_execute(...))")
         writes_file = self.write is write  # only a run written back to its file needs the edit guard
-        in_place = writes_file and isinstance(run.source, Path) and run.source == run.target
-        guard = InPlaceGuard(run.source) if in_place and isinstance(run.source, Path) else None
+        guard = InPlaceGuard(run.source) if writes_file and run.in_place and isinstance(run.source, Path) else None
         nb = self.read(run)
         self.check(run)
         prepared = replace(prepare(run, nb, observer or ExecutionObserver()), in_place=guard)

@@ -16,14 +16,9 @@ def report_mode_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionR
     Not in a notebook written back to its source: that would hide the
     source's code for good. Its HTML page hides them all the same.
     """
-    if prepared.run.file.report_mode and not in_place(prepared):
+    if prepared.run.file.report_mode and not prepared.run.in_place:
         hide_code_inputs(result.notebook)
     return result
-
-
-def in_place(prepared: Prepared) -> bool:
-    """The run writes its notebook back over its source."""
-    return prepared.run.source == prepared.run.target
 
 
 def html_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
@@ -33,7 +28,7 @@ def html_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
     from .html_export import write_notebook_html  # nbconvert is imported only when asked
 
     page = result.notebook
-    if prepared.run.file.report_mode and in_place(prepared):  # the page hides what the source keeps
+    if prepared.run.file.report_mode and prepared.run.in_place:  # the page hides what the source keeps
         page = copy.deepcopy(page)
         hide_code_inputs(page)
     written = write_notebook_html(page, prepared.run.target, allow_scripts=prepared.run.file.html_allow_scripts)
