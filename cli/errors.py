@@ -16,6 +16,14 @@ import click
 USAGE_EXIT = 2  # click's own code for a usage error; RunStatus.USAGE_ERROR has the same
 
 
+# Flags of the tools nbrun replaces, with what to write instead (click's closest-match guess misleads).
+FLAGS_FROM_ELSEWHERE = {
+    "--inplace": "nbrun writes the executed notebook in place by default (-o FILE or --output-dir DIR write elsewhere)",
+    "--to": "nbrun writes notebooks; --html also writes each one as an HTML page",
+    "--execute": "nbrun run always executes; drop the flag",
+}
+
+
 class CliError(Exception):
     """An error the command reports in one line; ``exit_code`` is the process's."""
 
@@ -55,6 +63,12 @@ class NbrunGroup(click.Group):
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except CliError as error:
             fail(error.message, error.exit_code)
+        except click.NoSuchOption as error:
+            hint = FLAGS_FROM_ELSEWHERE.get(error.option_name)
+            if hint is None:
+                hint = f" (see '{error.ctx.command_path} --help')" if error.ctx is not None else ""
+                fail(f"{error.format_message()}{hint}", error.exit_code)
+            fail(f"{error.option_name} is not an nbrun flag: {hint}", error.exit_code)
         except click.UsageError as error:
             hint = f" (see '{error.ctx.command_path} --help')" if error.ctx is not None else ""
             fail(f"{error.format_message()}{hint}", error.exit_code)

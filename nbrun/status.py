@@ -50,6 +50,10 @@ class RunStatus(str, enum.Enum):
     IO_ERROR = "io-error", 5, "I/O error", "error"
     MISMATCH = "mismatch", 6, "mismatch", "failure"  # nbrun check: the run went through, outputs differ
 
+    def __str__(self) -> str:
+        """``print(result.status)`` shows ``ok``, the word the records use."""
+        return str(self.value)
+
     @classmethod
     def parse(cls, value: str) -> RunStatus:
         """The member whose value is *value* (ValueError for an unknown one)."""
@@ -81,3 +85,7 @@ class CellStatus(str, enum.Enum):
     SKIPPED = "skipped"  # tagged skip-execution
     EMPTY = "empty"  # no code to send
     NOT_RUN = "not-run"  # the run stopped before this cell
+
+    def __str__(self) -> str:
+        """``print(record.status)`` shows ``ok``, the word the records use."""
+        return str(self.value)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -56,3 +58,17 @@ def test_the_runs_own_output_folder_is_not_searched_again(tmp_path: Path) -> Non
         assert named.exit_code == 0, named.stderr
     finally:
         os.chdir(cwd)
+
+
+def test_jupyter_executes_inplace_flag_is_answered(notebook: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "nbrun.cli", "run", str(notebook), "--inplace"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert one_line(proc.stderr) == (
+        "nbrun: error: --inplace is not an nbrun flag: nbrun writes the executed notebook in place by default "
+        "(-o FILE or --output-dir DIR write elsewhere)"
+    )

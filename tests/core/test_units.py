@@ -65,3 +65,13 @@ def test_the_plugin_reads_the_same_durations() -> None:
     from nbrun.pytest_plugin.settings import timeout_setting
 
     assert timeout_setting("5m") == 300 and timeout_setting("0") is None and timeout_setting(90) == 90
+
+
+def test_a_status_prints_as_the_word_the_records_use() -> None:
+    from nbrun.status import CellStatus, RunStatus
+
+    assert (
+        str(RunStatus.OK) == "ok"
+        and f"{RunStatus.KERNEL_DIED}" == "kernel-died"
+        and str(CellStatus.NOT_RUN) == "not-run"
+    )
