@@ -79,14 +79,23 @@ def cache_settings(
     return CacheSettings(cache_dir.resolve(), rerun_failed=rerun_failed, extra_inputs=cache_inputs)
 
 
+def _existing_cache(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """The cache folder of ``list``/``show``/``prune``/``clear``: given, or ``$NBRUN_CACHE_DIR``, and there."""
+    if value is None:
+        raise click.UsageError(f"no cache folder: give --cache DIR or set ${ENV_VAR}")
+    if not value.is_dir():
+        raise CliError(f"{value}: no such cache folder", exit_codes.USAGE)
+    return value
+
+
 def _cache_dir_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--cache",
         "cache_dir",
         type=click.Path(path_type=Path, file_okay=False),
         envvar=ENV_VAR,
-        required=True,
-        help=f"The cache folder (default: ${ENV_VAR}).",
+        callback=_existing_cache,
+        help=f"The cache folder.  [default: ${ENV_VAR}]",
     )(command)
 
 

@@ -33,5 +33,10 @@ def check_inputs(arguments: tuple[Where, ...], paths: list[Where]) -> None:
             exit_codes.USAGE,
         )
     path = missing[0]
-    reason = "is a directory, not a notebook file" if path.is_dir() else "no such file"
+    if path.is_dir():
+        reason = "is a directory, not a notebook file"
+    elif str(path).endswith(("/", "\\")) or not path.suffix:
+        reason = "no such file or folder"  # it reads as a folder: do not call it a missing file
+    else:
+        reason = "no such file"
     raise CliError(f"{path}: {reason}", exit_codes.NOTEBOOK_INVALID_OR_IO)

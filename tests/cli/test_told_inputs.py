@@ -72,3 +72,22 @@ def test_jupyter_executes_inplace_flag_is_answered(notebook: Path) -> None:
         "nbrun: error: --inplace is not an nbrun flag: nbrun writes the executed notebook in place by default "
         "(-o FILE or --output-dir DIR write elsewhere)"
     )
+
+
+def test_cache_commands_name_a_missing_folder_and_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from nbrun.cli import main
+
+    monkeypatch.delenv("NBRUN_CACHE_DIR", raising=False)
+    unset = CliRunner().invoke(main, ["cache", "list"])
+    assert unset.exit_code == 2 and "give --cache DIR or set $NBRUN_CACHE_DIR" in one_line(unset.stderr)
+    missing = CliRunner().invoke(main, ["cache", "list", "--cache", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and one_line(missing.stderr).endswith("nowhere: no such cache folder")
+    monkeypatch.setenv("NBRUN_CACHE_DIR", str(tmp_path))
+    assert CliRunner().invoke(main, ["cache", "list"]).exit_code == 0
+
+
+def test_a_missing_folder_is_not_called_a_missing_file(tmp_path: Path) -> None:
+    result = invoke(str(tmp_path / "reports"))
+    assert result.exit_code == 5 and one_line(result.stderr).endswith("reports: no such file or folder")
