@@ -97,3 +97,22 @@ def test_html_without_nbconvert_is_one_line_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr == "nbrun: error: --html needs the html extra: pip install 'jupyter-nbrun[html]'\n"
     assert not (tmp_path / "ran").exists()
+
+
+def test_a_hidden_input_shows_no_out_prompt(tmp_path: Path) -> None:
+    """Report mode hides the code; an ``Out[4]:`` beside nothing would only point at what was hidden."""
+    import re
+
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from nbrun.reports.html_export import write_notebook_html
+
+    prompts = []
+    for hidden in (True, False):
+        cell = new_code_cell("6 * 7", execution_count=4)
+        cell.outputs = [new_output("execute_result", data={"text/plain": "42"}, execution_count=4)]
+        if hidden:
+            cell.metadata["jupyter"] = {"source_hidden": True}
+        page = Path(write_notebook_html(new_notebook(cells=[cell]), tmp_path / f"{hidden}.ipynb")).read_text()
+        prompts.append(re.findall(r'jp-OutputArea-prompt">\s*([^<]*)', page))
+    assert prompts == [[""], ["Out[4]:"]]
