@@ -37,6 +37,7 @@ NbrunError                      status (exit code)
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -156,7 +157,10 @@ class NoSuchKernelError(KernelError):
         self.name = name
         self.available = available
         listing = ", ".join(sorted(available)) or "none"
-        super().__init__(f"no kernel named {name!r} is installed (installed kernels: {listing})")
+        close = difflib.get_close_matches(name, available, n=1)
+        likely = close[0] if close else "python3" if "python3" in available else min(available, default="")
+        choose = f"; choose one with -k, e.g. -k {likely}" if likely else ""
+        super().__init__(f"no kernel named {name!r} is installed (installed kernels: {listing}){choose}")
 
     def __reduce__(self) -> tuple[type, tuple[str, list[str]]]:
         return (type(self), (self.name, self.available))

@@ -58,7 +58,7 @@ def check_clean_outcome(path: Path, before: bytes, result: Result) -> None:
     assert PYTHON_TRACEBACK not in result.output, result.output
     code = result.exit_code
     if code == 4:  # documented: a mutated kernelspec may name a kernel that is not installed
-        assert "no kernel named" in result.stderr, result.stderr
+        assert "no kernel named" in result.stderr and "choose one with -k, e.g. -k " in result.stderr, result.stderr
         code = 5
     assert code in (0, 1, 5), f"exit {result.exit_code}\n{result.output}"
     if code == 5:
