@@ -51,7 +51,7 @@ class RunStatus(str, enum.Enum):
     MISMATCH = "mismatch", 6, "mismatch", "failure"  # nbrun check: the run went through, outputs differ
 
     def __str__(self) -> str:
-        """``print(result.status)`` shows ``ok``, the word the records use."""
+        """``str(status)`` is ``ok``, the word the records use (not ``RunStatus.OK``)."""
         return str(self.value)
 
     @classmethod
@@ -87,5 +87,5 @@ class CellStatus(str, enum.Enum):
     NOT_RUN = "not-run"  # the run stopped before this cell
 
     def __str__(self) -> str:
-        """``print(record.status)`` shows ``ok``, the word the records use."""
+        """``str(status)`` is ``ok``, the word the records use (not ``CellStatus.OK``)."""
         return str(self.value)
