@@ -15,7 +15,7 @@ from typing import TextIO
 import click
 
 from nbrun.control import RunControl
-from nbrun.errors import NbrunError, NotebookError
+from nbrun.errors import NbrunError
 from nbrun.events import ExecutionObserver
 from nbrun.kernel.protocol import utc_now
 from nbrun.options import BatchOptions
@@ -25,6 +25,7 @@ from nbrun.status import RunStatus
 from nbrun.storage.locations import Where, printable
 
 from . import exit_codes
+from .errors import about
 from .output.event_stream import EventStream, Tee
 from .output.live import TerminalObserver, is_tty
 from .output.log_lines import StreamFiles, log_labels
@@ -270,9 +271,8 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
     lines: list[str] = []
     if outcome.error is not None:
         error = outcome.error
-        named = isinstance(error, NotebookError)  # its message starts with the path already
         ran = f"; {error.after_run}" if error.after_run else ""  # it failed after the run: say how the run went
-        lines.append(f"nbrun: error: {error}{ran}" if named else f"nbrun: error: {job.source}: {error}{ran}")
+        lines.append(f"nbrun: error: {about(job.source, error)}{ran}")
     elif result is None:
         lines.append(f"nbrun: {job.source}: {outcome.skipped_reason}")
     else:

@@ -13,6 +13,8 @@ from typing import Any, NoReturn
 
 import click
 
+from nbrun.errors import NotebookError
+
 USAGE_EXIT = 2  # click's own code for a usage error; RunStatus.USAGE_ERROR has the same
 
 
@@ -38,6 +40,13 @@ class NothingToRun(CliError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, USAGE_EXIT)
+
+
+def about(source: object, error: BaseException) -> str:
+    """*error*'s message naming a path once: most of nbrun's errors begin with theirs (the input or the output)."""
+    message = str(error)
+    named = isinstance(error, NotebookError) and error.path is not None
+    return message if named or message.startswith(f"{source}: ") else f"{source}: {message}"
 
 
 def fail(message: str, exit_code: int) -> NoReturn:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from nbrun.errors import NbrunError, NotebookError
+from nbrun.errors import NbrunError
 from nbrun.pipeline.core import FileRun
 from nbrun.pipeline.prepare_only import prepare_file
 from nbrun.runners.batch import BatchJob
 
 from .. import exit_codes
+from ..errors import about
 
 
 def prepare_jobs(jobs: list[BatchJob]) -> int:
@@ -19,8 +20,7 @@ def prepare_jobs(jobs: list[BatchJob]) -> int:
         try:
             warnings = prepare_file(FileRun(job.source, job.target, job.options))
         except NbrunError as exc:
-            named = isinstance(exc, NotebookError)  # its message starts with the path already
-            click.echo(f"nbrun: error: {exc}" if named else f"nbrun: error: {job.source}: {exc}", err=True)
+            click.echo(f"nbrun: error: {about(job.source, exc)}", err=True)
             code = code or exc.status.exit_code
             continue
         for warning in warnings:

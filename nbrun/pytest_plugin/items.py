@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,21 @@ class NotebookItem(pytest.Item):
             self.invalid = f"not a valid notebook (not valid JSON: {exc})"
         self.next_item: pytest.Item | None = None  # set by the plugin's pytest_runtest_protocol hook
         self._job: NotebookJob | None = None
-        for mark in marks_from(self.notebook.get("metadata")):
+        for mark in self._marks():
             self.add_marker(mark)
+
+    def _marks(self) -> list[pytest.MarkDecorator]:
+        """The notebook's markers; pytest's unknown-marker warning points at the notebook, not at this file."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pytest.PytestUnknownMarkWarning)
+            marks = marks_from(self.notebook.get("metadata"))
+        for warning in caught:
+            if issubclass(warning.category, pytest.PytestUnknownMarkWarning):
+                message = f"{warning.message} (from metadata.nbrun.markers of {self.path.name})"
+                warnings.warn_explicit(message, warning.category, str(self.path), 1)
+            else:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        return marks
 
     def job(self) -> NotebookJob | None:
         """This notebook's run (``None`` when it cannot run); made once, so a prestart and the test agree."""

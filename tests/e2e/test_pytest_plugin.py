@@ -152,6 +152,8 @@ def test_mocks_and_post_cell_code(main_run: tuple[Path, PytestRun, dict[str, byt
 def test_markers_skip_xfail(main_run: tuple[Path, PytestRun, dict[str, bytes]]) -> None:
     cases = main_run[1].cases
     assert cases["slow.ipynb"].outcome == "passed"
+    output = main_run[1].output  # the unregistered marker's warning points at the notebook, not the plugin
+    assert "slow.ipynb:1: PytestUnknownMarkWarning" in output and "items.py" not in output
     assert cases["skipped.ipynb"].outcome == "skipped" and "needs a GPU" in cases["skipped.ipynb"].message
     assert cases["xfail.ipynb"].outcome == "skipped" and "bug 7" in cases["xfail.ipynb"].message
 

@@ -65,6 +65,14 @@ def test_unknown_scheme_and_missing_extra_are_one_line_exit_2(tmp_path: Path) ->
     )
 
 
+def test_http_without_its_client_library_names_the_url_once() -> None:
+    blocked = "import sys; sys.modules['aiohttp'] = None; from nbrun.cli import main; main()"
+    url = "http://127.0.0.1:9/nb.ipynb"
+    proc = subprocess.run([sys.executable, "-c", blocked, "run", url], capture_output=True, text=True, timeout=60)
+    line = one_line(proc.stderr)
+    assert proc.returncode == 2 and line.count(url) == 1 and "aiohttp" in line, line
+
+
 # --- memory:// : the logic --------------------------------------------------------------------------------
 
 
