@@ -69,13 +69,25 @@ def execute_jobs(
     return asyncio.run(_execute(jobs, presentation, options, runner))
 
 
+def _stop(control: RunControl, signal_name: str) -> None:
+    """Stop on a signal, and say what happens (a second signal kills the kernels at once)."""
+    first, was_forced = control.reason is None, control.forced
+    control.request_stop(signal_name)
+    if first:
+        click.echo(
+            f"nbrun: {signal_name}: stopping; running cells are interrupted (send it again to kill now)", err=True
+        )
+    elif not was_forced:
+        click.echo(f"nbrun: {signal_name} again: killing the kernels", err=True)
+
+
 async def _execute(
     jobs: list[BatchJob], presentation: Presentation, options: BatchOptions, runner: Runner | None = None
 ) -> int:
     control = RunControl()
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
-        loop.add_signal_handler(sig, control.request_stop, sig.name)
+        loop.add_signal_handler(sig, _stop, control, sig.name)
     reporter = CliBatchReporter(
         len(jobs),
         presentation,

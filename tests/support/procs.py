@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 import psutil
 
+from tests.support.load import within
+
 # Every process this test session starts inherits the marker, kernels too,
 # so kernels of other nbrun runs on the machine are never counted. Each
 # pytest-xdist worker has its own: a worker never counts another's kernels.
@@ -64,7 +66,7 @@ def kernel_pids() -> set[int]:
 
 def wait_gone(pids: set[int], timeout: float = 5.0) -> set[int]:
     """Wait until *pids* have exited; return those still alive."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within(timeout)
     alive = set(pids)
     while alive and time.monotonic() < deadline:
         alive = {pid for pid in alive if _alive(pid)}
