@@ -69,16 +69,14 @@ def execute_jobs(
     return asyncio.run(_execute(jobs, presentation, options, runner))
 
 
-def _stop(control: RunControl, signal_name: str) -> None:
+def _stop(control: RunControl, reporter: CliBatchReporter, signal_name: str) -> None:
     """Stop on a signal, and say what happens (a second signal kills the kernels at once)."""
     first, was_forced = control.reason is None, control.forced
     control.request_stop(signal_name)
     if first:
-        click.echo(
-            f"nbrun: {signal_name}: stopping; running cells are interrupted (send it again to kill now)", err=True
-        )
+        reporter.notice(f"nbrun: {signal_name}: stopping; running cells are interrupted (send it again to kill now)")
     elif not was_forced:
-        click.echo(f"nbrun: {signal_name} again: killing the kernels", err=True)
+        reporter.notice(f"nbrun: {signal_name} again: killing the kernels")
 
 
 async def _execute(
@@ -86,14 +84,14 @@ async def _execute(
 ) -> int:
     control = RunControl()
     loop = asyncio.get_running_loop()
-    for sig in STOP_SIGNALS:
-        loop.add_signal_handler(sig, _stop, control, sig.name)
     reporter = CliBatchReporter(
         len(jobs),
         presentation,
         options.max_parallel,
         line_prefixes=log_labels(jobs, is_tty(sys.stderr)) if presentation.log_output else None,
     )
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, _stop, control, reporter, sig.name)
     started, clock = utc_now(), time.monotonic()
     if presentation.events is not None:
         presentation.events.run_started(len(jobs))
@@ -250,11 +248,15 @@ class CliBatchReporter(BatchObserver):
         if self._overall is not None:
             self._overall.close()
 
+    def notice(self, text: str) -> None:
+        """A line on stderr, above the bars when they are shown."""
+        self._emit(text)
+
     def _emit(self, text: str) -> None:
         if not text:
             return
         text = printable(text)  # a name's undecodable bytes as \xNN
-        if self._overall is not None:
+        if self.bars:
             from tqdm import tqdm
 
             tqdm.write(text, file=self.stream)

@@ -15,6 +15,7 @@ import nbformat
 import pytest
 from lxml import etree
 
+from tests.support.load import within
 from tests.support.notebooks import ROOT, make_notebook
 from tests.support.procs import kernel_pids, wait_gone
 
@@ -173,7 +174,7 @@ def test_interrupting_a_batch_writes_every_partial_notebook(tmp_path: Path) -> N
         text=True,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + within(60)
 
     def sleeping() -> int:  # notebooks whose sleep cell has been sent (a fork template is a kernel too)
         lines = events.read_text().splitlines() if events.exists() else []

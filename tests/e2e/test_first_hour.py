@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.support.load import within
 from tests.support.notebooks import make_notebook
 
 pytestmark = pytest.mark.usefixtures("no_leaked_kernels")
@@ -211,7 +212,7 @@ def test_events_stream_is_flushed_per_line_and_matches_its_schema(tmp_path: Path
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + within(60)
         while {"event": "cell-start", "index": 1}.items() - _last_event(events).items():
             assert proc.poll() is None and time.monotonic() < deadline, "no cell-start for cell 1 while it runs"
             time.sleep(0.05)
@@ -329,7 +330,7 @@ def test_messages_go_above_the_bars_and_ctrl_c_leaves_no_fragments(tmp_path: Pat
         cwd=tmp_path,
     )
     os.close(slave)
-    drawn, interrupted, deadline = "", False, time.monotonic() + 90
+    drawn, interrupted, deadline = "", False, time.monotonic() + within(90)
     try:
         while time.monotonic() < deadline:
             if select.select([master], [], [], 0.1)[0]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.load import within
 from tests.support.plugin_projects import project, run_pytest, write_notebook
 from tests.support.procs import kernel_pids, wait_gone
 
@@ -83,7 +84,7 @@ def test_ctrl_c_leaves_no_kernel(tmp_path: Path) -> None:
         preexec_fn=_default_sigint,
     )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + within(90)
         while not (root / "started").exists() and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.1)
         assert (root / "started").exists(), proc.communicate(timeout=30)[0]

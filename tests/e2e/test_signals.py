@@ -216,7 +216,7 @@ def test_sigint_while_the_kernel_is_starting(tmp_path: Path) -> None:
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + within(15)
         while not _pids_with(marker) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert _pids_with(marker), "the slow kernel never started"
@@ -232,7 +232,7 @@ def test_sigint_while_the_kernel_is_starting(tmp_path: Path) -> None:
     finally:
         # Kill the slow kernel processes this test caused (by pid): each failed
         # start makes nbrun retry or give up, so it ends and cleans up itself.
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + within(10)
         while proc.poll() is None and time.monotonic() < deadline:
             for pid in _pids_with(marker):
                 try:

@@ -21,6 +21,7 @@ from typing import Any
 import nbformat
 import pytest
 
+from tests.support.load import within
 from tests.support.normalize import normalized_cells
 from tests.support.notebooks import make_notebook
 from tests.support.procs import kernel_pids, pid_alive, session_pids, wait_gone
@@ -212,7 +213,7 @@ def test_worker_killed_mid_run_is_retried(tmp_path: Path, cluster: tuple[str, An
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + within(60)
     while not (pids_file.exists() and pids_file.read_text().endswith("\n")):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.05)
@@ -279,7 +280,7 @@ def test_local_cluster_ctrl_c_interrupts_running_and_skips_queued(tmp_path: Path
         text=True,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + within(60)
     while len(list(tmp_path.glob("*.started"))) < 2:
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.05)

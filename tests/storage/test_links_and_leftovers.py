@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from nbrun.cli import main
 from nbrun.notebook.files import write_notebook
+from tests.support.load import within
 from tests.support.notebooks import make_notebook
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="symlinks and modes as on POSIX")
@@ -169,7 +170,7 @@ def test_sigkilled_nbrun_is_recognisable_and_its_session_folder_is_swept(tmp_pat
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + within(60)
     try:
         while time.monotonic() < deadline:
             record = nbformat.read(source, 4).metadata.get("nbrun", {})
