@@ -29,7 +29,7 @@ from .errors import about
 from .output.event_stream import EventStream, Tee
 from .output.live import TerminalObserver, is_tty
 from .output.log_lines import StreamFiles, log_labels
-from .output.notices import raised_cells, stdin_hint, truncation_warning
+from .output.notices import cache_on_declared_inputs_only, raised_cells, stdin_hint, truncation_warning
 from .output.run_records import (
     failing_traceback,
     outcome_exit_code,
@@ -114,6 +114,9 @@ async def _execute(
     code = _exit_code(outcomes, control)
     if len(outcomes) > 1:
         click.echo(summary_table(outcomes, duration), err=True)
+    untracked = cache_on_declared_inputs_only(outcomes)
+    if untracked:
+        click.echo(untracked, err=True)
     code = _write_reports(outcomes, presentation, started, duration, code)
     if presentation.events is not None:
         presentation.events.run_finished(outcomes, code, duration)
@@ -294,6 +297,8 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
             lines += [f"nbrun: kernel output for {job.source}:", _indent(result.kernel_output)]
         where = "" if job.target == job.source else f" -> {job.target}"
         cached = " (cached)" if result.cached else ""  # replayed from the execution cache
+        use = result.cache_use
+        rerun = f"; re-run: {use.rerun}" if use is not None and use.rerun else ""  # why the stored run did not replay
         if result.check is not None:  # nbrun check
             from .output.check_verdicts import check_lines
 
@@ -303,12 +308,12 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
             raised = len(raised_cells(result))  # --allow-errors successes say what raised
             note = f", {raised} raised (--allow-errors)" if raised else ""
             lines.append(
-                f"nbrun: ok{cached} {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}{note}, {outcome.duration:.2f} s)"
+                f"nbrun: ok{cached} {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}{note}, {outcome.duration:.2f} s{rerun})"
             )
         else:
             hint = stdin_hint(result)
             message = f"{result.message}; {hint}" if hint else result.message
-            lines.append(f"nbrun: FAILED{cached} {job.source}: {message} (notebook written to {job.target})")
+            lines.append(f"nbrun: FAILED{cached} {job.source}: {message} (notebook written to {job.target}{rerun})")
             traceback = failing_traceback(outcome) if result.status is RunStatus.ERROR else ""
             traceback = traceback if colour else strip_ansi(traceback)
             if traceback:

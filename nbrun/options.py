@@ -31,11 +31,15 @@ class CacheSettings:
         rerun_failed: a stored failure is run again (and replaced) instead of replayed.
         extra_inputs: input globs (relative to the current directory) that are
             part of every notebook's key, besides its ``metadata.nbrun.inputs``.
+        ttl: seconds a stored run that reached the network or started a
+            subprocess (which nbrun cannot re-check) may be replayed; ``None``:
+            never. A notebook's ``metadata.nbrun.cache.ttl`` takes precedence.
     """
 
     directory: Path
     rerun_failed: bool = False
     extra_inputs: tuple[str, ...] = ()
+    ttl: float | None = None
 
 
 DEFAULT_KERNEL = "python3"

@@ -203,6 +203,12 @@ class ExecutionResult:
         return use is not None and use.replayed
 
     @property
+    def cache_use(self) -> CacheUse | None:
+        """What the execution cache did for this run (``reports["cache"]``): key, replayed, why it re-ran."""
+        use: CacheUse | None = self.reports.get("cache")
+        return use
+
+    @property
     def cache_key(self) -> str | None:
         """The execution cache key this run is stored under or replayed from, if any."""
         use: CacheUse | None = self.reports.get("cache")

@@ -31,3 +31,12 @@ def parse_size(text: str) -> int:
         raise ValueError(f"{text!r} is not a size such as 1048576, 500K, 10M or 2GiB")
     number, unit = float(match.group(1)), match.group(2).lower()
     return int(number * 1024 ** " kmgt".index(unit or " "))
+
+
+def format_duration(seconds: float) -> str:
+    """*seconds* the way people say it, in the units :func:`parse_duration` reads (``45s``, ``12m``, ``3.5h``)."""
+    if seconds < 90:
+        return f"{seconds:.0f}s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h".replace(".0h", "h")

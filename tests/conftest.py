@@ -4,9 +4,11 @@ Helpers live in the importable package ``tests.support``."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -43,6 +45,25 @@ def sample_copy(tmp_path: Path) -> Callable[[str], Path]:
         return tmp_path / name
 
     return copier
+
+
+@pytest.fixture
+def bash_kernel_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """bash_kernel's spec in a private JUPYTER_PATH (pip does not install it)."""
+    pytest.importorskip("bash_kernel")
+    folder = tmp_path / "share" / "jupyter" / "kernels" / "nbrun-test-bash"
+    folder.mkdir(parents=True)
+    (folder / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "bash_kernel", "-f", "{connection_file}"],
+                "display_name": "Bash",
+                "language": "bash",
+            }
+        )
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share" / "jupyter"))
+    return "nbrun-test-bash"
 
 
 @pytest.fixture

@@ -1,10 +1,9 @@
-"""The execution cache on the command line: ``nbrun run --cache`` flags and ``nbrun cache``."""
+"""``nbrun cache``: list, show, clear and prune an execution cache (``key`` is in ``cache_key``)."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime
-import functools
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,67 +15,11 @@ from nbrun import units
 
 from .. import exit_codes
 from ..errors import CliError
-from ..inputs.execution_flags import execute_options, execution_flags, parameters_of
+from ..inputs.cache_flags import ENV_VAR
+from .cache_key import CONTEXT, key_command, not_replayable
 
 if TYPE_CHECKING:
-    from nbrun.cache import CacheSettings, CacheStore, EntryInfo
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-ENV_VAR = "NBRUN_CACHE_DIR"
-
-
-def cache_run_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add --cache, --no-cache, --rerun-failed and --cache-input to ``nbrun run``.
-
-    The command receives them as one ``cache`` argument: CacheSettings or None.
-    """
-
-    @click.option(
-        "--cache",
-        "cache_dir",
-        type=click.Path(path_type=Path, file_okay=False),
-        metavar="DIR",
-        envvar=ENV_VAR,
-        help=f"Replay unchanged notebooks from this cache folder and store new runs in it (or ${ENV_VAR}).",
-    )
-    @click.option("--no-cache", is_flag=True, help="Ignore the cache for this run (no lookup, nothing stored).")
-    @click.option(
-        "--rerun-failed", is_flag=True, help="Run notebooks whose stored run failed again (replay only successes)."
-    )
-    @click.option(
-        "--cache-input",
-        "cache_inputs",
-        multiple=True,
-        metavar="PATTERN",
-        help="Files (a glob PATTERN) every notebook depends on: its content is part of the cache key (repeatable).",
-    )
-    @functools.wraps(command)
-    def with_cache(
-        *args: Any,
-        cache_dir: Path | None,
-        no_cache: bool,
-        rerun_failed: bool,
-        cache_inputs: tuple[str, ...],
-        **kwargs: Any,
-    ) -> Any:
-        kwargs["cache"] = cache_settings(cache_dir, no_cache, rerun_failed, cache_inputs)
-        return command(*args, **kwargs)
-
-    return with_cache
-
-
-def cache_settings(
-    cache_dir: Path | None, no_cache: bool, rerun_failed: bool, cache_inputs: tuple[str, ...]
-) -> CacheSettings | None:
-    if no_cache:
-        return None
-    if cache_dir is None:
-        if rerun_failed or cache_inputs:
-            raise click.UsageError(f"--rerun-failed and --cache-input need --cache DIR (or ${ENV_VAR})")
-        return None
-    from nbrun.cache import CacheSettings
-
-    return CacheSettings(cache_dir.resolve(), rerun_failed=rerun_failed, extra_inputs=cache_inputs)
+    from nbrun.cache import CacheStore, EntryInfo
 
 
 def _existing_cache(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
@@ -104,56 +47,7 @@ def cache_group() -> None:
     """Inspect and maintain an execution cache (see nbrun run --cache)."""
 
 
-@cache_group.command("key", context_settings=CONTEXT)
-@click.argument("notebook", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--cache",
-    "cache_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    metavar="DIR",
-    envvar=ENV_VAR,
-    help="Also say whether the cache holds this key, and which parts differ from this notebook's last stored run.",
-)
-@click.option("--cache-input", "cache_inputs", multiple=True, metavar="PATTERN", help="As for nbrun run.")
-@execution_flags
-@click.option("--json", "as_json", is_flag=True, help="Print the key and all its parts as JSON.")
-def key_command(
-    notebook: Path,
-    cache_dir: Path | None,
-    cache_inputs: tuple[str, ...],
-    as_json: bool,
-    **execution: Any,
-) -> None:
-    """Print NOTEBOOK's cache key and its parts (pass the run's options to get the run's key)."""
-    from nbrun.cache import CacheSettings, CacheStore, notebook_key
-    from nbrun.errors import NbrunError
-    from nbrun.notebook.files import read_notebook
-
-    try:
-        options = execute_options(execution, parameters=parameters_of(execution), cwd=notebook.resolve().parent)
-        settings = CacheSettings(cache_dir or Path("."), extra_inputs=cache_inputs)
-        key = notebook_key(read_notebook(notebook), notebook, options, settings)
-    except (NbrunError, ValueError) as exc:
-        code = exc.status.exit_code if isinstance(exc, NbrunError) else exit_codes.USAGE
-        raise CliError(str(exc), code) from None
-    for warning in key.warnings:
-        click.echo(f"nbrun: warning: {warning}", err=True)
-    store = CacheStore(cache_dir) if cache_dir is not None else None
-    if as_json:
-        click.echo(
-            json.dumps(
-                {"key": key.digest, "part_digests": key.part_digests, "parts": key.parts},
-                indent=2,
-                ensure_ascii=False,
-                default=str,
-            )
-        )
-        return
-    click.echo(f"key {key.digest}")
-    for name, digest in key.part_digests.items():
-        click.echo(f"  {name:<11} {digest[:12]}  {_describe_part(name, key.parts[name])}")
-    if store is not None:
-        _explain_against_store(store, key.digest, key.part_digests, notebook)
+cache_group.add_command(key_command)
 
 
 @cache_group.command("list", context_settings=CONTEXT)
@@ -200,13 +94,15 @@ def show_command(key: str, cache_dir: Path) -> None:
     duration = record.get("duration")
     ran = f"{duration:.2f} s" if isinstance(duration, (int, float)) else "?"
     click.echo(f"ran      {ran} on kernel {record.get('kernel_name')}")
-    problem = _not_replayable(store, entry.key)
+    problem = not_replayable(store, entry.key, Path(entry.source).parent, None)
     if problem:
         click.echo(f"replay   no: {problem}")
     click.echo("parts:")
     click.echo(json.dumps(stored.parts, indent=2, ensure_ascii=False, default=str))
     if stored.reads is not None:
-        click.echo("reads (environment variables with keyed digests of their values, editable installs' files):")
+        click.echo(
+            "reads (files read and written with their hashes, folders, globs, environment variables as keyed digests):"
+        )
         click.echo(json.dumps(stored.reads, indent=2, ensure_ascii=False, default=str))
 
 
@@ -268,71 +164,6 @@ def _one_entry(store: CacheStore, prefix: str) -> EntryInfo:
         problem = "no entry" if not matches else f"{len(matches)} entries"
         raise CliError(f"{problem} in {store.root} match key {prefix!r}", exit_codes.USAGE)
     return matches[0]
-
-
-def _explain_against_store(store: CacheStore, digest: str, parts: dict[str, str], notebook: Path) -> None:
-    """Say whether the key is stored; if not, which parts differ from the notebook's last stored run."""
-    stored = store.info(digest)
-    if stored is not None:
-        header = stored.header
-        click.echo(f"stored: yes ({header.get('status', '?')}, {header.get('stored', '?')}) in {stored.path}")
-        problem = _not_replayable(store, digest)
-        if problem:
-            click.echo(f"  but {problem}; the next run runs the notebook")
-        return
-    source = str(notebook.resolve())
-    previous = [entry for entry in store.entries() if entry.header.get("source") == source]
-    if not previous:
-        click.echo(f"stored: no (no run of {notebook} in {store.root})")
-        return
-    last = previous[-1]
-    last_parts = last.header.get("parts")
-    changed = [
-        name for name, value in parts.items() if not isinstance(last_parts, dict) or last_parts.get(name) != value
-    ]
-    click.echo(
-        f"stored: no; differs from the last stored run of {notebook} ({last.key[:12]}) in: {', '.join(changed) or '?'}"
-    )
-
-
-def _not_replayable(store: CacheStore, digest: str) -> str:
-    """Why the stored run would not be replayed (its shape, or what it read, changed), or ""."""
-    from nbrun.cache import CorruptEntryError
-    from nbrun.cache.entry_shape import check_entry
-    from nbrun.cache.runs import stale_reason
-
-    try:
-        stored = store.load(digest, touch=False)
-        if stored is None:
-            return ""
-        check_entry(stored.record, stored.notebook, stored.reads)
-    except (CorruptEntryError, ValueError) as exc:
-        return f"it cannot be replayed: {exc}"
-    reason = stale_reason(store, stored)
-    return f"it is out of date: {reason}" if reason else ""
-
-
-def _describe_part(name: str, value: Any) -> str:
-    if name == "cells":
-        return f"{len(value)} code cell{'s' if len(value) != 1 else ''}"
-    if name == "kernel":
-        return f"{value['name']} ({value['language']} {value['version']}, {value['interpreter']})".replace("  ", " ")
-    if name == "packages":
-        return f"{len(value)} installed distributions"
-    if name == "parameters":
-        return "none" if value is None else json.dumps(value, ensure_ascii=False, default=str)
-    if name == "options":
-        from nbformat import NotebookNode
-
-        from nbrun.cache.key import result_options
-        from nbrun.options import ExecuteOptions
-
-        defaults = result_options(NotebookNode(), ExecuteOptions(), Path.cwd())
-        shown = {k: v for k, v in value.items() if defaults.get(k) != v}
-        return ", ".join(f"{k}={v}" for k, v in shown.items()) or "defaults"
-    if name == "inputs":
-        return "none declared" if not value else "; ".join(f"{k} {v[:8]}" for k, v in value.items())
-    return ""
 
 
 def _format_size(size: int) -> str:

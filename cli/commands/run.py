@@ -10,11 +10,11 @@ from click.core import ParameterSource
 
 from .. import exit_codes
 from ..errors import CliError, NbrunGroup
+from ..inputs.cache_flags import cache_run_options
 from ..inputs.execution_flags import execute_options, execution_flags, parameters_of
 from ..inputs.locations import WHERE, check_json_destination, check_text_support, discover_or_fail
 from ..inputs.run_flags import BatchFlags, OutputFlags, RecordFlags, batch_flags, output_flags, record_flags
 from ..output.log_setup import configure_logging
-from .cache import cache_run_options
 
 if TYPE_CHECKING:
     from nbrun.cache import CacheSettings

@@ -68,6 +68,7 @@ class EventStream:
             duration=None if outcome.timed is None else round(outcome.timed, 3),
             message=outcome.summary() or None,
             failed_cell=result.failed_cell if result is not None else None,
+            **_cache_fields(result),
         )
 
     def run_finished(self, outcomes: list[BatchOutcome], exit_code: int, duration: float) -> None:
@@ -169,3 +170,11 @@ class _RetryListener(logging.Handler):
     def detach(self) -> None:
         self.logger.removeHandler(self)
         self.logger.setLevel(self._previous_level)
+
+
+def _cache_fields(result: ExecutionResult | None) -> dict[str, Any]:
+    """``cached`` and ``cache_rerun`` (why a stored run was not replayed), when the run used the cache."""
+    use = result.cache_use if result is not None else None
+    if use is None:
+        return {}
+    return {"cached": use.replayed, **({"cache_rerun": use.rerun} if use.rerun else {})}

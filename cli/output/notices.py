@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from nbrun.execution.cell_label import cell_label
 from nbrun.result import CellStatus, ExecutionResult
 from nbrun.runners.batch import BatchOutcome
@@ -44,3 +46,19 @@ def stdin_hint(result: ExecutionResult) -> str | None:
     if result.ename in _STDIN_ERRORS or any(cell.ename in _STDIN_ERRORS for cell in result.cells):
         return STDIN_HINT
     return None
+
+
+def cache_on_declared_inputs_only(outcomes: Sequence[BatchOutcome]) -> str:
+    """One line for the whole run naming the cached notebooks whose kernel records nothing (not Python), or ""."""
+    names = [
+        str(outcome.job.source)
+        for outcome in outcomes
+        if outcome.result is not None and outcome.result.cache_use is not None and not outcome.result.cache_use.recorded
+    ]
+    if not names:
+        return ""
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (
+        f"nbrun: note: the cache tracks only declared inputs (--cache-input, metadata.nbrun.inputs) of {shown}: "
+        "a kernel that is not Python cannot record what it reads"
+    )

@@ -82,6 +82,11 @@ def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
         if result.cache_key is not None:  # execution cache: replayed (cached) or stored under this key
             record["cached"] = result.cached
             record["cache_key"] = result.cache_key
+            use = result.cache_use
+            if use is not None and use.rerun:
+                record["cache_rerun"] = use.rerun  # why the run stored under the key was not replayed
+            if use is not None and not use.recorded:
+                record["cache_tracks"] = "declared-inputs"  # the kernel cannot record what it read
     return record
 
 
@@ -173,6 +178,9 @@ def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
         stdout = f"[nbrun] parameters: {values}\n{stdout}"
     if outcome.result is not None and outcome.result.cached:  # JUnit has no field for it: said in system-out
         stdout = f"[nbrun] replayed from the execution cache (key {outcome.result.cache_key})\n{stdout}"
+    use = outcome.result.cache_use if outcome.result is not None else None
+    if use is not None and use.rerun:
+        stdout = f"[nbrun] re-run: {use.rerun}\n{stdout}"
     if stdout:
         ET.SubElement(case, "system-out").text = stdout
     if stderr:

@@ -15,6 +15,8 @@ from nbformat import NotebookNode
 
 from ..status import CellStatus, RunStatus
 
+READS_VERSION = 2  # the shape of an entry's reads (cache.reads); entries of another shape run again once
+
 STORED_STATUSES = (RunStatus.OK, RunStatus.ERROR)
 _OPTIONAL_STR = (str, type(None))
 _OPTIONAL_INT = (int, type(None))
@@ -95,12 +97,23 @@ def _check_notebook(notebook: Any) -> None:
 
 
 def _check_reads(reads: Any) -> None:
-    if not isinstance(reads, Mapping) or set(reads) != {"env", "files"}:
-        raise ValueError("the stored reads are not an object with env and files")
-    env, files = reads["env"], reads["files"]
+    """The reads of an entry this nbrun wrote (cache.reads); an older shape is not an error but a re-run."""
+    if not isinstance(reads, Mapping):
+        raise ValueError("the stored reads are not an object")
+    if reads.get("v") != READS_VERSION or not reads.get("recorded"):
+        return
+    env = reads.get("env")
     if not isinstance(env, Mapping) or not all(isinstance(value, str) for value in env.values()):
         raise ValueError("the stored environment reads are not digests")
-    if not isinstance(files, Mapping) or not all(
-        isinstance(state, Mapping) and isinstance(state.get("sha256"), _OPTIONAL_STR) for state in files.values()
-    ):
-        raise ValueError("the stored file reads have no content hashes")
+    for name in ("files", "written"):
+        states = reads.get(name)
+        if not isinstance(states, Mapping) or not all(
+            isinstance(state, Mapping) and isinstance(state.get("sha256"), _OPTIONAL_STR) for state in states.values()
+        ):
+            raise ValueError(f"the stored {name} reads have no content hashes")
+    for name in ("listed", "globs"):
+        if not isinstance(reads.get(name), Mapping):
+            raise ValueError(f"the stored {name} reads are not an object")
+    for name in ("network", "processes", "own"):
+        if not isinstance(reads.get(name), list):
+            raise ValueError(f"the stored {name} reads are not a list")

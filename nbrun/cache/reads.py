@@ -1,58 +1,180 @@
 """A stored run's reads (``nbrun.execution.kernel_reads``) as the cache keeps and re-checks them.
 
-The files of editable installs the run imported are kept with size, mtime
-and content hash; the environment variables it read with a keyed digest of
-their value (HMAC-SHA256 under the store's own random key; never the value).
-A lookup whose stored reads no longer hold is a miss, with the reason.
+Every file the run read (its local modules too) and every file it wrote is
+kept with size, mtime and content hash; every folder it listed with its
+sorted names; every glob it expanded with its matches; the environment
+variables it read with a keyed digest of their value (HMAC-SHA256 under the
+store's own random key; never the value). A lookup re-checks them (a stat
+first, the hash only when size or mtime differ); one that no longer holds is
+a miss, with the reason. A run that reached the network or started a
+subprocess cannot be checked: it is replayed only within a time to live.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import hmac
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Collection, Mapping
+from pathlib import Path
 from typing import Any
 
 from ..execution.kernel_reads import KernelReads
+from ..units import format_duration
+from .entry_shape import READS_VERSION as VERSION
 from .key import file_sha256
 
+NBRUN_SET = frozenset({"PYDEVD_DISABLE_FILE_VALIDATION", "JPY_PARENT_PID", "JPY_SESSION_NAME"})
+_MAX_NAMES = 5000  # a folder listing kept name by name up to this many entries (a digest beyond)
 
-def snapshot(reads: KernelReads | None, digest_key: bytes) -> dict[str, Any]:
-    """What the entry stores about *reads* (None: a kernel that records nothing)."""
+
+def snapshot(reads: KernelReads | None, digest_key: bytes, own_outputs: Collection[str] = ()) -> dict[str, Any]:
+    """What the entry stores about *reads* (None: a kernel that records nothing, so only the key counts).
+
+    *own_outputs* are the paths nbrun itself writes for this run (the notebook, its images, its HTML):
+    they are left out of folder listings, so writing them does not make the next run stale.
+    """
+    now = time.time()
     if reads is None:
-        return {"env": {}, "files": {}}
+        return {"v": VERSION, "recorded": False, "at": now}
+    own = sorted({os.path.abspath(path) for path in own_outputs})
     return {
-        "env": {name: env_digest(name, digest_key) for name in reads.env},
-        "files": {path: file_state(path) for path in reads.files},
+        "v": VERSION,
+        "recorded": True,
+        "at": now,
+        "env": {name: env_digest(name, digest_key) for name in reads.env if name not in NBRUN_SET},
+        "files": {path: file_state(path) for path in reads.read},
+        "written": {path: file_state(path) for path in reads.written},
+        "listed": {path: listing(path, own) for path in reads.listed},
+        "globs": {pattern: glob_matches(pattern) for pattern in reads.globs},
+        "own": own,
+        "network": list(reads.network),
+        "processes": list(reads.processes),
     }
 
 
-def stale_reason(stored: Mapping[str, Any] | None, digest_key: bytes | None) -> str | None:
-    """Why the stored reads no longer hold (None: they do)."""
-    if stored is None:
+def stale_reason(
+    stored: Mapping[str, Any] | None,
+    digest_key: bytes | None,
+    *,
+    base: Path,
+    ttl: float | None = None,
+    now: float | None = None,
+) -> str | None:
+    """Why the stored reads no longer hold (None: they do); paths are shown relative to *base*."""
+    if stored is None or stored.get("v") != VERSION:
         return "it was stored before nbrun recorded what runs read"
+    if not stored.get("recorded"):
+        return None
+    untracked = _untracked_reason(stored, ttl, time.time() if now is None else now)
+    if untracked:
+        return untracked
+    show = shower(base)
     for path, state in stored["files"].items():
-        now = file_state(path)
-        if now["sha256"] != state["sha256"]:
-            return f"the editable install's file {path} changed"
-    if not stored["env"]:
+        change = file_change(path, state)
+        if change:
+            return f"{show(path)} {change}"
+    for path, state in stored["written"].items():
+        change = file_change(path, state)
+        if change:
+            return f"{show(path)}, which the run wrote, {change}"
+    own = stored.get("own", [])
+    for path, names in stored["listed"].items():
+        if listing(path, own) != names:
+            return f"the folder {show(path)} changed (files added or removed)"
+    for pattern, matches in stored["globs"].items():
+        now_matching = glob_matches(pattern)
+        if now_matching != matches:
+            new = sorted(set(now_matching) - set(matches))
+            what = f"new: {show(new[0])}" if new else "a file went away"
+            return f"{show(pattern.split(' ', 1)[1])} matches other files ({what})"
+    return _env_reason(stored["env"], digest_key)
+
+
+def _untracked_reason(stored: Mapping[str, Any], ttl: float | None, now: float) -> str | None:
+    """Why a run nbrun cannot re-check (network, subprocesses) is not replayed, or None."""
+    network, processes = stored.get("network") or [], stored.get("processes") or []
+    if not network and not processes:
+        return None
+    what = f"it reached the network ({network[0]})" if network else f"it ran a subprocess ({processes[0]})"
+    if ttl is None:
+        return f"{what}, which nbrun cannot re-check, and no --cache-ttl is given"
+    age = now - float(stored.get("at", 0))
+    if age > ttl:
+        return f"{what}, and its stored run is {format_duration(age)} old, past its --cache-ttl {format_duration(ttl)}"
+    return None
+
+
+def _env_reason(stored_env: Mapping[str, str], digest_key: bytes | None) -> str | None:
+    if not stored_env:
         return None
     if digest_key is None:
         return "the cache's digest key is missing"
-    for name, digest in stored["env"].items():
+    for name, digest in stored_env.items():
         if not hmac.compare_digest(env_digest(name, digest_key), digest):
             return f"the environment variable {name} changed"
     return None
 
 
+def untracked(stored: Mapping[str, Any] | None) -> bool:
+    """True when the stored run reached the network or started a subprocess."""
+    return bool(stored and (stored.get("network") or stored.get("processes")))
+
+
 def file_state(path: str) -> dict[str, Any]:
-    """Size, mtime and content hash of *path* (a missing file has none)."""
+    """Size, mtime (ns) and content hash of *path* (a missing file has none)."""
+    try:
+        stat = os.stat(path)
+        return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": file_sha256(path)}
+    except OSError:
+        return {"size": None, "mtime_ns": None, "sha256": None}
+
+
+def file_change(path: str, state: Mapping[str, Any]) -> str | None:
+    """How *path* differs from *state*: stat first; hash only when size or mtime moved."""
     try:
         stat = os.stat(path)
     except OSError:
-        return {"size": None, "mtime": None, "sha256": None}
-    return {"size": stat.st_size, "mtime": stat.st_mtime, "sha256": file_sha256(path)}
+        return None if state.get("sha256") is None else "was removed"
+    if state.get("sha256") is None:
+        return "appeared"
+    if stat.st_size == state.get("size") and stat.st_mtime_ns == state.get("mtime_ns"):
+        return None
+    try:
+        return None if file_sha256(path) == state["sha256"] else "changed"
+    except OSError:
+        return "cannot be read"
+
+
+def listing(path: str, own: Collection[str] = ()) -> list[str] | str | None:
+    """The sorted names in folder *path*, nbrun's own outputs left out (a digest for huge folders; None: absent)."""
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return None
+    skipped = {os.path.basename(item) for item in own if os.path.dirname(item) == os.path.abspath(path)}
+    kept = sorted(name for name in names if name not in skipped)
+    if len(kept) <= _MAX_NAMES:
+        return kept
+    return hashlib.sha256("\0".join(kept).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def glob_matches(pattern: str) -> list[str]:
+    """The sorted matches of a recorded glob (``"* PATTERN"``, or ``"** PATTERN"`` when recursive)."""
+    kind, _, text = pattern.partition(" ")
+    return sorted(glob.glob(text, recursive=kind == "**"))
+
+
+def shower(base: Path) -> Any:
+    """Show a path relative to *base* when it is below it, else as it is."""
+    prefix = os.path.join(os.path.abspath(base), "")
+
+    def show(path: str) -> str:
+        return path[len(prefix) :] if path.startswith(prefix) else path
+
+    return show
 
 
 def env_digest(name: str, digest_key: bytes) -> str:

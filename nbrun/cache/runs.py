@@ -12,6 +12,7 @@ changed, or whose shape this nbrun would not write, is a miss.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from ..notebook.model import DECLARED_RUN_KEYS, reset_notebook, resolve_kernel_n
 from ..options import CacheSettings, ExecuteOptions
 from ..pipeline.core import keep_or_clear_injected
 from ..result import CellRecord, CellStatus, ExecutionResult, RunStatus
+from ..units import parse_duration
 from . import reads
 from .entry_shape import RECORD_FIELDS, STORED_STATUSES, check_entry
 from .environment import kernel_identity
@@ -49,12 +51,18 @@ class CacheLookup:
     warnings: list[str] = field(default_factory=list)
     stale: str | None = None  # why the entry stored under the key was not replayed (its reads changed)
 
-    def remember(self, result: ExecutionResult, source: Path) -> str | None:
-        """Store *result* (before images are extracted) if it is storable; returns a warning or None."""
+    def remember(self, result: ExecutionResult, source: Path, own_outputs: Collection[str] = ()) -> str | None:
+        """Store *result* (before images are extracted) if it is storable; returns a warning or None.
+
+        *own_outputs* are the paths nbrun writes for this run (left out of the folders it listed).
+        """
         if self.key is None or not storable(result):
             return None
-        if REPORT_NAME in result.reports and result.reports[REPORT_NAME] is None:
-            return "the kernel could not say which environment variables and editable installs it read; not stored"
+        run_reads = result.reports.get(REPORT_NAME)
+        if REPORT_NAME in result.reports and run_reads is None:
+            return "the kernel could not say which files and environment variables it read; not stored"
+        if run_reads is not None and run_reads.overflow:
+            return "the run used more files and folders than nbrun records; not stored"
         summary = {
             "status": result.status.value,
             "source": str(source.resolve()),
@@ -63,8 +71,8 @@ class CacheLookup:
             "parts": self.key.part_digests,
         }
         try:
-            run_reads = reads.snapshot(result.reports.get(REPORT_NAME), self.store.make_digest_key())
-            self.store.save(self.key.digest, result.notebook, result_record(result), self.key.parts, summary, run_reads)
+            snapshot = reads.snapshot(run_reads, self.store.make_digest_key(), own_outputs)
+            self.store.save(self.key.digest, result.notebook, result_record(result), self.key.parts, summary, snapshot)
         except (OSError, TypeError, ValueError) as exc:
             return f"the run could not be stored in the cache {self.store.root}: {exc}"
         return None
@@ -96,16 +104,37 @@ def look_up(nb: NotebookNode, source: Path, options: ExecuteOptions, settings: C
     if _code_cell_count(stored.notebook) != _code_cell_count(prepared):
         lookup.warnings.append(f"cache entry {store.path_for(key.digest)} does not fit the notebook; running it")
         return lookup
-    lookup.stale = stale_reason(store, stored)
+    ttl, ttl_warning = notebook_ttl(nb, settings)
+    if ttl_warning:
+        lookup.warnings.append(ttl_warning)
+    lookup.stale = stale_reason(store, stored, source.parent, ttl)
     if lookup.stale is None:
         store.touch(key.digest)
         lookup.hit = stored
     return lookup
 
 
-def stale_reason(store: CacheStore, stored: StoredRun) -> str | None:
+def stale_reason(store: CacheStore, stored: StoredRun, base: Path, ttl: float | None) -> str | None:
     """Why *stored* must not be replayed although its key matches (what the run read changed), or None."""
-    return reads.stale_reason(stored.reads, store.digest_key())
+    return reads.stale_reason(stored.reads, store.digest_key(), base=base, ttl=ttl)
+
+
+def notebook_ttl(nb: NotebookNode, settings: CacheSettings) -> tuple[float | None, str | None]:
+    """The time to live of runs nbrun cannot re-check: ``metadata.nbrun.cache.ttl``, else ``--cache-ttl``.
+
+    Returns (seconds or None, a warning about an unreadable metadata value or None).
+    """
+    record = nb.metadata.get("nbrun")
+    cache = record.get("cache") if isinstance(record, dict) else None
+    value = cache.get("ttl") if isinstance(cache, dict) else None
+    if value is None:
+        return settings.ttl, None
+    try:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        return (float(value) if isinstance(value, (int, float)) else parse_duration(str(value))), None
+    except ValueError:
+        return settings.ttl, f"metadata.nbrun.cache.ttl {value!r} is not a duration such as 90, 90s, 5m or 1h; ignored"
 
 
 def _prepared_key(
@@ -138,7 +167,8 @@ def replay(
     record = stored.metadata.get("nbrun", {})  # the stored run's record; the declared keys stay this notebook's
     set_run_record(nb, {key: value for key, value in record.items() if key not in DECLARED_RUN_KEYS})
     _remap_run_metadata(nb.metadata.get("nbrun"), index_map)
-    use = CacheUse(lookup.key.digest, replayed=True)
+    stored_reads = lookup.hit.reads or {}
+    use = CacheUse(lookup.key.digest, replayed=True, recorded=bool(stored_reads.get("recorded", True)))
     result = result_from_record(lookup.hit.record, nb, index_map).with_report(CACHE_REPORT, use)
     observer.notebook_finished(result)
     return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from ..execution.kernel_reads import REPORT_NAME as KERNEL_READS
 from ..pipeline.core import Prepared
 from ..result import ExecutionResult
 from .runs import CacheLookup, look_up, replay, storable
@@ -46,10 +47,21 @@ def cache_store_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionR
     lookup, source = lookup_of(prepared), prepared.run.source
     if lookup is None or result.cached or not isinstance(source, Path):
         return result
-    warning = lookup.remember(result, source)
+    warning = lookup.remember(result, source, _own_outputs(prepared))
     if warning:
         prepared.observer.warning(warning)
         return result
     if lookup.key is None or not storable(result):
         return result
-    return result.with_report(CACHE_REPORT, CacheUse(lookup.key.digest, replayed=False))
+    recorded = result.reports.get(KERNEL_READS) is not None
+    use = CacheUse(lookup.key.digest, replayed=False, rerun=lookup.stale, recorded=recorded)
+    return result.with_report(CACHE_REPORT, use)
+
+
+def _own_outputs(prepared: Prepared) -> list[str]:
+    """The local paths nbrun writes for this run: the notebook, its HTML page, its images folder."""
+    run = prepared.run
+    paths = [run.target, run.file.extract_images]
+    if isinstance(run.target, Path) and run.file.write_html:
+        paths.append(run.target.with_suffix(".html"))
+    return [str(path.resolve()) for path in paths if isinstance(path, Path)]

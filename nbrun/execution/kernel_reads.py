@@ -1,9 +1,10 @@
-"""What a Python kernel read during a run that no cache key part sees (``ExecuteOptions.record_reads``).
+"""What a Python kernel read, touched and reached during a run (``ExecuteOptions.record_reads``).
 
 Before the first cell, :func:`install_recorder` sends ``reads_recorder``'s
 source to the kernel; after the last cell, :func:`collect_reads` asks it
-for the environment variable names read and the editable installs' module
-files imported. Both are history-free executes whose outputs are dropped
+for the environment variable names read, the files and folders used, the
+network and subprocess use, and the imported modules from outside the
+interpreter. Both are history-free executes whose outputs are dropped
 and which define no user names; the execution counts do not move. Other
 kernels are skipped (``None``).
 """
@@ -41,10 +42,31 @@ HELPER_TIMEOUT = 60.0
 
 @dataclass(frozen=True)
 class KernelReads:
-    """What a run read: environment variable names and editable installs' files (real paths)."""
+    """What a run read, touched and reached (absolute paths; see ``reads_recorder``).
+
+    ``files`` are the imported modules' source files from outside the
+    interpreter (also in ``read``); ``overflow`` says the run used more
+    paths than the recorder keeps.
+    """
 
     env: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
+    read: tuple[str, ...] = ()
+    written: tuple[str, ...] = ()
+    listed: tuple[str, ...] = ()
+    globs: tuple[str, ...] = ()  # "* PATTERN" or "** PATTERN" (recursive), absolute
+    network: tuple[str, ...] = ()
+    processes: tuple[str, ...] = ()
+    overflow: bool = False
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> KernelReads:
+        """The recorder's JSON line, read strictly (ValueError, KeyError, TypeError on anything else)."""
+        lists = {name: tuple(str(item) for item in data.get(name, ())) for name in _LISTS}
+        return cls(env=tuple(str(name) for name in data["env"]), **lists, overflow=bool(data.get("overflow")))
+
+
+_LISTS = ("files", "read", "written", "listed", "globs", "network", "processes")
 
 
 def is_python(kernel_info: dict[str, Any]) -> bool:
@@ -64,8 +86,7 @@ async def collect_reads(kernel: KernelLike, limits: CellLimits) -> KernelReads |
         return None
     line = printed.split(_MARKER, 1)[1].split("\n", 1)[0]
     try:
-        data = json.loads(line)
-        return KernelReads(tuple(str(name) for name in data["env"]), tuple(str(path) for path in data["files"]))
+        return KernelReads.from_json(json.loads(line))
     except (ValueError, KeyError, TypeError):
         return None
 

@@ -1,13 +1,24 @@
-"""Runs inside a Python kernel (stdlib only): what a run read that its cache key cannot see.
+"""Runs inside a Python kernel (stdlib only): what a run read, touched and reached that no key part sees.
 
 ``nbrun.execution.kernel_reads`` sends this file's source to the kernel before the
 first cell (as one silent, history-free execute that defines no user
-names) and calls :func:`report` after the last one. :func:`install`
-switches ``os.environ``'s class to a subclass recording the names looked
-up through it (``environ[...]``, ``.get``, ``in``, ``os.getenv``), in place,
-so every module's reference to it records. :func:`report` prints one JSON
-line: those names, and the source files of imported modules that belong to
-editable installs (``direct_url.json`` with ``dir_info.editable``).
+names) and calls :func:`report` after the last one.
+
+:func:`install` does two things. It switches ``os.environ``'s class to a
+subclass recording the names looked up through it (``environ[...]``,
+``.get``, ``in``, ``os.getenv``), in place, so every module's reference to it
+records. And it adds an audit hook (``sys.addaudithook``) that notes the
+files opened for reading or writing, the folders listed, sqlite databases
+opened, network connections and subprocesses, outside the interpreter's own
+folders, site-packages, ``/proc``, ``/sys``, ``/dev`` and the per-user
+tool folders (caches, IPython and Jupyter configuration). A subprocess that
+the standard library or matplotlib starts only to probe the machine
+(``ctypes.util.find_library``, ``platform``, the font list) is not counted.
+
+:func:`report` prints one JSON line: those findings, and the source files of
+the modules imported from outside the interpreter (local modules, editable
+installs), which imports read without any event when their bytecode is
+cached.
 """
 
 from __future__ import annotations
@@ -15,9 +26,22 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 _names: set[str] = set()
+_read: dict[str, None] = {}
+_written: dict[str, None] = {}
+_listed: dict[str, None] = {}
+_globs: dict[str, None] = {}  # "* /abs/pattern" or "** /abs/pattern" (recursive)
+_network: dict[str, None] = {}
+_processes: dict[str, None] = {}
+_skipped: tuple[str, ...] = ()
+_state = {"on": False, "overflow": False}
+MAX_PATHS = 200_000  # beyond this the run is too large to track: its entry is not stored
+_PROBES = ("ctypes/util.py", "/platform.py", "matplotlib/font_manager.py", "/uuid.py")
+_IMPORT_AND_GLOB = ("<frozen importlib", "/importlib/", "/glob.py", "/pkgutil.py")
 
 
 class _Environ(type(os.environ)):  # type: ignore[misc]
@@ -32,37 +56,231 @@ class _Environ(type(os.environ)):  # type: ignore[misc]
 
 
 def install() -> None:
-    """Start recording environment reads (once per kernel process)."""
-    if not isinstance(os.environ, _Environ):
-        os.environ.__class__ = _Environ
+    """Start recording (once per kernel process)."""
+    global _skipped
+    if isinstance(os.environ, _Environ):
+        return
+    _skipped = _skipped_folders()
+    os.environ.__class__ = _Environ
+    _state["on"] = True
+    sys.addaudithook(_hook)
+
+
+def _skipped_folders() -> tuple[str, ...]:
+    """Folders whose files are the interpreter's, the installed packages' or the tools' own."""
+    import site
+
+    home = os.path.expanduser("~")
+    folders = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix, "/proc", "/sys", "/dev"}
+    folders.update(path for path in sys.path if _is_site_folder(path))
+    user_site = site.getusersitepackages() if hasattr(site, "getusersitepackages") else None
+    if isinstance(user_site, str):
+        folders.add(user_site)
+    for name in (".cache", ".config", ".ipython", ".jupyter", ".local/share/jupyter", ".matplotlib"):
+        folders.add(os.path.join(home, name))
+    for variable in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "IPYTHONDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR"):
+        value = os.environ.get(variable)  # before the recorder: nbrun's own lookups are not the notebook's
+        if value:
+            folders.add(value)
+    result = set()
+    for folder in folders:
+        for form in (os.path.abspath(folder), os.path.realpath(folder)):
+            if form not in ("/", os.path.abspath(home)):
+                result.add(os.path.join(form, ""))
+    return tuple(sorted(result))
+
+
+def _path(value: Any) -> str | None:
+    """The absolute path an event names, or None (a descriptor, or a folder nbrun does not track)."""
+    if value is None or isinstance(value, int):
+        return None
+    try:
+        path = os.path.abspath(os.fsdecode(value))
+    except (TypeError, ValueError):
+        return None
+    if path.startswith(_skipped) or "/__pycache__/" in path:
+        return None
+    return path
+
+
+def _note(found: dict[str, None], value: Any) -> None:
+    path = _path(value)
+    if path is not None and path not in found:
+        if len(_read) + len(_written) + len(_listed) >= MAX_PATHS:
+            _state["overflow"] = True
+            return
+        found[path] = None
+
+
+def _on_open(args: tuple[Any, ...]) -> None:
+    path, mode, flags = args[0], args[1], args[2] if len(args) > 2 else 0
+    if isinstance(mode, str):
+        writes = any(letter in mode for letter in "wax+")
+    else:  # os.open: flags only
+        access = flags & os.O_ACCMODE if isinstance(flags, int) else os.O_RDONLY
+        writes = access != os.O_RDONLY or bool(flags & (os.O_CREAT | os.O_TRUNC | os.O_APPEND))
+    _note(_written if writes else _read, path)
+
+
+def _on_listing(args: tuple[Any, ...]) -> None:
+    if _called_from(_IMPORT_AND_GLOB):
+        return  # imports are covered by their modules' files, globs by their patterns
+    _note(_listed, "." if not args or args[0] is None else args[0])
+
+
+def _on_glob(args: tuple[Any, ...]) -> None:
+    pattern, recursive = args[0], bool(args[1]) if len(args) > 1 else False
+    root = args[2] if len(args) > 2 and args[2] is not None else "."
+    if isinstance(pattern, (str, bytes)) and (len(args) > 2 or sys.version_info < (3, 10)):
+        text = os.path.join(os.path.abspath(os.fsdecode(root)), os.fsdecode(pattern))
+        if not text.startswith(_skipped):
+            _globs.setdefault(("**" if recursive else "*") + " " + text, None)
+
+
+def _on_copy(args: tuple[Any, ...]) -> None:
+    _note(_read, args[0])
+    _note(_written, args[1])
+
+
+def _on_touch(args: tuple[Any, ...]) -> None:  # os.remove, os.rename: what is there afterwards was the run's doing
+    _note(_written, args[0])
+    if len(args) > 1 and isinstance(args[1], (str, bytes, os.PathLike)):
+        _note(_written, args[1])
+
+
+def _on_sqlite(args: tuple[Any, ...]) -> None:
+    database = args[0] if args else None
+    if database not in (None, ":memory:", b":memory:", ""):
+        _note(_written, database)
+
+
+def _on_connect(args: tuple[Any, ...]) -> None:
+    address = args[1] if len(args) > 1 else None
+    if isinstance(address, tuple) and len(address) >= 2:
+        _remember(_network, f"{address[0]}:{address[1]}")
+    elif address is not None:
+        _remember(_network, os.fsdecode(address) if isinstance(address, (str, bytes)) else repr(address))
+
+
+def _on_lookup(args: tuple[Any, ...]) -> None:
+    host = args[0] if args else None
+    if host is not None:
+        host = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
+        port = args[1] if len(args) > 1 else None
+        _remember(_network, host if port is None else f"{host}:{port}")
+
+
+def _on_process(args: tuple[Any, ...], position: int) -> None:
+    if _probing():
+        return
+    command = args[position] if len(args) > position else None
+    if isinstance(command, (list, tuple)):
+        text = " ".join(os.fsdecode(part) if isinstance(part, (str, bytes)) else str(part) for part in command)
+    elif isinstance(command, (str, bytes)):
+        text = os.fsdecode(command)
+    else:
+        text = str(args[0] if args else "?")
+    _remember(_processes, text[:200])
+
+
+def _probing() -> bool:
+    """True when a probe of the machine (ctypes, platform, the font list) starts the subprocess."""
+    return _called_from(_PROBES)
+
+
+def _called_from(files: tuple[str, ...], depth: int = 40) -> bool:
+    """True when a frame of the call that raised the event runs code of a file whose name has one of *files*."""
+    frame: FrameType | None = sys._getframe(3)
+    for _ in range(depth):
+        if frame is None:
+            return False
+        name = frame.f_code.co_filename
+        if any(part in name for part in files):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _remember(found: dict[str, None], text: str) -> None:
+    if len(found) < 50:
+        found.setdefault(text, None)
+
+
+_HANDLERS: dict[str, Callable[[tuple[Any, ...]], None]] = {
+    "open": _on_open,
+    "os.listdir": _on_listing,
+    "os.scandir": _on_listing,
+    "glob.glob": _on_glob,
+    "glob.glob/2": _on_glob,
+    "shutil.copyfile": _on_copy,
+    "os.remove": _on_touch,
+    "os.rename": _on_touch,
+    "sqlite3.connect": _on_sqlite,
+    "socket.connect": _on_connect,
+    "socket.getaddrinfo": _on_lookup,
+    "subprocess.Popen": lambda args: _on_process(args, 1),
+    "os.system": lambda args: _on_process(args, 0),
+    "os.exec": lambda args: _on_process(args, 1),
+    "os.posix_spawn": lambda args: _on_process(args, 1),
+    "os.spawn": lambda args: _on_process(args, 2),
+    "os.fork": lambda args: _on_process(("fork (the child's reads are not seen)",), 0),
+    "os.forkpty": lambda args: _on_process(("forkpty (the child's reads are not seen)",), 0),
+}
+
+
+def _hook(event: str, args: tuple[Any, ...]) -> None:
+    handler = _HANDLERS.get(event)
+    if handler is not None and _state["on"]:
+        try:
+            handler(args)
+        except Exception:  # noqa: BLE001 - a recorder must never break the notebook's own call
+            pass
 
 
 def report(marker: str) -> None:
-    """Print *marker* and the reads as one JSON line."""
-    reads = {"env": sorted(_names), "files": editable_module_files()}
-    sys.stdout.write(marker + json.dumps(reads) + "\n")
+    """Print *marker* and the findings as one JSON line (what reporting itself reads is not recorded)."""
+    _state["on"] = False
+    modules = module_files()
+    read = [path for path in _read if path not in _written]
+    findings = {
+        "env": sorted(_names),
+        "files": modules,
+        "read": sorted(set(read) | set(modules)),
+        "written": sorted(_written),
+        "listed": sorted(_listed),
+        "globs": list(_globs),
+        "network": list(_network),
+        "processes": list(_processes),
+        "overflow": _state["overflow"],
+    }
+    sys.stdout.write(marker + json.dumps(findings) + "\n")
     sys.stdout.flush()
+    _state["on"] = True
 
 
-def editable_module_files() -> list[str]:
-    """Sorted real paths of the loaded modules' files under editable installs' project folders."""
-    roots = editable_roots()
-    if not roots:
-        return []
-    installed = tuple(os.path.join(os.path.realpath(p), "") for p in sys.path if _is_site_folder(p))
+def module_files() -> list[str]:
+    """Sorted real paths of the loaded modules' files from outside the interpreter (local modules, editable installs).
+
+    Editable installs count wherever their project folder is (even inside a skipped one).
+    """
+    editable = editable_roots()
     found = set()
     folders: dict[str, str] = {}  # real paths per folder: one lookup for all of a package's modules
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
-        if not isinstance(path, str):
+        if not isinstance(path, str) or not path.endswith(".py"):
             continue
         folder, name = os.path.split(path)
         if folder not in folders:
             folders[folder] = os.path.join(os.path.realpath(folder), "")
         path = folders[folder] + name
-        if path.startswith(roots) and not path.startswith(installed):
+        if path.startswith(editable) and not _in_site_folder(path) or not path.startswith(_skipped):
             found.add(path)
     return sorted(found)
+
+
+def _in_site_folder(path: str) -> bool:
+    return "/site-packages/" in path or "/dist-packages/" in path
 
 
 def editable_roots() -> tuple[str, ...]:

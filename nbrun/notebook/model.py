@@ -19,9 +19,9 @@ def resolve_kernel_name(nb: NotebookNode, options: ExecuteOptions) -> str:
     return name if isinstance(name, str) and name else DEFAULT_KERNEL
 
 
-# Keys of metadata.nbrun a run keeps: the user's (the execution cache's inputs, the pytest
+# Keys of metadata.nbrun a run keeps: the user's (the execution cache's inputs and ttl, the pytest
 # plugin's markers) and the text notebook the run read, which marks the .ipynb as its output.
-DECLARED_RUN_KEYS = ("inputs", "markers", "text_notebook")
+DECLARED_RUN_KEYS = ("inputs", "markers", "text_notebook", "cache")  # what the notebook declares; a run keeps them
 
 
 def declared_run_metadata(nb: NotebookNode) -> dict[str, Any]:

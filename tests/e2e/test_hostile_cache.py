@@ -66,10 +66,7 @@ def test_editable_install_change_reruns(tmp_path: Path) -> None:
     assert run_cached(notebook, cache, env) is False
     assert run_cached(notebook, cache, env) is True
     (project / "localpkg" / "core.py").write_text("VALUE = 2\n")  # same size, same key: only the content changed
-    assert (
-        f"out of date: the editable install's file {(project / 'localpkg' / 'core.py').resolve()} changed"
-        in explain(notebook, cache, env)
-    )
+    assert "out of date: project/localpkg/core.py changed" in explain(notebook, cache, env)
     assert run_cached(notebook, cache, env) is False
     assert nbformat.read(notebook, as_version=4).cells[0].outputs[0]["text"] == "2\n"
     assert run_cached(notebook, cache, env) is True

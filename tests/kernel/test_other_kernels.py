@@ -36,25 +36,6 @@ def nbclient_run(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
     return copy
 
 
-@pytest.fixture
-def bash_kernel_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """bash_kernel's spec in a private JUPYTER_PATH (pip does not install it)."""
-    pytest.importorskip("bash_kernel")
-    folder = tmp_path / "share" / "jupyter" / "kernels" / "nbrun-test-bash"
-    folder.mkdir(parents=True)
-    (folder / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [sys.executable, "-m", "bash_kernel", "-f", "{connection_file}"],
-                "display_name": "Bash",
-                "language": "bash",
-            }
-        )
-    )
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share" / "jupyter"))
-    return "nbrun-test-bash"
-
-
 def test_transport_choice() -> None:
     ipykernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     xeus = ["python3.11", "-m", "xpython_launcher", "-f", "{connection_file}"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import site
 import subprocess
 import sys
@@ -19,10 +20,16 @@ from tests.support.notebooks import ROOT, make_notebook
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``python -m build``: the sdist, then the wheel built from it (so the sdist must be complete)."""
-    out = tmp_path_factory.mktemp("dist")
+    """``python -m build``: the sdist, then the wheel built from it (so the sdist must be complete).
+
+    Built from a copy of the tree: setuptools writes its release folder into the source folder, and two
+    xdist workers building there at once remove each other's files.
+    """
+    out, source = tmp_path_factory.mktemp("dist"), tmp_path_factory.mktemp("source") / "tree"
+    skipped = (".git", ".ci-venv", ".venv", "*.egg-info", "build", "dist", "site", "__pycache__", "jupyter_nbrun-*")
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*skipped), symlinks=True)
     proc = subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(source)],
         capture_output=True,
         text=True,
         timeout=300,
