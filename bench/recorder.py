@@ -13,7 +13,9 @@ whose cell opens and reads 10,000 small files. Per repeat, interleaved:
   stat'ed and hashed);
 - ``jupyter execute`` on the same notebook, as the peer's reference.
 
-Medians; the ratio is recorder-on / recorder-off.
+Medians; the ratio is recorder-on / recorder-off. "Cells alone" sums the
+cells' own durations (what the hook costs while the notebook runs, without
+the kernel's start and the recorder's install and report).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from corpus import notebook, single_sources
 from tools import exe
 
 FILES = 10_000
+CELL_SECONDS: dict[tuple[str, bool], list[float]] = {}  # the cells' own durations, summed, per run of execute
 ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
@@ -69,12 +72,14 @@ def api_seconds(path: Path, record: bool) -> float:
         "began = time.perf_counter()\n"
         f"result = execute(nb, ExecuteOptions(record_reads={record}, cwd=sys.argv[2]))\n"
         "assert result.status.value == 'ok', result.message\n"
-        "print(time.perf_counter() - began)\n"
+        "print(time.perf_counter() - began, sum(cell.duration or 0 for cell in result.cells))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code, str(path), str(path.parent)], capture_output=True, text=True, env=ENV, check=True
     )
-    return float(proc.stdout.strip().splitlines()[-1])
+    wall, cells = proc.stdout.strip().splitlines()[-1].split()
+    CELL_SECONDS.setdefault((path.name, record), []).append(float(cells))
+    return float(wall)
 
 
 def command_seconds(command: list[str]) -> float:
@@ -127,6 +132,10 @@ def main() -> None:
                 median = statistics.median(values)
                 base = plain if row.startswith("nbrun run") or row == "jupyter execute" else off
                 print(f"| {row} | {median:.3f} s | {median / base:.3f} |")
+            cells_off, cells_on = (statistics.median(CELL_SECONDS[(cases[name].name, on)]) for on in (False, True))
+            print(
+                f"| cells alone (execute), off -> on | {cells_off:.3f} s -> {cells_on:.3f} s | {cells_on / cells_off:.3f} |"
+            )
             print()
 
 

@@ -24,7 +24,6 @@ from typing import Any
 from ..execution.kernel_reads import KernelReads
 from ..units import format_duration
 from .entry_shape import READS_VERSION as VERSION
-from .key import file_sha256
 
 NBRUN_SET = frozenset({"PYDEVD_DISABLE_FILE_VALIDATION", "JPY_PARENT_PID", "JPY_SESSION_NAME"})
 _MAX_NAMES = 5000  # a folder listing kept name by name up to this many entries (a digest beyond)
@@ -124,12 +123,24 @@ def untracked(stored: Mapping[str, Any] | None) -> bool:
 
 
 def file_state(path: str) -> dict[str, Any]:
-    """Size, mtime (ns) and content hash of *path* (a missing file has none)."""
+    """Size, mtime (ns) and content hash of *path* (a missing file has none): one open, one fstat."""
     try:
-        stat = os.stat(path)
-        return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": file_sha256(path)}
+        descriptor = os.open(path, os.O_RDONLY)
     except OSError:
         return {"size": None, "mtime_ns": None, "sha256": None}
+    state: dict[str, Any] = {"size": None, "mtime_ns": None, "sha256": "unreadable"}
+    try:
+        stat = os.fstat(descriptor)
+        state.update(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+        digest = hashlib.sha256()
+        while chunk := os.read(descriptor, 1 << 20):
+            digest.update(chunk)
+        state["sha256"] = digest.hexdigest()
+    except OSError:  # a folder opened for reading, or a read error: "unreadable" until it reads
+        pass
+    finally:
+        os.close(descriptor)
+    return state
 
 
 def file_change(path: str, state: Mapping[str, Any]) -> str | None:
@@ -142,10 +153,7 @@ def file_change(path: str, state: Mapping[str, Any]) -> str | None:
         return "appeared"
     if stat.st_size == state.get("size") and stat.st_mtime_ns == state.get("mtime_ns"):
         return None
-    try:
-        return None if file_sha256(path) == state["sha256"] else "changed"
-    except OSError:
-        return "cannot be read"
+    return None if file_state(path)["sha256"] == state["sha256"] else "changed"
 
 
 def listing(path: str, own: Collection[str] = ()) -> list[str] | str | None:

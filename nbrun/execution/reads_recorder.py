@@ -91,16 +91,40 @@ def _skipped_folders() -> tuple[str, ...]:
 
 
 def _path(value: Any) -> str | None:
-    """The absolute path an event names, or None (a descriptor, or a folder nbrun does not track)."""
-    if value is None or isinstance(value, int):
+    """The absolute path an event names, or None (a descriptor, or a folder nbrun does not track).
+
+    The hot path of the recorder (every ``open``): plain string work, the working folder cached
+    until ``os.chdir``.
+    """
+    if type(value) is str:
+        text = value
+    elif value is None or isinstance(value, int):
         return None
-    try:
-        path = os.path.abspath(os.fsdecode(value))
-    except (TypeError, ValueError):
+    else:
+        try:
+            text = os.fsdecode(value)
+        except (TypeError, ValueError):
+            return None
+    if text[:1] != "/":
+        cwd = _cwd[0] or _refresh_cwd()
+        text = cwd + "/" + text
+    if "/." in text or "//" in text:
+        text = os.path.normpath(text)
+    if text.startswith(_skipped) or "/__pycache__/" in text:
         return None
-    if path.startswith(_skipped) or "/__pycache__/" in path:
-        return None
-    return path
+    return text
+
+
+_cwd: list[str | None] = [None]
+
+
+def _refresh_cwd() -> str:
+    cwd = _cwd[0] = os.getcwd()
+    return cwd
+
+
+def _on_chdir(args: tuple[Any, ...]) -> None:
+    _cwd[0] = None  # the event comes before the change: look the folder up again at the next event
 
 
 def _note(found: dict[str, None], value: Any) -> None:
@@ -113,13 +137,20 @@ def _note(found: dict[str, None], value: Any) -> None:
 
 
 def _on_open(args: tuple[Any, ...]) -> None:
-    path, mode, flags = args[0], args[1], args[2] if len(args) > 2 else 0
+    path, mode = args[0], args[1]
     if isinstance(mode, str):
-        writes = any(letter in mode for letter in "wax+")
+        writes = _WRITING_MODES.get(mode)
+        if writes is None:
+            writes = _WRITING_MODES[mode] = any(letter in mode for letter in "wax+")
     else:  # os.open: flags only
-        access = flags & os.O_ACCMODE if isinstance(flags, int) else os.O_RDONLY
-        writes = access != os.O_RDONLY or bool(flags & (os.O_CREAT | os.O_TRUNC | os.O_APPEND))
+        flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+        writes = flags & os.O_ACCMODE != os.O_RDONLY or bool(flags & (os.O_CREAT | os.O_TRUNC | os.O_APPEND))
+    if not writes and type(path) is str and path in _read:
+        return  # an absolute path read again: nothing new
     _note(_written if writes else _read, path)
+
+
+_WRITING_MODES: dict[str, bool] = {}
 
 
 def _on_listing(args: tuple[Any, ...]) -> None:
@@ -208,6 +239,7 @@ def _remember(found: dict[str, None], text: str) -> None:
 
 _HANDLERS: dict[str, Callable[[tuple[Any, ...]], None]] = {
     "open": _on_open,
+    "os.chdir": _on_chdir,
     "os.listdir": _on_listing,
     "os.scandir": _on_listing,
     "glob.glob": _on_glob,
