@@ -15,6 +15,7 @@ TIMEOUT = RunStatus.TIMEOUT.exit_code  # 3
 KERNEL = RunStatus.KERNEL_FAILED.exit_code  # 4
 NOTEBOOK_INVALID_OR_IO = RunStatus.IO_ERROR.exit_code  # 5
 OUTPUTS_DIFFER = RunStatus.MISMATCH.exit_code  # 6, nbrun check
+EXPECTATION_FAILED = RunStatus.EXPECTATION_FAILED.exit_code  # 7
 SIGINT = RunStatus.INTERRUPTED.exit_code  # 130
 SIGTERM = RunStatus.INTERRUPTED.exit_code_for("SIGTERM")  # 143
 
@@ -23,6 +24,7 @@ Exit codes: 0 success; 1 a cell raised; 2 usage error (a flag, parameters refuse
 extra or a URL's package missing); 3 a cell or the notebook timed out; 4 the kernel died
 (even if --restart-on-death restarted it), failed to start or is unknown, or its messages
 were lost (status incomplete); 5 a notebook is unreadable or invalid, or an output could
-not be written; 6 (nbrun check) new outputs differ from the stored ones; 130 / 143
+not be written; 6 (nbrun check) new outputs differ from the stored ones; 7 an
+expectation on the recorded values failed; 130 / 143
 interrupted by SIGINT / SIGTERM or SIGHUP. With several notebooks: the code of the
 first failing notebook in the order given."""

@@ -48,6 +48,8 @@ _EXPORTS = {
     "Failure": "result",
     "ImageReport": "result",
     "RunStatus": "result",
+    "record": "values.recording",
+    "read_results": "values.results",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

@@ -163,6 +163,10 @@ class FileOptions:
             (``NotebookWriteError``) before anything runs.
         images_root: the same for ``extract_images`` (the folder a
             mirrored batch extends with each notebook's subfolder).
+        expect: expectations on the values the notebook records
+            (``"accuracy >= 0.88"``, see ``nbrun.values.expectations``), besides
+            its ``metadata.nbrun.expect``; one that fails makes the run
+            ``expectation-failed``.
     """
 
     autosave_seconds: float | None = None
@@ -176,6 +180,7 @@ class FileOptions:
     cache: CacheSettings | None = None
     output_root: Path | Location | None = None
     images_root: Path | Location | None = None
+    expect: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.autosave_seconds is not None and self.autosave_seconds <= 0:

@@ -39,6 +39,8 @@ __all__ = [
 if TYPE_CHECKING:  # the features' report types, for the typed views only
     from .cache.use import CacheUse
     from .check.model import CheckReport
+    from .values.expectations import Verdict
+    from .values.scraps import RecordedValues
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,24 @@ class ExecutionResult:
         """True when the run was replayed from the execution cache (``reports["cache"]``)."""
         use: CacheUse | None = self.reports.get("cache")
         return use is not None and use.replayed
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The values the notebook recorded (``nbrun.record``, scrapbook's ``glue``), by name (``reports["values"]``)."""
+        recorded: RecordedValues | None = self.reports.get("values")
+        return recorded.as_dict() if recorded is not None else {}
+
+    @property
+    def recorded_values(self) -> RecordedValues | None:
+        """The values with the cell that recorded each (``reports["values"]``)."""
+        recorded: RecordedValues | None = self.reports.get("values")
+        return recorded
+
+    @property
+    def expectations(self) -> tuple[Verdict, ...]:
+        """How each expectation went (``reports["expectations"]``; empty without expectations)."""
+        verdicts: tuple[Verdict, ...] = self.reports.get("expectations", ())
+        return verdicts
 
     @property
     def cache_use(self) -> CacheUse | None:

@@ -49,6 +49,7 @@ class RunStatus(str, enum.Enum):
     KERNEL_FAILED = "kernel-failed", 4, "no kernel", "error"
     IO_ERROR = "io-error", 5, "I/O error", "error"
     MISMATCH = "mismatch", 6, "mismatch", "failure"  # nbrun check: the run went through, outputs differ
+    EXPECTATION_FAILED = "expectation-failed", 7, "expectation failed", "failure"  # --expect on recorded values
 
     def __str__(self) -> str:
         """``str(status)`` is ``ok``, the word the records use (not ``RunStatus.OK``)."""

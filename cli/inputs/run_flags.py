@@ -1,7 +1,7 @@
 """``nbrun run``'s own flags in three groups, each handed to the command as one object.
 
 The execution flags (shared with ``check`` and ``cache key``) are in
-``execution_flags``; the cache flags in ``commands/cache.py``. A group is
+``execution_flags``; the cache flags in ``cache_flags``. A group is
 declared once here: its click options and the dataclass the command receives
 (:func:`option_group`), so ``run_command`` takes a handful of arguments, not
 thirty.
@@ -101,6 +101,7 @@ class OutputFlags:
     write_html: bool
     html_allow_scripts: bool
     report_mode: bool
+    expect: tuple[str, ...]
 
     def check(self) -> None:
         """Flags that only make sense together (click.UsageError)."""
@@ -129,6 +130,7 @@ class OutputFlags:
             write_html=self.write_html,
             html_allow_scripts=self.html_allow_scripts,
             cache=cache,
+            expect=self.expect,
         )
 
 
@@ -215,6 +217,18 @@ batch_flags = option_group(
     ),
 )
 
+def _parsed_expectations(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """Each --expect in the grammar, checked before any kernel starts (click.BadParameter otherwise)."""
+    from nbrun.values.expectations import ExpectationSyntaxError, parse_expectation
+
+    for text in value:
+        try:
+            parse_expectation(text)
+        except ExpectationSyntaxError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return value
+
+
 output_flags = option_group(
     "written",
     OutputFlags,
@@ -266,6 +280,14 @@ output_flags = option_group(
         "--report-mode",
         is_flag=True,
         help="Hide code inputs (metadata.jupyter.source_hidden) in the written notebook and its HTML.",
+    ),
+    click.option(
+        "--expect",
+        multiple=True,
+        metavar="EXPECTATION",
+        callback=_parsed_expectations,
+        help="An expectation on the values the notebook records, e.g. 'accuracy >= 0.88' (== != < <= > >=, in / "
+        "not in [...], and, or); one that fails, or names a value never recorded, is exit 7 (repeatable).",
     ),
 )
 

@@ -69,6 +69,7 @@ class EventStream:
             message=outcome.summary() or None,
             failed_cell=result.failed_cell if result is not None else None,
             **_cache_fields(result),
+            **_value_fields(result),
         )
 
     def run_finished(self, outcomes: list[BatchOutcome], exit_code: int, duration: float) -> None:
@@ -178,3 +179,15 @@ def _cache_fields(result: ExecutionResult | None) -> dict[str, Any]:
     if use is None:
         return {}
     return {"cached": use.replayed, **({"cache_rerun": use.rerun} if use.rerun else {})}
+
+
+def _value_fields(result: ExecutionResult | None) -> dict[str, Any]:
+    """``values`` (name -> {value, cell}) and ``expectations``, when the notebook recorded or was held to any."""
+    if result is None:
+        return {}
+    fields: dict[str, Any] = {}
+    if result.recorded_values:
+        fields["values"] = result.recorded_values.to_json()
+    if result.expectations:
+        fields["expectations"] = [verdict.to_json() for verdict in result.expectations]
+    return fields

@@ -79,6 +79,10 @@ def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
         if result.check is not None:
             record["check"] = result.check.to_json()
         record.update(notebook_facts(result, outcome.job.target))  # optional fields the run page shows
+        if result.recorded_values:  # nbrun.record / scrapbook's glue: {name: {"value": ..., "cell": index}}
+            record["values"] = result.recorded_values.to_json()
+        if result.expectations:
+            record["expectations"] = [verdict.to_json() for verdict in result.expectations]
         if result.cache_key is not None:  # execution cache: replayed (cached) or stored under this key
             record["cached"] = result.cached
             record["cache_key"] = result.cache_key
@@ -148,6 +152,11 @@ def write_junit(outcomes: list[BatchOutcome], destination: Where, started: str, 
     write_text(junit_xml(outcomes, started, duration), destination)
 
 
+def _property_text(value: Any) -> str:
+    """A recorded value as a JUnit property's text: strings as they are, everything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
     source = outcome.job.source
     folder = source.parent.as_posix().strip("./").replace("/", ".") or "notebooks"
@@ -158,6 +167,11 @@ def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
         time=f"{outcome.timed or 0:.3f}",
         file=_clean(source.as_posix()),
     )
+    recorded = outcome.result.recorded_values if outcome.result is not None else None
+    if recorded:  # the recorded values, as pytest's record_property writes testcase properties
+        properties = ET.SubElement(case, "properties")
+        for item in recorded.values:
+            ET.SubElement(properties, "property", name=_clean(item.name), value=_clean(_property_text(item.value)))
     status = outcome.status
     kind = status.junit
     if status is RunStatus.INTERRUPTED and outcome.result is not None:
@@ -173,9 +187,9 @@ def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
     if raised:  # --allow-errors: the cells that raised, before what they printed
         stderr = "\n".join(["nbrun: cells that raised (--allow-errors):", *raised, stderr]).rstrip("\n")
     parameters = run_parameters(outcome)
-    if parameters:  # JUnit's testcase has no properties in the common schema: said in system-out
-        values = ", ".join(f"{name}={value!r}" for name, value in parameters.items())
-        stdout = f"[nbrun] parameters: {values}\n{stdout}"
+    if parameters:  # said in system-out, where every JUnit reader shows it
+        given = ", ".join(f"{name}={value!r}" for name, value in parameters.items())
+        stdout = f"[nbrun] parameters: {given}\n{stdout}"
     if outcome.result is not None and outcome.result.cached:  # JUnit has no field for it: said in system-out
         stdout = f"[nbrun] replayed from the execution cache (key {outcome.result.cache_key})\n{stdout}"
     use = outcome.result.cache_use if outcome.result is not None else None

@@ -21,7 +21,13 @@ def resolve_kernel_name(nb: NotebookNode, options: ExecuteOptions) -> str:
 
 # Keys of metadata.nbrun a run keeps: the user's (the execution cache's inputs and ttl, the pytest
 # plugin's markers) and the text notebook the run read, which marks the .ipynb as its output.
-DECLARED_RUN_KEYS = ("inputs", "markers", "text_notebook", "cache")  # what the notebook declares; a run keeps them
+DECLARED_RUN_KEYS = (
+    "inputs",
+    "markers",
+    "text_notebook",
+    "cache",
+    "expect",
+)  # what the notebook declares; a run keeps them
 
 
 def declared_run_metadata(nb: NotebookNode) -> dict[str, Any]:

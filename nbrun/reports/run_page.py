@@ -173,6 +173,16 @@ def _facts(nb: Mapping[str, Any], links: _Links) -> str:
         items.append(
             ("Parameters", f"<code>{_e(json.dumps(nb.get('parameters'), ensure_ascii=False, default=str))}</code>")
         )
+    values = _mapping(nb.get("values"))
+    if values:  # nbrun.record / scrapbook's glue
+        shown = ", ".join(
+            f"<code>{_e(name)} = {_e(json.dumps(_mapping(item).get('value'), ensure_ascii=False))}</code>"
+            for name, item in values.items()
+        )
+        items.append(("Values", shown))
+    for verdict in nb.get("expectations") or []:
+        if isinstance(verdict, Mapping) and not verdict.get("passed"):
+            items.append(("Expectation", _e(verdict.get("message") or verdict.get("expect"))))
     if nb.get("message"):
         items.append(("Message", _e(nb.get("message"))))
     return (
@@ -259,6 +269,9 @@ def _marks(nb: Mapping[str, Any]) -> Iterable[str]:
         yield f'<span class="mark">{_e(nb.get("kernel_restarts"))} restart(s)</span>'
     if nb.get("parameters"):
         yield '<span class="mark">parameters</span>'
+    values = len(_mapping(nb.get("values")))
+    if values:
+        yield f'<span class="mark">{values} value{_s(values)}</span>'
 
 
 def _cell_name(nb: Mapping[str, Any], index: Any) -> str:

@@ -379,6 +379,7 @@ def test_help_spells_values_one_way_states_defaults_and_marks_repeatable_flags()
         "NAME VALUE",
         "YAML",
         "ADDRESS|local:N",
+        "EXPECTATION",
     }, metavars
     flat = " ".join(text.split())
     assert "--timeout SECONDS Per-cell wall-clock limit; on expiry the cell is interrupted. [default: no limit]" in flat
