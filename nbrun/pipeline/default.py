@@ -11,7 +11,7 @@ from ..control import RunControl
 from ..events import ExecutionObserver
 from ..images.stages import extract_images_stage, image_links_stage, images_target_stage, strict_images_stage
 from ..kernel.supply import KernelSupply
-from ..reports.stages import html_stage, report_mode_stage
+from ..reports.stages import html_stage, papermill_metadata_stage, report_mode_stage
 from ..result import ExecutionResult
 from ..values.stages import expect_prepare_stage, values_stage
 from .core import FileRun, Pipeline, local_execute
@@ -20,7 +20,14 @@ DEFAULT_PIPELINE = Pipeline(
     after_prepare=(images_target_stage, expect_prepare_stage, cache_prepare_stage),
     before_execute=(cache_lookup_stage,),
     # the cache stores the run before values are checked, images extracted or inputs hidden
-    post_process=(cache_store_stage, values_stage, extract_images_stage, image_links_stage, report_mode_stage),
+    post_process=(
+        cache_store_stage,
+        values_stage,
+        papermill_metadata_stage,
+        extract_images_stage,
+        image_links_stage,
+        report_mode_stage,
+    ),
     after_write=(html_stage, strict_images_stage),
 )
 

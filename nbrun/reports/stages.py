@@ -1,4 +1,4 @@
-"""The reports feature's pipeline stages: report mode (inputs hidden) and the notebook's HTML page."""
+"""The reports feature's pipeline stages: papermill's metadata, report mode (inputs hidden), the HTML page."""
 
 from __future__ import annotations
 
@@ -8,6 +8,13 @@ from ..pipeline.core import Prepared
 from ..result import ExecutionResult
 from ..storage.locations import where_name
 from .hide_inputs import hide_code_inputs
+from .papermill_metadata import write_papermill_metadata
+
+
+def papermill_metadata_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
+    """Post-process stage: ``metadata.papermill`` on the notebook and its cells, as papermill writes it."""
+    write_papermill_metadata(result, prepared.run.source, prepared.run.target)
+    return result
 
 
 def report_mode_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult:
