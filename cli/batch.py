@@ -27,6 +27,13 @@ from nbrun.storage.locations import Where, printable
 from . import exit_codes
 from .errors import about
 from .output.event_stream import EventStream, Tee
+from .output.github import (
+    in_github_actions,
+    summary_destinations,
+    summary_markdown,
+    workflow_commands,
+    write_summary,
+)
 from .output.live import TerminalObserver, is_tty
 from .output.log_lines import StreamFiles, log_labels
 from .output.notices import cache_on_declared_inputs_only, raised_cells, stdin_hint, truncation_warning
@@ -56,6 +63,8 @@ class Presentation:
     report_page: Where | None = None
     events: EventStream | None = None  # --events
     stream_files: Mapping[str, str | None] = field(default_factory=dict)  # --stdout-file / --stderr-file templates
+    github: bool = False  # --github (GITHUB_ACTIONS=true turns it on too)
+    summary_md: Path | None = None
 
 
 def execute_jobs(
@@ -117,6 +126,9 @@ async def _execute(
     untracked = cache_on_declared_inputs_only(outcomes)
     if untracked:
         click.echo(untracked, err=True)
+    if in_github_actions(presentation.github):
+        for command in workflow_commands(outcomes):
+            click.echo(command, err=True)
     code = _write_reports(outcomes, presentation, started, duration, code)
     if presentation.events is not None:
         presentation.events.run_finished(outcomes, code, duration)
@@ -156,6 +168,13 @@ def _write_reports(
                     notebook[key] = presentation.display.get(Path(notebook[key]), notebook[key])
         destination = presentation.json_report
         _report(failures, lambda: write_json(record, destination))
+    destinations = summary_destinations(in_github_actions(presentation.github), presentation.summary_md)
+    if destinations:
+        try:
+            write_summary(summary_markdown(outcomes, duration), destinations)
+        except OSError as exc:
+            click.echo(f"nbrun: error: cannot write the run summary: {exc.filename or ''}: {exc.strerror}", err=True)
+            failures.append(exit_codes.NOTEBOOK_INVALID_OR_IO)
     if presentation.report_page is not None:
         from .commands.report import write_page
 

@@ -146,6 +146,8 @@ def run_command(
             report_page=shown.report_page,
             events=EventStream(shown.events_path) if shown.events_path else None,
             stream_files={"stdout": shown.stdout_file, "stderr": shown.stderr_file},
+            github=shown.github,
+            summary_md=shown.summary_md,
         )
         if grid is not None:
             assert output is not None  # checked with --params-grid above

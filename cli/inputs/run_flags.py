@@ -147,6 +147,8 @@ class RecordFlags:
     stdout_file: str | None
     stderr_file: str | None
     verbose: int
+    github: bool
+    summary_md: Path | None
 
 
 batch_flags = option_group(
@@ -216,6 +218,7 @@ batch_flags = option_group(
         help="Folders and globs also yield jupytext text notebooks (.py percent scripts, MyST .md).",
     ),
 )
+
 
 def _parsed_expectations(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
     """Each --expect in the grammar, checked before any kernel starts (click.BadParameter otherwise)."""
@@ -328,4 +331,16 @@ record_flags = option_group(
         help="Write the cells' stderr to FILE ({name}/{stem}: the notebook's, for several).",
     ),
     click.option("-v", "--verbose", count=True, help="Show kernel output and more detail (repeatable: -vv for debug)."),
+    click.option(
+        "--github",
+        is_flag=True,
+        help="GitHub Actions annotations (::error per failed notebook at its cell) and a job summary in "
+        "$GITHUB_STEP_SUMMARY.  [default: on when GITHUB_ACTIONS=true]",
+    ),
+    click.option(
+        "--summary-md",
+        type=click.Path(path_type=Path, dir_okay=False),
+        metavar="FILE",
+        help="Write the Markdown run summary (totals, failures, values, slowest notebooks) to FILE.",
+    ),
 )
