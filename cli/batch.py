@@ -64,6 +64,7 @@ class Presentation:
     events: EventStream | None = None  # --events
     stream_files: Mapping[str, str | None] = field(default_factory=dict)  # --stdout-file / --stderr-file templates
     github: bool = False  # --github (GITHUB_ACTIONS=true turns it on too)
+    writes_notebooks: bool = True  # False for nbrun check: a failed run leaves the file as it was
     summary_md: Path | None = None
 
 
@@ -257,7 +258,10 @@ class CliBatchReporter(BatchObserver):
             self.failures += 1
         self._emit(
             _finished_lines(
-                _displayed(outcome, self.presentation.display), self.presentation.verbose, is_tty(self.stream)
+                _displayed(outcome, self.presentation.display),
+                self.presentation.verbose,
+                is_tty(self.stream),
+                self.presentation.writes_notebooks,
             )
         )
         if self._overall is not None:
@@ -302,7 +306,7 @@ def _displayed(outcome: BatchOutcome, names: Mapping[Path, str]) -> BatchOutcome
     return replace(outcome, job=shown)
 
 
-def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
+def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool, writes: bool = True) -> str:
     job, result = outcome.job, outcome.result
     lines: list[str] = []
     if outcome.error is not None:
@@ -332,7 +336,8 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool) -> str:
         else:
             hint = stdin_hint(result)
             message = f"{result.message}; {hint}" if hint else result.message
-            lines.append(f"nbrun: FAILED{cached} {job.source}: {message} (notebook written to {job.target}{rerun})")
+            kept = f"notebook written to {job.target}" if writes else "the notebook was not changed"
+            lines.append(f"nbrun: FAILED{cached} {job.source}: {message} ({kept}{rerun})")
             traceback = failing_traceback(outcome) if result.status is RunStatus.ERROR else ""
             traceback = traceback if colour else strip_ansi(traceback)
             if traceback:

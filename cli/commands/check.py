@@ -159,6 +159,7 @@ def _run_checks(notebooks: tuple[Path, ...], check: Any, update: bool, shared: d
             json_report=shared["json_report"],
             report_page=shared["report_page"],
             events=EventStream(shared["events_path"]) if shared["events_path"] else None,
+            writes_notebooks=False,
         )
         runner = CheckRunner(check, update=update, fast_start=batch_options.fast_start, preload=preload)
         jobs = make_jobs(plan_batch(paths, output=None, output_dir=None), options, FileOptions())
