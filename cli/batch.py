@@ -331,7 +331,7 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool, writes: b
             raised = len(raised_cells(result))  # --allow-errors successes say what raised
             note = f", {raised} raised (--allow-errors)" if raised else ""
             lines.append(
-                f"nbrun: ok{cached} {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}{note}, {outcome.duration:.2f} s{rerun})"
+                f"nbrun: ok{cached} {job.source}{where} ({executed} cell{'s' if executed != 1 else ''}{note}, {outcome.timed or 0:.2f} s{rerun})"
             )
         else:
             hint = stdin_hint(result)

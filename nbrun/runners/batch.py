@@ -75,8 +75,12 @@ class BatchOutcome:
 
     @property
     def timed(self) -> float | None:
-        """The notebook's one time figure (``duration``), or None for a notebook that did not run (skipped)."""
-        return None if self.status is RunStatus.SKIPPED else self.duration
+        """The notebook's one time figure (``duration``, in whole milliseconds), or None for a skipped notebook.
+
+        Rounded here, once, so the line, the table, JSON, JUnit and the events, each showing it to its own
+        precision, never disagree by a rounding (0.3654 s shows as 0.365 and 0.36 everywhere, never 0.37).
+        """
+        return None if self.status is RunStatus.SKIPPED else round(self.duration, 3)
 
     def summary(self) -> str:
         """One line saying what went wrong ('' when ok)."""
