@@ -302,6 +302,8 @@ def module_files() -> list[str]:
         path = getattr(module, "__file__", None)
         if not isinstance(path, str) or not path.endswith(".py"):
             continue
+        if path.startswith(_skipped) and not path.startswith(editable):
+            continue  # the standard library's or an installed package's module (most of them): no real path needed
         folder, name = os.path.split(path)
         if folder not in folders:
             folders[folder] = os.path.join(os.path.realpath(folder), "")
