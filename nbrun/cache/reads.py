@@ -17,7 +17,8 @@ import hashlib
 import hmac
 import os
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,10 @@ def stale_reason(
     ttl: float | None = None,
     now: float | None = None,
 ) -> str | None:
-    """Why the stored reads no longer hold (None: they do); paths are shown relative to *base*."""
+    """Why the stored reads no longer hold (None: they do); paths are shown relative to *base*.
+
+    Stops at the first change: a stale entry costs one stat per file up to it, no more.
+    """
     if stored is None or stored.get("v") != VERSION:
         return "it was stored before nbrun recorded what runs read"
     if not stored.get("recorded"):
@@ -70,26 +74,55 @@ def stale_reason(
     untracked = _untracked_reason(stored, ttl, time.time() if now is None else now)
     if untracked:
         return untracked
+    return next((check.reason for check in checked_reads(stored, digest_key, base) if check.reason), None)
+
+
+@dataclass(frozen=True)
+class ReadCheck:
+    """One recorded read checked against now: what it is, as shown, and how it changed (None: it did not)."""
+
+    kind: str  # read, wrote, listed, glob, env
+    shown: str  # the path, pattern or variable name, relative to the notebook's folder when below it
+    detail: str  # what was stored: a hash, a count of names or matches
+    state: str  # "unchanged", or how it changed ("changed", "was removed", "appeared")
+    reason: str | None  # the sentence a re-run says (``data/sales.csv changed``); None when unchanged
+
+
+def checked_reads(stored: Mapping[str, Any], digest_key: bytes | None, base: Path) -> Iterator[ReadCheck]:
+    """Each recorded read of a stored entry (this nbrun's shape), checked now, lazily and in a fixed order."""
     show = shower(base)
-    for path, state in stored["files"].items():
-        change = file_change(path, state)
-        if change:
-            return f"{show(path)} {change}"
-    for path, state in stored["written"].items():
-        change = file_change(path, state)
-        if change:
-            return f"{show(path)}, which the run wrote, {change}"
+    for kind, states, suffix in (("read", stored["files"], ""), ("wrote", stored["written"], ", which the run wrote,")):
+        for path, state in states.items():
+            change = file_change(path, state)
+            reason = f"{show(path)}{suffix} {change}" if change else None
+            yield ReadCheck(kind, show(path), _digest(state), change or "unchanged", reason)
     own = stored.get("own", [])
     for path, names in stored["listed"].items():
-        if listing(path, own) != names:
-            return f"the folder {show(path)} changed (files added or removed)"
+        count = f"{len(names)} names" if isinstance(names, list) else "absent" if names is None else "many names"
+        same = listing(path, own) == names
+        reason = None if same else f"the folder {show(path)} changed (files added or removed)"
+        yield ReadCheck("listed", show(path), f"({count})", "unchanged" if same else "changed", reason)
     for pattern, matches in stored["globs"].items():
         now_matching = glob_matches(pattern)
+        shown, reason = show(pattern.split(" ", 1)[1]), None
         if now_matching != matches:
             new = sorted(set(now_matching) - set(matches))
-            what = f"new: {show(new[0])}" if new else "a file went away"
-            return f"{show(pattern.split(' ', 1)[1])} matches other files ({what})"
-    return _env_reason(stored["env"], digest_key)
+            reason = f"{shown} matches other files ({f'new: {show(new[0])}' if new else 'a file went away'})"
+        yield ReadCheck("glob", shown, f"({len(matches)} matches)", "changed" if reason else "unchanged", reason)
+    for name, digest in stored["env"].items():
+        if digest_key is None:
+            yield ReadCheck(
+                "env", name, "(a keyed digest of its value)", "unknown", "the cache's digest key is missing"
+            )
+            continue
+        same = hmac.compare_digest(env_digest(name, digest_key), digest)
+        reason = None if same else f"the environment variable {name} changed"
+        yield ReadCheck("env", name, "(a keyed digest of its value)", "unchanged" if same else "changed", reason)
+
+
+def _digest(state: Mapping[str, Any]) -> str:
+    digest = state.get("sha256")
+    return f"sha256 {digest[:12]}" if isinstance(digest, str) else "(absent)"
 
 
 def _untracked_reason(stored: Mapping[str, Any], ttl: float | None, now: float) -> str | None:
@@ -104,22 +137,6 @@ def _untracked_reason(stored: Mapping[str, Any], ttl: float | None, now: float) 
     if age > ttl:
         return f"{what}, and its stored run is {format_duration(age)} old, past its --cache-ttl {format_duration(ttl)}"
     return None
-
-
-def _env_reason(stored_env: Mapping[str, str], digest_key: bytes | None) -> str | None:
-    if not stored_env:
-        return None
-    if digest_key is None:
-        return "the cache's digest key is missing"
-    for name, digest in stored_env.items():
-        if not hmac.compare_digest(env_digest(name, digest_key), digest):
-            return f"the environment variable {name} changed"
-    return None
-
-
-def untracked(stored: Mapping[str, Any] | None) -> bool:
-    """True when the stored run reached the network or started a subprocess."""
-    return bool(stored and (stored.get("network") or stored.get("processes")))
 
 
 def file_state(path: str) -> dict[str, Any]:
