@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from nbrun.execution.cell_label import cell_label
+from nbrun.execution.cell_label import notebook_cell_label
 from nbrun.runners.batch import BatchOutcome
 
 from .notices import raised_cells, truncation_warning
@@ -44,9 +44,10 @@ def workflow_commands(outcomes: Sequence[BatchOutcome], workspace: Path | None =
         line = _cell_line(source, failed_cell) if failed_cell is not None else None
         where = f"file={_property(file)}" + (f",line={line}" if line else "")
         if not outcome.ok and outcome.status != "skipped":
-            title = f"{source.name}: {outcome.status}" + (
-                f" in {cell_label(failed_cell, _count(outcome, failed_cell))}" if failed_cell is not None else ""
+            where_failed = (
+                f" in {notebook_cell_label(result.notebook, failed_cell)}" if result and failed_cell is not None else ""
             )
+            title = f"{source.name}: {outcome.status}{where_failed}"
             commands.append(f"::error {where},title={_property(title)}::{_data(outcome.summary() or outcome.status)}")
         if result is None:
             continue
@@ -81,7 +82,7 @@ def summary_markdown(outcomes: Sequence[BatchOutcome], duration: float, workspac
         for outcome in failed:
             result = outcome.result
             cell = result.failed_cell if result is not None else None
-            label = cell_label(cell, _count(outcome, cell)) if cell is not None else ""
+            label = notebook_cell_label(result.notebook, cell) if result is not None and cell is not None else ""
             lines.append(
                 f"| {_cell(_name(outcome, root))} | {outcome.status} | {_cell(label)} | {_cell(outcome.summary() or '')} |"
             )
@@ -100,13 +101,6 @@ def summary_markdown(outcomes: Sequence[BatchOutcome], duration: float, workspac
         lines += [f"| {_cell(_name(outcome, root))} | {outcome.timed or 0:.2f} s |" for outcome in timed[:SLOWEST]]
         lines.append("")
     return "\n".join(lines)
-
-
-def _count(outcome: BatchOutcome, index: int | None) -> int | None:
-    result = outcome.result
-    if result is None or index is None:
-        return None
-    return next((cell.execution_count for cell in result.cells if cell.index == index), None)
 
 
 def _cell_line(source: Path, index: int) -> int | None:

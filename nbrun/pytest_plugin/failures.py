@@ -7,7 +7,7 @@ from pathlib import Path
 from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback
 from nbformat import NotebookNode
 
-from nbrun.execution.cell_label import cell_label
+from nbrun.execution.cell_label import cell_label, notebook_cell_label
 from nbrun.reports.ansi_html import strip_ansi
 from nbrun.result import CellStatus, ExecutionResult
 
@@ -38,12 +38,6 @@ def failure_repr(failure: NotebookTestFailure, path: Path, *, colour: bool) -> R
     )
 
 
-def label_of(nb: NotebookNode, index: int) -> str:
-    """``cell 3 (index 2, In [2])``: as every human-facing nbrun message names a cell."""
-    count = nb.cells[index].get("execution_count")
-    return cell_label(index, count if isinstance(count, int) else None)
-
-
 def describe_failure(path: Path, result: ExecutionResult) -> NotebookTestFailure:
     """The report for a run whose status is not ok."""
     index = result.failed_cell
@@ -63,7 +57,7 @@ def describe_import_errors(path: Path, result: ExecutionResult) -> NotebookTestF
 
 def _cell_failure(path: Path, nb: NotebookNode, index: int, message: str) -> NotebookTestFailure:
     cell = nb.cells[index]
-    label = label_of(nb, index)
+    label = notebook_cell_label(nb, index)
     headline = message if message.startswith(label.split(" (")[0] + " (index ") else f"{label}: {message}"
     tracebacks = [
         "\n".join(str(line) for line in o.get("traceback", []))
