@@ -22,20 +22,19 @@ from ..storage.locations import Where, printable, where_name
 from ..version import __version__
 
 _FAILED = (CellStatus.ERROR, CellStatus.TIMEOUT, CellStatus.KERNEL_DIED, CellStatus.INTERRUPTED, CellStatus.INCOMPLETE)
-_NOT_RUN = (CellStatus.NOT_RUN,)
 
 
 def write_papermill_metadata(result: ExecutionResult, source: Where, target: Where) -> None:
     """Set ``metadata.papermill`` on *result*'s notebook and each of its cells."""
     nb = result.notebook
     records = {record.index: record for record in result.cells}
-    failed = False
+    after_failure = raised = False
     for index, cell in enumerate(nb.cells):
-        record = records.get(index)
-        cell_failed = record is not None and record.status in _FAILED
+        entry = _cell_entry(cell, records.get(index), after_failure=after_failure)
         cell.setdefault("metadata", NotebookNode())
-        cell.metadata["papermill"] = _cell_entry(cell, record, after_failure=failed)
-        failed = failed or cell_failed
+        cell.metadata["papermill"] = entry
+        after_failure = after_failure or entry["status"] == "failed"
+        raised = raised or entry["exception"] is True
     nb.metadata["papermill"] = {
         "default_parameters": {},
         "parameters": dict(result.parameters or {}),
@@ -46,24 +45,25 @@ def write_papermill_metadata(result: ExecutionResult, source: Where, target: Whe
         "start_time": _papermill_time(result.started_at),
         "end_time": _papermill_time(result.finished_at),
         "duration": round(result.duration, 6),
-        "exception": True if any(record.ename for record in result.cells) or failed else None,
+        "exception": True if raised else None,
     }
 
 
 def _cell_entry(cell: NotebookNode, record: CellRecord | None, *, after_failure: bool) -> dict[str, Any]:
-    """One cell's entry; a cell after the failing one stays ``pending``, as papermill leaves it."""
+    """One cell's entry; a cell after the failing one (or never sent) stays ``pending``, as papermill leaves it."""
     timing = cell.get("metadata", {}).get("execution", {})
-    started = timing.get("iopub.status.busy") or timing.get("iopub.execute_input")
-    ended = timing.get("shell.execute_reply") or timing.get("iopub.status.idle")
-    failed = record is not None and record.status in _FAILED
-    if record is None or record.status in _NOT_RUN or not record.started:
-        status = "pending" if after_failure or (record is not None and record.status in _NOT_RUN) else "completed"
+    ran = record is not None and record.started and record.status is not CellStatus.NOT_RUN
+    if not ran:
+        never_sent = record is not None and record.status is CellStatus.NOT_RUN  # the run stopped before it
+        status, exception = ("pending" if after_failure or never_sent else "completed"), None
     else:
-        status = "failed" if failed else "completed"
+        assert record is not None
+        failed = record.status in _FAILED
+        status, exception = ("failed" if failed else "completed"), record.ename is not None or failed
     return {
-        "exception": (record.ename is not None or failed) if record is not None and record.started else None,
-        "start_time": _papermill_time(started),
-        "end_time": _papermill_time(ended),
+        "exception": exception,
+        "start_time": _papermill_time(timing.get("iopub.status.busy") or timing.get("iopub.execute_input")),
+        "end_time": _papermill_time(timing.get("shell.execute_reply") or timing.get("iopub.status.idle")),
         "duration": record.duration if record is not None else None,
         "status": status,
     }

@@ -174,18 +174,18 @@ class _Parser:
         return token
 
     def expectation(self) -> Node:
-        parts = [self.test()]
-        while self.peek() == ("keyword", "or"):
-            self.take()
-            parts.append(self.test())
-        return parts[0] if len(parts) == 1 else Combine("or", tuple(parts))
+        return self.joined("or", self.test)
 
     def test(self) -> Node:
-        parts = [self.clause()]
-        while self.peek() == ("keyword", "and"):
+        return self.joined("and", self.clause)
+
+    def joined(self, keyword: str, part: Callable[[], Node]) -> Node:
+        """``part (keyword part)*``: one part as it is, several as a Combine."""
+        parts = [part()]
+        while self.peek() == ("keyword", keyword):
             self.take()
-            parts.append(self.clause())
-        return parts[0] if len(parts) == 1 else Combine("and", tuple(parts))
+            parts.append(part())
+        return parts[0] if len(parts) == 1 else Combine(keyword, tuple(parts))
 
     def clause(self) -> Node:
         if self.peek() == ("punct", "("):

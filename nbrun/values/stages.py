@@ -70,9 +70,9 @@ def values_stage(prepared: Prepared, result: ExecutionResult) -> ExecutionResult
 
 def _record(result: ExecutionResult, values: dict[str, Any], verdicts: tuple[Verdict, ...] | None) -> None:
     """The values, verdicts and status in the notebook's ``metadata.nbrun`` (what the run wrote stays)."""
-    record = dict(result.notebook.metadata.get("nbrun", {}))
     if not values and verdicts is None:
         return
+    record = dict(result.notebook.metadata.get("nbrun", {}))
     if values:
         record["values"] = values
     if verdicts is not None:
