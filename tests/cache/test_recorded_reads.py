@@ -83,6 +83,9 @@ def test_a_local_module_edited_between_runs(tmp_path: Path) -> None:
     nbformat.write(make_notebook("import helper\nprint(helper.VALUE)"), notebook)
     assert run(notebook, tmp_path / "c")["cached"] is False
     assert run(notebook, tmp_path / "c")["cached"] is True
+    stat = (tmp_path / "helper.py").stat()  # touched, not changed: the stat differs, the hash does not
+    os.utime(tmp_path / "helper.py", ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    assert run(notebook, tmp_path / "c")["cached"] is True
     (tmp_path / "helper.py").write_text("VALUE = 2\n")  # same size: only the content differs
     again = run(notebook, tmp_path / "c")
     assert again["cached"] is False and again["cache_rerun"] == "helper.py changed"
