@@ -36,7 +36,7 @@ from .output.github import (
 )
 from .output.live import TerminalObserver, is_tty
 from .output.log_lines import StreamFiles, log_labels
-from .output.notices import cache_on_declared_inputs_only, raised_cells, stdin_hint, truncation_warning
+from .output.notices import cache_on_declared_inputs_only, raised_cells, redactions_said, stdin_hint, truncation_warning
 from .output.run_records import (
     failing_traceback,
     outcome_exit_code,
@@ -345,6 +345,8 @@ def _finished_lines(outcome: BatchOutcome, verbose: int, colour: bool, writes: b
         truncated = truncation_warning(result)
         if truncated:
             lines.append(f"nbrun: warning: {job.source}: {truncated}")
+        if result.redactions:  # how many, never where
+            lines.append(f"nbrun: {job.source}: {redactions_said(result.redactions)}")
         lines += [f"nbrun: warning: {warning}" for warning in result.image_warnings]
         count = len(result.extracted_files)
         if count or result.image_warnings:

@@ -16,7 +16,8 @@ NbrunError                      status (exit code)
 │   ├── ParameterError                           parameters cannot be applied
 │   ├── MissingExtraError                        an optional feature is used without its extra
 │   ├── LocationError                            a URL's scheme is unknown or its filesystem package missing
-│   └── SanitizerFileError                       an nbval sanitizer file is unreadable or holds a bad regex
+│   ├── SanitizerFileError                       an nbval sanitizer file is unreadable or holds a bad regex
+│   └── SecretError                              a secret is missing, too short, or its file is open to others
 ├── CacheError                  io-error (5)     the execution cache
 │   ├── CorruptEntryError                        a stored entry could not be read back whole (a miss)
 │   └── CacheStoreError                          the store could not be changed (also an OSError)
@@ -130,6 +131,13 @@ class LocationError(UsageError):
 
 class SanitizerFileError(UsageError):
     """A sanitizer file is unreadable or holds a bad regular expression."""
+
+
+class SecretError(UsageError):
+    """A secret cannot be used: missing, shorter than redaction allows, or its file readable by others.
+
+    The message names the secret, never its value.
+    """
 
 
 class CacheError(NbrunError):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
+from .secrets.values import Secrets
 from .storage.locations import Location
 
 
@@ -90,6 +91,11 @@ class ExecuteOptions:
         record_reads: a Python kernel records the environment variables the
             run reads and the editable installs' modules it imports (the
             execution cache sets it; see ``nbrun.execution.kernel_reads``).
+        secrets: values the kernel gets as environment variables and that
+            nothing written holds: every output, error and log line has each
+            value (and its encoded forms) replaced by ``[secret NAME]``.
+            A ``{NAME: value}`` mapping or :class:`~nbrun.secrets.Secrets`;
+            a ``repr`` shows the names only.
     """
 
     kernel_name: str | None = None
@@ -114,8 +120,11 @@ class ExecuteOptions:
     transport: str = "auto"  # kernel sockets: auto (IPC for ipykernel, else TCP), ipc or tcp
     after_cell: Callable[[NotebookNode], str | None] | None = None
     record_reads: bool = False
+    secrets: Secrets = field(default_factory=Secrets)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.secrets, Secrets):  # a plain {NAME: value} mapping (SecretError for a short value)
+            object.__setattr__(self, "secrets", Secrets(self.secrets))
         for name in ("timeout", "notebook_timeout"):
             value = getattr(self, name)
             if value is not None and value <= 0:

@@ -43,6 +43,9 @@ if TYPE_CHECKING:  # the features' report types, for the typed views only
     from .values.scraps import RecordedValues
 
 
+REDACTIONS = "redactions"  # the report (and metadata.nbrun key) counting replaced secret values
+
+
 @dataclass(frozen=True)
 class KernelDeath:
     """The kernel process ended while (or just after) a cell ran."""
@@ -233,6 +236,12 @@ class ExecutionResult:
         """The execution cache key this run is stored under or replayed from, if any."""
         use: CacheUse | None = self.reports.get("cache")
         return use.key if use is not None else None
+
+    @property
+    def redactions(self) -> int | None:
+        """How many secret values were replaced in what the kernel sent (``reports["redactions"]``; None: no secrets)."""
+        count: int | None = self.reports.get(REDACTIONS)
+        return count
 
     @property
     def extracted_files(self) -> list[Path | str]:

@@ -141,10 +141,13 @@ def _run_checks(notebooks: tuple[Path, ...], check: Any, update: bool, shared: d
         from ..batch import Presentation, execute_jobs
         from ..inputs.plan import make_jobs, plan_batch
         from ..output.event_stream import EventStream
+        from ..output.github import mask_commands
         from ..output.log_setup import configure_logging
 
         configure_logging(shared["verbose"])
         options = execute_options(shared, parameters=parameters)
+        for command in mask_commands(options.secrets):  # before anything else is printed
+            click.echo(command, err=True)
         batch_options = BatchOptions(
             max_parallel=shared["jobs"],
             fail_fast=shared["fail_fast"],

@@ -124,10 +124,13 @@ def run_command(
         from ..inputs.params import render_output
         from ..inputs.plan import grid_jobs, make_jobs, plan_batch
         from ..output.event_stream import EventStream
+        from ..output.github import mask_commands
         from ..output.log_lines import check_stream_files
 
         configure_logging(shown.verbose)
         options = execute_options(execution, parameters=parameters, cwd=default_cwd)
+        for command in mask_commands(options.secrets):  # before anything else is printed
+            click.echo(command, err=True)
         file_options = written.file_options(cache)
         batch_options = BatchOptions(
             max_parallel=jobs,

@@ -17,6 +17,8 @@ import click
 from nbrun.options import DEFAULT_MAX_OUTPUT_BYTES, ExecuteOptions
 from nbrun.units import parse_duration, parse_size
 
+from .secret_flags import SECRET_FLAG_NAMES, SECRET_FLAGS, secrets_of
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -190,6 +192,7 @@ _FLAGS: tuple[Callable[[F], F], ...] = (
         is_flag=True,
         help="Without -p/-r/-y/-f: drop the injected-parameters cell an earlier run left, so the notebook's defaults apply.  [default: its values are used again, and said]",
     ),
+    *SECRET_FLAGS,
 )
 
 FLAG_NAMES = (
@@ -210,6 +213,7 @@ FLAG_NAMES = (
     "file_params",
     "strict_params",
     "clear_params",
+    *SECRET_FLAG_NAMES,
 )
 
 
@@ -248,4 +252,5 @@ def execute_options(
         strict_parameters=flags["strict_params"],
         clear_parameters=flags["clear_params"],
         transport=flags["transport"],
+        secrets=secrets_of(flags),
     )

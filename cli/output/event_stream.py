@@ -190,4 +190,6 @@ def _value_fields(result: ExecutionResult | None) -> dict[str, Any]:
         fields["values"] = result.recorded_values.to_json()
     if result.expectations:
         fields["expectations"] = [verdict.to_json() for verdict in result.expectations]
+    if result.redactions is not None:
+        fields["redactions"] = result.redactions
     return fields

@@ -9,6 +9,8 @@ commands go to stderr, which the runner reads as it reads stdout (stdout may
 carry ``--json -``). The summary (totals, failures with cell and error,
 recorded values, slowest notebooks) is appended to ``$GITHUB_STEP_SUMMARY``;
 ``--summary-md FILE`` writes the same Markdown anywhere (GitLab, Buildkite).
+On a runner, every secret's value and encoded forms are masked
+(``::add-mask::``) before anything else is printed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pathlib import Path
 
 from nbrun.execution.cell_label import notebook_cell_label
 from nbrun.runners.batch import BatchOutcome
+from nbrun.secrets import Secrets
+from nbrun.secrets.values import encoded_forms
 
 from .notices import raised_cells, truncation_warning
 
@@ -29,6 +33,16 @@ SLOWEST = 5
 
 def in_github_actions(forced: bool) -> bool:
     return forced or os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def mask_commands(secrets: Secrets) -> list[str]:
+    """``::add-mask::`` for every secret and its encoded forms, only on a real runner (``--github`` is not enough:
+    elsewhere the command would print the value)."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return []
+    forms = {form for secret in secrets for form in encoded_forms(secret.value)}
+    lines = {line for form in forms for line in form.splitlines() if line.strip()}  # the runner masks line by line
+    return [f"::add-mask::{_data(line)}" for line in sorted(lines)]
 
 
 def workflow_commands(outcomes: Sequence[BatchOutcome], workspace: Path | None = None) -> list[str]:

@@ -29,6 +29,11 @@ def status_label(outcome: BatchOutcome, label: str) -> str:
     return f"{label}, {count} cell{'s' if count != 1 else ''} raised" if count else label
 
 
+def redactions_said(count: int) -> str:
+    """The one figure a run tells about its secrets: how many values it replaced (never where)."""
+    return f"{count} secret value{'s' if count != 1 else ''} redacted from what the kernel sent"
+
+
 def truncation_warning(result: ExecutionResult) -> str | None:
     """One warning per notebook naming the cells whose output was cut at --max-output-bytes."""
     cut = [(record.index, record.truncation) for record in result.cells if record.truncation is not None]

@@ -18,7 +18,7 @@ from nbrun.runners.batch import BatchOutcome
 from nbrun.status import RunStatus
 from nbrun.storage.locations import Where, as_where, printable, printable_data, write_text
 
-from .notices import raised_cells
+from .notices import raised_cells, redactions_said
 
 # XML 1.0 cannot carry most control characters, even escaped.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -83,6 +83,8 @@ def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
             record["values"] = result.recorded_values.to_json()
         if result.expectations:
             record["expectations"] = [verdict.to_json() for verdict in result.expectations]
+        if result.redactions is not None:  # the run had secrets: how many values were replaced
+            record["redactions"] = result.redactions
         if result.cache_key is not None:  # execution cache: replayed (cached) or stored under this key
             record["cached"] = result.cached
             record["cache_key"] = result.cache_key
@@ -190,6 +192,8 @@ def _testcase(outcome: BatchOutcome, counts: dict[str, int]) -> ET.Element:
     if parameters:  # said in system-out, where every JUnit reader shows it
         given = ", ".join(f"{name}={value!r}" for name, value in parameters.items())
         stdout = f"[nbrun] parameters: {given}\n{stdout}"
+    if outcome.result is not None and outcome.result.redactions:
+        stdout = f"[nbrun] {redactions_said(outcome.result.redactions)}\n{stdout}"
     if outcome.result is not None and outcome.result.cached:  # JUnit has no field for it: said in system-out
         stdout = f"[nbrun] replayed from the execution cache (key {outcome.result.cache_key})\n{stdout}"
     use = outcome.result.cache_use if outcome.result is not None else None

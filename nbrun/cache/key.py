@@ -14,7 +14,7 @@ import glob
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,12 +48,16 @@ def compute_key(
     kernel: KernelIdentity,
     notebook_dir: Path,
     extra_inputs: Iterable[str] = (),
+    *,
+    secret_digests: Mapping[str, str] | None = None,
 ) -> CacheKey:
     """The key of *nb*, a notebook whose parameters are already injected (see :func:`prepared_copy`).
 
     *notebook_dir* anchors relative input globs and the default kernel cwd;
     *extra_inputs* are globs given on the command line, relative to the
-    current directory.
+    current directory. *secret_digests* are the run's secrets as keyed
+    digests (``Secrets.keyed_digests``): a changed secret changes the key,
+    and the key reveals nothing of it.
     """
     warnings: list[str] = []
     declared = _declared_inputs(nb)
@@ -67,6 +71,8 @@ def compute_key(
         "options": result_options(nb, options, notebook_dir),
         "inputs": inputs,
     }
+    if secret_digests:  # only with secrets, so every other key stays as it was
+        parts["secrets"] = dict(sorted(secret_digests.items()))
     part_digests = {name: _digest(value) for name, value in parts.items()}
     digest = _digest({"format": KEY_FORMAT, **part_digests})
     return CacheKey(digest, part_digests, parts, tuple(warnings))

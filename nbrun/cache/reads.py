@@ -30,11 +30,14 @@ NBRUN_SET = frozenset({"PYDEVD_DISABLE_FILE_VALIDATION", "JPY_PARENT_PID", "JPY_
 _MAX_NAMES = 5000  # a folder listing kept name by name up to this many entries (a digest beyond)
 
 
-def snapshot(reads: KernelReads | None, digest_key: bytes, own_outputs: Collection[str] = ()) -> dict[str, Any]:
+def snapshot(
+    reads: KernelReads | None, digest_key: bytes, own_outputs: Collection[str] = (), keyed: Collection[str] = ()
+) -> dict[str, Any]:
     """What the entry stores about *reads* (None: a kernel that records nothing, so only the key counts).
 
     *own_outputs* are the paths nbrun itself writes for this run (the notebook, its images, its HTML):
     they are left out of folder listings, so writing them does not make the next run stale.
+    *keyed* are the secrets the key holds: the kernel's value, not nbrun's variable of that name, counts.
     """
     now = time.time()
     if reads is None:
@@ -44,7 +47,9 @@ def snapshot(reads: KernelReads | None, digest_key: bytes, own_outputs: Collecti
         "v": VERSION,
         "recorded": True,
         "at": now,
-        "env": {name: env_digest(name, digest_key) for name in reads.env if name not in NBRUN_SET},
+        "env": {
+            name: env_digest(name, digest_key) for name in reads.env if name not in NBRUN_SET and name not in keyed
+        },
         "files": {path: file_state(path) for path in reads.read},
         "written": {path: file_state(path) for path in reads.written},
         "listed": {path: listing(path, own) for path in reads.listed},

@@ -12,6 +12,7 @@ changed, or whose shape this nbrun would not write, is a miss.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..notebook.model import DECLARED_RUN_KEYS, reset_notebook, resolve_kernel_n
 from ..options import CacheSettings, ExecuteOptions
 from ..pipeline.core import keep_or_clear_injected
 from ..result import CellRecord, CellStatus, ExecutionResult, RunStatus
+from ..secrets.sources import with_declared
 from ..units import parse_duration
 from . import reads
 from .entry_shape import RECORD_FIELDS, STORED_STATUSES, check_entry
@@ -50,6 +52,7 @@ class CacheLookup:
     hit: StoredRun | None = None
     warnings: list[str] = field(default_factory=list)
     stale: str | None = None  # why the entry stored under the key was not replayed (its reads changed)
+    keyed_secrets: tuple[str, ...] = ()  # the secrets whose digests the key holds
 
     def remember(self, result: ExecutionResult, source: Path, own_outputs: Collection[str] = ()) -> str | None:
         """Store *result* (before images are extracted) if it is storable; returns a warning or None.
@@ -71,7 +74,7 @@ class CacheLookup:
             "parts": self.key.part_digests,
         }
         try:
-            snapshot = reads.snapshot(run_reads, self.store.make_digest_key(), own_outputs)
+            snapshot = reads.snapshot(run_reads, self.store.make_digest_key(), own_outputs, self.keyed_secrets)
             self.store.save(self.key.digest, result.notebook, result_record(result), self.key.parts, summary, snapshot)
         except (OSError, TypeError, ValueError) as exc:
             return f"the run could not be stored in the cache {self.store.root}: {exc}"
@@ -90,7 +93,8 @@ def look_up(nb: NotebookNode, source: Path, options: ExecuteOptions, settings: C
         prepared, key = _prepared_key(nb, source, options, settings, inject=False)
     except KernelLookupError:
         return CacheLookup(store, None)  # the run reports the missing kernel
-    lookup = CacheLookup(store, key, warnings=list(key.warnings))
+    keyed = tuple(key.parts.get("secrets", {}))
+    lookup = CacheLookup(store, key, warnings=list(key.warnings), keyed_secrets=keyed)
     try:
         stored = store.load(key.digest, touch=False)
         if stored is not None:
@@ -143,9 +147,24 @@ def _prepared_key(
 
     kernel = kernel_identity(resolve_kernel_name(nb, options))
     prepared = prepared_copy(nb, options, language=kernel.language, inject=inject)
-    if inject and not options.parameters:  # as the prepare stage does: an earlier run's injected values count
-        options = keep_or_clear_injected(prepared, options, ExecutionObserver())
-    return prepared, compute_key(prepared, options, kernel, source.resolve().parent, settings.extra_inputs)
+    if inject:  # as the prepare stage does: the declared secrets, an earlier run's injected values
+        options = options.with_changes(secrets=with_declared(options.secrets, nb.metadata, os.environ))
+        if not options.parameters:
+            options = keep_or_clear_injected(prepared, options, ExecutionObserver())
+    store = CacheStore(settings.directory)
+    digests = None
+    if any(
+        secret.keyed for secret in options.secrets
+    ):  # a lookup makes the cache's digest key; `cache key` only reads it
+        digest_key = store.digest_key() if inject else store.make_digest_key()
+        digests = (
+            options.secrets.keyed_digests(digest_key)
+            if digest_key is not None
+            else {secret.name: "(this cache has no digest key yet)" for secret in options.secrets if secret.keyed}
+        )
+    return prepared, compute_key(
+        prepared, options, kernel, source.resolve().parent, settings.extra_inputs, secret_digests=digests
+    )
 
 
 def replay(

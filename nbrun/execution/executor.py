@@ -28,7 +28,8 @@ from ..kernel.supply import KernelSupply
 from ..notebook.model import reset_notebook, resolve_kernel_name, set_run_record
 from ..notebook.parameters import json_safe
 from ..options import ExecuteOptions
-from ..result import CellRecord, CellStatus, ExecutionResult, Failure, RunStatus
+from ..result import REDACTIONS, CellRecord, CellStatus, ExecutionResult, Failure, RunStatus
+from ..secrets.redaction import Redactor
 from ..storage.leftovers import running_process
 from .after_cell import run_after_cell
 from .cell_label import cell_label
@@ -36,6 +37,7 @@ from .cell_record import error_summary, record_cell, write_cell_record
 from .cell_runner import CellLimits, CellRun, StdinAnswers, run_cell
 from .kernel_reads import REPORT_NAME, collect_reads, install_recorder, is_python
 from .outputs import CellOutputs, DisplayRegistry, utf8_size
+from .redacting_kernel import redacting_starter
 from .restarts import restart_failure
 from .widgets import WidgetStates
 
@@ -57,7 +59,8 @@ class NotebookExecution:
         self.observer = observer or ExecutionObserver()
         self.control = control
         supply = supply or KernelSupply()
-        self._start_kernel = supply.start
+        self._redactor = Redactor(options.secrets) if options.secrets else None
+        self._start_kernel = supply.start if self._redactor is None else redacting_starter(supply.start, self._redactor)
         self._ready_gate = supply.ready_gate or contextlib.nullcontext
         self._reaper = supply.reaper
         self._displays = DisplayRegistry()
@@ -143,6 +146,8 @@ class NotebookExecution:
         result = self._result(failure, time.monotonic() - clock)
         if python:
             result = result.with_report(REPORT_NAME, reads)  # None: the kernel could not say what it read
+        if self._redactor is not None:
+            result = result.with_report(REDACTIONS, self._redactor.count)
         self.observer.notebook_finished(result)
         return result
 
@@ -355,6 +360,8 @@ class NotebookExecution:
                 metadata["timeout"] = timeout
             if record.actions:
                 metadata["actions"] = list(record.actions)
+        if self._redactor is not None:
+            metadata[REDACTIONS] = self._redactor.count  # how many, never where
         errors = [r.index for r in self._records if r.status is CellStatus.ERROR]
         if errors:
             metadata["cells_with_errors"] = errors

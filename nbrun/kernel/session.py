@@ -14,6 +14,7 @@ import shutil
 import signal
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -67,8 +68,11 @@ class KernelSession:
         attempts: int = 2,
         transport: str = "auto",
         spec_manager: KernelSpecManager | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> KernelSession:
         """Start a kernel and wait until it answers; retry a failed start once.
+
+        *env* is added to nbrun's environment for the kernel alone (a run's secrets).
 
         *transport* ``auto`` uses IPC for ipykernel (fast start included) and
         TCP on 127.0.0.1 for every other kernel (some, like xeus-python, fail
@@ -85,7 +89,7 @@ class KernelSession:
         while tried < attempts:
             try:
                 return await cls._start_once(
-                    kernel_name, spec.argv, cwd, startup_timeout, extra_args, chosen, spec_manager
+                    kernel_name, spec.argv, cwd, startup_timeout, extra_args, chosen, spec_manager, env or {}
                 )
             except KernelStartError as exc:
                 last_error = exc
@@ -107,6 +111,7 @@ class KernelSession:
         extra_args: tuple[str, ...],
         transport: str,
         spec_manager: KernelSpecManager | None,
+        extra_env: Mapping[str, str],
     ) -> KernelSession:
         sweep_sessions_once()  # folders of nbrun processes that were killed
         folder = Path(tempfile.mkdtemp(prefix=session_prefix()))
@@ -122,7 +127,7 @@ class KernelSession:
         arguments = list(extra_args)
         if manager.ipykernel or any("ipykernel" in part for part in argv):
             arguments[:0] = [_HISTORY_IN_MEMORY, _NEVER_DROP]
-        env = dict(os.environ)
+        env = {**os.environ, **extra_env}
         env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
         session: KernelSession | None = None
         try:

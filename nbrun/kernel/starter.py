@@ -30,6 +30,7 @@ async def start_local_kernel(
         extra_args=options.extra_kernel_args,
         transport=options.transport,
         spec_manager=spec_manager,
+        env=options.secrets.environment(),
     )
     # JSON escapes make the encoded text up to ~2x longer; past this, nothing more could be kept
     session.max_message_bytes = 2 * options.max_output_bytes + 65536

@@ -27,6 +27,7 @@ DECLARED_RUN_KEYS = (
     "text_notebook",
     "cache",
     "expect",
+    "secrets",
 )  # what the notebook declares; a run keeps them
 
 

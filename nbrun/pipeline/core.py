@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -61,6 +62,7 @@ from ..notebook.parameter_cells import drop_injected_cell, kept_parameters
 from ..notebook.parameters import apply_parameters, json_safe, notebook_language
 from ..options import ExecuteOptions, FileOptions
 from ..result import ExecutionResult
+from ..secrets.sources import with_declared
 from ..storage.atomic import check_writable
 from ..storage.locations import READ_ONLY_PROTOCOLS, Where, is_below, kernel_cwd, where_name
 
@@ -131,8 +133,16 @@ def check_targets(run: FileRun) -> None:
 
 
 def prepare(run: FileRun, nb: NotebookNode, observer: ExecutionObserver) -> Prepared:
-    """Stage ``prepare``: default the cwd to the notebook's folder, inject parameters (or keep an earlier run's)."""
+    """Stage ``prepare``: default the cwd to the notebook's folder, add its declared secrets, inject parameters.
+
+    A secret the notebook declares (``metadata.nbrun.secrets``) and the run
+    was not given comes from nbrun's environment; a missing one is a
+    SecretError before any kernel starts.
+    """
     options = run.options
+    secrets = with_declared(options.secrets, nb.get("metadata", {}), os.environ)
+    if secrets is not options.secrets:
+        options = options.with_changes(secrets=secrets)
     if options.cwd is None:  # absolute, so a remote worker can use it; a URL's notebook runs in a scratch folder
         options = options.with_changes(cwd=kernel_cwd(run.source))
     if options.parameters:

@@ -1,0 +1,147 @@
+"""A kernel whose every message has the run's secrets replaced before the executor sees it.
+
+One choke point: the cell runner, the outputs, widget state, stdin prompts,
+``--log-output`` lines, error messages and the kernel's own log all read
+the kernel through this wrapper, so none of them can hold a value.
+
+A value split across two stream messages (ipykernel flushes at any byte)
+would pass a per-message check, so a stream chunk's end that could begin a
+secret is held back until the next message shows whether it does: the next
+chunk of the same stream completes it or not, and any other message (the
+cell's ``idle`` status included) or silence releases it first, in order.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from ..errors import KernelStartError
+from ..kernel.protocol import Kernel, KernelExit, Message, Reaper
+from ..kernel.starter import KernelStarter
+from ..options import ExecuteOptions
+from ..secrets.redaction import Redactor
+
+
+def redacting_starter(start: KernelStarter, redactor: Redactor) -> KernelStarter:
+    """*start*, with each kernel it gives wrapped (and a start error's kernel output redacted)."""
+
+    async def start_redacting(kernel_name: str, cwd: Path, options: ExecuteOptions) -> Kernel:
+        try:
+            kernel = await start(kernel_name, cwd, options)
+        except KernelStartError as exc:
+            raise KernelStartError(redactor.text(str(exc), count=False)) from None
+        return RedactingKernel(kernel, redactor)
+
+    return start_redacting
+
+
+class RedactingKernel:
+    """*kernel* as the executor uses it, with *redactor* applied to all it sends."""
+
+    def __init__(self, kernel: Kernel, redactor: Redactor) -> None:
+        self._kernel = kernel
+        self._redactor = redactor
+        self._ready: deque[Message] = deque()
+        self._held: dict[tuple[str, str], tuple[str, Message]] = {}  # (parent id, stream name) -> (text, its message)
+        self.kernel_info = kernel.kernel_info
+
+    def __getattr__(self, name: str) -> Any:  # what only some kernels have (send_comm_update, ...)
+        return getattr(self._kernel, name)
+
+    # -- what the kernel sends ---------------------------------------------
+
+    async def get_iopub(self, timeout: float) -> Message | None:
+        if not self._ready:
+            msg = await self._kernel.get_iopub(timeout)
+            if msg is None:
+                self._release()  # silence: what was held goes out rather than wait
+            else:
+                self._take(msg)
+        return self._ready.popleft() if self._ready else None
+
+    async def get_shell(self, timeout: float) -> Message | None:
+        return self._redacted(await self._kernel.get_shell(timeout))
+
+    async def get_stdin(self, timeout: float) -> Message | None:
+        return self._redacted(await self._kernel.get_stdin(timeout))
+
+    def stderr_tail(self, lines: int = 20) -> str:
+        return self._redactor.text(self._kernel.stderr_tail(lines), count=False)
+
+    def stderr_text(self) -> str:
+        return self._redactor.text(self._kernel.stderr_text(), count=False)
+
+    def _redacted(self, msg: Message | None) -> Message | None:
+        if msg is not None:
+            msg["content"] = self._redactor.data(msg.get("content", {}))
+            if msg.get("buffers"):
+                msg["buffers"] = [self._redactor.data(buffer) for buffer in msg["buffers"]]
+        return msg
+
+    def _take(self, msg: Message) -> None:
+        content = msg.get("content")
+        if msg.get("msg_type") != "stream" or not isinstance(content, dict) or not isinstance(content.get("text"), str):
+            self._release()
+            self._ready.append(self._redacted(msg) or msg)
+            return
+        key = (str(msg.get("parent_header", {}).get("msg_id")), str(content.get("name")))
+        self._release(but=key)
+        held, _ = self._held.pop(key, ("", msg))
+        text = self._redactor.text(held + content["text"])
+        keep = self._redactor.unsafe_tail(text)
+        if keep:
+            self._held[key] = (text[-keep:], msg)
+            text = text[:-keep]
+        content["text"] = text  # even empty: every message the kernel numbered arrives (the gap check)
+        self._ready.append(msg)
+
+    def _release(self, but: tuple[str, str] | None = None) -> None:
+        """Send the held stream ends (all, or all but the stream *but*) as they stand: no secret began there."""
+        for key in [key for key in self._held if key != but]:
+            text, msg = self._held.pop(key)
+            released = copy.copy(msg)
+            released["content"] = {**msg["content"], "text": text}
+            self._ready.append(released)
+
+    # -- the rest, unchanged -------------------------------------------------
+
+    def execute(
+        self,
+        code: str,
+        *,
+        stop_on_error: bool,
+        allow_stdin: bool,
+        store_history: bool = True,
+        user_expressions: dict[str, str] | None = None,
+    ) -> str:
+        return self._kernel.execute(
+            code,
+            stop_on_error=stop_on_error,
+            allow_stdin=allow_stdin,
+            store_history=store_history,
+            user_expressions=user_expressions,
+        )
+
+    def probe(self) -> str:
+        return self._kernel.probe()
+
+    def input_reply(self, value: str) -> None:
+        self._kernel.input_reply(value)
+
+    async def poll_exit(self) -> KernelExit | None:
+        return await self._kernel.poll_exit()
+
+    async def interrupt(self) -> None:
+        await self._kernel.interrupt()
+
+    async def kill(self) -> None:
+        await self._kernel.kill()
+
+    async def close(self, grace: float = 1.0) -> KernelExit:
+        return await self._kernel.close(grace)
+
+    def close_in_background(self, reaper: Reaper, grace: float = 0.5) -> None:
+        self._kernel.close_in_background(reaper, grace)
