@@ -107,16 +107,24 @@ def test_a_rich_payload_over_the_cap_is_not_decoded_whole(tmp_path: Path) -> Non
 
 
 def test_a_large_input_notebook_peaks_near_twice_its_size(tmp_path: Path) -> None:
-    """Defect 11: a 40 MB markdown cell (100 MB input: 348 MiB peak before, 244 MiB after)."""
+    """Defect 11: a 40 MB markdown cell (100 MB input: 348 MiB peak before, 244 MiB after).
+
+    Measured against the same run of a small notebook, so the interpreter and
+    the libraries' own size (which moves with their versions) is not counted.
+    """
     from nbformat.v4 import new_markdown_cell
 
+    nbformat.write(make_notebook("1 + 1"), tmp_path / "small.ipynb")
+    _, baseline = run_measuring_rss(tmp_path, str(tmp_path / "small.ipynb"), "-o", str(tmp_path / "small-out.ipynb"))
     nb = make_notebook("1 + 1")
     nb.cells.insert(0, new_markdown_cell("m" * 40_000_000))
     path = tmp_path / "big.ipynb"
     nbformat.write(nb, path)
     proc, rss = run_measuring_rss(tmp_path, str(path), "-o", str(tmp_path / "out.ipynb"))
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert rss < 60 + 2.25 * 40, f"nbrun peaked at {rss:.0f} MiB for a 40 MB notebook"
+    assert rss - baseline < 2.25 * 40, (
+        f"nbrun peaked at {rss:.0f} MiB for a 40 MB notebook ({baseline:.0f} MiB for a small one)"
+    )
 
 
 def test_writer_stays_byte_identical_to_nbformat_with_huge_sources_and_data() -> None:
