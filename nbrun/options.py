@@ -96,6 +96,10 @@ class ExecuteOptions:
             value (and its encoded forms) replaced by ``[secret NAME]``.
             A ``{NAME: value}`` mapping or :class:`~nbrun.secrets.Secrets`;
             a ``repr`` shows the names only.
+        max_memory: bytes the kernel's process tree may use (its own cgroup
+            where nbrun can make one, else interrupted and then killed by
+            nbrun's sampler); over it the run is ``out-of-memory``. A
+            notebook's ``metadata.nbrun.max_memory`` applies when this is None.
     """
 
     kernel_name: str | None = None
@@ -121,6 +125,7 @@ class ExecuteOptions:
     after_cell: Callable[[NotebookNode], str | None] | None = None
     record_reads: bool = False
     secrets: Secrets = field(default_factory=Secrets)
+    max_memory: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.secrets, Secrets):  # a plain {NAME: value} mapping (SecretError for a short value)
@@ -132,6 +137,8 @@ class ExecuteOptions:
         for name in ("startup_timeout", "interrupt_grace", "iopub_silence_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.max_memory is not None and self.max_memory <= 0:
+            raise ValueError(f"max_memory must be positive, got {self.max_memory}")
         if self.max_output_bytes <= 0:
             raise ValueError(f"max_output_bytes must be positive, got {self.max_output_bytes}")
         for name in ("cwd",):

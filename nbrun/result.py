@@ -98,10 +98,22 @@ class CellRecord:
     stdin_exhausted: bool = False
     kernel_restarted: str | None = None
     after_cell_code: str | None = None  # code run after the cell (test mocks) that failed
+    peak_memory: int | None = None  # bytes: the kernel's process tree at its largest during the cell
+    cpu_time: float | None = None  # seconds of CPU the tree used during the cell
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"index": self.index, "status": self.status.value}
-        for key in ("duration", "execution_count", "ename", "evalue", "timed_out_after", "note", "missing"):
+        for key in (
+            "duration",
+            "execution_count",
+            "ename",
+            "evalue",
+            "timed_out_after",
+            "note",
+            "missing",
+            "peak_memory",
+            "cpu_time",
+        ):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
@@ -238,6 +250,18 @@ class ExecutionResult:
         return use.key if use is not None else None
 
     @property
+    def peak_memory(self) -> int | None:
+        """The largest of the cells' peaks, in bytes (None: not measured)."""
+        peaks = [cell.peak_memory for cell in self.cells if cell.peak_memory is not None]
+        return max(peaks) if peaks else None
+
+    @property
+    def cpu_time(self) -> float | None:
+        """The cells' CPU seconds, summed (None: not measured)."""
+        times = [cell.cpu_time for cell in self.cells if cell.cpu_time is not None]
+        return round(sum(times), 3) if times else None
+
+    @property
     def redactions(self) -> int | None:
         """How many secret values were replaced in what the kernel sent (``reports["redactions"]``; None: no secrets)."""
         count: int | None = self.reports.get(REDACTIONS)
@@ -296,4 +320,8 @@ class ExecutionResult:
             record["kernel_restarts"] = self.restarts
         if self.interrupted_by:
             record["interrupted_by"] = self.interrupted_by
+        if self.peak_memory is not None:
+            record["peak_memory"] = self.peak_memory
+        if self.cpu_time is not None:
+            record["cpu_time"] = self.cpu_time
         return record

@@ -20,7 +20,7 @@ TERMINATED_BY = ("SIGTERM", "SIGHUP")  # stop reasons that exit 143; a hang-up e
 class RunStatus(str, enum.Enum):
     """How one notebook ended (value, exit code, summary label, JUnit kind).
 
-    The first five come from a run (``ExecutionResult.status``); the others
+    The first five (and ``OUT_OF_MEMORY``) come from a run (``ExecutionResult.status``); the others
     describe a batch job that raised before or after its run (each error
     class in :mod:`nbrun.errors` names its member), or never ran.
     """
@@ -50,6 +50,12 @@ class RunStatus(str, enum.Enum):
     IO_ERROR = "io-error", 5, "I/O error", "error"
     MISMATCH = "mismatch", 6, "mismatch", "failure"  # nbrun check: the run went through, outputs differ
     EXPECTATION_FAILED = "expectation-failed", 7, "expectation failed", "failure"  # --expect on recorded values
+    OUT_OF_MEMORY = (
+        "out-of-memory",
+        8,
+        "out of memory",
+        "error",
+    )  # over --max-memory, or the OOM killer ended the kernel
 
     def __str__(self) -> str:
         """``str(status)`` is ``ok``, the word the records use (not ``RunStatus.OK``)."""
@@ -83,6 +89,7 @@ class CellStatus(str, enum.Enum):
     KERNEL_DIED = "kernel-died"
     INTERRUPTED = "interrupted"
     INCOMPLETE = "incomplete"  # the cell's IOPub stream is known to be incomplete
+    OUT_OF_MEMORY = "out-of-memory"  # stopped over the memory limit, or its kernel ended by the OOM killer
     SKIPPED = "skipped"  # tagged skip-execution
     EMPTY = "empty"  # no code to send
     NOT_RUN = "not-run"  # the run stopped before this cell

@@ -40,3 +40,12 @@ def format_duration(seconds: float) -> str:
     if seconds < 90 * 60:
         return f"{seconds / 60:.0f}m"
     return f"{seconds / 3600:.1f}h".replace(".0h", "h")
+
+
+def format_size(size: int) -> str:
+    """*size* bytes the way :func:`parse_size` reads them (``512 B``, ``300 MiB``, ``1.5 GiB``)."""
+    for power, unit in ((3, "GiB"), (2, "MiB"), (1, "KiB")):
+        if size >= 1024**power:
+            value = size / 1024**power
+            return f"{value:.1f} {unit}".replace(".0 ", " ") if value < 100 else f"{value:.0f} {unit}"
+    return f"{size} B"

@@ -7,6 +7,7 @@ its own; the notebooks on disk are only rewritten with ``--update``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +150,7 @@ def _run_checks(notebooks: tuple[Path, ...], check: Any, update: bool, shared: d
         for command in mask_commands(options.secrets):  # before anything else is printed
             click.echo(command, err=True)
         batch_options = BatchOptions(
-            max_parallel=shared["jobs"],
+            max_parallel=shared["jobs"] or os.cpu_count() or 1,  # 0: -j auto
             fail_fast=shared["fail_fast"],
             fast_start=not shared["no_fast_start"],
             preload=preload,

@@ -41,16 +41,37 @@ def write_page(record: dict[str, Any], destination: Where) -> bool:
     return True
 
 
-@click.command("report", context_settings=CONTEXT, short_help="Render a saved JSON run record as one HTML page.")
-@click.argument("record_file", metavar="RUN.json", type=click.Path(path_type=Path, dir_okay=False))
+@click.command(
+    "report",
+    context_settings=CONTEXT,
+    short_help="Render saved JSON run records (one, or a run's shards) as one HTML page.",
+)
+@click.argument(
+    "record_files", metavar="RUN.json...", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False)
+)
 @click.option(
     "-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False), help="Write the HTML page here."
 )
-def report_command(record_file: Path, output: Path) -> None:
-    """Render the run record RUN.json (from 'nbrun run --json') as one static HTML page."""
+def report_command(record_files: tuple[Path, ...], output: Path) -> None:
+    """Render the run records RUN.json (from 'nbrun run --json') as one static HTML page.
+
+    Several records (the --shard parts of one CI run) are merged: their
+    notebooks in the order given, totals summed, the exit code of the first
+    failing notebook.
+    """
     from nbrun.errors import NbrunError
+    from nbrun.reports.merged_records import merged_record
     from nbrun.reports.run_page import write_run_page
 
+    records = [_read_record(path) for path in record_files]
+    try:
+        write_run_page(merged_record(records, [str(path) for path in record_files]), output)
+    except NbrunError as exc:
+        _fail(str(exc), exc.status.exit_code)
+    click.echo(f"nbrun: wrote {output}", err=True)
+
+
+def _read_record(record_file: Path) -> dict[str, Any]:
     try:
         record = json.loads(record_file.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -59,11 +80,7 @@ def report_command(record_file: Path, output: Path) -> None:
         _fail(f"{record_file}: not a JSON run record: {exc}", exit_codes.NOTEBOOK_INVALID_OR_IO)
     if not isinstance(record, dict) or not isinstance(record.get("notebooks"), list):
         _fail(f"{record_file}: not a JSON run record (no 'notebooks' list)", exit_codes.NOTEBOOK_INVALID_OR_IO)
-    try:
-        write_run_page(record, output)
-    except NbrunError as exc:
-        _fail(str(exc), exc.status.exit_code)
-    click.echo(f"nbrun: wrote {output}", err=True)
+    return record
 
 
 def _fail(message: str, code: int) -> NoReturn:

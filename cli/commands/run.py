@@ -13,7 +13,16 @@ from ..errors import CliError, NbrunGroup
 from ..inputs.cache_flags import cache_run_options
 from ..inputs.execution_flags import execute_options, execution_flags, parameters_of
 from ..inputs.locations import WHERE, check_json_destination, check_text_support, discover_or_fail
-from ..inputs.run_flags import BatchFlags, OutputFlags, RecordFlags, batch_flags, output_flags, record_flags
+from ..inputs.run_flags import (
+    AUTO_JOBS,
+    BatchFlags,
+    OutputFlags,
+    RecordFlags,
+    batch_flags,
+    output_flags,
+    record_flags,
+)
+from ..inputs.shards import shard_and_fit
 from ..output.log_setup import configure_logging
 
 if TYPE_CHECKING:
@@ -82,6 +91,10 @@ def run_command(
     check_json_destination(shown.json_report)
     if not paths:
         raise click.UsageError("no notebooks left to run after --exclude")
+    if batch.shard is not None or jobs == AUTO_JOBS:
+        paths, jobs = shard_and_fit(paths, batch, cache, jobs)
+        if not paths:
+            return  # an empty shard (more shards than notebooks) is not a failure; said above
     if output is not None and len(paths) > 1:
         raise click.UsageError("-o/--output takes one notebook; use --output-dir for several")
     if shown.events_path == "-" and (shown.json_report == "-" or output == Path("-")):

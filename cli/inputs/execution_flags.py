@@ -133,6 +133,12 @@ _FLAGS: tuple[Callable[[F], F], ...] = (
         help="Output kept per cell (bytes, or 500K, 10M, 10MiB); the rest is dropped with a visible marker.  [default: 10M]",
     ),
     click.option(
+        "--max-memory",
+        type=SIZE,
+        metavar="SIZE",
+        help="Memory the kernel's processes may use per notebook (512M, 2G); over it the notebook is out-of-memory (exit 8).  [default: no limit]",
+    ),
+    click.option(
         "--stdin-file",
         type=click.File("r", encoding="utf-8"),
         metavar="FILE",
@@ -205,6 +211,7 @@ FLAG_NAMES = (
     "allow_errors",
     "restart_on_death",
     "max_output_bytes",
+    "max_memory",
     "stdin_file",
     "transport",
     "typed_params",
@@ -247,6 +254,7 @@ def execute_options(
         allow_errors=flags["allow_errors"],
         restart_on_death=flags["restart_on_death"],
         max_output_bytes=flags["max_output_bytes"],
+        max_memory=flags["max_memory"],
         stdin_lines=None if stdin is None else tuple(line.rstrip("\r\n") for line in stdin),
         parameters=parameters,
         strict_parameters=flags["strict_params"],

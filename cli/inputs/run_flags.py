@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,8 +50,11 @@ def option_group(name: str, kind: type[Any], *options: Callable[[Command], Comma
     return decorate
 
 
-class _Jobs(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2; 8.1 is supported too
-    """A positive integer, or ``auto`` for the number of CPUs."""
+AUTO_JOBS = 0  # what -j auto parses to: the command decides (one per CPU, fewer where memory says so)
+
+
+class Jobs(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2; 8.1 is supported too
+    """A positive integer, or ``auto`` (:data:`AUTO_JOBS`)."""
 
     name = "N|auto"
 
@@ -60,7 +62,7 @@ class _Jobs(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.
         if isinstance(value, int):
             return value
         if str(value).lower() == "auto":
-            return os.cpu_count() or 1
+            return AUTO_JOBS
         try:
             jobs = int(str(value))
         except ValueError:
@@ -68,6 +70,20 @@ class _Jobs(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.
         if jobs < 1:
             self.fail("needs at least 1 job", param, ctx)
         return jobs
+
+
+class Shard(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2; 8.1 is supported too
+    """``I/N``: the I-th of N parts, 1 <= I <= N."""
+
+    name = "I/N"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, int]:
+        if isinstance(value, tuple):
+            return value
+        index, _, count = str(value).partition("/")
+        if not (index.strip().isdigit() and count.strip().isdigit()) or not 1 <= int(index) <= int(count):
+            self.fail(f"{value!r} is not I/N with 1 <= I <= N (e.g. 2/3)", param, ctx)
+        return int(index), int(count)
 
 
 @dataclass(frozen=True)
@@ -85,6 +101,8 @@ class BatchFlags:
     dask_address: str | None
     retries: int
     include_text: bool
+    shard: tuple[int, int] | None
+    durations: Path | None
 
 
 @dataclass(frozen=True)
@@ -157,11 +175,23 @@ batch_flags = option_group(
     click.option(
         "-j",
         "--jobs",
-        type=_Jobs(),
+        type=Jobs(),
         metavar="N|auto",
         default=1,
         show_default=True,
-        help="Run up to N notebooks at once, each in its own kernel ('auto': one per CPU).",
+        help="Run up to N notebooks at once, each in its own kernel ('auto': one per CPU, fewer when earlier runs' peak memory would not fit).",
+    ),
+    click.option(
+        "--shard",
+        type=Shard(),
+        metavar="I/N",
+        help="Run only the I-th of N parts of the notebooks found (one CI job each), balanced by --durations or the cache.",
+    ),
+    click.option(
+        "--durations",
+        type=click.Path(path_type=Path, dir_okay=False),
+        metavar="FILE",
+        help="An earlier run's --json record: its durations balance --shard, its peak memory fits -j auto.",
     ),
     click.option(
         "--exclude",

@@ -24,7 +24,7 @@ from nbrun.storage.locations import printable_data
 
 from .. import exit_codes
 from ..errors import CliError
-from .run_records import notebook_written, outcome_exit_code
+from .run_records import notebook_written, outcome_exit_code, resource_figures
 
 _RETRY = re.compile(r"kernel start attempt (\d+) failed: (.*)", re.S)
 
@@ -102,6 +102,7 @@ class NotebookEvents(ExecutionObserver):
         }
         if record.ename is not None:
             fields.update(ename=record.ename, evalue=record.evalue or "")
+        fields.update(resource_figures(record))
         self.stream.emit("cell-end", notebook=self.notebook, index=record.index, **fields)
         if record.truncation is not None:
             self.stream.emit(
@@ -182,7 +183,7 @@ def _cache_fields(result: ExecutionResult | None) -> dict[str, Any]:
 
 
 def _value_fields(result: ExecutionResult | None) -> dict[str, Any]:
-    """``values`` (name -> {value, cell}) and ``expectations``, when the notebook recorded or was held to any."""
+    """``values``, ``expectations``, ``redactions`` and the resource figures, where the run has them."""
     if result is None:
         return {}
     fields: dict[str, Any] = {}
@@ -192,4 +193,5 @@ def _value_fields(result: ExecutionResult | None) -> dict[str, Any]:
         fields["expectations"] = [verdict.to_json() for verdict in result.expectations]
     if result.redactions is not None:
         fields["redactions"] = result.redactions
+    fields.update(resource_figures(result))
     return fields

@@ -25,6 +25,11 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 _MAX_CAPTURE = 1024 * 1024
 
 
+def resource_figures(owner: Any) -> dict[str, Any]:
+    """``peak_memory`` and ``cpu_time`` of a result or a cell record, each where it was measured."""
+    return {name: getattr(owner, name) for name in ("peak_memory", "cpu_time") if getattr(owner, name) is not None}
+
+
 def outcome_exit_code(outcome: BatchOutcome) -> int:
     """The status's exit code (an error raised instead of a result: the error's status)."""
     return outcome.status.exit_code_for(outcome.result.interrupted_by if outcome.result is not None else None)
@@ -83,6 +88,7 @@ def notebook_record(outcome: BatchOutcome) -> dict[str, Any]:
             record["values"] = result.recorded_values.to_json()
         if result.expectations:
             record["expectations"] = [verdict.to_json() for verdict in result.expectations]
+        record.update(resource_figures(result))  # the kernel's process tree, measured by nbrun
         if result.redactions is not None:  # the run had secrets: how many values were replaced
             record["redactions"] = result.redactions
         if result.cache_key is not None:  # execution cache: replayed (cached) or stored under this key

@@ -44,6 +44,8 @@ CELL_FIELDS: dict[str, tuple[type, ...]] = {
     "timed_out_after": _OPTIONAL_NUMBER,
     "note": _OPTIONAL_STR,
     "actions": (list,),
+    "peak_memory": _OPTIONAL_INT,  # the figures of the run that was stored, kept on a replay
+    "cpu_time": _OPTIONAL_NUMBER,
 }
 _CELL_STATUSES = tuple(status.value for status in CellStatus)
 

@@ -72,6 +72,7 @@ class CacheLookup:
             "kernel": result.kernel_name,
             "duration": round(result.duration, 3),
             "parts": self.key.part_digests,
+            **({"peak_memory": result.peak_memory} if result.peak_memory is not None else {}),
         }
         try:
             snapshot = reads.snapshot(run_reads, self.store.make_digest_key(), own_outputs, self.keyed_secrets)

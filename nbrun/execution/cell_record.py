@@ -131,9 +131,10 @@ def cell_metadata(record: CellRecord) -> dict[str, Any] | None:
         notes["kernel_restarted"] = record.kernel_restarted
     if record.after_cell_code is not None:
         notes["after_cell"] = {"code": record.after_cell_code, "ename": record.ename, "evalue": record.evalue}
+    figures = {name: getattr(record, name) for name in ("peak_memory", "cpu_time") if getattr(record, name) is not None}
     if not notes and status is CellStatus.OK:
-        return None
-    return {"status": status.value, **notes}
+        return figures or None  # an ok cell says only what it used
+    return {"status": status.value, **notes, **figures}
 
 
 def write_cell_record(cell: NotebookNode, record: CellRecord) -> None:

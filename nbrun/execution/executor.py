@@ -38,6 +38,7 @@ from .cell_runner import CellLimits, CellRun, StdinAnswers, run_cell
 from .kernel_reads import REPORT_NAME, collect_reads, install_recorder, is_python
 from .outputs import CellOutputs, DisplayRegistry, utf8_size
 from .redacting_kernel import redacting_starter
+from .resource_watch import ResourceWatch, out_of_memory
 from .restarts import restart_failure
 from .widgets import WidgetStates
 
@@ -63,6 +64,7 @@ class NotebookExecution:
         self._start_kernel = supply.start if self._redactor is None else redacting_starter(supply.start, self._redactor)
         self._ready_gate = supply.ready_gate or contextlib.nullcontext
         self._reaper = supply.reaper
+        self._watch = ResourceWatch(options.max_memory, options.interrupt_grace, supply.reaper)
         self._displays = DisplayRegistry()
         self._widgets = WidgetStates() if options.store_widget_state else None
         self._stdin = StdinAnswers(options.stdin_lines) if options.stdin_lines is not None else None
@@ -125,6 +127,7 @@ class NotebookExecution:
         self.started_at = utc_now()
         reset_notebook(self.nb, self.options)
         self.started = True
+        self._watch.attach(self._kernel)
         language_info = self._kernel.kernel_info.get("language_info")
         if language_info:
             self.nb.metadata["language_info"] = language_info
@@ -201,6 +204,7 @@ class NotebookExecution:
         self._current = collector
         self.observer.cell_started(index, cell)
         began = time.monotonic()
+        self._watch.cell_started()
         try:
             run = await run_cell(
                 self._kernel,
@@ -214,6 +218,7 @@ class NotebookExecution:
             )
         finally:
             self._current = None
+            use = self._watch.cell_finished()
         if self._widgets is not None:
             self._widgets.output_widgets.sync_to(self._kernel)  # Output widgets' captures, back to the kernel
         kernel = self._kernel
@@ -226,6 +231,9 @@ class NotebookExecution:
             record_timing=self.options.record_timing,
             stderr_tail=lambda: kernel.stderr_tail(20) if kernel is not None else "",
         )
+        record = replace(record, peak_memory=use.peak_memory, cpu_time=use.cpu_time)
+        if use.over_limit or (record.status is CellStatus.KERNEL_DIED and self._watch.killed_by_oom(run.kernel_exit)):
+            record = out_of_memory(cell, record, self.options.max_memory, self._watch.enforced_by, run.kernel_exit)
         if record.status is CellStatus.OK and self.options.after_cell is not None and kernel is not None:
             record, after_failure = await run_after_cell(
                 kernel, cell, record, self.options.after_cell, limits, self.control
@@ -271,6 +279,8 @@ class NotebookExecution:
                 self.observer.warning(message)
                 return await self._continue_after_kernel_loss(record, run, "after the kernel died"), None
             return record, Failure(RunStatus.KERNEL_DIED, record, message)
+        if record.status is CellStatus.OUT_OF_MEMORY:
+            return record, Failure(RunStatus.OUT_OF_MEMORY, record, f"{label} {record.note}")
         if record.status is CellStatus.INCOMPLETE:
             return record, Failure(
                 RunStatus.INCOMPLETE, record, f"{label} incomplete: {record.note}; its outputs may be wrong"
@@ -284,6 +294,7 @@ class NotebookExecution:
             return record
         await self._stop_kernel()
         self._kernel = await self._start_kernel(self.kernel_name, self.options.cwd or Path.cwd(), self.options)
+        self._watch.attach(self._kernel)
         self._restarts += 1
         note = f"a fresh kernel was started {when}; state from earlier cells is gone"
         self.observer.warning(f"{cell_label(record.index, record.execution_count)}: {note}")
@@ -296,6 +307,7 @@ class NotebookExecution:
         kernel, self._kernel = self._kernel, None
         if kernel is None:
             return
+        await self._watch.detach()
         if reaper is not None:
             self._kernel_output.append(kernel.stderr_text())
             kernel.close_in_background(reaper)

@@ -28,6 +28,7 @@ DECLARED_RUN_KEYS = (
     "cache",
     "expect",
     "secrets",
+    "max_memory",
 )  # what the notebook declares; a run keeps them
 
 

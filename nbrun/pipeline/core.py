@@ -50,7 +50,7 @@ from typing import Any
 from nbformat import NotebookNode
 
 from ..control import RunControl
-from ..errors import NbrunError, NoSuchKernelError, NotebookWriteError
+from ..errors import NbrunError, NoSuchKernelError, NotebookWriteError, UsageError
 from ..events import ExecutionObserver
 from ..execution.executor import NotebookExecution
 from ..kernel.specs import kernel_language
@@ -65,6 +65,7 @@ from ..result import ExecutionResult
 from ..secrets.sources import with_declared
 from ..storage.atomic import check_writable
 from ..storage.locations import READ_ONLY_PROTOCOLS, Where, is_below, kernel_cwd, where_name
+from ..units import parse_size
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,9 @@ def prepare(run: FileRun, nb: NotebookNode, observer: ExecutionObserver) -> Prep
     secrets = with_declared(options.secrets, nb.get("metadata", {}), os.environ)
     if secrets is not options.secrets:
         options = options.with_changes(secrets=secrets)
+    declared_memory = declared_max_memory(nb)
+    if declared_memory is not None:  # both given: the tighter limit holds
+        options = options.with_changes(max_memory=min(declared_memory, options.max_memory or declared_memory))
     if options.cwd is None:  # absolute, so a remote worker can use it; a URL's notebook runs in a scratch folder
         options = options.with_changes(cwd=kernel_cwd(run.source))
     if options.parameters:
@@ -151,6 +155,21 @@ def prepare(run: FileRun, nb: NotebookNode, observer: ExecutionObserver) -> Prep
     else:  # no new values: an earlier run's injected cell is used again as it stands (never rewritten)
         options = keep_or_clear_injected(nb, options, observer)
     return Prepared(run, nb, options, observer)
+
+
+def declared_max_memory(nb: NotebookNode) -> int | None:
+    """``metadata.nbrun.max_memory`` in bytes (``"2G"`` or a number); UsageError for one that is not a size."""
+    record = nb.get("metadata", {}).get("nbrun")
+    value = record.get("max_memory") if isinstance(record, dict) else None
+    if value is None:
+        return None
+    try:
+        size = value if isinstance(value, int) and not isinstance(value, bool) else parse_size(str(value))
+    except ValueError:
+        size = 0
+    if size <= 0:
+        raise UsageError(f"metadata.nbrun.max_memory {value!r} is not a size such as 512M or 2G")
+    return size
 
 
 def keep_or_clear_injected(nb: NotebookNode, options: ExecuteOptions, observer: ExecutionObserver) -> ExecuteOptions:

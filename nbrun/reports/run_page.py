@@ -13,7 +13,7 @@ import contextlib
 import html
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +21,7 @@ from urllib.parse import quote
 from ..execution.cell_label import cell_label
 from ..status import RunStatus
 from ..storage.locations import Where, write_text
+from ..units import format_size
 from .ansi_html import ansi_to_html
 from .run_page_style import CSS
 
@@ -108,12 +109,14 @@ def _table(notebooks: list[Mapping[str, Any]], links: _Links) -> str:
             f'<div class="sub">{" · ".join(outputs)}</div><div class="note phone">{note}</div></td>'
             f'<td><span class="badge {kind}">{_e(status)}</span></td>'
             f'<td class="num">{_seconds(nb.get("duration"))}</td>'
+            f'<td class="num opt">{_size(nb.get("peak_memory"))}</td>'
             f'<td class="num opt">{executed}/{code_cells}</td>'
             f'<td class="note wide">{note}</td></tr>'
         )
     return (
         f'<section id="notebooks"><h2>Notebooks ({len(notebooks)})</h2><div class="table-wrap"><table>'
         '<thead><tr><th class="num opt">#</th><th>Notebook</th><th>Status</th><th class="num">Time</th>'
+        '<th class="num opt" title="the kernel\'s processes at their largest">Memory</th>'
         '<th class="num opt" title="cells run / code cells">Cells</th><th class="wide">Notes</th></tr></thead><tbody>'
         + "\n".join(rows)
         + "</tbody></table></div></section>"
@@ -193,16 +196,23 @@ def _facts(nb: Mapping[str, Any], links: _Links) -> str:
 
 
 def _bars(nb: Mapping[str, Any]) -> str:
+    """The per-cell duration bars and, beside them, the per-cell peak memory bars."""
+    return _cell_bars(nb, "duration", "Cell durations", "time", _seconds) + _cell_bars(
+        nb, "peak_memory", "Cell peak memory", "peak memory", _size
+    )
+
+
+def _cell_bars(nb: Mapping[str, Any], key: str, heading: str, what: str, shown: Callable[[Any], str]) -> str:
     cells = [cell for cell in nb.get("cells") or [] if isinstance(cell, Mapping)]
-    timed = [float(cell["duration"]) for cell in cells if isinstance(cell.get("duration"), (int, float))]
-    if not timed:
+    measured = [cell for cell in cells if _is_number(cell.get(key))]
+    if not measured:
         return ""
-    longest = max(timed) or 1.0
+    largest = max(float(cell[key]) for cell in measured) or 1.0
     bars, labels = [], []
     for cell in cells:
         index = cell.get("index")
         labels.append(f"<span>{_e(index + 1 if isinstance(index, int) else index)}</span>")  # cells counted from 1
-        duration = cell.get("duration")
+        value = cell.get(key)
         status = str(cell.get("status", ""))
         count = cell.get("execution_count")
         label = (
@@ -210,25 +220,31 @@ def _bars(nb: Mapping[str, Any]) -> str:
             if isinstance(index, int)
             else f"cell {index}: {status}"
         )
-        if isinstance(duration, (int, float)):
-            height = max(3.0, 100.0 * float(duration) / longest)
-            label += f", {_seconds(duration)}"
+        if isinstance(value, (int, float)) and _is_number(value):
+            height = max(3.0, 100.0 * float(value) / largest)
+            label += f", {shown(value)}"
             css = "bad" if status in _BAD else ""
         else:
             height, css = 3.0, "idle"
         bars.append(f'<span class="{css}" style="height:{height:.1f}%" title="{_e(label)}"></span>')
-    slowest = max(
-        (cell for cell in cells if isinstance(cell.get("duration"), (int, float))), key=lambda c: float(c["duration"])
-    )
+    top = max(measured, key=lambda cell: float(cell[key]))
     caption = (
-        f"Per-cell time, {len(timed)} cell{_s(len(timed))} run; slowest: {_e(_cell_name(nb, slowest.get('index')))}, "
-        f"{_seconds(slowest.get('duration'))}"
+        f"Per-cell {what}, {len(measured)} cell{_s(len(measured))} measured; largest: "
+        f"{_e(_cell_name(nb, top.get('index')))}, {shown(top.get(key))}"
     )
     axis = f'<div class="bar-labels" aria-hidden="true">{"".join(labels)}</div>' if len(cells) <= MAX_BAR_LABELS else ""
     return (
-        f'<h3>Cell durations</h3><div class="bars" role="img" aria-label="{caption}">{"".join(bars)}</div>'
+        f'<h3>{heading}</h3><div class="bars" role="img" aria-label="{caption}">{"".join(bars)}</div>'
         f'{axis}<div class="bars-caption">{caption}</div>'
     )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _size(value: Any) -> str:
+    return format_size(int(value)) if _is_number(value) else ""
 
 
 def _thumbnails(nb: Mapping[str, Any], links: _Links) -> str:
