@@ -44,7 +44,7 @@ def write_page(record: dict[str, Any], destination: Where) -> bool:
 @click.command(
     "report",
     context_settings=CONTEXT,
-    short_help="Render saved JSON run records (one, or a run's shards) as one HTML page.",
+    short_help="Render JSON run records (shards merged) as one HTML page.",
 )
 @click.argument(
     "record_files", metavar="RUN.json...", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False)

@@ -365,7 +365,7 @@ def test_help_spells_values_one_way_states_defaults_and_marks_repeatable_flags()
     assert {"run", "inspect", "check", "cache", "report"} <= names
     assert all(line.rstrip().endswith(".") and "..." not in line for line in commands)
     text = nbrun("run", "--help").stdout
-    metavars = set(re.findall(r"^\s+(?:-\w, )?--[\w-]+ ([A-Za-z|:]+(?: VALUE)?)", text, re.M))
+    metavars = set(re.findall(r"^\s+(?:-\w, )?--[\w-]+ ([A-Za-z][A-Za-z|:/\[\]=]*(?: VALUE)?)", text, re.M))
     assert metavars <= {
         "N|auto",
         "PATTERN",
@@ -380,6 +380,8 @@ def test_help_spells_values_one_way_states_defaults_and_marks_repeatable_flags()
         "YAML",
         "ADDRESS|local:N",
         "EXPECTATION",
+        "I/N",
+        "NAME[=ENVVAR]",
     }, metavars
     flat = " ".join(text.split())
     assert "--timeout SECONDS Per-cell wall-clock limit; on expiry the cell is interrupted. [default: no limit]" in flat

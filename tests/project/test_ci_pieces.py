@@ -77,15 +77,15 @@ def test_the_pre_commit_hooks_through_pre_commit(tmp_path: Path) -> None:
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
     hooks = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT)]
 
-    def hook(name: str, *files: str) -> subprocess.CompletedProcess[str]:
+    def hooks_on(*files: str, only: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+        """One try-repo (each installs nbrun anew from a checkout with changes: the slow part), *only* these hooks."""
         return subprocess.run(
-            [*hooks, name, "--files", *files], cwd=repo, env=env, capture_output=True, text=True, timeout=within(300)
+            [*hooks, *only, "--files", *files], cwd=repo, env=env, capture_output=True, text=True, timeout=within(300)
         )
 
-    passing = hook("nbrun-run", "ok.ipynb")
+    passing = hooks_on("ok.ipynb")  # both hooks: the notebook runs, and its outputs match
     assert passing.returncode == 0, passing.stdout + passing.stderr
-    failing = hook("nbrun-run", "ok.ipynb", "fails.ipynb")
+    assert passing.stdout.count("Passed") == 2, passing.stdout
+    failing = hooks_on("ok.ipynb", "fails.ipynb", only=("nbrun-run",))
     assert failing.returncode == 1 and "ZeroDivisionError" in failing.stdout, failing.stdout
-    checked = hook("nbrun-check", "ok.ipynb")
-    assert checked.returncode == 0, checked.stdout
     assert {path.name: path.read_bytes() for path in repo.glob("*.ipynb")} == before  # no hook changes a file

@@ -121,13 +121,17 @@ def untimed(value: Any) -> Any:
     return json.loads(re.sub(r'"after_seconds": [0-9.]+', '"after_seconds": 0', text))
 
 
+MEASURED = ("peak_memory", "cpu_time")  # the kernel's resources: measured, as durations are, so never equal
+
+
 def comparable(record: dict[str, Any], out: Path, images: Path) -> dict[str, Any]:
     """The JSON run record without times, outputs relative to their folders."""
     notebooks = []
     for entry in record["notebooks"]:
-        entry = {key: value for key, value in entry.items() if key not in ("duration", "output")}
+        entry = {key: value for key, value in entry.items() if key not in ("duration", "output", *MEASURED)}
         entry["cells"] = [
-            {k: v for k, v in cell.items() if k not in ("duration", "timed_out_after")} for cell in entry["cells"]
+            {k: v for k, v in cell.items() if k not in ("duration", "timed_out_after", *MEASURED)}
+            for cell in entry["cells"]
         ]
         entry["extracted_files"] = [str(Path(p).relative_to(images)) for p in entry["extracted_files"]]
         for image in entry.get("images", []):  # the run page's thumbnails link the extracted files
@@ -140,7 +144,7 @@ def comparable(record: dict[str, Any], out: Path, images: Path) -> dict[str, Any
 def notebook_view(path: Path, images: Path) -> dict[str, Any]:
     """Normalised cells and run record; image references relative to the images folder."""
     nb = nbformat.read(path, as_version=4)
-    record = {k: v for k, v in nb.metadata["nbrun"].items() if k not in ("start", "end", "duration")}
+    record = {k: v for k, v in nb.metadata["nbrun"].items() if k not in ("start", "end", "duration", *MEASURED)}
     view = {"cells": normalized_cells(nb), "nbrun": record}
     return untimed(json.loads(json.dumps(view).replace(images.name, "IMAGES")))
 
