@@ -54,11 +54,15 @@ class ProcessTree:
         return TreeSample(kernel + sum(_rss(pid) or 0 for pid in self._children), kernel)
 
     def cpu_seconds(self) -> float | None:
-        """CPU seconds the tree used so far: the kernel's, its reaped children's and its live ones' (None: gone)."""
+        """CPU seconds the tree used so far: the kernel's, its reaped children's and its live ones' (None: gone).
+
+        The live children are those the last look found (:meth:`sample` looks every few samples),
+        so a cell boundary costs one file per process, not a walk of the tree.
+        """
         kernel = _cpu(self.pid, with_reaped=True)
         if kernel is None:
             return None
-        return kernel + sum(_cpu(pid, with_reaped=True) or 0.0 for pid in self.descendants())
+        return kernel + sum(_cpu(pid, with_reaped=True) or 0.0 for pid in self._children)
 
     def descendants(self) -> list[int]:
         found: list[int] = []
