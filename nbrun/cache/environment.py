@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass
 
 from ..errors import KernelLookupError
+from ..kernel.spec_files import find_spec
 
 _PROBE = "import json, sys; sys.stdout.write(json.dumps({'version': sys.version.split()[0], 'path': sys.path}))"
 _PROBE_TIMEOUT = 30.0
@@ -111,13 +112,12 @@ def installed_packages(search_path: list[str]) -> tuple[str, ...]:
 
 
 def _kernelspec(kernel_name: str) -> tuple[list[str], str, dict[str, str]]:
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        spec = KernelSpecManager().get_kernel_spec(kernel_name)
-    except NoSuchKernel as exc:
-        raise KernelLookupError(f"no kernel named {kernel_name!r}") from exc
-    return list(spec.argv), str(spec.language or "").lower(), dict(spec.env or {})
+    spec = find_spec(
+        kernel_name
+    )  # the spec's files, as jupyter_client reads them: a replay imports no kernel machinery
+    if spec is None:
+        raise KernelLookupError(f"no kernel named {kernel_name!r}")
+    return list(spec.argv), spec.language, dict(spec.env)
 
 
 def _resolve_executable(command: str) -> str:

@@ -16,13 +16,15 @@ from __future__ import annotations
 import copy
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import KernelStartError
 from ..kernel.protocol import Kernel, KernelExit, Message, Reaper
-from ..kernel.starter import KernelStarter
 from ..options import ExecuteOptions
 from ..secrets.redaction import Redactor
+
+if TYPE_CHECKING:
+    from ..kernel.starter import KernelStarter
 
 
 def redacting_starter(start: KernelStarter, redactor: Redactor) -> KernelStarter:

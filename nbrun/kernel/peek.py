@@ -20,10 +20,9 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
 from ..options import DEFAULT_KERNEL
-from .fork.provisioner import forkable
+from .fork.forkserver import forkable
+from .spec_files import find_spec
 
 _TAIL = 64 * 1024
 _KERNELSPEC_NAME = re.compile(rb'"kernelspec"\s*:\s*\{[^{}]*?"name"\s*:\s*"([^"\\]+)"')
@@ -46,10 +45,10 @@ def peek_kernel_name(path: Path) -> str | None:
 @functools.lru_cache(maxsize=32)
 def kernel_is_forkable(name: str) -> bool:
     """True when kernel *name* is this interpreter's ipykernel (or is unknown here)."""
-    try:
-        argv = list(KernelSpecManager().get_kernel_spec(DEFAULT_KERNEL if name == "python" else name).argv)
-    except NoSuchKernel:
+    spec = find_spec(DEFAULT_KERNEL if name == "python" else name)
+    if spec is None:
         return False
+    argv = list(spec.argv)
     if argv and argv[0] in {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}:
         argv[0] = sys.executable  # as jupyter_client launches it
     return forkable(argv)

@@ -1,19 +1,29 @@
-"""Which kernels are installed and what a kernel name resolves to, before any process starts."""
+"""Which kernels are installed and what a kernel name resolves to, before any process starts.
+
+Names and languages come from the spec files (``spec_files``, no jupyter_client);
+:func:`kernel_spec` gives jupyter_client's own ``KernelSpec``, which only a kernel start needs.
+"""
 
 from __future__ import annotations
 
-from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec, KernelSpecManager, NoSuchKernel
+from typing import TYPE_CHECKING
 
 from ..errors import NoSuchKernelError
+from .spec_files import NATIVE_KERNEL_NAME, find_spec, find_spec_dirs
+
+if TYPE_CHECKING:
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
 
 def installed_kernels() -> list[str]:
     """Names of the kernels jupyter_client can find."""
-    return sorted(KernelSpecManager().find_kernel_specs())
+    return sorted(find_spec_dirs())
 
 
 def kernel_spec(kernel_name: str, spec_manager: KernelSpecManager | None = None) -> KernelSpec:
     """The kernelspec a run of *kernel_name* starts (``python`` is the native kernel); NoSuchKernelError."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
     if kernel_name == "python":  # jupyter_client's alias for the native kernel
         kernel_name = NATIVE_KERNEL_NAME
     try:
@@ -24,4 +34,7 @@ def kernel_spec(kernel_name: str, spec_manager: KernelSpecManager | None = None)
 
 def kernel_language(kernel_name: str) -> str:
     """The language *kernel_name*'s kernelspec states, lower case ('' when unstated); NoSuchKernelError."""
-    return str(kernel_spec(kernel_name).language or "").lower()
+    spec = find_spec(kernel_name)
+    if spec is None:
+        raise NoSuchKernelError(kernel_name, installed_kernels())
+    return spec.language

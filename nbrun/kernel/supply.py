@@ -13,13 +13,32 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .fork import fork_server_scope, start_forked_kernel
-from .protocol import Reaper
-from .starter import KernelStarter, start_local_kernel
+from .fork.forkserver import fork_server_scope
+from .protocol import Kernel, Reaper
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..options import ExecuteOptions
+    from .starter import KernelStarter
 
 ReadyGate = Callable[[], AbstractAsyncContextManager[Any]]
+
+
+async def start_local(kernel_name: str, cwd: Path, options: ExecuteOptions) -> Kernel:
+    """``starter.start_local_kernel``, imported at the first start: a run replayed from the cache loads no kernel code."""
+    from .starter import start_local_kernel
+
+    return await start_local_kernel(kernel_name, cwd, options)
+
+
+async def start_forked(kernel_name: str, cwd: Path, options: ExecuteOptions) -> Kernel:
+    """``fork.starting.start_forked_kernel``, imported at the first start (see :func:`start_local`)."""
+    from .fork.starting import start_forked_kernel
+
+    return await start_forked_kernel(kernel_name, cwd, options)
 
 
 @dataclass(frozen=True)
@@ -32,7 +51,7 @@ class KernelSupply:
     local kernel and waits for it to exit.
     """
 
-    start: KernelStarter = start_local_kernel
+    start: KernelStarter = start_local
     ready_gate: ReadyGate | None = None
     reaper: Reaper | None = None
 
@@ -47,6 +66,6 @@ async def kernel_supply(fast_start: bool, preload: tuple[str, ...] = ()) -> Asyn
     reaper = Reaper()
     async with fork_server_scope(fast_start, preload):
         try:
-            yield KernelSupply(start_forked_kernel if fast_start else start_local_kernel, None, reaper)
+            yield KernelSupply(start_forked if fast_start else start_local, None, reaper)
         finally:
             await reaper.wait()

@@ -12,7 +12,7 @@ import pytest
 from nbrun import BatchOptions, ExecuteOptions
 from nbrun.control import RunControl
 from nbrun.events import ExecutionObserver
-from nbrun.kernel import supply
+from nbrun.kernel import starter
 from nbrun.runners.batch import BatchJob, BatchObserver, run_batch
 from nbrun.status import RunStatus
 from tests.support.notebooks import make_notebook
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("no_leaked_kernels")]
 
 def test_a_stop_while_the_next_kernel_boots_skips_that_notebook(tmp_path: Path, monkeypatch: Any) -> None:
     control = RunControl()
-    real_start = supply.start_local_kernel
+    real_start = starter.start_local_kernel
     starts = 0
 
     async def second_start_never_finishes(*args: Any) -> Any:
@@ -41,7 +41,7 @@ def test_a_stop_while_the_next_kernel_boots_skips_that_notebook(tmp_path: Path, 
         def job_started(self, job: BatchJob) -> ExecutionObserver:
             return StopInTheSleep()
 
-    monkeypatch.setattr(supply, "start_local_kernel", second_start_never_finishes)
+    monkeypatch.setattr(starter, "start_local_kernel", second_start_never_finishes)  # supply imports it at a start
     paths = [tmp_path / "first.ipynb", tmp_path / "second.ipynb"]
     for path in paths:
         nbformat.write(make_notebook("print('go')", "import time\ntime.sleep(60)"), path)

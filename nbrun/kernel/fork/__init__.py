@@ -11,33 +11,24 @@ it is a normal launch. ``kernel.py`` knows nothing of this.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
-from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-
-from ...options import ExecuteOptions
-from ..protocol import Kernel
-from ..starter import start_local_kernel
 from .forkserver import current_server, discard_prelaunched, fork_server_scope, prelaunch
-from .provisioner import PROVISIONER_NAME, provisioner_installed
 
-__all__ = ["ForkSpecManager", "discard_prelaunched", "fork_server_scope", "prelaunch", "start_forked_kernel"]
-
-
-class ForkSpecManager(KernelSpecManager):
-    """Kernel specs naming the fork provisioner, through the spec metadata jupyter_client documents.
-
-    The specs are built here (jupyter_client's ``kernel_spec_manager`` trait);
-    nothing jupyter_client cached is edited.
-    """
-
-    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        spec = super().get_kernel_spec(kernel_name)
-        spec.metadata = {**spec.metadata, "kernel_provisioner": {"provisioner_name": PROVISIONER_NAME}}
-        return spec
+__all__ = [
+    "ForkSpecManager",
+    "current_server",
+    "discard_prelaunched",
+    "fork_server_scope",
+    "prelaunch",
+    "start_forked_kernel",
+]
 
 
-async def start_forked_kernel(kernel_name: str, cwd: Path, options: ExecuteOptions) -> Kernel:
-    """A ``KernelStarter``: fork from the scope's template when there is one, else launch normally."""
-    forked = current_server() is not None and provisioner_installed()
-    return await start_local_kernel(kernel_name, cwd, options, spec_manager=ForkSpecManager() if forked else None)
+def __getattr__(name: str) -> Any:
+    """``ForkSpecManager`` and ``start_forked_kernel`` load jupyter_client: imported when first used, not here."""
+    if name in ("ForkSpecManager", "start_forked_kernel"):
+        from . import starting
+
+        return getattr(starting, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

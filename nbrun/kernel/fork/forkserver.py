@@ -175,6 +175,16 @@ class ForkServer:
             process.stdout.close()  # the pump has stopped reading: the pipe would leak
 
 
+def forkable(cmd: list[str]) -> bool:
+    """True for ``<this python> -m ipykernel_launcher ...`` (the local ipykernel): what the template can fork."""
+    if len(cmd) < 3 or cmd[1:3] != ["-m", "ipykernel_launcher"]:
+        return False
+    try:
+        return os.path.samefile(cmd[0], sys.executable)
+    except OSError:
+        return False
+
+
 def current_server() -> ForkServer | None:
     return _current.get()
 

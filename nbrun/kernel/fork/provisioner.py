@@ -6,14 +6,13 @@ import asyncio
 import functools
 import logging
 import os
-import sys
 from importlib.metadata import entry_points
 from typing import Any
 
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
-from .forkserver import current_server
+from .forkserver import current_server, forkable
 
 log = logging.getLogger("nbrun")
 
@@ -24,16 +23,6 @@ PROVISIONER_NAME = "nbrun-fork"
 def provisioner_installed() -> bool:
     """True when the ``nbrun-fork`` entry point is registered (nbrun is installed)."""
     return any(ep.name == PROVISIONER_NAME for ep in entry_points(group="jupyter_client.kernel_provisioners"))
-
-
-def forkable(cmd: list[str]) -> bool:
-    """True for ``<this python> -m ipykernel_launcher ...`` (the local ipykernel)."""
-    if len(cmd) < 3 or cmd[1:3] != ["-m", "ipykernel_launcher"]:
-        return False
-    try:
-        return os.path.samefile(cmd[0], sys.executable)
-    except OSError:
-        return False
 
 
 class ForkProvisioner(LocalProvisioner):

@@ -1,0 +1,32 @@
+"""Starting a kernel through the fork provisioner (jupyter_client): the heavy half of fast start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+from ...options import ExecuteOptions
+from ..protocol import Kernel
+from ..starter import start_local_kernel
+from .forkserver import current_server
+from .provisioner import PROVISIONER_NAME, provisioner_installed
+
+
+class ForkSpecManager(KernelSpecManager):
+    """Kernel specs naming the fork provisioner, through the spec metadata jupyter_client documents.
+
+    The specs are built here (jupyter_client's ``kernel_spec_manager`` trait);
+    nothing jupyter_client cached is edited.
+    """
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        spec = super().get_kernel_spec(kernel_name)
+        spec.metadata = {**spec.metadata, "kernel_provisioner": {"provisioner_name": PROVISIONER_NAME}}
+        return spec
+
+
+async def start_forked_kernel(kernel_name: str, cwd: Path, options: ExecuteOptions) -> Kernel:
+    """A ``KernelStarter``: fork from the scope's template when there is one, else launch normally."""
+    forked = current_server() is not None and provisioner_installed()
+    return await start_local_kernel(kernel_name, cwd, options, spec_manager=ForkSpecManager() if forked else None)
