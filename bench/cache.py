@@ -20,6 +20,7 @@ modules compiled.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import case_paths, write_corpus
@@ -52,6 +54,13 @@ def timed(command: list[str], *, expect: frozenset[int] = frozenset({0})) -> Fig
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def _without_path(path: Path) -> dict[str, Any]:
+    """The notebook, less papermill's ``output_path`` (where it was written)."""
+    nb = json.loads(path.read_text())
+    nb.get("metadata", {}).get("papermill", {}).pop("output_path", None)
+    return dict(nb)
+
+
 def nbrun_rows(notebooks: list[Path], work: Path, jobs: int) -> dict[str, Figure]:
     nbrun = exe("nbrun") or "nbrun"
     cache = work / "nbrun-cache"
@@ -63,8 +72,8 @@ def nbrun_rows(notebooks: list[Path], work: Path, jobs: int) -> dict[str, Figure
         "nbrun --cache, warm (all replayed)": timed([*base, "--cache", str(cache), "--output-dir", str(work / "warm")]),
         "nbrun, no cache": timed([*base, "--output-dir", str(work / "plain")]),
     }
-    for notebook in notebooks:  # the replay wrote the same notebooks as the run
-        cold, warm = (work / "cold" / notebook.name).read_text(), (work / "warm" / notebook.name).read_text()
+    for notebook in notebooks:  # the replay wrote the same notebooks as the run (each names its own path)
+        cold, warm = (_without_path(work / folder / notebook.name) for folder in ("cold", "warm"))
         if cold != warm:
             raise SystemExit(f"replayed {notebook.name} differs from the run it replays")
     return rows
