@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,9 @@ import pytest
 from nbrun.check.model import CheckOptions
 from nbrun.check.pytest_options import add_check_options, check_options_from_config
 from nbrun.options import ExecuteOptions, FileOptions
+from nbrun.secrets import Secrets
 
-from ..units import parse_duration
+from ..units import parse_duration, parse_size
 from .nbmake_compat import nbmake_after_cell, uses_nbmake_cells
 
 DEFAULT_TIMEOUT = 300.0  # nbmake's per-cell default, so a hung notebook cannot hang the suite
@@ -25,6 +26,7 @@ _INI_HELP = {
     "nbrun_output_dir": "write executed notebooks under this folder",
     "nbrun_extract_images": "write image outputs of executed notebooks as files into this folder",
     "nbrun_cache": "execution cache folder: unchanged notebooks are replayed, not run (see nbrun run --cache)",
+    "nbrun_max_memory": "memory each notebook's kernel may use (512M, 2G); over it the test fails out-of-memory",
 }
 _INI_BOOL_HELP = {
     "nbrun_overwrite": "write executed notebooks back in place",
@@ -55,12 +57,23 @@ def add_options(parser: pytest.Parser) -> None:
     )
     group.addoption("--nbrun-extract-images", default=None, metavar="DIR", help=_INI_HELP["nbrun_extract_images"])
     group.addoption("--nbrun-cache", default=None, metavar="DIR", help=_INI_HELP["nbrun_cache"])
+    group.addoption("--nbrun-max-memory", default=None, metavar="SIZE", help=_INI_HELP["nbrun_max_memory"])
+    group.addoption(
+        "--nbrun-secret",
+        action="append",
+        default=None,
+        metavar="NAME[=ENVVAR]",
+        help="pass an environment variable to every kernel as a secret, redacted from outputs (repeatable)",
+    )
     add_check_options(group)
     for name, text in _INI_HELP.items():
         parser.addini(name, text, default="")
     for name, text in _INI_BOOL_HELP.items():
         parser.addini(name, text, type="bool", default=False)
     parser.addini("nbrun_params", "NAME=VALUE parameters for every notebook, one a line", type="linelist", default=[])
+    parser.addini(
+        "nbrun_secrets", "NAME or NAME=ENVVAR secrets for every notebook, one a line", type="linelist", default=[]
+    )
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,8 @@ class PluginSettings:
     extract_images: Path | None = None
     cache: Path | None = None
     check: CheckOptions | None = None  # --nbrun-check: compare with the stored outputs (nbval's job)
+    secrets: Secrets = field(default_factory=Secrets)
+    max_memory: int | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> PluginSettings:
@@ -95,6 +110,8 @@ class PluginSettings:
             extract_images=_folder(config, pick("nbrun_extract_images")),
             cache=_folder(config, pick("nbrun_cache")),
             check=check_options_from_config(config),
+            secrets=_secrets(config.getoption("nbrun_secret") or config.getini("nbrun_secrets")),
+            max_memory=_size(pick("nbrun_max_memory")),
         )
         if settings.overwrite and settings.output_dir is not None:
             raise pytest.UsageError("--nbrun-overwrite and --nbrun-output-dir exclude each other")
@@ -136,6 +153,28 @@ def _parameters(pairs: list[str]) -> dict[str, Any] | None:
     return parameters
 
 
+def _secrets(specs: list[str]) -> Secrets:
+    from nbrun.errors import SecretError
+    from nbrun.secrets.sources import gather
+
+    try:
+        return gather(specs, [], [], os.environ)
+    except SecretError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def _size(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        size = parse_size(str(value))
+    except ValueError:
+        raise pytest.UsageError(f"nbrun max memory must be a size such as 512M or 2G, got {value!r}") from None
+    if size <= 0:
+        raise pytest.UsageError(f"nbrun max memory must be positive, got {value!r}")
+    return size
+
+
 def notebook_timeout_and_errors(metadata: Mapping[str, Any], settings: PluginSettings) -> tuple[float | None, bool]:
     """nbmake's rule: ``metadata.execution.timeout`` / ``allow_errors`` win over the defaults."""
     execution = metadata.get("execution")
@@ -157,6 +196,8 @@ def execute_options(nb: Mapping[str, Any], settings: PluginSettings) -> ExecuteO
         allow_errors=allow_errors or settings.find_import_errors,
         parameters=settings.parameters,
         after_cell=nbmake_after_cell if uses_nbmake_cells(dict(nb)) else None,
+        secrets=settings.secrets,
+        max_memory=settings.max_memory,
     )
 
 

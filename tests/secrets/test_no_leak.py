@@ -174,3 +174,19 @@ def test_refused_secrets_are_one_line_and_exit_2(tmp_path: Path) -> None:
         stderr = done.stderr.decode()
         assert done.returncode == 2 and stderr.count("\n") == 1 and message in stderr, (flags, stderr)
         assert VALUE not in stderr
+
+
+def test_the_pytest_plugin_passes_secrets_and_its_failure_report_shows_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.plugin_projects import project, run_pytest
+
+    folder = project(tmp_path)
+    nb = make_notebook("import os\nprint('token', os.environ['API_KEY'])", "1 / 0")
+    nbformat.write(nb, folder / "uses_token.ipynb")
+    monkeypatch.setenv("API_KEY", VALUE)
+    done = run_pytest(folder, "--nbrun", "--nbrun-secret", "API_KEY", "--nbrun-output-dir", "out")
+    assert done.proc.returncode == 1, done.output  # the notebook fails: its report shows the cells' outputs
+    assert "token [secret API_KEY]" in done.output and "ZeroDivisionError" in done.output
+    written = (folder / "out" / "uses_token.ipynb").read_bytes()
+    assert not [form for form in leaked_forms(VALUE) if form in done.output.encode() or form in written]
