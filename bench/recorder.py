@@ -27,7 +27,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import nbformat
@@ -35,7 +34,7 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import notebook, single_sources
 
-from tools import exe
+from tools import command_seconds, exe
 
 FILES = 10_000
 CELL_SECONDS: dict[tuple[str, bool], list[float]] = {}  # the cells' own durations, summed, per run of execute
@@ -82,12 +81,8 @@ def api_seconds(path: Path, record: bool) -> float:
     return float(wall)
 
 
-def command_seconds(command: list[str]) -> float:
-    began = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, env=ENV)
-    if proc.returncode != 0:
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(command)}\n{proc.stderr[-2000:]}")
-    return time.perf_counter() - began
+def run_seconds(command: list[str]) -> float:
+    return command_seconds(command, ENV)
 
 
 def main() -> None:
@@ -106,15 +101,15 @@ def main() -> None:
                 rows = {
                     "execute, recorder off": (api_seconds, (path, False)),
                     "execute, recorder on": (api_seconds, (path, True)),
-                    "nbrun run, no cache": (command_seconds, (plain,)),
+                    "nbrun run, no cache": (run_seconds, (plain,)),
                     "nbrun run --cache, cold (records and stores)": (
-                        command_seconds,
+                        run_seconds,
                         ([*plain, "--cache", str(cache)],),
                     ),
                 }
                 if jupyter:
                     rows["jupyter execute"] = (
-                        command_seconds,
+                        run_seconds,
                         ([jupyter, "execute", str(path), "--output", str(out)],),
                     )
                 for row, (measure, arguments) in rows.items():

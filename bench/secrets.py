@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import nbformat
@@ -27,7 +25,7 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import notebook, single_sources
 
-from tools import exe
+from tools import command_seconds, exe
 
 SECRETS = {"DB_PASSWORD": "correct-horse-battery-staple", "API_TOKEN": "tok_9f8e7d6c5b4a39281706"}
 ENV = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}, **SECRETS}
@@ -42,11 +40,7 @@ CASES = {
 
 
 def seconds(command: list[str]) -> float:
-    began = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, env=ENV)
-    if proc.returncode != 0:
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(command)}\n{proc.stderr[-2000:]}")
-    return time.perf_counter() - began
+    return command_seconds(command, ENV)
 
 
 def main() -> None:

@@ -7,13 +7,24 @@ is installed), else from PATH; spawned commands get that directory first on PATH
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
 KEEP_ALL_BYTES = 100_000_000  # > the 50 MB of streams_write
+
+
+def command_seconds(command: list[str], env: dict[str, str]) -> float:
+    """Wall seconds of one command, spawn to exit; a failure stops the benchmark with its stderr."""
+    began = time.perf_counter()
+    proc = subprocess.run(command, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(command)}\n{proc.stderr[-2000:]}")
+    return time.perf_counter() - began
 
 
 def exe(name: str) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -37,8 +36,7 @@ def shard_and_fit(paths: list[Any], batch: BatchFlags, cache: CacheSettings | No
         click.echo(f"nbrun: shard {index}/{count}: {len(paths)} of {found} notebooks (balanced {balanced})", err=True)
     if jobs == AUTO_JOBS:
         cpus = os.cpu_count() or 1
-        local = [path for path in paths if isinstance(path, Path)]
-        jobs, why = fit_jobs(cpus, local, history, available_memory())
+        jobs, why = fit_jobs(cpus, paths, history, available_memory())
         if why:
             click.echo(f"nbrun: {why}", err=True)
     return paths, max(jobs, 1)

@@ -36,8 +36,10 @@ def in_github_actions(forced: bool) -> bool:
 
 
 def mask_commands(secrets: Secrets) -> list[str]:
-    """``::add-mask::`` for every secret and its encoded forms, only on a real runner (``--github`` is not enough:
-    elsewhere the command would print the value)."""
+    """``::add-mask::`` for every secret and its encoded forms, on a real runner only.
+
+    Not under ``--github`` elsewhere: there the command would print the value.
+    """
     if os.environ.get("GITHUB_ACTIONS") != "true":
         return []
     forms = {form for secret in secrets for form in encoded_forms(secret.value)}

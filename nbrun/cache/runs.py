@@ -27,6 +27,7 @@ from ..notebook.model import DECLARED_RUN_KEYS, reset_notebook, resolve_kernel_n
 from ..options import CacheSettings, ExecuteOptions
 from ..pipeline.core import keep_or_clear_injected
 from ..result import CellRecord, CellStatus, ExecutionResult, RunStatus
+from ..secrets import Secrets
 from ..secrets.sources import with_declared
 from ..units import parse_duration
 from . import reads
@@ -52,7 +53,11 @@ class CacheLookup:
     hit: StoredRun | None = None
     warnings: list[str] = field(default_factory=list)
     stale: str | None = None  # why the entry stored under the key was not replayed (its reads changed)
-    keyed_secrets: tuple[str, ...] = ()  # the secrets whose digests the key holds
+
+    @property
+    def keyed_secrets(self) -> tuple[str, ...]:
+        """The secrets whose digests the key holds."""
+        return tuple(self.key.parts.get("secrets", {})) if self.key is not None else ()
 
     def remember(self, result: ExecutionResult, source: Path, own_outputs: Collection[str] = ()) -> str | None:
         """Store *result* (before images are extracted) if it is storable; returns a warning or None.
@@ -94,8 +99,7 @@ def look_up(nb: NotebookNode, source: Path, options: ExecuteOptions, settings: C
         prepared, key = _prepared_key(nb, source, options, settings, inject=False)
     except KernelLookupError:
         return CacheLookup(store, None)  # the run reports the missing kernel
-    keyed = tuple(key.parts.get("secrets", {}))
-    lookup = CacheLookup(store, key, warnings=list(key.warnings), keyed_secrets=keyed)
+    lookup = CacheLookup(store, key, warnings=list(key.warnings))
     try:
         stored = store.load(key.digest, touch=False)
         if stored is not None:
@@ -152,20 +156,24 @@ def _prepared_key(
         options = options.with_changes(secrets=with_declared(options.secrets, nb.metadata, os.environ))
         if not options.parameters:
             options = keep_or_clear_injected(prepared, options, ExecutionObserver())
-    store = CacheStore(settings.directory)
-    digests = None
-    if any(
-        secret.keyed for secret in options.secrets
-    ):  # a lookup makes the cache's digest key; `cache key` only reads it
-        digest_key = store.digest_key() if inject else store.make_digest_key()
-        digests = (
-            options.secrets.keyed_digests(digest_key)
-            if digest_key is not None
-            else {secret.name: "(this cache has no digest key yet)" for secret in options.secrets if secret.keyed}
-        )
+    digests = _secret_digests(CacheStore(settings.directory), options.secrets, make_key=not inject)
     return prepared, compute_key(
         prepared, options, kernel, source.resolve().parent, settings.extra_inputs, secret_digests=digests
     )
+
+
+def _secret_digests(store: CacheStore, secrets: Secrets, *, make_key: bool) -> dict[str, str] | None:
+    """The key's part for the run's secrets: keyed digests (None: no keyed secret).
+
+    A lookup (*make_key*) makes the store's digest key; ``nbrun cache key`` only reads it, and a
+    store without one can hold no entry with secrets, which the part then says.
+    """
+    if not any(secret.keyed for secret in secrets):
+        return None
+    digest_key = store.make_digest_key() if make_key else store.digest_key()
+    if digest_key is None:
+        return {secret.name: "(this cache has no digest key yet)" for secret in secrets if secret.keyed}
+    return secrets.keyed_digests(digest_key)
 
 
 def replay(

@@ -38,8 +38,15 @@ def record_cell(
     duration: float,
     record_timing: bool,
     stderr_tail: Callable[[], str],
+    peak_memory: int | None = None,
+    cpu_time: float | None = None,
+    out_of_memory: str | None = None,
 ) -> CellRecord:
-    """Set the cell's count, timing and nbrun's own outputs; return its record."""
+    """Set the cell's count, timing and nbrun's own outputs; return its record.
+
+    *out_of_memory* is why the cell is ``out-of-memory`` (``ResourceWatch.out_of_memory_note``):
+    it is said in the cell instead of "the kernel died".
+    """
     reply = run.reply or {}
     count = reply.get("execution_count", collector.execution_count)
     cell["execution_count"] = count if isinstance(count, int) else collector.execution_count
@@ -80,13 +87,16 @@ def record_cell(
         )
     else:
         status = run.outcome  # KERNEL_DIED or INTERRUPTED
-    if run.kernel_exit is not None:
-        death = _death(run.kernel_exit, stderr_tail())
+    death = _death(run.kernel_exit, stderr_tail()) if run.kernel_exit is not None else None
+    if death is not None:
         fields.update(kernel_death=death, note=f"kernel died: {death.reason}")
-        if status is CellStatus.KERNEL_DIED:
-            tail = death.stderr_tail
-            lines = ["Kernel output (last lines):", *tail.splitlines()] if tail.strip() else []
-            cell.outputs.append(nbrun_error_output(f"the kernel died while running this cell: {death.reason}", lines))
+    if out_of_memory is not None:
+        status, fields["note"] = CellStatus.OUT_OF_MEMORY, out_of_memory
+        cell.outputs.append(nbrun_error_output(out_of_memory, []))
+    elif death is not None and status is CellStatus.KERNEL_DIED:
+        tail = death.stderr_tail
+        lines = ["Kernel output (last lines):", *tail.splitlines()] if tail.strip() else []
+        cell.outputs.append(nbrun_error_output(f"the kernel died while running this cell: {death.reason}", lines))
     if collector.truncated:
         fields["truncation"] = Truncation(collector.dropped_bytes, collector.dropped_messages)
         cell.outputs.append(_truncation_marker(collector))
@@ -100,6 +110,8 @@ def record_cell(
         lost_messages=run.lost_messages,
         undecodable_messages=run.undecodable,
         stdin_exhausted=run.stdin_exhausted,
+        peak_memory=peak_memory,
+        cpu_time=cpu_time,
         **fields,
     )
 

@@ -38,7 +38,7 @@ from .cell_runner import CellLimits, CellRun, StdinAnswers, run_cell
 from .kernel_reads import REPORT_NAME, collect_reads, install_recorder, is_python
 from .outputs import CellOutputs, DisplayRegistry, utf8_size
 from .redacting_kernel import redacting_starter
-from .resource_watch import ResourceWatch, out_of_memory
+from .resource_watch import ResourceWatch
 from .restarts import restart_failure
 from .widgets import WidgetStates
 
@@ -230,10 +230,10 @@ class NotebookExecution:
             duration=time.monotonic() - began,
             record_timing=self.options.record_timing,
             stderr_tail=lambda: kernel.stderr_tail(20) if kernel is not None else "",
+            peak_memory=use.peak_memory,
+            cpu_time=use.cpu_time,
+            out_of_memory=self._watch.out_of_memory_note(use, run.kernel_exit),
         )
-        record = replace(record, peak_memory=use.peak_memory, cpu_time=use.cpu_time)
-        if use.over_limit or (record.status is CellStatus.KERNEL_DIED and self._watch.killed_by_oom(run.kernel_exit)):
-            record = out_of_memory(cell, record, self.options.max_memory, self._watch.enforced_by, run.kernel_exit)
         if record.status is CellStatus.OK and self.options.after_cell is not None and kernel is not None:
             record, after_failure = await run_after_cell(
                 kernel, cell, record, self.options.after_cell, limits, self.control

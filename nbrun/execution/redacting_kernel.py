@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KernelStartError
-from ..kernel.protocol import Kernel, KernelExit, Message, Reaper
+from ..kernel.protocol import Kernel, Message
 from ..options import ExecuteOptions
 from ..secrets.redaction import Redactor
 
@@ -50,7 +50,8 @@ class RedactingKernel:
         self._held: dict[tuple[str, str], tuple[str, Message]] = {}  # (parent id, stream name) -> (text, its message)
         self.kernel_info = kernel.kernel_info
 
-    def __getattr__(self, name: str) -> Any:  # what only some kernels have (send_comm_update, ...)
+    def __getattr__(self, name: str) -> Any:
+        """Everything that sends to the kernel or watches its process is the kernel's own (execute, interrupt, ...)."""
         return getattr(self._kernel, name)
 
     # -- what the kernel sends ---------------------------------------------
@@ -77,17 +78,19 @@ class RedactingKernel:
         return self._redactor.text(self._kernel.stderr_text(), count=False)
 
     def _redacted(self, msg: Message | None) -> Message | None:
-        if msg is not None:
-            msg["content"] = self._redactor.data(msg.get("content", {}))
-            if msg.get("buffers"):
-                msg["buffers"] = [self._redactor.data(buffer) for buffer in msg["buffers"]]
+        return None if msg is None else self._redact(msg)
+
+    def _redact(self, msg: Message) -> Message:
+        msg["content"] = self._redactor.data(msg.get("content", {}))
+        if msg.get("buffers"):
+            msg["buffers"] = [self._redactor.data(buffer) for buffer in msg["buffers"]]
         return msg
 
     def _take(self, msg: Message) -> None:
         content = msg.get("content")
         if msg.get("msg_type") != "stream" or not isinstance(content, dict) or not isinstance(content.get("text"), str):
             self._release()
-            self._ready.append(self._redacted(msg) or msg)
+            self._ready.append(self._redact(msg))
             return
         key = (str(msg.get("parent_header", {}).get("msg_id")), str(content.get("name")))
         self._release(but=key)
@@ -107,43 +110,3 @@ class RedactingKernel:
             released = copy.copy(msg)
             released["content"] = {**msg["content"], "text": text}
             self._ready.append(released)
-
-    # -- the rest, unchanged -------------------------------------------------
-
-    def execute(
-        self,
-        code: str,
-        *,
-        stop_on_error: bool,
-        allow_stdin: bool,
-        store_history: bool = True,
-        user_expressions: dict[str, str] | None = None,
-    ) -> str:
-        return self._kernel.execute(
-            code,
-            stop_on_error=stop_on_error,
-            allow_stdin=allow_stdin,
-            store_history=store_history,
-            user_expressions=user_expressions,
-        )
-
-    def probe(self) -> str:
-        return self._kernel.probe()
-
-    def input_reply(self, value: str) -> None:
-        self._kernel.input_reply(value)
-
-    async def poll_exit(self) -> KernelExit | None:
-        return await self._kernel.poll_exit()
-
-    async def interrupt(self) -> None:
-        await self._kernel.interrupt()
-
-    async def kill(self) -> None:
-        await self._kernel.kill()
-
-    async def close(self, grace: float = 1.0) -> KernelExit:
-        return await self._kernel.close(grace)
-
-    def close_in_background(self, reaper: Reaper, grace: float = 0.5) -> None:
-        self._kernel.close_in_background(reaper, grace)

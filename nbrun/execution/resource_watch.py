@@ -16,17 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
-
-from nbformat import NotebookNode
 
 from ..kernel.memory_cgroup import MemoryLimitGroup, oom_killed_in_log, own_oom_kills
 from ..kernel.protocol import KernelExit, KernelLike, Reaper
 from ..kernel.resources import ProcessTree
-from ..result import CellRecord, CellStatus
 from ..units import format_size
-from .cell_record import nbrun_error_output
 
 SAMPLE_SECONDS = 0.1
 _CLEANUP_SECONDS = 30.0  # how long a limit's cgroup waits for its processes to be gone
@@ -75,9 +71,8 @@ class ResourceWatch:
     def cell_started(self) -> None:
         self._in_cell, self._cell_peak, self._tripped_at, self._killing = True, 0, None, False
         if self._tree is not None:
-            self._tree.reset_peak()
+            self._tree.reset_peak()  # the kernel's own peak from here on is exact; children come with the samples
             self._cell_cpu = self._tree.cpu_seconds()
-            self._take_sample()
 
     def cell_finished(self) -> CellUse:
         """The figures of the cell that just ended (call once per :meth:`cell_started`)."""
@@ -92,6 +87,19 @@ class ResourceWatch:
         cpu_now = self._tree.cpu_seconds()
         cpu = None if cpu_now is None or self._cell_cpu is None else max(round(cpu_now - self._cell_cpu, 3), 0.0)
         return CellUse(peak or None, cpu, over_limit=self._tripped_at is not None)
+
+    def out_of_memory_note(self, use: CellUse, kernel_exit: KernelExit | None) -> str | None:
+        """Why the cell that just ended ran out of memory (None: it did not): over the limit, or the OOM killer."""
+        if not use.over_limit and not self.killed_by_oom(kernel_exit):
+            return None
+        peak = f"peak {format_size(use.peak_memory)}" if use.peak_memory else "peak unknown"
+        if self.limit is None:
+            return f"ran out of memory: the system's OOM killer ended the kernel ({peak})"
+        limit = format_size(self.limit)
+        if self.enforced_by == "cgroup":
+            return f"ran out of memory: the kernel reached the limit of {limit} (--max-memory) and the system ended it ({peak})"
+        stopped = "interrupted, then killed" if kernel_exit is not None else "interrupted"
+        return f"ran out of memory: {peak}, over the limit of {limit} (--max-memory); the kernel was {stopped}"
 
     def killed_by_oom(self, exit_status: KernelExit | None) -> bool:
         """The kernel ended by SIGKILL, and its cgroup, nbrun's cgroup or the kernel log says the OOM killer did it."""
@@ -122,12 +130,12 @@ class ResourceWatch:
                 return
 
     def _take_sample(self) -> bool:
-        sample = self._tree.sample() if self._tree is not None else None
-        if sample is None:
+        rss = self._tree.sample() if self._tree is not None else None
+        if rss is None:
             return False
         if self._in_cell:
-            self._cell_peak = max(self._cell_peak, sample.rss)
-            self._enforce(sample.rss)
+            self._cell_peak = max(self._cell_peak, rss)
+            self._enforce(rss)
         return True
 
     def _enforce(self, rss: int) -> None:
@@ -141,25 +149,6 @@ class ResourceWatch:
         elif self._tripped_at is not None and not self._killing and now - self._tripped_at >= self.grace:
             self._killing = True
             asyncio.ensure_future(self._kernel.kill())
-
-
-def out_of_memory(
-    cell: NotebookNode, record: CellRecord, limit: int | None, enforced_by: str | None, kernel_exit: KernelExit | None
-) -> CellRecord:
-    """*record* as ``out-of-memory``, with the reason in its note and in the cell (instead of "the kernel died")."""
-    peak = f"peak {format_size(record.peak_memory)}" if record.peak_memory else "peak unknown"
-    if limit is None:
-        note = f"ran out of memory: the system's OOM killer ended the kernel ({peak})"
-    elif enforced_by == "cgroup":
-        note = f"ran out of memory: the kernel reached the limit of {format_size(limit)} (--max-memory) and the system ended it ({peak})"
-    else:
-        stopped = "interrupted, then killed" if kernel_exit is not None else "interrupted"
-        note = f"ran out of memory: {peak}, over the limit of {format_size(limit)} (--max-memory); the kernel was {stopped}"
-    cell.outputs[:] = [
-        output for output in cell.outputs if not str(output.get("evalue", "")).startswith("[nbrun] the kernel died")
-    ]
-    cell.outputs.append(nbrun_error_output(note, []))
-    return replace(record, status=CellStatus.OUT_OF_MEMORY, note=note)
 
 
 async def _remove_when_empty(group: MemoryLimitGroup) -> None:

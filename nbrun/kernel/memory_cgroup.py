@@ -13,6 +13,7 @@ Elsewhere, or with ``NBRUN_MEMORY_CGROUP=0`` in the environment,
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import re
@@ -23,8 +24,9 @@ _UNLIMITED = 1 << 60  # v1 writes "no limit" as a huge number
 _names = itertools.count(1)
 
 
+@functools.cache
 def _own_groups() -> tuple[Path | None, Path | None]:
-    """(nbrun's v2 group, nbrun's v1 memory group), each None where there is none."""
+    """(nbrun's v2 group, nbrun's v1 memory group), each None where there is none (read once: nbrun stays in it)."""
     v2 = v1 = None
     with contextlib.suppress(OSError):
         for line in Path("/proc/self/cgroup").read_text().splitlines():

@@ -13,19 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
+
+from .memory_cgroup import own_limit_headroom
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _REFRESH_CHILDREN = 3  # samples between two looks for new child processes
-
-
-@dataclass(frozen=True)
-class TreeSample:
-    """One reading of the tree: resident bytes now (kernel and children), and the kernel process's alone."""
-
-    rss: int
-    kernel_rss: int
 
 
 class ProcessTree:
@@ -43,15 +36,15 @@ class ProcessTree:
             return None
         return cls(pid)
 
-    def sample(self) -> TreeSample | None:
-        """Resident memory now (None: the kernel process is gone)."""
+    def sample(self) -> int | None:
+        """Resident bytes of the tree now (None: the kernel process is gone)."""
         kernel = _rss(self.pid)
         if kernel is None:
             return None
         if self._samples % _REFRESH_CHILDREN == 0:  # the tree changes rarely; its memory every time
             self._children = self.descendants()
         self._samples += 1
-        return TreeSample(kernel + sum(_rss(pid) or 0 for pid in self._children), kernel)
+        return kernel + sum(_rss(pid) or 0 for pid in self._children)
 
     def cpu_seconds(self) -> float | None:
         """CPU seconds the tree used so far: the kernel's, its reaped children's and its live ones' (None: gone).
@@ -59,10 +52,10 @@ class ProcessTree:
         The live children are those the last look found (:meth:`sample` looks every few samples),
         so a cell boundary costs one file per process, not a walk of the tree.
         """
-        kernel = _cpu(self.pid, with_reaped=True)
+        kernel = _cpu(self.pid)
         if kernel is None:
             return None
-        return kernel + sum(_cpu(pid, with_reaped=True) or 0.0 for pid in self._children)
+        return kernel + sum(_cpu(pid) or 0.0 for pid in self._children)
 
     def descendants(self) -> list[int]:
         found: list[int] = []
@@ -105,22 +98,19 @@ def _rss(pid: int) -> int | None:
         return None
 
 
-def _cpu(pid: int, *, with_reaped: bool) -> float | None:
+def _cpu(pid: int) -> float | None:
+    """CPU seconds of process *pid* and of the children it waited for."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
             fields = handle.read().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
-    if with_reaped:
-        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime: children it waited for
+    ticks = sum(int(field) for field in fields[11:15])  # utime, stime, cutime, cstime (fields 14-17 of proc(5))
     return ticks / _TICKS
 
 
 def available_memory() -> int | None:
     """Bytes this machine (or the cgroup nbrun runs in) can still give, whichever is less (None: unknown)."""
-    from .memory_cgroup import own_limit_headroom
-
     available = None
     with contextlib.suppress(OSError, ValueError):
         with open("/proc/meminfo") as meminfo:

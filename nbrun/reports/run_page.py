@@ -15,7 +15,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import quote
 
 from ..execution.cell_label import cell_label
@@ -220,7 +220,7 @@ def _cell_bars(nb: Mapping[str, Any], key: str, heading: str, what: str, shown: 
             if isinstance(index, int)
             else f"cell {index}: {status}"
         )
-        if isinstance(value, (int, float)) and _is_number(value):
+        if _is_number(value):
             height = max(3.0, 100.0 * float(value) / largest)
             label += f", {shown(value)}"
             css = "bad" if status in _BAD else ""
@@ -239,7 +239,7 @@ def _cell_bars(nb: Mapping[str, Any], key: str, heading: str, what: str, shown: 
     )
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

@@ -30,6 +30,12 @@ class PastRun:
     duration: float | None = None
     peak_memory: int | None = None
 
+    @classmethod
+    def of(cls, figures: Mapping[str, object]) -> PastRun:
+        """From a run record's notebook entry or a cache entry's header (both name them ``duration``, ``peak_memory``)."""
+        peak = _number(figures.get("peak_memory"))
+        return cls(_number(figures.get("duration")), int(peak) if peak is not None else None)
+
 
 History = Mapping[str, PastRun]  # by resolved path
 P = TypeVar("P")  # a notebook: a Path or a URL
@@ -54,9 +60,7 @@ def history_from_record(path: Path) -> dict[str, PastRun]:
     found: dict[str, PastRun] = {}
     for notebook in notebooks:
         if isinstance(notebook, dict) and isinstance(notebook.get("input"), str):
-            peak = _number(notebook.get("peak_memory"))
-            past = PastRun(_number(notebook.get("duration")), int(peak) if peak is not None else None)
-            found[os.path.abspath(base / notebook["input"])] = past
+            found[os.path.abspath(base / notebook["input"])] = PastRun.of(notebook)
     return found
 
 
@@ -66,11 +70,8 @@ def history_from_cache(directory: Path) -> dict[str, PastRun]:
 
     found: dict[str, PastRun] = {}
     for entry in CacheStore(directory).entries():  # oldest use first: the latest wins
-        peak = _number(entry.header.get("peak_memory"))
         if entry.source != "?":
-            found[entry.source] = PastRun(
-                _number(entry.header.get("duration")), int(peak) if peak is not None else None
-            )
+            found[entry.source] = PastRun.of(entry.header)
     return found
 
 
@@ -114,7 +115,7 @@ def _stable_name(path: object) -> str:
         return path.as_posix()
 
 
-def fit_jobs(cpus: int, paths: Sequence[Path], history: History, available: int | None) -> tuple[int, str | None]:
+def fit_jobs(cpus: int, paths: Sequence[object], history: History, available: int | None) -> tuple[int, str | None]:
     """``-j auto``: *cpus*, lowered so that many of the heaviest known notebooks fit in *available* bytes.
 
     Returns the jobs and, when memory lowered them, the sentence saying why.

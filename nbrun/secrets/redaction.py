@@ -40,7 +40,7 @@ class Redactor:
         """*text* with every secret replaced by ``[secret NAME]`` (*count*: add them to :attr:`count`)."""
         if self._text is None:
             return text
-        return self._text.sub(self._replace if count else self._replace_quietly, text)
+        return self._text.sub(self._counted if count else self._label, text)
 
     def data(self, value: Any) -> Any:
         """*value* (str, list, dict, bytes, nested) with every string redacted; containers are changed in place."""
@@ -54,7 +54,7 @@ class Redactor:
             value[:] = [self.data(item) for item in value]
             return value
         if isinstance(value, (bytes, bytearray, memoryview)) and self._text is not None:
-            return self._bytes.sub(self._replace_bytes, bytes(value))
+            return self._bytes.sub(self._counted_bytes, bytes(value))
         return value
 
     def unsafe_tail(self, text: str) -> int:
@@ -64,13 +64,13 @@ class Redactor:
                 return length
         return 0
 
-    def _replace(self, match: re.Match[str]) -> str:
+    def _label(self, match: re.Match[str]) -> str:
+        return f"[secret {self._names[match.group(0)]}]"
+
+    def _counted(self, match: re.Match[str]) -> str:
         self.count += 1
-        return f"[secret {self._names[match.group(0)]}]"
+        return self._label(match)
 
-    def _replace_quietly(self, match: re.Match[str]) -> str:
-        return f"[secret {self._names[match.group(0)]}]"
-
-    def _replace_bytes(self, match: re.Match[bytes]) -> bytes:
+    def _counted_bytes(self, match: re.Match[bytes]) -> bytes:
         self.count += 1
         return f"[secret {self._names[match.group(0).decode('utf-8', 'surrogatepass')]}]".encode()

@@ -90,3 +90,19 @@ def test_the_notebook_declares_its_limit() -> None:
     nb.metadata["nbrun"] = {"max_memory": "lots"}
     with pytest.raises(UsageError, match="is not a size such as 512M"):
         declared_max_memory(nb)
+
+
+def test_the_tighter_of_the_flag_and_the_notebooks_limit_holds(tmp_path: Path) -> None:
+    from nbrun.events import ExecutionObserver
+    from nbrun.options import ExecuteOptions
+    from nbrun.pipeline.core import FileRun, prepare
+
+    nb = make_notebook("1")
+    nb.metadata["nbrun"] = {"max_memory": "2G"}
+    path = tmp_path / "nb.ipynb"
+
+    def limit(flag: int | None) -> int | None:
+        run = FileRun(path, path, ExecuteOptions(max_memory=flag))
+        return prepare(run, nb, ExecutionObserver()).options.max_memory
+
+    assert (limit(None), limit(GiB), limit(4 * GiB)) == (2 * GiB, GiB, 2 * GiB)

@@ -79,26 +79,24 @@ def test_the_peak_of_a_500_mb_cell_agrees_with_the_kernels_max_rss(tmp_path: Pat
 
 def test_the_system_oom_killer_is_told_as_out_of_memory(tmp_path: Path) -> None:
     """nbrun itself runs in a cgroup limited to 400 MB, with no --max-memory: the OS kills the kernel."""
-    group = MemoryLimitGroup.create(os.getpid(), 1 << 40)  # can this machine make cgroups at all?
-    if group is None:
-        pytest.skip("this machine lets nbrun make no memory cgroup (not root, or no memory controller)")
-    subprocess.run(["true"], check=True)
-    (group.path.parent / "cgroup.procs").write_text(str(os.getpid()))  # the test process back where it was
-    group.close()
     nbformat.write(make_notebook("x = 1", ALLOCATES.replace("500", "900"), "print('never')"), tmp_path / "oom.ipynb")
-    limited = MemoryLimitGroup.create(os.getpid(), 400 * MiB)
-    assert limited is not None
+    waiting = subprocess.Popen(  # a shell that waits to be put in the group, then becomes nbrun
+        ["sh", "-c", f"read go && exec {NBRUN} run oom.ipynb --json run.json"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    limited = MemoryLimitGroup.create(waiting.pid, 400 * MiB)
+    if limited is None:
+        waiting.kill()
+        waiting.wait()
+        pytest.skip("this machine lets nbrun make no memory cgroup (not root, or no memory controller)")
     try:
-        (limited.path.parent / "cgroup.procs").write_text(str(os.getpid()))
-        script = f"echo $$ > {limited.path / 'cgroup.procs'} && exec {NBRUN} run oom.ipynb --json run.json"
-        done = subprocess.run(["sh", "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=within(180))
+        _, stderr = waiting.communicate("go\n", timeout=within(180))
     finally:
-        (limited.path.parent / "cgroup.procs").write_text(str(os.getpid()))
-    assert done.returncode == 8, done.stderr
+        limited.close()
+    assert waiting.returncode == 8, stderr
     notebook = json.loads((tmp_path / "run.json").read_text())["notebooks"][0]
     assert notebook["status"] == "out-of-memory"
     assert "the system's OOM killer ended the kernel" in notebook["message"]
-    limited.close()
 
 
 def test_auto_jobs_start_fewer_kernels_after_a_memory_heavy_run(tmp_path: Path) -> None:

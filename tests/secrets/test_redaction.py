@@ -136,3 +136,14 @@ def test_flags_combine_and_declared_names_come_from_the_environment() -> None:
     with pytest.raises(SecretError, match=r"needs the secret DB_PASSWORD \(metadata.nbrun.secrets\)") as caught:
         with_declared(Secrets(), {"nbrun": {"secrets": ["GH_TOKEN", "DB_PASSWORD"]}}, environ)
     assert VALUE not in str(caught.value)
+
+
+def test_a_keyed_secret_is_left_out_of_the_recorded_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key holds the kernel's value; nbrun's own variable of that name (``--secret NAME=OTHER``) must not count."""
+    from nbrun.cache.reads import snapshot
+    from nbrun.execution.kernel_reads import KernelReads
+
+    monkeypatch.setenv("API_KEY", "nbrun's own, not the kernel's")
+    stored = snapshot(KernelReads(env=("API_KEY", "REGION")), b"k" * 32, keyed=("API_KEY",))
+    assert list(stored["env"]) == ["REGION"]
+    assert list(snapshot(KernelReads(env=("API_KEY", "REGION")), b"k" * 32)["env"]) == ["API_KEY", "REGION"]
