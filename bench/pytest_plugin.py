@@ -1,4 +1,4 @@
-"""Benchmark: the 40-notebook batch as pytest tests, `pytest --nbrun -n 2` vs `pytest --nbmake -n 2` vs `nbrun run -j 2`.
+"""Benchmark: a batch as pytest tests, `pytest --nbrun --nbrun-jobs 2` and `-n 2` vs `pytest --nbmake -n 2` vs `nbrun run -j 2`.
 
 Usage:  python bench/pytest_plugin.py [-n REPEATS] [--batch-size N] [--workers W]
 
@@ -32,6 +32,19 @@ PYTEST_FLAGS = ["-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p
 def commands(corpus: Path, out: Path, workers: int) -> dict[str, list[str]]:
     python = sys.executable
     return {
+        f"pytest --nbrun --nbrun-jobs {workers}": [
+            python,
+            "-m",
+            "pytest",
+            "--nbrun",
+            "--nbrun-jobs",
+            str(workers),
+            "-p",
+            "no:nbmake",
+            "-p",
+            "no:xdist",
+            *PYTEST_FLAGS,
+        ],
         f"pytest --nbrun -n {workers}": [
             python,
             "-m",
@@ -132,20 +145,21 @@ def main() -> int:
 def report(times: dict[str, list[float]], args: argparse.Namespace) -> None:
     names = list(times)
     medians = {name: statistics.median(values) for name, values in times.items()}
-    nbrun_pytest, nbmake, _, nbrun_run = names
+    jobs, nbrun_pytest, nbmake, _, nbrun_run = names
     print(
-        f"batch of {args.batch_size} notebooks x 5 cells, {args.workers} workers, n={args.repeats} "
+        f"batch of {args.batch_size} notebooks x 5 cells, {args.workers} workers or jobs, n={args.repeats} "
         f"(median wall seconds, all runs in brackets)\n"
     )
-    print("| command | median s | runs | vs pytest --nbrun |")
+    print("| command | median s | runs | vs pytest --nbmake |")
     print("|---|---:|---|---:|")
     for name in names:
         runs = ", ".join(f"{value:.2f}" for value in times[name])
-        print(f"| `{name}` | {medians[name]:.2f} | {runs} | {medians[name] / medians[nbrun_pytest]:.2f}x |")
-    print(
-        f"\npytest --nbrun is {medians[nbmake] / medians[nbrun_pytest]:.1f}x faster than pytest --nbmake "
-        f"and takes {medians[nbrun_pytest] / medians[nbrun_run]:.2f}x the time of nbrun run."
-    )
+        print(f"| `{name}` | {medians[name]:.2f} | {runs} | {medians[nbmake] / medians[name]:.2f}x faster |")
+    for name in (jobs, nbrun_pytest):
+        print(
+            f"\n`{name}` is {medians[nbmake] / medians[name]:.1f}x faster than `{nbmake}` "
+            f"and takes {medians[name] / medians[nbrun_run]:.2f}x the time of `{nbrun_run}`."
+        )
 
 
 if __name__ == "__main__":

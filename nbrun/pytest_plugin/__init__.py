@@ -25,12 +25,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("nbrun"):
         return
-    from .runner import RUNNER_KEY, NotebookRunner
+    runs_notebooks = not config.option.collectonly and not _is_xdist_controller(config)
+    if runs_notebooks:  # the kernel template boots while nbrun's run path is imported and pytest collects
+        from nbrun.kernel.fork.forkserver import discard_prelaunched, prelaunch
 
-    config.stash[SETTINGS_KEY] = PluginSettings.from_config(config)
-    runner = config.stash[RUNNER_KEY] = NotebookRunner()
-    if not config.option.collectonly and not _is_xdist_controller(config):
-        runner.start()  # the kernel template boots while pytest collects
+        prelaunch()
+    try:
+        from .runner import RUNNER_KEY, NotebookRunner
+
+        settings = config.stash[SETTINGS_KEY] = PluginSettings.from_config(config)
+    except BaseException:
+        if runs_notebooks:
+            discard_prelaunched()
+        raise
+    runner = config.stash[RUNNER_KEY] = NotebookRunner(jobs=settings.jobs)
+    if runs_notebooks:
+        runner.start()
 
 
 def _is_xdist_controller(config: pytest.Config) -> bool:
@@ -50,7 +60,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """Tell a notebook test which test comes next, so its kernel can boot meanwhile."""
+    """Tell a notebook test which test comes next, so the notebooks after it can start meanwhile."""
     if hasattr(item, "next_item"):
         item.next_item = nextitem
 

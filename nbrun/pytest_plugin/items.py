@@ -23,6 +23,7 @@ from .failures import (
     describe_import_errors,
     failure_repr,
 )
+from .lookahead import upcoming_items, will_run
 from .runner import RUNNER_KEY, NotebookJob, NotebookRunner
 from .settings import SETTINGS_KEY, PluginSettings, execute_options, file_options
 
@@ -107,6 +108,7 @@ class NotebookItem(pytest.Item):
                 execute_options(self.notebook, settings),
                 file_options(settings),
                 settings.check,
+                temporary=target.name.startswith(_TEMP_PREFIX),
             )
         return self._job
 
@@ -116,15 +118,12 @@ class NotebookItem(pytest.Item):
             raise NotebookTestFailure(str(self.invalid), f"{self.shown_path}: {self.invalid}")
         settings: PluginSettings = self.config.stash[SETTINGS_KEY]
         runner: NotebookRunner = self.config.stash[RUNNER_KEY]
-        upcoming = self.next_item if isinstance(self.next_item, NotebookItem) else None
-        next_job = upcoming.job() if upcoming is not None and not upcoming.get_closest_marker("skip") else None
         try:
-            result = runner.run(job, next_job)
+            result = runner.run(job, self._upcoming_jobs(settings.jobs))
         except NbrunError as exc:
             raise NotebookTestFailure(str(exc), f"notebook: {self.shown_path}\n{exc}") from None
         finally:
-            if job.target.name.startswith(_TEMP_PREFIX):
-                job.target.unlink(missing_ok=True)
+            job.discard_target()
         for name, text in captured_streams(result.notebook).items():
             self.add_report_section("call", name, text)
         if result.status is not RunStatus.OK:
@@ -140,6 +139,17 @@ class NotebookItem(pytest.Item):
             failure = describe_import_errors(self.shown_path, result)
             if failure is not None:
                 raise failure
+
+    def _upcoming_jobs(self, jobs: int) -> list[NotebookJob]:
+        """The next *jobs* notebooks this process will run (the last of them only boots its kernel)."""
+        found: list[NotebookJob] = []
+        for scanned, item in enumerate(upcoming_items(self, self.next_item)):
+            if len(found) == jobs or scanned == _LOOKAHEAD_SCAN:
+                break
+            job = item.job() if isinstance(item, NotebookItem) and will_run(item) else None
+            if job is not None:
+                found.append(job)
+        return found
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, NotebookTestFailure):
@@ -157,6 +167,7 @@ class NotebookItem(pytest.Item):
 
 
 _TEMP_PREFIX = "nbrun-pytest-"
+_LOOKAHEAD_SCAN = 1000  # items looked at for the next notebooks (a suite of mostly other tests stays cheap)
 
 
 def _target_for(source: Path, settings: PluginSettings, rootpath: Path) -> Path:

@@ -2,12 +2,13 @@
 
 Every notebook test runs on the same private event loop, so the fork-server
 template started for the first notebook serves all the others: a notebook
-costs a fork, not a kernel launch. While a notebook runs, the next test's
-kernel is already forked and booting (it waits at a gate before its first
-cell), so kernel start-up is off the critical path as in ``nbrun run -j``.
-:meth:`NotebookRunner.close` (session end, also after Ctrl-C) stops every
-kernel and the template; if pytest itself is killed, the template sees its
-stdin close and terminates its kernels.
+costs a fork, not a kernel launch. While a notebook runs, the next
+``jobs - 1`` notebooks run too (``--nbrun-jobs``), and the one after them is
+forked and booting at a gate before its first cell, so kernel start-up is off
+the critical path as in ``nbrun run -j``. A result waits for its test's turn.
+:meth:`NotebookRunner.close` (session end, also after Ctrl-C or ``-x``) stops
+every kernel and the template; if pytest itself is killed, the template sees
+its stdin close and terminates its kernels.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from nbrun.check.model import CheckOptions
 from nbrun.kernel.fork import start_forked_kernel
-from nbrun.kernel.fork.forkserver import ForkServer, serving
+from nbrun.kernel.fork.forkserver import ForkServer, serving, take_prelaunched
 from nbrun.kernel.protocol import Reaper
 from nbrun.kernel.supply import KernelSupply
 from nbrun.options import ExecuteOptions, FileOptions
@@ -44,6 +45,12 @@ class NotebookJob:
     options: ExecuteOptions
     file: FileOptions
     check: CheckOptions | None = None  # --nbrun-check: compare with the stored outputs instead of writing
+    temporary: bool = False  # *target* is a temp file, removed once the result is read
+
+    def discard_target(self) -> None:
+        """Remove a temporary target (the test has read the result, or the run was dropped)."""
+        if self.temporary:
+            self.target.unlink(missing_ok=True)
 
 
 async def run_notebook(job: NotebookJob, supply: KernelSupply) -> ExecutionResult:
@@ -71,71 +78,78 @@ class _Gate:
         return None
 
 
-class NotebookRunner:
-    """Runs notebooks synchronously for pytest items; owns the loop, the template and one prestarted job."""
+@dataclass(frozen=True)
+class _Started:
+    job: NotebookJob
+    gate: _Gate
+    task: asyncio.Task[ExecutionResult]
 
-    def __init__(self, preload: tuple[str, ...] = ()) -> None:
+
+class NotebookRunner:
+    """Runs notebooks synchronously for pytest items; owns the loop, the template and the notebooks started ahead."""
+
+    def __init__(self, preload: tuple[str, ...] = (), jobs: int = 1) -> None:
         self._preload = preload
+        self._jobs = max(1, jobs)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: ForkServer | None = None
         self._reaper = Reaper()
-        self._prestarted: tuple[str, _Gate, asyncio.Task[ExecutionResult]] | None = None
+        self._started: dict[str, _Started] = {}
 
     def start(self) -> None:
         """Launch the template now (it boots while pytest collects or runs other tests)."""
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
-            self._server = ForkServer(sys.executable, self._preload)
+            self._server = take_prelaunched(self._preload) or ForkServer(sys.executable, self._preload)
             self._server.launch()
 
-    def run(self, job: NotebookJob, next_job: NotebookJob | None = None) -> ExecutionResult:
-        """Run *job* (booting *next_job*'s kernel meanwhile).
+    def run(self, job: NotebookJob, upcoming: Sequence[NotebookJob] = ()) -> ExecutionResult:
+        """Run *job*; the first ``jobs - 1`` of *upcoming* run meanwhile and the next one's kernel boots.
 
-        An interruption (Ctrl-C, pytest-timeout) stops the kernels before it propagates.
+        A notebook started earlier for a test that is no longer upcoming is dropped. An
+        interruption (Ctrl-C, pytest-timeout) stops every kernel before it propagates: its
+        exception may have landed in any notebook's task, so none is kept.
         """
         self.start()
         assert self._loop is not None
-        gate, task = self._take(job.key) or self._launch(job)
-        gate.opened.set()
-        if next_job is not None:
-            next_gate, next_task = self._launch(next_job)
-            self._prestarted = (next_job.key, next_gate, next_task)
+        window = [job, *upcoming[: self._jobs]]
+        wanted = {each.key for each in window}
+        self._settle([started for key, started in self._started.items() if key not in wanted])
+        for position, each in enumerate(window):
+            started = self._started.get(each.key) or self._launch(each)
+            self._started[each.key] = started
+            if position < self._jobs:
+                started.gate.opened.set()
+        task = self._started.pop(job.key).task
         try:
             return self._loop.run_until_complete(task)
         except BaseException:
-            self._settle([task] + ([self._prestarted[2]] if self._prestarted else []))
-            self._prestarted = None
+            self._settle([_Started(job, _Gate(), task), *self._started.values()])
             raise
 
-    def _launch(self, job: NotebookJob) -> tuple[_Gate, asyncio.Task[ExecutionResult]]:
+    def _launch(self, job: NotebookJob) -> _Started:
         assert self._loop is not None and self._server is not None
         gate = _Gate()
         with serving(self._server):
             supply = KernelSupply(start_forked_kernel, gate, self._reaper)
-            return gate, self._loop.create_task(run_notebook(job, supply))
+            return _Started(job, gate, self._loop.create_task(run_notebook(job, supply)))
 
-    def _take(self, key: str) -> tuple[_Gate, asyncio.Task[ExecutionResult]] | None:
-        """The prestarted job if it is *key*; a prestarted job for another test is dropped."""
-        prestarted, self._prestarted = self._prestarted, None
-        if prestarted is None:
-            return None
-        if prestarted[0] == key:
-            return prestarted[1], prestarted[2]
-        self._settle([prestarted[2]])
-        return None
-
-    def _settle(self, tasks: list[asyncio.Task[Any]]) -> None:
-        """Cancel *tasks* and let their cleanup (kernel shutdown) run, within a bound."""
+    def _settle(self, dropped: list[_Started]) -> None:
+        """Cancel the *dropped* runs and let their cleanup (kernel shutdown) run, within a bound."""
         assert self._loop is not None
+        for started in dropped:
+            self._started.pop(started.job.key, None)
+        tasks = [started.task for started in dropped]
         pending = [task for task in tasks if not task.done()]
         for task in pending:
             task.cancel()
         if pending:
             with contextlib.suppress(BaseException):
                 self._loop.run_until_complete(asyncio.wait(pending, timeout=_SETTLE_SECONDS))
-        for task in tasks:
-            if task.done() and not task.cancelled():
-                task.exception()  # retrieved: an unused prestart that failed is not an error
+        for started in dropped:
+            if started.task.done() and not started.task.cancelled():
+                started.task.exception()  # retrieved: a run started ahead that failed is not an error
+            started.job.discard_target()
 
     def close(self) -> None:
         """Stop every kernel and the template; safe to call more than once."""
@@ -143,12 +157,17 @@ class NotebookRunner:
         if loop is None or server is None:
             return
         try:
-            self._settle(list(asyncio.all_tasks(loop)))
+            self._settle(list(self._started.values()))
+            leftover = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            for task in leftover:
+                task.cancel()
             with contextlib.suppress(BaseException):
+                if leftover:
+                    loop.run_until_complete(asyncio.wait(leftover, timeout=_SETTLE_SECONDS))
                 loop.run_until_complete(asyncio.wait_for(self._reaper.wait(), _SETTLE_SECONDS))
         finally:
             self._loop = self._server = None
-            self._prestarted = None
+            self._started = {}
             with contextlib.suppress(BaseException):
                 loop.run_until_complete(server.close())
             loop.close()

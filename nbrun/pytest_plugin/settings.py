@@ -27,6 +27,7 @@ _INI_HELP = {
     "nbrun_extract_images": "write image outputs of executed notebooks as files into this folder",
     "nbrun_cache": "execution cache folder: unchanged notebooks are replayed, not run (see nbrun run --cache)",
     "nbrun_max_memory": "memory each notebook's kernel may use (512M, 2G); over it the test fails out-of-memory",
+    "nbrun_jobs": "notebooks run at once in each pytest process (auto: its cores, shared among xdist workers; default 1)",
 }
 _INI_BOOL_HELP = {
     "nbrun_overwrite": "write executed notebooks back in place",
@@ -58,6 +59,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--nbrun-extract-images", default=None, metavar="DIR", help=_INI_HELP["nbrun_extract_images"])
     group.addoption("--nbrun-cache", default=None, metavar="DIR", help=_INI_HELP["nbrun_cache"])
     group.addoption("--nbrun-max-memory", default=None, metavar="SIZE", help=_INI_HELP["nbrun_max_memory"])
+    group.addoption("--nbrun-jobs", default=None, metavar="N", help=_INI_HELP["nbrun_jobs"])
     group.addoption(
         "--nbrun-secret",
         action="append",
@@ -91,6 +93,7 @@ class PluginSettings:
     check: CheckOptions | None = None  # --nbrun-check: compare with the stored outputs (nbval's job)
     secrets: Secrets = field(default_factory=Secrets)
     max_memory: int | None = None
+    jobs: int = 1
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> PluginSettings:
@@ -112,6 +115,7 @@ class PluginSettings:
             check=check_options_from_config(config),
             secrets=_secrets(config.getoption("nbrun_secret") or config.getini("nbrun_secrets")),
             max_memory=_size(pick("nbrun_max_memory")),
+            jobs=_jobs(config, pick("nbrun_jobs")),
         )
         if settings.overwrite and settings.output_dir is not None:
             raise pytest.UsageError("--nbrun-overwrite and --nbrun-output-dir exclude each other")
@@ -161,6 +165,22 @@ def _secrets(specs: list[str]) -> Secrets:
         return gather(specs, [], [], os.environ)
     except SecretError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def _jobs(config: pytest.Config, value: Any) -> int:
+    if value in (None, ""):
+        return 1
+    if str(value).strip().lower() == "auto":
+        from .lookahead import auto_jobs
+
+        return auto_jobs(config)
+    try:
+        jobs = int(str(value))
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise pytest.UsageError(f"--nbrun-jobs wants a number of notebooks (1 or more) or auto, got {value!r}")
+    return jobs
 
 
 def _size(value: Any) -> int | None:

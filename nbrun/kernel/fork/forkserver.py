@@ -209,6 +209,14 @@ def prelaunch(preload: tuple[str, ...] = ()) -> None:
     _prelaunched.append(server)
 
 
+def take_prelaunched(preload: tuple[str, ...] = ()) -> ForkServer | None:
+    """The template :func:`prelaunch` started for *preload*, now owned by the caller (None if there is none)."""
+    server = next((s for s in _prelaunched if s.preload == preload), None)
+    if server is not None:
+        _prelaunched.remove(server)
+    return server
+
+
 def discard_prelaunched() -> None:
     """Stop templates that were prelaunched but never used (no kernel was forked)."""
     while _prelaunched:
@@ -229,10 +237,7 @@ async def fork_server_scope(enabled: bool, preload: tuple[str, ...] = ()) -> Asy
     if not enabled or _current.get() is not None:
         yield
         return
-    server = next((s for s in _prelaunched if s.preload == preload), None)
-    if server is not None:
-        _prelaunched.remove(server)
-    server = server or ForkServer(sys.executable, preload)
+    server = take_prelaunched(preload) or ForkServer(sys.executable, preload)
     token = _current.set(server)
     try:
         yield
