@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.support.load import within
-from tests.support.plugin_projects import project, run_pytest, write_notebook
+from tests.support.plugin_projects import ctrl_c_pytest, project, run_pytest, write_notebook
 from tests.support.procs import kernel_pids, wait_gone
 
 pytestmark = pytest.mark.kernel
@@ -101,10 +96,6 @@ def test_xdist_workers_each_run_their_own_share(tmp_path: Path) -> None:
     assert ran == names  # every notebook ran exactly once: no worker ran another's
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_ctrl_c_with_notebooks_running_ahead_leaves_no_kernel(tmp_path: Path) -> None:
     root = project(tmp_path / "proj")
     for name in ("a", "b"):
@@ -114,34 +105,9 @@ def test_ctrl_c_with_notebooks_running_ahead_leaves_no_kernel(tmp_path: Path) ->
             "__import__('time').sleep(60)",
         )
     before = kernel_pids()
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
-    command = [sys.executable, "-m", "pytest", "--nbrun", "--nbrun-jobs", "2", "-p", "no:cacheprovider"]
-    proc = subprocess.Popen(
-        [*command, "-p", "no:hypothesispytest", "-p", "no:nbmake"],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        start_new_session=True,
-        preexec_fn=_default_sigint,
-    )
-    try:
-        deadline = time.monotonic() + within(90)
-        started = [root / "a_started", root / "b_started"]
-        while not all(path.exists() for path in started) and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        assert all(path.exists() for path in started), "both notebooks should be running"
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            output, _ = proc.communicate(timeout=45)
-        except subprocess.TimeoutExpired:  # a user presses Ctrl-C again
-            os.killpg(proc.pid, signal.SIGINT)
-            output, _ = proc.communicate(timeout=45)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 2, output
+    started = [root / "a_started", root / "b_started"]  # both running: b ran ahead of its turn
+    returncode, output = ctrl_c_pytest(root, "--nbrun", "--nbrun-jobs", "2", once_exist=started)
+    assert returncode == 2, output
     assert "KeyboardInterrupt" in output
     assert not wait_gone(kernel_pids() - before, timeout=10)
 

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.support.load import within
-from tests.support.plugin_projects import project, run_pytest, write_notebook
+from tests.support.plugin_projects import ctrl_c_pytest, project, run_pytest, write_notebook
 from tests.support.procs import kernel_pids, wait_gone
 
 pytestmark = pytest.mark.kernel
@@ -52,53 +46,17 @@ def _interruptible_project(root: Path) -> Path:
     return root
 
 
-def _default_sigint() -> None:
-    """Python ignores Ctrl-C if it starts with SIGINT ignored (as background jobs of a shell do)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_ctrl_c_leaves_no_kernel(tmp_path: Path) -> None:
     root = _interruptible_project(tmp_path / "proj")
     before = kernel_pids()
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--nbrun",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:hypothesispytest",
-            "-p",
-            "no:nbmake",
-            "a_sleeps.ipynb",
-        ],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        start_new_session=True,
-        preexec_fn=_default_sigint,
-    )
-    try:
-        deadline = time.monotonic() + within(90)
-        while not (root / "started").exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        assert (root / "started").exists(), proc.communicate(timeout=30)[0]
+
+    def kernel_running() -> None:
         assert kernel_pids() - before, "the notebook's kernel should be running"
-        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
-        try:
-            output, _ = proc.communicate(timeout=45)
-        except subprocess.TimeoutExpired:  # seen once in ~20 runs of the whole suite: a user presses Ctrl-C again
-            os.killpg(proc.pid, signal.SIGINT)
-            output, _ = proc.communicate(timeout=45)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 2, output  # pytest's "interrupted"
+
+    returncode, output = ctrl_c_pytest(
+        root, "--nbrun", "a_sleeps.ipynb", once_exist=[root / "started"], check_running=kernel_running
+    )
+    assert returncode == 2, output  # pytest's "interrupted"
     assert "KeyboardInterrupt" in output
     assert not wait_gone(kernel_pids() - before, timeout=10)
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ from xml.etree import ElementTree as ET
 
 import nbformat
 
+from tests.support.load import within
 from tests.support.notebooks import make_notebook
 
 
@@ -116,3 +120,45 @@ def stdout_of(path: Path) -> str:
         for o in cell.get("outputs", [])
         if o.get("name") == "stdout"
     )
+
+
+def _default_sigint() -> None:
+    """Python ignores Ctrl-C if it starts with SIGINT ignored (as background jobs of a shell do)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def ctrl_c_pytest(
+    folder: Path, *args: str, once_exist: list[Path], check_running: Callable[[], None] = lambda: None
+) -> tuple[int, str]:
+    """`python -m pytest ARGS` in *folder*, Ctrl-C'd (SIGINT to its group) once every file in *once_exist* exists.
+
+    *check_running* asserts what should be true just before the interrupt. Returns pytest's exit code and output.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest"]
+    proc = subprocess.Popen(
+        [*command, "-p", "no:nbmake", *args],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+        preexec_fn=_default_sigint,
+    )
+    try:
+        deadline = time.monotonic() + within(90)
+        while not all(path.exists() for path in once_exist) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert all(path.exists() for path in once_exist), proc.communicate(timeout=30)[0]
+        check_running()
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        try:
+            output, _ = proc.communicate(timeout=45)
+        except subprocess.TimeoutExpired:  # seen once in ~20 runs of the whole suite: a user presses Ctrl-C again
+            os.killpg(proc.pid, signal.SIGINT)
+            output, _ = proc.communicate(timeout=45)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, output
