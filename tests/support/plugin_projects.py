@@ -64,7 +64,7 @@ class PytestRun:
         return self.proc.stdout + self.proc.stderr
 
 
-def run_pytest(folder: Path, *args: str, timeout: float = 120) -> PytestRun:
+def run_pytest(folder: Path, *args: str, timeout: float | None = None) -> PytestRun:
     """`python -m pytest -p no:cacheprovider --junitxml ... ARGS` in *folder*; cases keyed by notebook file name."""
     junit = folder / ".junit.xml"
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
@@ -87,7 +87,7 @@ def run_pytest(folder: Path, *args: str, timeout: float = 120) -> PytestRun:
         cwd=folder,
         capture_output=True,
         text=True,
-        timeout=timeout,
+        timeout=within(120) if timeout is None else timeout,
         env=env,
     )
     cases: dict[str, Case] = {}
