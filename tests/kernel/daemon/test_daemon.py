@@ -175,3 +175,14 @@ def test_exits_reach_the_run_and_kernels_of_a_closed_connection_are_terminated(
 
     pid = asyncio.run(fork_kill_then_drop())
     assert wait_gone({pid}, timeout=10) == set()
+
+
+def test_the_daemon_client_and_server_import_no_kernel_machinery() -> None:
+    """The CLI reaches the daemon before its heavy imports, and the daemon itself stays small."""
+    code = (
+        "import sys, nbrun.kernel.daemon, nbrun.kernel.daemon.server\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('jupyter_client', 'zmq', 'ipykernel', 'nbformat')]\n"
+        "print(heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=within(30))
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
