@@ -31,7 +31,7 @@ class DaemonStatus:
 def start_daemon(idle_timeout: float | None = None) -> int:
     """Start the daemon detached unless one runs; its pid (DaemonUnavailable when it cannot start)."""
     timeout = DEFAULT_IDLE_TIMEOUT if idle_timeout is None else idle_timeout
-    command = [sys.executable, "-m", "nbrun.kernel.daemon.server", "--idle-timeout", repr(float(timeout))]
+    command = [sys.executable, "-m", "nbrun.kernel.daemon", "--idle-timeout", repr(float(timeout))]
     try:
         done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=60, cwd="/")
     except (OSError, subprocess.TimeoutExpired) as exc:

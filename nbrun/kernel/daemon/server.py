@@ -1,6 +1,6 @@
 """The daemon process: forks kernels from warm templates for the runs that connect to its socket.
 
-Run detached by :func:`.control.start_daemon` (``python -m nbrun.kernel.daemon.server``). A
+Started detached by :func:`.control.start_daemon` (``python -m nbrun.kernel.daemon``, :func:`start_here`). A
 connection speaks the template protocol of ``fork/_forkserver.py``: ``{"ready": pid}`` first,
 then ``{"id", "pid"}``/``{"id", "error"}`` per request and ``{"exit": pid, "returncode"}``
 when one of its kernels ends; ``{"status": 1}``, ``{"warm": {...}}`` and ``{"stop": 1}`` are
@@ -11,7 +11,6 @@ after ``--idle-timeout`` seconds without a connection, on SIGTERM or on ``stop``
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import fcntl
@@ -19,7 +18,6 @@ import json
 import os
 import signal
 import socket
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -184,8 +182,8 @@ def _bind(folder: Path) -> socket.socket:
     return listening
 
 
-def _detach(folder: Path, lock: int, listening: socket.socket, idle_timeout: float) -> None:
-    """Double fork: the daemon is nobody's child; this process exits once it runs, saying its pid."""
+def detach(folder: Path, lock: int, listening: socket.socket, idle_timeout: float) -> int:
+    """Double fork: the daemon is nobody's child; returns its pid once it runs (DaemonUnavailable if it did not)."""
     ready_read, ready_write = os.pipe()
     first = os.fork()
     if first == 0:
@@ -193,54 +191,54 @@ def _detach(folder: Path, lock: int, listening: socket.socket, idle_timeout: flo
         os.setsid()
         if os.fork() != 0:
             os._exit(0)
-        code = 0
-        try:
-            os.chdir("/")
-            null = os.open(os.devnull, os.O_RDWR)
-            log = os.open(folder / LOG_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            os.dup2(null, 0)
-            os.dup2(null, 1)
-            os.dup2(log, 2)
-            os.close(null)
-            os.close(log)
-            os.ftruncate(lock, 0)
-            os.pwrite(lock, str(os.getpid()).encode(), 0)
-            os.write(ready_write, f"{os.getpid()}\n".encode())
-            os.close(ready_write)
-            asyncio.run(Daemon(idle_timeout).serve(listening))
-        except BaseException as exc:  # noqa: BLE001 - the daemon's log says why it ended
-            print(f"nbrun daemon: ended: {exc!r}", file=sys.stderr)
-            code = 1
-        finally:
-            os._exit(code)
+        _become_daemon(folder, lock, ready_write, listening, idle_timeout)
     os.close(ready_write)
     os.waitpid(first, 0)
     with os.fdopen(ready_read, "rb") as ready:
         said = ready.readline().strip()
-    if not said:
-        print(f"the daemon did not start (see {folder / LOG_NAME})", file=sys.stderr)
-        raise SystemExit(1)
-    print(f"started {said.decode()}")
+    if not said.isdigit():
+        raise DaemonUnavailable(f"the daemon did not start (see {folder / LOG_NAME})")
+    return int(said)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Start the daemon unless one runs; print ``started PID`` or ``running PID`` (exit 1: why not, on stderr)."""
-    parser = argparse.ArgumentParser(prog="nbrun-daemon")
-    parser.add_argument("--idle-timeout", type=float, default=DEFAULT_IDLE_TIMEOUT)
-    args = parser.parse_args(argv)
+def _become_daemon(folder: Path, lock: int, ready: int, listening: socket.socket, idle_timeout: float) -> None:
+    """In the grandchild: stdio to /dev/null and the log, the pid in the lock file, then serve until the end."""
+    code = 0
     try:
-        folder = make_folder()
+        os.chdir("/")
+        null = os.open(os.devnull, os.O_RDWR)
+        log = os.open(folder / LOG_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(null, 0)
+        os.dup2(null, 1)
+        os.dup2(log, 2)
+        os.close(null)
+        os.close(log)
+        os.ftruncate(lock, 0)
+        os.pwrite(lock, str(os.getpid()).encode(), 0)
+        os.write(ready, f"{os.getpid()}\n".encode())
+        os.close(ready)
+        asyncio.run(Daemon(idle_timeout).serve(listening))
+    except BaseException as exc:  # noqa: BLE001 - the daemon's log says why it ended
+        os.write(2, f"nbrun daemon: ended: {exc!r}\n".encode())
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def start_here(idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> tuple[bool, int]:
+    """Start the daemon from this process unless one runs: (started, its pid); DaemonUnavailable when it cannot."""
+    folder = make_folder()
+    try:
         lock = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-    except (DaemonUnavailable, OSError) as exc:
-        print(exc, file=sys.stderr)
-        raise SystemExit(1) from None
+    except OSError as exc:
+        raise DaemonUnavailable(f"cannot open {folder / LOCK_NAME}: {exc.strerror}") from None
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        print(f"running {os.pread(lock, 32, 0).decode().strip()}")
-        return
-    _detach(folder, lock, _bind(folder), args.idle_timeout)
-
-
-if __name__ == "__main__":
-    main()
+        running = os.pread(lock, 32, 0).decode().strip()
+        return False, int(running) if running.isdigit() else 0
+    try:
+        listening = _bind(folder)
+    except OSError as exc:
+        raise DaemonUnavailable(f"cannot listen on {folder / SOCKET_NAME}: {exc.strerror or exc}") from None
+    return True, detach(folder, lock, listening, idle_timeout)
