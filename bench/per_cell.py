@@ -26,7 +26,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from raw_loop import KERNEL_ARGS, TIMEOUT_S, run_cell  # noqa: E402
+from raw_loop import KERNEL_ARGS, TIMEOUT_S, run_cell
 
 Measure = Callable[[int], tuple[float, float]]  # cells -> (wall s, process CPU s)
 

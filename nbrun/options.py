@@ -227,6 +227,8 @@ class BatchOptions:
             README for the rule that keeps this from changing behaviour).
         prestart: kernels booted ahead while notebooks run (``None``:
             ``max_parallel``, so up to twice that many kernels are alive).
+        daemon: with fast start, fork from the kernel daemon's template, which
+            outlives the batch (started if none runs; without it, as if False).
     """
 
     max_parallel: int = 1
@@ -234,6 +236,7 @@ class BatchOptions:
     fast_start: bool = True
     preload: tuple[str, ...] = ()
     prestart: int | None = None
+    daemon: bool = False
 
     def __post_init__(self) -> None:
         if self.max_parallel < 1:

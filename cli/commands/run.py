@@ -128,7 +128,13 @@ def run_command(
         and not batch.prepare_only
         and any_forkable(paths, execution["kernel_name"])
     ):
-        fast_start.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
+        if batch.daemon:  # reach the daemon (or start it) while the rest of nbrun is imported
+            from nbrun.kernel.daemon import prelaunch_daemon
+
+            configure_logging(shown.verbose)  # it may say, in one line, that it forks from its own template
+            prelaunch_daemon(preload_modules)
+        else:
+            fast_start.prelaunch(preload_modules)  # the template boots while the rest of nbrun is imported
     try:
         from nbrun.notebook.files import read_from
         from nbrun.options import BatchOptions
@@ -151,6 +157,7 @@ def run_command(
             fast_start=not batch.no_fast_start,
             preload=preload_modules,
             prestart=batch.prestart,
+            daemon=batch.daemon,
         )
         presentation = Presentation(
             show_progress=not shown.no_progress,

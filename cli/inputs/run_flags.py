@@ -95,6 +95,7 @@ class BatchFlags:
     fail_fast: bool
     prestart: int | None
     no_fast_start: bool
+    daemon: bool
     preload: str
     params_grid: Path | None
     prepare_only: bool
@@ -210,6 +211,13 @@ batch_flags = option_group(
     ),
     click.option(
         "--no-fast-start", is_flag=True, help="Launch every kernel normally instead of forking it from a warm template."
+    ),
+    click.option(
+        "--daemon",
+        is_flag=True,
+        envvar="NBRUN_DAEMON",
+        help="Fork kernels from the kernel daemon's warm template, which outlives the command (started if none runs; "
+        "see nbrun daemon). Without it, or when it cannot be used, as today.  [env: NBRUN_DAEMON=1]",
     ),
     click.option(
         "--preload",

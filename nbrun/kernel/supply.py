@@ -15,7 +15,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .fork.forkserver import fork_server_scope
+from .daemon.client import daemon_or_local
+from .fork.forkserver import fork_server_scope, local_template
 from .protocol import Kernel, Reaper
 
 if TYPE_CHECKING:
@@ -61,10 +62,16 @@ class KernelSupply:
 
 
 @contextlib.asynccontextmanager
-async def kernel_supply(fast_start: bool, preload: tuple[str, ...] = ()) -> AsyncIterator[KernelSupply]:
-    """The supply of one scope: forked kernels when *fast_start*, every kernel shut down before it ends."""
+async def kernel_supply(
+    fast_start: bool, preload: tuple[str, ...] = (), daemon: bool = False
+) -> AsyncIterator[KernelSupply]:
+    """The supply of one scope: forked kernels when *fast_start*, every kernel shut down before it ends.
+
+    With *daemon*, kernels fork from the kernel daemon's warm template (started if none runs), or
+    from this scope's own template when the daemon cannot be used.
+    """
     reaper = Reaper()
-    async with fork_server_scope(fast_start, preload):
+    async with fork_server_scope(fast_start, preload, daemon_or_local if daemon else local_template):
         try:
             yield KernelSupply(start_forked if fast_start else start_local, None, reaper)
         finally:

@@ -24,7 +24,7 @@ import pytest
 
 from nbrun.check.model import CheckOptions
 from nbrun.kernel.fork import start_forked_kernel
-from nbrun.kernel.fork.forkserver import ForkServer, serving, take_prelaunched
+from nbrun.kernel.fork.forkserver import ForkServer, TemplateClient, serving, take_prelaunched
 from nbrun.kernel.protocol import Reaper
 from nbrun.kernel.supply import KernelSupply
 from nbrun.options import ExecuteOptions, FileOptions
@@ -92,7 +92,7 @@ class NotebookRunner:
         self._preload = preload
         self._jobs = max(1, jobs)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: ForkServer | None = None
+        self._server: TemplateClient | None = None
         self._reaper = Reaper()
         self._started: dict[str, _Started] = {}
 

@@ -261,7 +261,7 @@ async def run_batch(
             observer.job_finished(outcome)
             return outcome
 
-    async with kernel_supply(runner is None and options.fast_start, options.preload) as supply:
+    async with kernel_supply(runner is None and options.fast_start, options.preload, options.daemon) as supply:
         return list(await asyncio.gather(*(one(index, job) for index, job in enumerate(jobs))))
 
 

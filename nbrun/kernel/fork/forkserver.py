@@ -20,20 +20,21 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("nbrun")
 
 _SCRIPT = Path(__file__).with_name("_forkserver.py")
 _READY_TIMEOUT = 60.0
-_current: contextvars.ContextVar[ForkServer | None] = contextvars.ContextVar("nbrun_fork_server", default=None)
+_current: contextvars.ContextVar[TemplateClient | None] = contextvars.ContextVar("nbrun_fork_server", default=None)
 
 
 class ForkedProcess:
     """A kernel forked by the template, with the parts of ``Popen`` a provisioner uses."""
 
-    def __init__(self, pid: int, server: ForkServer) -> None:
+    def __init__(self, pid: int, server: TemplateClient) -> None:
         self.pid = pid
         self.returncode: int | None = None
         self._server = server
@@ -59,14 +60,15 @@ class ForkedProcess:
         self.send_signal(signal.SIGKILL)
 
 
-class ForkServer:
-    """One template process; ``spawn`` returns a freshly forked kernel."""
+class TemplateClient:
+    """The client half of the template protocol (``_forkserver.py``): requests out, pids and exits in.
 
-    def __init__(self, python: str, preload: tuple[str, ...] = ()) -> None:
-        self.python = python
+    Subclasses say where the lines go: :class:`ForkServer` to a template it owns, the daemon's
+    client to a Unix socket. *on_exit* hears each kernel's exit status as it arrives.
+    """
+
+    def __init__(self, preload: tuple[str, ...] = ()) -> None:
         self.preload = preload
-        self._process: subprocess.Popen[bytes] | None = None
-        self._reader: asyncio.StreamReader | None = None
         self._pending: dict[int, asyncio.Future[int]] = {}
         self._exits: dict[int, int] = {}
         self._spawned: set[int] = set()
@@ -74,36 +76,37 @@ class ForkServer:
         self._ready: asyncio.Future[int] | None = None
         self._pump: asyncio.Task[None] | None = None
         self.failed: str | None = None
+        self.on_exit: Callable[[int, int], None] | None = None
 
-    def launch(self) -> None:
-        """Start the template (synchronously, so it can boot while nbrun imports)."""
-        if self._process is None:
-            env = dict(os.environ)
-            env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-            self._process = subprocess.Popen(
-                [self.python, str(_SCRIPT), *self.preload],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=env,
-                start_new_session=True,
-            )
+    async def _open(self) -> asyncio.StreamReader:
+        """Start or reach the template; the reader of its messages."""
+        raise NotImplementedError
+
+    def _send(self, line: bytes) -> None:
+        raise NotImplementedError
+
+    def _request_fields(self, spec_dir: str | None) -> dict[str, Any]:
+        """What a request adds to the template protocol's fields (the daemon's key)."""
+        return {}
 
     async def _attach(self) -> None:
         if self._ready is not None:
             return
-        self.launch()
-        assert self._process is not None and self._process.stdout is not None
-        loop = asyncio.get_running_loop()
-        self._ready = loop.create_future()
-        reader = self._reader = asyncio.StreamReader(limit=1 << 20)
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), self._process.stdout)
-        self._pump = asyncio.ensure_future(self._read_messages())
+        self._ready = asyncio.get_running_loop().create_future()
+        try:
+            reader = await self._open()
+        except OSError as exc:
+            self._fail(str(exc))
+            return
+        self._pump = asyncio.ensure_future(self._read_messages(reader))
 
-    async def _read_messages(self) -> None:
-        assert self._reader is not None and self._ready is not None
+    async def _read_messages(self, reader: asyncio.StreamReader) -> None:
+        assert self._ready is not None
         while True:
-            line = await self._reader.readline()
+            try:
+                line = await reader.readline()
+            except (OSError, ValueError):
+                line = b""
             if not line:
                 self._fail("the kernel template process exited")
                 return
@@ -112,6 +115,8 @@ class ForkServer:
                 self._ready.set_result(message["ready"])
             elif "exit" in message:
                 self._exits[message["exit"]] = message["returncode"]
+                if self.on_exit is not None:
+                    self.on_exit(message["exit"], message["returncode"])
             elif "id" in message:
                 future = self._pending.pop(message["id"], None)
                 if future is not None and not future.done():
@@ -134,21 +139,98 @@ class ForkServer:
             return self._exits.get(pid, -signal.SIGTERM)
         return None
 
-    async def spawn(self, argv: list[str], cwd: str, env: dict[str, str], log_path: str) -> ForkedProcess:
-        """Fork a kernel running ``ipykernel_launcher`` with *argv*."""
+    @property
+    def running(self) -> set[int]:
+        """The kernels forked here that have not ended."""
+        return self._spawned - set(self._exits)
+
+    async def warm(self) -> int:
+        """Wait until the template is ready; its pid."""
         await self._attach()
-        assert self._ready is not None and self._process is not None and self._process.stdin is not None
-        template_pid = await asyncio.wait_for(asyncio.shield(self._ready), _READY_TIMEOUT)
+        assert self._ready is not None
+        return await asyncio.wait_for(asyncio.shield(self._ready), _READY_TIMEOUT)
+
+    async def spawn(
+        self, argv: list[str], cwd: str, env: dict[str, str], log_path: str, spec_dir: str | None = None
+    ) -> ForkedProcess:
+        """Fork a kernel running ``ipykernel_launcher`` with *argv* (*spec_dir*: its kernelspec's folder)."""
+        template_pid = await self.warm()
         request_id = next(self._ids)
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         env = {**env, "JPY_PARENT_PID": str(template_pid)}
         request = {"id": request_id, "argv": argv, "cwd": cwd, "env": env, "log": log_path}
-        self._process.stdin.write(json.dumps(request).encode() + b"\n")
-        self._process.stdin.flush()
+        self._send(json.dumps({**request, **self._request_fields(spec_dir)}).encode() + b"\n")
         pid = await asyncio.wait_for(future, _READY_TIMEOUT)
         self._spawned.add(pid)
         return ForkedProcess(pid, self)
+
+    def launch(self) -> None:
+        """Start or reach the template now (synchronously: it boots while nbrun imports)."""
+
+    def discard(self) -> None:
+        """Let go of a template that was launched but never used (no event loop needed)."""
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def _stop_pump(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._pump
+
+
+class ForkServer(TemplateClient):
+    """One template process of *python* (environment *env*, default this one's); ``spawn`` forks a kernel."""
+
+    def __init__(self, python: str, preload: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
+        super().__init__(preload)
+        self.python = python
+        self.env = env
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def launch(self) -> None:
+        """Start the template (synchronously, so it can boot while nbrun imports)."""
+        if self._process is None:
+            env = dict(os.environ if self.env is None else self.env)
+            env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+            self._process = subprocess.Popen(
+                [self.python, str(_SCRIPT), *self.preload],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
+
+    async def _open(self) -> asyncio.StreamReader:
+        self.launch()
+        assert self._process is not None and self._process.stdout is not None
+        reader = asyncio.StreamReader(limit=1 << 20)
+        loop = asyncio.get_running_loop()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), self._process.stdout)
+        return reader
+
+    def _send(self, line: bytes) -> None:
+        assert self._process is not None and self._process.stdin is not None
+        self._process.stdin.write(line)
+        self._process.stdin.flush()
+
+    def discard(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
 
     async def close(self) -> None:
         """Stop the template; it terminates any kernel still running."""
@@ -158,7 +240,7 @@ class ForkServer:
         with contextlib.suppress(OSError):
             assert process.stdin is not None
             process.stdin.close()
-        if self._spawned <= set(self._exits) and process.poll() is None:
+        if not self.running and process.poll() is None:
             process.kill()  # no kernel left to clean up: skip the interpreter's teardown
         for _ in range(300):
             if process.poll() is not None:
@@ -167,10 +249,7 @@ class ForkServer:
         if process.poll() is None:
             process.kill()
             process.wait()
-        if self._pump is not None:
-            self._pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._pump
+        await self._stop_pump()
         if process.stdout is not None:
             process.stdout.close()  # the pump has stopped reading: the pipe would leak
 
@@ -185,12 +264,12 @@ def forkable(cmd: list[str]) -> bool:
         return False
 
 
-def current_server() -> ForkServer | None:
+def current_server() -> TemplateClient | None:
     return _current.get()
 
 
 @contextlib.contextmanager
-def serving(server: ForkServer) -> Iterator[None]:
+def serving(server: TemplateClient) -> Iterator[None]:
     """Tasks created inside this block fork their kernels from *server* (a long-lived template)."""
     token = _current.set(server)
     try:
@@ -199,17 +278,23 @@ def serving(server: ForkServer) -> Iterator[None]:
         _current.reset(token)
 
 
-_prelaunched: list[ForkServer] = []
+_prelaunched: list[TemplateClient] = []
+TemplateMaker = Callable[[tuple[str, ...]], TemplateClient]
 
 
-def prelaunch(preload: tuple[str, ...] = ()) -> None:
+def local_template(preload: tuple[str, ...]) -> TemplateClient:
+    """A template of this interpreter, owned by this process (today's fast start)."""
+    return ForkServer(sys.executable, preload)
+
+
+def prelaunch(preload: tuple[str, ...] = (), make: TemplateMaker = local_template) -> None:
     """Start the template now; the next :func:`fork_server_scope` adopts it."""
-    server = ForkServer(sys.executable, preload)
+    server = make(preload)
     server.launch()
     _prelaunched.append(server)
 
 
-def take_prelaunched(preload: tuple[str, ...] = ()) -> ForkServer | None:
+def take_prelaunched(preload: tuple[str, ...] = ()) -> TemplateClient | None:
     """The template :func:`prelaunch` started for *preload*, now owned by the caller (None if there is none)."""
     server = next((s for s in _prelaunched if s.preload == preload), None)
     if server is not None:
@@ -220,24 +305,21 @@ def take_prelaunched(preload: tuple[str, ...] = ()) -> ForkServer | None:
 def discard_prelaunched() -> None:
     """Stop templates that were prelaunched but never used (no kernel was forked)."""
     while _prelaunched:
-        process = _prelaunched.pop()._process
-        if process is None:
-            continue
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for pipe in (process.stdin, process.stdout):
-            if pipe is not None:
-                pipe.close()
+        _prelaunched.pop().discard()
 
 
 @contextlib.asynccontextmanager
-async def fork_server_scope(enabled: bool, preload: tuple[str, ...] = ()) -> AsyncIterator[None]:
-    """Make kernels started inside this block fork from one template (reuses an enclosing one)."""
+async def fork_server_scope(
+    enabled: bool, preload: tuple[str, ...] = (), make: TemplateMaker = local_template
+) -> AsyncIterator[None]:
+    """Make kernels started inside this block fork from one template (reuses an enclosing or a prelaunched one).
+
+    *make* gives the template when none was prelaunched (the daemon's client, or one of this process).
+    """
     if not enabled or _current.get() is not None:
         yield
         return
-    server = take_prelaunched(preload) or ForkServer(sys.executable, preload)
+    server = take_prelaunched(preload) or make(preload)
     token = _current.set(server)
     try:
         yield

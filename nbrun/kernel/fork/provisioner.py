@@ -37,7 +37,8 @@ class ForkProvisioner(LocalProvisioner):
         cwd = str(kwargs.get("cwd") or os.getcwd())
         env = kwargs.get("env") or dict(os.environ)
         try:
-            process = await server.spawn(cmd[3:], cwd, env, str(log_path))
+            spec_dir = getattr(self.kernel_spec, "resource_dir", None)  # the daemon watches it for changes
+            process = await server.spawn(cmd[3:], cwd, env, str(log_path), spec_dir)
         except (OSError, asyncio.TimeoutError) as exc:
             log.warning("fast kernel start unavailable (%s); using a normal launch", exc)
             return await super().launch_kernel(cmd, **kwargs)
