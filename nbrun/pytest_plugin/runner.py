@@ -23,7 +23,7 @@ import pytest
 
 from nbrun.check.model import CheckOptions
 from nbrun.kernel.fork import start_forked_kernel
-from nbrun.kernel.fork.forkserver import ForkServer, serving
+from nbrun.kernel.fork.forkserver import ForkServer, ForkTemplates, serving
 from nbrun.kernel.protocol import Reaper
 from nbrun.kernel.supply import KernelSupply
 from nbrun.options import ExecuteOptions, FileOptions
@@ -77,7 +77,7 @@ class NotebookRunner:
     def __init__(self, preload: tuple[str, ...] = ()) -> None:
         self._preload = preload
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: ForkServer | None = None
+        self._templates: ForkTemplates | None = None
         self._reaper = Reaper()
         self._prestarted: tuple[str, _Gate, asyncio.Task[ExecutionResult]] | None = None
 
@@ -85,8 +85,9 @@ class NotebookRunner:
         """Launch the template now (it boots while pytest collects or runs other tests)."""
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
-            self._server = ForkServer(sys.executable, self._preload)
-            self._server.launch()
+            host = ForkServer(sys.executable, self._preload)
+            host.launch()
+            self._templates = ForkTemplates(self._preload, host)
 
     def run(self, job: NotebookJob, next_job: NotebookJob | None = None) -> ExecutionResult:
         """Run *job* (booting *next_job*'s kernel meanwhile).
@@ -108,9 +109,9 @@ class NotebookRunner:
             raise
 
     def _launch(self, job: NotebookJob) -> tuple[_Gate, asyncio.Task[ExecutionResult]]:
-        assert self._loop is not None and self._server is not None
+        assert self._loop is not None and self._templates is not None
         gate = _Gate()
-        with serving(self._server):
+        with serving(self._templates):
             supply = KernelSupply(start_forked_kernel, gate, self._reaper)
             return gate, self._loop.create_task(run_notebook(job, supply))
 
@@ -139,18 +140,18 @@ class NotebookRunner:
 
     def close(self) -> None:
         """Stop every kernel and the template; safe to call more than once."""
-        loop, server = self._loop, self._server
-        if loop is None or server is None:
+        loop, templates = self._loop, self._templates
+        if loop is None or templates is None:
             return
         try:
             self._settle(list(asyncio.all_tasks(loop)))
             with contextlib.suppress(BaseException):
                 loop.run_until_complete(asyncio.wait_for(self._reaper.wait(), _SETTLE_SECONDS))
         finally:
-            self._loop = self._server = None
+            self._loop, self._templates = None, None
             self._prestarted = None
             with contextlib.suppress(BaseException):
-                loop.run_until_complete(server.close())
+                loop.run_until_complete(templates.close())
             loop.close()
 
 
