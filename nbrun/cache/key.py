@@ -4,8 +4,9 @@ Parts (each hashed on its own, so ``nbrun cache key`` can say which changed):
 code cells in order with their execution-relevant metadata; the kernel
 (name, language, version, interpreter); the interpreter's installed
 packages; the injected parameters; the options that change results; the
-declared inputs by content; the notebook's own environment (its digest), when it declares one. Markdown, cell ids, outputs and other metadata
-are left out: editing prose never re-runs a notebook.
+declared inputs by content; the notebook's own environment (its digest), when
+it declares one. Markdown, cell ids, outputs and other metadata are left out:
+editing prose never re-runs a notebook.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Fast kernel start: a warm template process forks a fresh ipykernel per notebook.
 
 :class:`ForkServer` runs ``_forkserver.py`` (ipykernel and its debugger
-already imported) with one interpreter and asks it for kernels; :class:`ForkTemplates`
-holds a scope's templates, one per interpreter (this one's, and a notebook's own environment's); ``nbrun.kernel.fork.provisioner`` plugs it
-into jupyter_client. Only the standard library is imported here, so the CLI
+already imported) with one interpreter and asks it for kernels;
+:class:`ForkTemplates` holds a scope's templates, one per interpreter (this
+one's, and each notebook environment's); ``nbrun.kernel.fork.provisioner``
+plugs them into jupyter_client. Only the standard library is imported here, so the CLI
 can start the template before its own heavier imports. Every kernel is a new process (its own session and
 process group, the notebook's cwd and environment, stdout/stderr to the
 log), so no state is shared between notebooks.
