@@ -22,10 +22,11 @@ SIGTERM = RunStatus.INTERRUPTED.exit_code_for("SIGTERM")  # 143
 
 HELP_TEXT = """\
 Exit codes: 0 success; 1 a cell raised; 2 usage error (a flag, parameters refused, an
-extra or a URL's package missing); 3 a cell or the notebook timed out; 4 the kernel died
-(even if --restart-on-death restarted it), failed to start or is unknown, or its messages
-were lost (status incomplete); 5 a notebook is unreadable or invalid, or an output could
-not be written; 6 (nbrun check) new outputs differ from the stored ones; 7 an
+extra or a URL's package missing) or the notebook's own environment could not be
+built; 3 a cell or the notebook timed out; 4 the kernel died (even if
+--restart-on-death restarted it), failed to start or is unknown, or its messages were
+lost (status incomplete); 5 a notebook is unreadable or invalid, or an output could not be
+written; 6 (nbrun check) new outputs differ from the stored ones; 7 an
 expectation on the recorded values failed; 8 a notebook ran out of memory (over
 --max-memory, or ended by the OOM killer); 130 / 143
 interrupted by SIGINT / SIGTERM or SIGHUP. With several notebooks: the code of the

@@ -17,7 +17,10 @@ NbrunError                      status (exit code)
 │   ├── MissingExtraError                        an optional feature is used without its extra
 │   ├── LocationError                            a URL's scheme is unknown or its filesystem package missing
 │   ├── SanitizerFileError                       an nbval sanitizer file is unreadable or holds a bad regex
-│   └── SecretError                              a secret is missing, too short, or its file is open to others
+│   ├── SecretError                              a secret is missing, too short, or its file is open to others
+│   └── NotebookEnvironmentError environment-failed (2) the notebook's own environment
+│       ├── EnvironmentDeclarationError          its declarations (PEP 723, metadata.uv, uv.lock) cannot be read
+│       └── EnvironmentBuildError                uv could not build it (unknown package, no network, a conflict)
 ├── CacheError                  io-error (5)     the execution cache
 │   ├── CorruptEntryError                        a stored entry could not be read back whole (a miss)
 │   └── CacheStoreError                          the store could not be changed (also an OSError)
@@ -138,6 +141,20 @@ class SecretError(UsageError):
 
     The message names the secret, never its value.
     """
+
+
+class NotebookEnvironmentError(UsageError):
+    """The notebook's own environment (``nbrun.environments``) cannot be had; nothing of it ran."""
+
+    status = RunStatus.ENVIRONMENT_FAILED
+
+
+class EnvironmentDeclarationError(NotebookEnvironmentError):
+    """A PEP 723 block, ``metadata.uv`` or ``metadata["uv.lock"]`` cannot be read."""
+
+
+class EnvironmentBuildError(NotebookEnvironmentError):
+    """uv could not build the environment; the message is uv's reason, on one line."""
 
 
 class CacheError(NbrunError):

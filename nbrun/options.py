@@ -43,6 +43,35 @@ class CacheSettings:
     ttl: float | None = None
 
 
+@dataclass(frozen=True)
+class EnvironmentSettings:
+    """Where notebooks that declare their own dependencies get their environments built (``nbrun.environments``).
+
+    Attributes:
+        directory: the folder of the environments; ``None``: ``$NBRUN_ENV_DIR``,
+            else ``nbrun/envs`` in the user cache folder (``~/.cache``).
+    """
+
+    directory: Path | None = None
+
+
+@dataclass(frozen=True)
+class KernelEnvironment:
+    """The notebook's own environment its kernel runs in, as the kernel start and the cache key see it.
+
+    Attributes:
+        python: the environment's interpreter; a Python kernel is started as
+            ``python -m ipykernel_launcher`` there instead of the kernelspec's program.
+        digest: the hash of the declarations, the lock, the base interpreter and
+            the platform (the environment's name, and a part of the cache key).
+        declared: the dependencies as declared, for the key's readable part.
+    """
+
+    python: Path
+    digest: str
+    declared: tuple[str, ...] = ()
+
+
 DEFAULT_KERNEL = "python3"
 DEFAULT_MAX_OUTPUT_BYTES = 10 * 1024 * 1024
 
@@ -100,6 +129,9 @@ class ExecuteOptions:
             where nbrun can make one, else interrupted and then killed by
             nbrun's sampler); over it the run is ``out-of-memory``. A
             notebook's ``metadata.nbrun.max_memory`` applies when this is None.
+        environment: the notebook's own environment (set by the
+            ``nbrun.environments`` stage from what the notebook declares); ``None``:
+            the kernelspec's interpreter.
     """
 
     kernel_name: str | None = None
@@ -126,6 +158,7 @@ class ExecuteOptions:
     record_reads: bool = False
     secrets: Secrets = field(default_factory=Secrets)
     max_memory: int | None = None
+    environment: KernelEnvironment | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.secrets, Secrets):  # a plain {NAME: value} mapping (SecretError for a short value)
@@ -183,6 +216,9 @@ class FileOptions:
             (``"accuracy >= 0.88"``, see ``nbrun.values.expectations``), besides
             its ``metadata.nbrun.expect``; one that fails makes the run
             ``expectation-failed``.
+        environments: build the environment a notebook declares (a PEP 723
+            block, ``metadata.uv``, a uv lock) and run its kernel there;
+            ``None`` ignores the declarations (``--env none``).
     """
 
     autosave_seconds: float | None = None
@@ -197,6 +233,7 @@ class FileOptions:
     output_root: Path | Location | None = None
     images_root: Path | Location | None = None
     expect: tuple[str, ...] = ()
+    environments: EnvironmentSettings | None = field(default_factory=EnvironmentSettings)
 
     def __post_init__(self) -> None:
         if self.autosave_seconds is not None and self.autosave_seconds <= 0:

@@ -50,6 +50,7 @@ class RunStatus(str, enum.Enum):
     IO_ERROR = "io-error", 5, "I/O error", "error"
     MISMATCH = "mismatch", 6, "mismatch", "failure"  # nbrun check: the run went through, outputs differ
     EXPECTATION_FAILED = "expectation-failed", 7, "expectation failed", "failure"  # --expect on recorded values
+    ENVIRONMENT_FAILED = "environment-failed", 2, "environment failed", "error"  # the notebook's own environment
     OUT_OF_MEMORY = (
         "out-of-memory",
         8,

@@ -62,11 +62,11 @@ def list_command(cache_dir: Path) -> None:
         click.echo(f"{'KEY':<12}  {'STATUS':<8}  {'SIZE':>8}  {'LAST USED':<20}  NOTEBOOK")
     for entry in entries:
         click.echo(
-            f"{entry.key[:12]}  {entry.status:<8}  {_format_size(entry.size):>8}  "
-            f"{_format_time(entry.last_used):<20}  {entry.source}"
+            f"{entry.key[:12]}  {entry.status:<8}  {format_size(entry.size):>8}  "
+            f"{format_time(entry.last_used):<20}  {entry.source}"
         )
     total = sum(entry.size for entry in entries)
-    click.echo(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, {_format_size(total)} in {cache_dir}")
+    click.echo(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, {format_size(total)} in {cache_dir}")
 
 
 @cache_group.command("show", context_settings=CONTEXT)
@@ -89,7 +89,7 @@ def show_command(key: str, cache_dir: Path) -> None:
     click.echo(f"notebook {entry.source}")
     click.echo(f"status   {record.get('status')}" + (f" ({record['message']})" if record.get("message") else ""))
     click.echo(
-        f"stored   {stored.header.get('stored')}, last used {_format_time(entry.last_used)}, {_format_size(entry.size)}"
+        f"stored   {stored.header.get('stored')}, last used {format_time(entry.last_used)}, {format_size(entry.size)}"
     )
     duration = record.get("duration")
     ran = f"{duration:.2f} s" if isinstance(duration, (int, float)) else "?"
@@ -136,7 +136,7 @@ def prune_command(cache_dir: Path, max_size: str | None, older_than: float | Non
         )
     freed = sum(entry.size for entry in removed)
     click.echo(
-        f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'} ({_format_size(freed)}) from {cache_dir}"
+        f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'} ({format_size(freed)}) from {cache_dir}"
     )
 
 
@@ -151,11 +151,18 @@ def parse_size(text: str) -> int:
 @contextlib.contextmanager
 def _store_errors(cache_dir: Path) -> Iterator[None]:
     """An OSError of the store (read-only, unremovable entry...) as one error line, exit code 5 as for other I/O."""
+    with folder_errors("cache", cache_dir):
+        yield
+
+
+@contextlib.contextmanager
+def folder_errors(what: str, folder: Path) -> Iterator[None]:
+    """An OSError in *folder* (read-only, unremovable, unreadable) as one line ``WHAT FOLDER: why``, exit code 5."""
     try:
         yield
     except OSError as exc:
-        detail = str(exc) if exc.strerror is None else f"{exc.filename or cache_dir}: {exc.strerror}"
-        raise CliError(f"cache {cache_dir}: {detail}", exit_codes.NOTEBOOK_INVALID_OR_IO) from None
+        detail = str(exc) if exc.strerror is None else f"{exc.filename or folder}: {exc.strerror}"
+        raise CliError(f"{what} {folder}: {detail}", exit_codes.NOTEBOOK_INVALID_OR_IO) from None
 
 
 def _one_entry(store: CacheStore, prefix: str) -> EntryInfo:
@@ -166,7 +173,7 @@ def _one_entry(store: CacheStore, prefix: str) -> EntryInfo:
     return matches[0]
 
 
-def _format_size(size: int) -> str:
+def format_size(size: int) -> str:
     value = float(size)
     for unit in ("B", "KiB", "MiB", "GiB"):
         if value < 1024 or unit == "GiB":
@@ -175,5 +182,5 @@ def _format_size(size: int) -> str:
     return f"{size} B"
 
 
-def _format_time(stamp: float) -> str:
+def format_time(stamp: float) -> str:
     return datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")

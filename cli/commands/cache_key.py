@@ -11,10 +11,12 @@ import click
 from .. import exit_codes
 from ..errors import CliError
 from ..inputs.cache_flags import cache_dir_option, ttl_option
+from ..inputs.env_flags import env_run_options
 from ..inputs.execution_flags import execute_options, execution_flags, parameters_of
 
 if TYPE_CHECKING:
     from nbrun.cache import CacheStore
+    from nbrun.options import EnvironmentSettings
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -27,6 +29,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--cache-input", "cache_inputs", multiple=True, metavar="PATTERN", help="As for nbrun run.")
 @ttl_option
 @execution_flags
+@env_run_options
 @click.option("--json", "as_json", is_flag=True, help="Print the key and all its parts as JSON.")
 @click.option(
     "--explain",
@@ -41,11 +44,13 @@ def key_command(
     cache_ttl: float | None,
     as_json: bool,
     explain: bool,
+    environments: EnvironmentSettings | None,
     **execution: Any,
 ) -> None:
     """Print NOTEBOOK's cache key and its parts (pass the run's options to get the run's key)."""
     from nbrun.cache import CacheSettings, CacheStore, notebook_key
     from nbrun.cache.runs import notebook_ttl
+    from nbrun.environments.stages import with_environment
     from nbrun.errors import NbrunError
     from nbrun.notebook.files import read_notebook
 
@@ -53,6 +58,7 @@ def key_command(
         options = execute_options(execution, parameters=parameters_of(execution), cwd=notebook.resolve().parent)
         settings = CacheSettings(cache_dir or Path("."), extra_inputs=cache_inputs, ttl=cache_ttl)
         nb = read_notebook(notebook)
+        options = with_environment(nb, options, environments)  # as the run names it (its digest is in the key)
         key = notebook_key(nb, notebook, options, settings)
     except (NbrunError, ValueError) as exc:
         code = exc.status.exit_code if isinstance(exc, NbrunError) else exit_codes.USAGE
@@ -149,6 +155,8 @@ def _describe_part(name: str, value: Any) -> str:
         defaults = result_options(NotebookNode(), ExecuteOptions(), Path.cwd())
         shown = {k: v for k, v in value.items() if defaults.get(k) != v}
         return ", ".join(f"{k}={v}" for k, v in shown.items()) or "defaults"
+    if name == "environment":
+        return f"{value['digest']} ({', '.join(value['dependencies']) or 'no dependencies'})"
     if name == "inputs":
         return "none declared" if not value else "; ".join(f"{k} {v[:8]}" for k, v in value.items())
     return ""

@@ -11,6 +11,7 @@ from click.core import ParameterSource
 from .. import exit_codes
 from ..errors import CliError, NbrunGroup
 from ..inputs.cache_flags import cache_run_options
+from ..inputs.env_flags import env_run_options
 from ..inputs.execution_flags import execute_options, execution_flags, parameters_of
 from ..inputs.locations import WHERE, check_json_destination, check_text_support, discover_or_fail
 from ..inputs.run_flags import (
@@ -27,6 +28,7 @@ from ..output.log_setup import configure_logging
 
 if TYPE_CHECKING:
     from nbrun.cache import CacheSettings
+    from nbrun.options import EnvironmentSettings
     from nbrun.runners.dask import DaskRunner
     from nbrun.storage.locations import Where
 
@@ -51,12 +53,14 @@ def main() -> None:
 @record_flags
 @execution_flags
 @cache_run_options
+@env_run_options
 def run_command(
     notebooks: tuple[Where, ...],
     batch: BatchFlags,
     written: OutputFlags,
     shown: RecordFlags,
     cache: CacheSettings | None,
+    environments: EnvironmentSettings | None,
     **execution: Any,
 ) -> None:
     """Execute NOTEBOOKS and write them back (in place unless -o/--output-dir).
@@ -150,7 +154,7 @@ def run_command(
         options = execute_options(execution, parameters=parameters, cwd=default_cwd)
         for command in mask_commands(options.secrets):  # before anything else is printed
             click.echo(command, err=True)
-        file_options = written.file_options(cache)
+        file_options = written.file_options(cache).with_changes(environments=environments)
         batch_options = BatchOptions(
             max_parallel=jobs,
             fail_fast=batch.fail_fast,
@@ -197,27 +201,45 @@ def run_command(
         raise click.exceptions.Exit(code)
 
 
-@main.command("inspect", context_settings=CONTEXT, short_help="List the parameters a notebook declares.")
+@main.command(
+    "inspect", context_settings=CONTEXT, short_help="List the parameters and dependencies a notebook declares."
+)
 @click.argument("notebook", type=WHERE)
 def inspect_command(notebook: Where) -> None:
-    """List the parameters a NOTEBOOK declares in its cell tagged 'parameters'."""
+    """List the parameters a NOTEBOOK declares in its cell tagged 'parameters', and its own environment.
+
+    The environment is what a PEP 723 '# /// script' block, metadata.uv or
+    metadata["uv.lock"] declares (nbrun run builds it with uv; see --env).
+    """
+    from nbrun.environments.declarations import read_declarations
     from nbrun.errors import NbrunError
     from nbrun.notebook.files import read_from
     from nbrun.notebook.parameter_cells import declared_parameters
 
     try:
-        declared = declared_parameters(read_from(notebook))  # a path or URL, .ipynb or text
+        nb = read_from(notebook)  # a path or URL, .ipynb or text
+        declared = declared_parameters(nb)
+        environment = read_declarations(nb)
     except NbrunError as exc:
         raise CliError(str(exc), exc.status.exit_code) from None
     if not declared:
         click.echo(f"{notebook}: no cell tagged 'parameters'", err=True)
-        return
-    click.echo(f"Parameters of {notebook}:")
-    width = max(len(p.name) for p in declared)
-    for parameter in declared:
-        kind = parameter.annotation or parameter.inferred_type
-        note = f"  # {parameter.comment}" if parameter.comment else ""
-        click.echo(f"  {parameter.name.ljust(width)}  {kind:<10}  default {parameter.default}{note}")
+    else:
+        click.echo(f"Parameters of {notebook}:")
+        width = max(len(p.name) for p in declared)
+        for parameter in declared:
+            kind = parameter.annotation or parameter.inferred_type
+            note = f"  # {parameter.comment}" if parameter.comment else ""
+            click.echo(f"  {parameter.name.ljust(width)}  {kind:<10}  default {parameter.default}{note}")
+    if environment is not None:
+        click.echo(f"Environment of {notebook} (from {environment.where}):")
+        for dependency in environment.dependencies or ("(no dependencies)",):
+            click.echo(f"  {dependency}")
+        if environment.requires_python:
+            click.echo(f"  requires-python {environment.requires_python}")
+        locked = environment.locked_packages()
+        if environment.lock is not None:
+            click.echo(f"  locked by metadata['uv.lock']: {', '.join(locked) or 'no packages'}")
 
 
 from .report import report_command  # noqa: E402 - `nbrun report`

@@ -19,13 +19,15 @@ ENV_VAR = "NBRUN_CACHE_DIR"
 
 def cache_dir_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``--cache DIR`` (or ``$NBRUN_CACHE_DIR``), the folder need not exist yet; the command gets ``cache_dir``."""
+    return folder_option("--cache", "cache_dir", ENV_VAR, help_text)
+
+
+def folder_option(
+    flag: str, name: str, envvar: str, help_text: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A folder flag (``DIR``, or *envvar*) that need not exist yet; the command gets it as *name*."""
     return click.option(
-        "--cache",
-        "cache_dir",
-        type=click.Path(path_type=Path, file_okay=False),
-        metavar="DIR",
-        envvar=ENV_VAR,
-        help=help_text,
+        flag, name, type=click.Path(path_type=Path, file_okay=False), metavar="DIR", envvar=envvar, help=help_text
     )
 
 

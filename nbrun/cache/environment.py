@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass
 
 from ..errors import KernelLookupError
+from ..kernel.fork.forkserver import interpreter_key
 from ..kernel.spec_files import find_spec
 
 _PROBE = "import json, sys; sys.stdout.write(json.dumps({'version': sys.version.split()[0], 'path': sys.path}))"
@@ -130,18 +131,10 @@ def _resolve_executable(command: str) -> str:
 
 
 def canonical_program(path: str) -> str:
-    """*path* with symbolic links followed while they stay in the same folder.
+    """*path* with symbolic links followed while they stay in the same folder (``kernel.fork``'s interpreter key).
 
     ``venv/bin/python3`` and ``venv/bin/python`` are one interpreter, but
     links out of the folder are kept: two venvs' ``python`` lead to one
     binary yet see different packages.
     """
-    path = os.path.abspath(path)
-    for _ in range(8):
-        if not os.path.islink(path):
-            break
-        target = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
-        if os.path.dirname(target) != os.path.dirname(path):
-            break
-        path = target
-    return path
+    return interpreter_key(path)

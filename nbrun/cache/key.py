@@ -4,8 +4,9 @@ Parts (each hashed on its own, so ``nbrun cache key`` can say which changed):
 code cells in order with their execution-relevant metadata; the kernel
 (name, language, version, interpreter); the interpreter's installed
 packages; the injected parameters; the options that change results; the
-declared inputs by content. Markdown, cell ids, outputs and other metadata
-are left out: editing prose never re-runs a notebook.
+declared inputs by content; the notebook's own environment (its digest), when
+it declares one. Markdown, cell ids, outputs and other metadata are left out:
+editing prose never re-runs a notebook.
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ def compute_key(
         "options": result_options(nb, options, notebook_dir),
         "inputs": inputs,
     }
+    if options.environment is not None:  # the notebook's own environment: a changed pin or lock re-runs it
+        parts["environment"] = {
+            "digest": options.environment.digest,
+            "dependencies": list(options.environment.declared),
+        }
     if secret_digests:  # only with secrets, so every other key stays as it was
         parts["secrets"] = dict(sorted(secret_digests.items()))
     part_digests = {name: _digest(value) for name, value in parts.items()}

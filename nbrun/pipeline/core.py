@@ -11,8 +11,10 @@ Every stage is a slot of :class:`Pipeline`; the defaults are a file run's:
 * ``after_prepare`` stages, ``(Prepared) -> Prepared``: a feature looks at the
   prepared notebook and keeps what it found in ``Prepared.findings`` under its
   name (the cache's key and stored run).
-* ``before_execute`` stages, ``(Prepared) -> ExecutionResult | None``: a stage
-  that returns a ready result (a cache hit) short-circuits execution.
+* ``before_execute`` stages, ``(Prepared) -> ExecutionResult | None`` (or an
+  awaitable of it: work that must not block the batch's loop, such as building
+  the notebook's environment): a stage that returns a ready result (a cache
+  hit) short-circuits execution.
 * ``execute``, ``(Prepared) -> Awaitable[ExecutionResult]``: locally
   :func:`local_execute` (kernel, cells, autosave); a Dask runner sends the
   prepared notebook to a worker instead. Both end in :func:`execute_notebook`.
@@ -40,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -100,7 +103,7 @@ class Prepared:
 
 
 AfterPrepare = Callable[[Prepared], Prepared]
-BeforeExecute = Callable[[Prepared], ExecutionResult | None]
+BeforeExecute = Callable[[Prepared], ExecutionResult | Awaitable[ExecutionResult | None] | None]
 ExecuteStage = Callable[[Prepared], Awaitable[ExecutionResult]]
 PostProcess = Callable[[Prepared, ExecutionResult], ExecutionResult]
 
@@ -321,17 +324,19 @@ class Pipeline:
         prepared = replace(prepare(run, nb, observer or ExecutionObserver()), in_place=guard)
         for stage in self.after_prepare:
             prepared = stage(prepared)
-        result = self.lookup(prepared)
+        result = await self.lookup(prepared)
         if result is None:
             result = await self.execute(prepared)
         if prepared.options.parameters:
             result = replace(result, parameters=json_safe(dict(prepared.options.parameters)))
         return self.finish(prepared, result)
 
-    def lookup(self, prepared: Prepared) -> ExecutionResult | None:
-        """The first ready result a ``before_execute`` stage offers (None: execute)."""
+    async def lookup(self, prepared: Prepared) -> ExecutionResult | None:
+        """The first ready result a ``before_execute`` stage offers (None: execute); a stage may be awaited."""
         for stage in self.before_execute:
             ready = stage(prepared)
+            if inspect.isawaitable(ready):
+                ready = await ready
             if ready is not None:
                 return ready
         return None

@@ -1,13 +1,14 @@
 """The default pipeline: the core's stages with every feature's registered, and ``run_file``.
 
 The core (``pipeline``) knows no feature; this module is where the cache,
-images and reports plug their stages in, in the order they must run.
+images, reports, values and environments plug their stages in, in the order they must run.
 """
 
 from __future__ import annotations
 
 from ..cache.stages import cache_lookup_stage, cache_prepare_stage, cache_store_stage
 from ..control import RunControl
+from ..environments.stages import environment_build_stage, environment_prepare_stage
 from ..events import ExecutionObserver
 from ..images.stages import extract_images_stage, image_links_stage, images_target_stage, strict_images_stage
 from ..kernel.supply import KernelSupply
@@ -17,8 +18,9 @@ from ..values.stages import expect_prepare_stage, values_stage
 from .core import FileRun, Pipeline, local_execute
 
 DEFAULT_PIPELINE = Pipeline(
-    after_prepare=(images_target_stage, expect_prepare_stage, cache_prepare_stage),
-    before_execute=(cache_lookup_stage,),
+    # the environment is named before the cache key (which holds its digest) and built only on a miss
+    after_prepare=(images_target_stage, expect_prepare_stage, environment_prepare_stage, cache_prepare_stage),
+    before_execute=(cache_lookup_stage, environment_build_stage),
     # the cache stores the run before values are checked, images extracted or inputs hidden
     post_process=(
         cache_store_stage,

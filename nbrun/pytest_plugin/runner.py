@@ -24,7 +24,7 @@ import pytest
 
 from nbrun.check.model import CheckOptions
 from nbrun.kernel.fork import start_forked_kernel
-from nbrun.kernel.fork.forkserver import ForkServer, TemplateClient, serving, take_prelaunched
+from nbrun.kernel.fork.forkserver import ForkServer, ForkTemplates, serving, take_prelaunched
 from nbrun.kernel.protocol import Reaper
 from nbrun.kernel.supply import KernelSupply
 from nbrun.options import ExecuteOptions, FileOptions
@@ -92,7 +92,7 @@ class NotebookRunner:
         self._preload = preload
         self._jobs = max(1, jobs)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: TemplateClient | None = None
+        self._templates: ForkTemplates | None = None
         self._reaper = Reaper()
         self._started: dict[str, _Started] = {}
 
@@ -100,8 +100,9 @@ class NotebookRunner:
         """Launch the template now (it boots while pytest collects or runs other tests)."""
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
-            self._server = take_prelaunched(self._preload) or ForkServer(sys.executable, self._preload)
-            self._server.launch()
+            host = take_prelaunched(self._preload) or ForkServer(sys.executable, self._preload)
+            host.launch()
+            self._templates = ForkTemplates(self._preload, host)
 
     def run(self, job: NotebookJob, upcoming: Sequence[NotebookJob] = ()) -> ExecutionResult:
         """Run *job*; the first ``jobs - 1`` of *upcoming* run meanwhile and the next one's kernel boots.
@@ -128,9 +129,9 @@ class NotebookRunner:
             raise
 
     def _launch(self, job: NotebookJob) -> _Started:
-        assert self._loop is not None and self._server is not None
+        assert self._loop is not None and self._templates is not None
         gate = _Gate()
-        with serving(self._server):
+        with serving(self._templates):
             supply = KernelSupply(start_forked_kernel, gate, self._reaper)
             return _Started(job, gate, self._loop.create_task(run_notebook(job, supply)))
 
@@ -153,8 +154,8 @@ class NotebookRunner:
 
     def close(self) -> None:
         """Stop every kernel and the template; safe to call more than once."""
-        loop, server = self._loop, self._server
-        if loop is None or server is None:
+        loop, templates = self._loop, self._templates
+        if loop is None or templates is None:
             return
         try:
             self._settle(list(self._started.values()))
@@ -166,10 +167,10 @@ class NotebookRunner:
                     loop.run_until_complete(asyncio.wait(leftover, timeout=_SETTLE_SECONDS))
                 loop.run_until_complete(asyncio.wait_for(self._reaper.wait(), _SETTLE_SECONDS))
         finally:
-            self._loop = self._server = None
+            self._loop, self._templates = None, None
             self._started = {}
             with contextlib.suppress(BaseException):
-                loop.run_until_complete(server.close())
+                loop.run_until_complete(templates.close())
             loop.close()
 
 

@@ -5,19 +5,19 @@ Inside :func:`fork_server_scope` (a batch opens it), :func:`start_forked_kernel`
 starts kernels whose spec names nbrun's fork provisioner
 (``provisioner.ForkProvisioner``, registered as a jupyter_client entry point),
 which forks them from the warm template of ``forkserver``/``_forkserver``.
-Outside a scope, or for a kernel that is not this interpreter's ipykernel,
-it is a normal launch. ``kernel.py`` knows nothing of this.
+Outside a scope, or for a kernel that is neither this interpreter's ipykernel
+nor a notebook environment's, it is a normal launch. ``kernel.py`` knows nothing of this.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .forkserver import current_server, discard_prelaunched, fork_server_scope, prelaunch
+from .forkserver import current_templates, discard_prelaunched, fork_server_scope, prelaunch
 
 __all__ = [
     "ForkSpecManager",
-    "current_server",
+    "current_templates",
     "discard_prelaunched",
     "fork_server_scope",
     "prelaunch",

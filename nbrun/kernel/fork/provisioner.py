@@ -12,7 +12,7 @@ from typing import Any
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
-from .forkserver import current_server, forkable
+from .forkserver import current_templates
 
 log = logging.getLogger("nbrun")
 
@@ -29,8 +29,9 @@ class ForkProvisioner(LocalProvisioner):
     """Launches through the current fork server when it can, else like LocalProvisioner."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
-        server = current_server()
-        if server is None or server.failed or not forkable(cmd):
+        templates = current_templates()
+        server = templates.server_for(cmd) if templates is not None else None
+        if server is None:
             return await super().launch_kernel(cmd, **kwargs)
         log_file = kwargs.get("stdout")
         log_path = getattr(log_file, "name", os.devnull)

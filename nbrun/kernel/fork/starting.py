@@ -9,7 +9,7 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from ...options import ExecuteOptions
 from ..protocol import Kernel
 from ..starter import start_local_kernel
-from .forkserver import current_server
+from .forkserver import current_templates
 from .provisioner import PROVISIONER_NAME, provisioner_installed
 
 
@@ -27,6 +27,12 @@ class ForkSpecManager(KernelSpecManager):
 
 
 async def start_forked_kernel(kernel_name: str, cwd: Path, options: ExecuteOptions) -> Kernel:
-    """A ``KernelStarter``: fork from the scope's template when there is one, else launch normally."""
-    forked = current_server() is not None and provisioner_installed()
+    """A ``KernelStarter``: fork from the scope's template for the kernel's interpreter, else launch normally.
+
+    A notebook's own environment (``options.environment``) gets a template of its own interpreter.
+    """
+    templates = current_templates()
+    forked = templates is not None and provisioner_installed()
+    if templates is not None and options.environment is not None:
+        templates.allow(str(options.environment.python))
     return await start_local_kernel(kernel_name, cwd, options, spec_manager=ForkSpecManager() if forked else None)
