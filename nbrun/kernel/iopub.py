@@ -18,7 +18,6 @@ import json
 import re
 from typing import Any
 
-import zmq
 from jupyter_client.jsonutil import extract_dates
 
 from .protocol import DROPPED_KEY, UNDECODABLE_KEY, Message
@@ -45,12 +44,9 @@ async def receive(client: Any, timeout: float, max_content: int | None) -> Messa
     ``UNDECODABLE_KEY``, so the cell that was waiting counts it and reads on.
     """
     socket = client.iopub_channel.socket
-    try:  # a cell's messages come in bursts: take a waiting one without a poll's futures
-        frames = await socket.recv_multipart(flags=zmq.NOBLOCK, copy=False)
-    except zmq.Again:
-        if not await socket.poll(int(timeout * 1000)):
-            return None
-        frames = await socket.recv_multipart(copy=False)
+    if not await socket.poll(int(timeout * 1000)):
+        return None
+    frames = await socket.recv_multipart(copy=False)
     try:
         return _decode(client.session, frames, max_content)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
