@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 
 from ..errors import KernelLookupError
-from ..kernel.fork.forkserver import interpreter_key
+from ..kernel.fork.interpreters import interpreter_key
 from ..kernel.spec_files import find_spec
 
 _PROBE = "import json, sys; sys.stdout.write(json.dumps({'version': sys.version.split()[0], 'path': sys.path}))"

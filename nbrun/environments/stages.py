@@ -14,7 +14,7 @@ from dataclasses import replace
 from nbformat import NotebookNode
 
 from ..errors import EnvironmentDeclarationError
-from ..kernel.fork.forkserver import current_templates
+from ..kernel.fork.templates import current_templates
 from ..kernel.spec_files import find_spec
 from ..notebook.model import resolve_kernel_name
 from ..options import EnvironmentSettings, ExecuteOptions

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..options import DEFAULT_KERNEL
-from .fork.forkserver import forkable
+from .fork.interpreters import forkable
 from .spec_files import find_spec
 
 _TAIL = 64 * 1024

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .daemon.client import daemon_or_local
-from .fork.forkserver import fork_server_scope, local_template
+from .fork.templates import fork_server_scope, local_template
 from .protocol import Kernel, Reaper
 
 if TYPE_CHECKING:

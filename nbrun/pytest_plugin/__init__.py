@@ -27,7 +27,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     runs_notebooks = not config.option.collectonly and not _is_xdist_controller(config)
     if runs_notebooks:  # the kernel template boots while nbrun's run path is imported and pytest collects
-        from nbrun.kernel.fork.forkserver import discard_prelaunched, prelaunch
+        from nbrun.kernel.fork.templates import discard_prelaunched, prelaunch
 
         prelaunch()
     try:

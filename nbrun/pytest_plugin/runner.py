@@ -24,7 +24,8 @@ import pytest
 
 from nbrun.check.model import CheckOptions
 from nbrun.kernel.fork import start_forked_kernel
-from nbrun.kernel.fork.forkserver import ForkServer, ForkTemplates, serving, take_prelaunched
+from nbrun.kernel.fork.forkserver import ForkServer
+from nbrun.kernel.fork.templates import ForkTemplates, serving, take_prelaunched
 from nbrun.kernel.protocol import Reaper
 from nbrun.kernel.supply import KernelSupply
 from nbrun.options import ExecuteOptions, FileOptions

@@ -16,7 +16,8 @@ import sys
 import time
 from typing import Any
 
-from ..fork.forkserver import ForkServer, TemplateClient, prelaunch
+from ..fork.forkserver import ForkServer, TemplateClient
+from ..fork.templates import prelaunch
 from .control import start_daemon
 from .place import DaemonNotRunning, DaemonUnavailable, connect
 from .templates import key_fields

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .forkserver import current_templates, discard_prelaunched, fork_server_scope, prelaunch
+from .templates import current_templates, discard_prelaunched, fork_server_scope, prelaunch
 
 __all__ = [
     "ForkSpecManager",

@@ -2,9 +2,8 @@
 
 :class:`ForkServer` runs ``_forkserver.py`` (ipykernel and its debugger
 already imported) with one interpreter and asks it for kernels;
-:class:`ForkTemplates` holds a scope's templates, one per interpreter (this
-one's, and each notebook environment's); ``nbrun.kernel.fork.provisioner``
-plugs them into jupyter_client. Only the standard library is imported here, so the CLI
+:class:`ForkTemplates` (``templates``) holds a scope's templates, one per
+interpreter; ``nbrun.kernel.fork.provisioner`` plugs them into jupyter_client. Only the standard library is imported here, so the CLI
 can start the template before its own heavier imports. Every kernel is a new process (its own session and
 process group, the notebook's cwd and environment, stdout/stderr to the
 log), so no state is shared between notebooks.
@@ -14,15 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import itertools
 import json
 import logging
 import os
 import signal
 import subprocess
-import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +27,6 @@ log = logging.getLogger("nbrun")
 
 _SCRIPT = Path(__file__).with_name("_forkserver.py")
 _READY_TIMEOUT = 60.0
-_current: contextvars.ContextVar[ForkTemplates | None] = contextvars.ContextVar("nbrun_fork_templates", default=None)
 
 
 class ForkedProcess:
@@ -254,160 +250,3 @@ class ForkServer(TemplateClient):
         await self._stop_pump()
         if process.stdout is not None:
             process.stdout.close()  # the pump has stopped reading: the pipe would leak
-
-
-class ForkTemplates:
-    """The warm templates of one scope, one per interpreter, each launched at its first fork.
-
-    This interpreter's ipykernel is always forkable (with the scope's
-    *preload*); another interpreter only once :meth:`allow` named it (a
-    notebook's own environment, which has ipykernel): each gets its own
-    template, so a batch of notebooks sharing an environment forks its kernels
-    as a batch on this interpreter does.
-    """
-
-    def __init__(
-        self, preload: tuple[str, ...] = (), host: TemplateClient | None = None, make: TemplateMaker | None = None
-    ) -> None:
-        self.preload = preload
-        self._make = make or local_template
-        self._servers: dict[str, TemplateClient] = {}
-        self._allowed: set[str] = set()
-        if host is not None:
-            self._servers[interpreter_key(sys.executable)] = host
-
-    def allow(self, python: str) -> None:
-        """Kernels run by *python* may be forked from a template of their own."""
-        self._allowed.add(interpreter_key(python))
-
-    def warm(self, python: str) -> None:
-        """Allow *python* and boot its template now (its environment is ready; its first kernel is coming)."""
-        self.allow(python)
-        server = self.server_for([python, "-m", "ipykernel_launcher"])
-        if server is not None:
-            server.launch()
-
-    def server_for(self, cmd: list[str]) -> TemplateClient | None:
-        """The template that can fork *cmd* (``<python> -m ipykernel_launcher ...``), or None: a normal launch."""
-        if not launches_ipykernel(cmd):
-            return None
-        host = same_interpreter(cmd[0], sys.executable)
-        key = interpreter_key(sys.executable if host else cmd[0])
-        if not host and key not in self._allowed:
-            return None
-        server = self._servers.get(key)
-        if server is None:
-            server = self._servers[key] = self._make(self.preload) if host else ForkServer(cmd[0])
-        return None if server.failed else server
-
-    async def close(self) -> None:
-        """Stop every template (each terminates the kernels it still runs)."""
-        for server in self._servers.values():
-            await server.close()
-
-
-def launches_ipykernel(cmd: list[str]) -> bool:
-    return len(cmd) >= 3 and cmd[1:3] == ["-m", "ipykernel_launcher"]
-
-
-def forkable(cmd: list[str]) -> bool:
-    """True for ``<this python> -m ipykernel_launcher ...`` (the local ipykernel): what the host template forks."""
-    return launches_ipykernel(cmd) and same_interpreter(cmd[0], sys.executable)
-
-
-def interpreter_key(path: str) -> str:
-    """*path* absolute, with links followed while they stay in its folder (``python3`` -> ``python3.11``).
-
-    Links out of the folder are kept: a virtual environment's ``python`` leads to
-    its base interpreter's binary yet sees other packages.
-    """
-    path = os.path.abspath(path)
-    for _ in range(8):
-        if not os.path.islink(path):
-            break
-        target = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
-        if os.path.dirname(target) != os.path.dirname(path):
-            break
-        path = target
-    return path
-
-
-def same_interpreter(a: str, b: str) -> bool:
-    """*a* and *b* run one Python with one set of packages (not merely one binary: a venv's is its base's)."""
-    if interpreter_key(a) == interpreter_key(b):
-        return True
-    try:
-        return os.path.samefile(a, b) and _venv_of(a) == _venv_of(b)
-    except OSError:
-        return False
-
-
-def _venv_of(python: str) -> str | None:
-    """The virtual environment *python* belongs to (the folder above its own with a ``pyvenv.cfg``), or None."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(python)))
-    return root if os.path.isfile(os.path.join(root, "pyvenv.cfg")) else None
-
-
-def current_templates() -> ForkTemplates | None:
-    return _current.get()
-
-
-@contextlib.contextmanager
-def serving(templates: ForkTemplates) -> Iterator[None]:
-    """Tasks created inside this block fork their kernels from *templates* (long-lived ones)."""
-    token = _current.set(templates)
-    try:
-        yield
-    finally:
-        _current.reset(token)
-
-
-_prelaunched: list[TemplateClient] = []
-TemplateMaker = Callable[[tuple[str, ...]], TemplateClient]
-
-
-def local_template(preload: tuple[str, ...]) -> TemplateClient:
-    """A template of this interpreter, owned by this process (today's fast start)."""
-    return ForkServer(sys.executable, preload)
-
-
-def prelaunch(preload: tuple[str, ...] = (), make: TemplateMaker = local_template) -> None:
-    """Start the template now; the next :func:`fork_server_scope` adopts it."""
-    server = make(preload)
-    server.launch()
-    _prelaunched.append(server)
-
-
-def take_prelaunched(preload: tuple[str, ...] = ()) -> TemplateClient | None:
-    """The template :func:`prelaunch` started for *preload*, now owned by the caller (None if there is none)."""
-    server = next((s for s in _prelaunched if s.preload == preload), None)
-    if server is not None:
-        _prelaunched.remove(server)
-    return server
-
-
-def discard_prelaunched() -> None:
-    """Stop templates that were prelaunched but never used (no kernel was forked)."""
-    while _prelaunched:
-        _prelaunched.pop().discard()
-
-
-@contextlib.asynccontextmanager
-async def fork_server_scope(
-    enabled: bool, preload: tuple[str, ...] = (), make: TemplateMaker | None = None
-) -> AsyncIterator[None]:
-    """Make kernels started inside this block fork from warm templates (reuses an enclosing scope's).
-
-    This interpreter's template is a prelaunched one, else *make*'s (the daemon's client, or one
-    of this process) at the first fork; a notebook environment's is always this process's own.
-    """
-    if not enabled or _current.get() is not None:
-        yield
-        return
-    templates = ForkTemplates(preload, take_prelaunched(preload), make)
-    token = _current.set(templates)
-    try:
-        yield
-    finally:
-        _current.reset(token)
-        await templates.close()

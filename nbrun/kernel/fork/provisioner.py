@@ -12,7 +12,7 @@ from typing import Any
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
-from .forkserver import current_templates
+from .templates import current_templates
 
 log = logging.getLogger("nbrun")
 

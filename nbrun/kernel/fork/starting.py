@@ -9,8 +9,8 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from ...options import ExecuteOptions
 from ..protocol import Kernel
 from ..starter import start_local_kernel
-from .forkserver import current_templates
 from .provisioner import PROVISIONER_NAME, provisioner_installed
+from .templates import current_templates
 
 
 class ForkSpecManager(KernelSpecManager):
