@@ -26,7 +26,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from raw_loop import KERNEL_ARGS, TIMEOUT_S, run_cell
+from raw_loop import ready_kernel, run_cell
 
 Measure = Callable[[int], tuple[float, float]]  # cells -> (wall s, process CPU s)
 
@@ -44,20 +44,10 @@ def timed(work: Callable[[], object]) -> tuple[float, float]:
 
 
 def raw(cells: int) -> tuple[float, float]:
-    from jupyter_client.manager import KernelManager
-
     def work() -> None:
-        manager = KernelManager(kernel_name="python3")
-        manager.start_kernel(extra_arguments=KERNEL_ARGS)
-        try:
-            client = manager.client()
-            client.start_channels()
-            client.wait_for_ready(timeout=TIMEOUT_S)
+        with ready_kernel() as (_, client):
             for i in range(cells):
                 run_cell(client, f"x = {i}")
-            client.stop_channels()
-        finally:
-            manager.shutdown_kernel(now=True)
 
     return timed(work)
 

@@ -13,9 +13,11 @@ Usage:  python bench/raw_loop.py [--cells N]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import time
+from collections.abc import Iterator
 
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
@@ -49,16 +51,26 @@ def proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cells", type=int, default=500)
-    args = parser.parse_args()
+@contextlib.contextmanager
+def ready_kernel() -> Iterator[tuple[KernelManager, BlockingKernelClient]]:
+    """A python3 kernel with its client's channels open and ready; shut down on exit."""
     km = KernelManager(kernel_name="python3")
     km.start_kernel(extra_arguments=KERNEL_ARGS)
     try:
         kc = km.client()
         kc.start_channels()
         kc.wait_for_ready(timeout=TIMEOUT_S)
+        yield km, kc
+        kc.stop_channels()
+    finally:
+        km.shutdown_kernel(now=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cells", type=int, default=500)
+    args = parser.parse_args()
+    with ready_kernel() as (km, kc):
         for i in range(WARMUP_CELLS):
             run_cell(kc, f"x = {i}")
         kernel_pid = km.provisioner.process.pid  # type: ignore[union-attr]
@@ -68,9 +80,6 @@ def main() -> None:
             run_cell(kc, f"x = {i}")
         elapsed = time.perf_counter() - t0
         k1 = proc_cpu_s(kernel_pid)
-        kc.stop_channels()
-    finally:
-        km.shutdown_kernel(now=True)
     print(
         json.dumps(
             {
