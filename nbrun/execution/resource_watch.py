@@ -59,6 +59,8 @@ class ResourceWatch:
     def attach(self, kernel: Any) -> None:
         """Watch *kernel* (a fresh one after a restart replaces the last)."""
         self._kernel = kernel
+        if self._tree is not None:
+            self._tree.close()
         self._tree = ProcessTree.open(getattr(kernel, "pid", None))
         if self._tree is None:
             return
@@ -117,6 +119,8 @@ class ResourceWatch:
             with contextlib.suppress(asyncio.CancelledError):
                 await sampler
         group, self._group = self._group, None
+        if self._tree is not None:
+            self._tree.close()
         self._tree = None
         if group is not None:
             cleanup = asyncio.ensure_future(_remove_when_empty(group))
