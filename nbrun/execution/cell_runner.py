@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..control import RunControl
-from ..kernel.msg_sequence import UNSENT_PROBE, UNSENT_PROBE_KEY, SequenceWatch, unsent_results
+from ..kernel.msg_sequence import UNSENT_PROBE_KEY, SequenceWatch, unsent_probe, unsent_results
 from ..kernel.protocol import UNDECODABLE_KEY, KernelExit, KernelLike, message_time
 from ..status import CellStatus
 from .outputs import CellOutputs
@@ -92,22 +92,13 @@ async def run_cell(
 ) -> CellRun:
     """Execute *code* and wait until it is finished, timed out, dead or stopped.
 
-    *ipython*: the kernel is IPython's, so the request also asks whether the
-    cell's value displayed itself (see ``msg_sequence``).
+    *ipython*: the kernel is IPython's, so a gap in its message numbers can be
+    a value that displayed itself, which the kernel is asked about (see ``msg_sequence``).
     """
-    if ipython:
-        msg_id = kernel.execute(
-            code,
-            stop_on_error=stop_on_error,
-            allow_stdin=stdin is not None,
-            store_history=store_history,
-            user_expressions={UNSENT_PROBE_KEY: UNSENT_PROBE},
-        )
-    else:
-        msg_id = kernel.execute(
-            code, stop_on_error=stop_on_error, allow_stdin=stdin is not None, store_history=store_history
-        )
-    waiter = _CellWaiter(kernel, msg_id, collector, limits, control, stdin, ipython)
+    msg_id = kernel.execute(
+        code, stop_on_error=stop_on_error, allow_stdin=stdin is not None, store_history=store_history
+    )
+    waiter = _CellWaiter(kernel, msg_id, collector, limits, control, stdin, ipython, store_history)
     return await waiter.wait()
 
 
@@ -121,9 +112,11 @@ class _CellWaiter:
         control: RunControl | None,
         stdin: StdinAnswers | None,
         ipython: bool = False,
+        store_history: bool = True,
     ) -> None:
         self.kernel = kernel
         self.ipython = ipython
+        self.store_history = store_history
         self.saw_result = False
         self.msg_id = msg_id
         self.collector = collector
@@ -198,7 +191,9 @@ class _CellWaiter:
                 # below. Without either, the cell's first messages went missing: its outputs may too.
                 self.result.missing = "iopub busy status"
                 return
-            unsent = self._unsent_results()
+            if not self.sequence.missing():
+                return
+            unsent = await self._unsent_results()
             if unsent is None:
                 return  # a gap here could be IPython's own unsent results: no verdict rather than a false one
             lost = await self._lost_after_stragglers(unsent)
@@ -206,13 +201,36 @@ class _CellWaiter:
                 self.result.lost_messages = lost
                 self.result.missing = f"{len(lost)} IOPub message(s) (gaps in the kernel's message numbers)"
 
-    def _unsent_results(self) -> int | None:
-        """How many of the cell's numbered messages the kernel made but never sent (None: cannot tell)."""
+    async def _unsent_results(self) -> int | None:
+        """How many of the cell's numbered messages the kernel made but never sent (None: cannot tell).
+
+        Only a value that displayed itself is made and not sent; when no
+        ``execute_result`` came, a silent request asks whether the value the
+        displayhook kept for this cell does that.
+        """
         reply = self.result.reply or {}
-        if not self.ipython or reply.get("status") != "ok":
+        if not self.ipython or reply.get("status") != "ok" or self.saw_result:
             return 0
-        answer = unsent_results(reply)
-        return 0 if answer is not None and self.saw_result else answer
+        count = reply.get("execution_count")
+        if not self.store_history or not isinstance(count, int):
+            return None  # the displayhook keeps no Out entry for this cell to ask about
+        probe_id = self.kernel.execute(
+            "",
+            stop_on_error=False,
+            allow_stdin=False,
+            store_history=False,
+            user_expressions={UNSENT_PROBE_KEY: unsent_probe(count)},
+            silent=True,
+        )
+        deadline = time.monotonic() + self.limits.iopub_silence
+        while (left := deadline - time.monotonic()) > 0:
+            msg = await self.kernel.get_shell(timeout=left)
+            if msg is None:
+                break
+            self.sequence.observe(msg)
+            if msg.get("parent_header", {}).get("msg_id") == probe_id and msg.get("msg_type") == "execute_reply":
+                return unsent_results(msg.get("content", {}))
+        return None
 
     async def _lost_after_stragglers(self, unsent: int) -> tuple[int, ...]:
         """Lost message numbers, after a short wait for ones numbered before idle but sent after it.

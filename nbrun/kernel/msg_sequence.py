@@ -11,9 +11,12 @@ knows about:
 
 * IPython's displayhook numbers its ``execute_result`` before it formats the
   value, and sends nothing when the value displays itself
-  (``_ipython_display_``). The cell's own ``execute_request`` asks the kernel
-  (a ``user_expressions`` entry, :data:`UNSENT_PROBE`) whether that happened;
-  one number is then not a loss.
+  (``_ipython_display_``). Only when a cell has a gap and no
+  ``execute_result`` arrived is the kernel asked (a silent request whose
+  ``user_expressions`` entry is :func:`unsent_probe`) whether the value the
+  displayhook kept for the cell (``Out[n]``) displays itself; one number is
+  then not a loss. Asking on every cell would cost each cell the kernel's
+  formatting of an expression (about a millisecond, the cell's own order).
 * Where that answer cannot be had (several results displayed per cell, the
   probe failed), a gap in a cell without an ``execute_result`` gives no
   verdict rather than a false one.
@@ -32,15 +35,21 @@ _NUMBERED = re.compile(r"^(.+_\d+)_(\d+)$")
 
 UNSENT_PROBE_KEY = "nbrun_unsent_result"
 # 1: the cell's last value displayed itself, so its numbered execute_result was never sent;
-# 0: no such message; -1: cannot tell (IPython shows more than one value per cell).
-UNSENT_PROBE = (
+# 0: no such message; -1: cannot tell (IPython shows more than one value per cell, or keeps no Out).
+_UNSENT_PROBE = (
     "(lambda ip: -1 if ip.ast_node_interactivity not in ('last_expr', 'none', 'last_expr_or_assign') "
+    "or not ip.displayhook.do_full_cache "
     "else (lambda r, f: int(r is not None and f.enabled and "
     "(type(r) in f.type_printers or __import__('IPython.utils.dir2', fromlist=['_'])"
     ".get_real_method(r, f.print_method) is not None)))"
-    "(ip.last_execution_result.result, ip.display_formatter.ipython_display_formatter))"
+    "(ip.user_ns.get('_oh', {{}}).get({count}), ip.display_formatter.ipython_display_formatter))"
     "(get_ipython())"
 )
+
+
+def unsent_probe(execution_count: int) -> str:
+    """The expression that answers, after cell *execution_count* ran, whether its value displayed itself."""
+    return _UNSENT_PROBE.format(count=int(execution_count))
 
 
 def message_number(msg: dict[str, Any]) -> tuple[str, int] | None:
@@ -53,7 +62,7 @@ def message_number(msg: dict[str, Any]) -> tuple[str, int] | None:
 
 
 def unsent_results(reply: dict[str, Any]) -> int | None:
-    """What :data:`UNSENT_PROBE` answered in an ``execute_reply`` (None: no usable answer)."""
+    """What :func:`unsent_probe` answered in an ``execute_reply`` (None: no usable answer)."""
     answer = (reply.get("user_expressions") or {}).get(UNSENT_PROBE_KEY)
     if not isinstance(answer, dict) or answer.get("status") != "ok":
         return None

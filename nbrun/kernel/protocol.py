@@ -99,6 +99,7 @@ class KernelLike(Protocol):
         allow_stdin: bool,
         store_history: bool = True,
         user_expressions: dict[str, str] | None = None,
+        silent: bool = False,
     ) -> str: ...
     def probe(self) -> str:
         """Send a kernel_info_request; return its msg_id.

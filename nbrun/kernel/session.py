@@ -210,6 +210,7 @@ class KernelSession:
         allow_stdin: bool,
         store_history: bool = True,
         user_expressions: dict[str, str] | None = None,
+        silent: bool = False,
     ) -> str:
         """Send an execute_request; return its msg_id."""
         msg_id: str = self._client.execute(
@@ -218,6 +219,7 @@ class KernelSession:
             allow_stdin=allow_stdin,
             stop_on_error=stop_on_error,
             user_expressions=user_expressions,
+            silent=silent,
         )
         return msg_id
 

@@ -11,12 +11,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
 import nbrun
+from nbrun.kernel.session import KernelSession
 from nbrun.options import ExecuteOptions
 from nbrun.status import RunStatus
 from tests.support import quiet_background
@@ -136,6 +138,34 @@ P()"""
     assert cell["status"] == "incomplete" and len(cell["lost_messages"]) == 1
     meta = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[1].metadata.nbrun
     assert meta["lost_messages"] == cell["lost_messages"]
+
+
+def test_the_kernel_is_asked_about_a_self_displaying_value_only_after_a_gap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ordinary cells carry no user_expressions (the kernel's formatting of one costs about a ms per cell).
+
+    Only the cell whose value displayed itself leaves a gap with no
+    execute_result; one silent request then asks about it, and the cell is complete.
+    """
+    requests: list[dict[str, object]] = []
+    original = KernelSession.execute
+
+    def recording(self: KernelSession, code: str, **kwargs: Any) -> str:
+        requests.append({"code": code, **kwargs})
+        return original(self, code, **kwargs)
+
+    monkeypatch.setattr(KernelSession, "execute", recording)
+    result = nbrun.execute(make_notebook("x = 1", "print(x)", "x", SELF_DISPLAY, "print('end')"))
+    assert result.status is RunStatus.OK, result.message
+    assert [r["code"] for r in requests if not r.get("user_expressions")] == [
+        "x = 1",
+        "print(x)",
+        "x",
+        SELF_DISPLAY,
+        "print('end')",
+    ]
+    probes = [r for r in requests if r.get("user_expressions")]
+    assert len(probes) == 1 and probes[0]["silent"] is True and probes[0]["code"] == ""
+    assert "_oh" in str(probes[0]["user_expressions"]) and ".get(4)" in str(probes[0]["user_expressions"])
 
 
 def test_a_quiet_cell_longer_than_the_iopub_silence_is_complete() -> None:

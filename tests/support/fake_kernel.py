@@ -105,6 +105,7 @@ class FakeKernel:
         allow_stdin: bool,
         store_history: bool = True,
         user_expressions: dict[str, str] | None = None,
+        silent: bool = False,
     ) -> str:
         self.sent.append(code)
         parent = f"exec{len(self.sent)}"
