@@ -20,8 +20,12 @@ from dataclasses import dataclass
 from ..errors import KernelLookupError
 from ..kernel.fork.interpreters import interpreter_key
 from ..kernel.spec_files import find_spec
+from . import interpreter_memo
 
-_PROBE = "import json, sys; sys.stdout.write(json.dumps({'version': sys.version.split()[0], 'path': sys.path}))"
+_PROBE = (
+    "import json, site, sys; sys.stdout.write(json.dumps("
+    "{'version': sys.version.split()[0], 'path': sys.path, 'user_site': site.getusersitepackages()}))"
+)
 _PROBE_TIMEOUT = 30.0
 _PYTHON_NAMES = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
 
@@ -82,16 +86,22 @@ def interpreter(executable: str) -> Interpreter:
     Always asked of a fresh interpreter, even when it is the one running:
     this process's ``sys.path`` holds what its own start added (``python -m``
     puts the working folder first, pytest its rootdir), which a kernel never
-    sees, and a project folder's ``.egg-info`` there changed the key.
+    sees, and a project folder's ``.egg-info`` there changed the key. The
+    answer is remembered across processes while it holds (``interpreter_memo``).
     """
+    kept = interpreter_memo.recall(executable)
+    if kept is not None:
+        return Interpreter(executable, str(kept["version"]), installed_packages([str(p) for p in kept["path"]]))
     try:
         probe = subprocess.run(
             [executable, "-c", _PROBE], capture_output=True, text=True, timeout=_PROBE_TIMEOUT, check=True
         )  # -c: sys.path[0] is "", never scanned
         found = json.loads(probe.stdout)
         version, path = str(found["version"]), [str(entry) for entry in found["path"]]
-    except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError):
+        user_site = found.get("user_site")
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError, AttributeError):
         return Interpreter(executable, "unknown", ())
+    interpreter_memo.remember(executable, version, path, user_site if isinstance(user_site, str) else None)
     return Interpreter(executable, version, installed_packages(path))
 
 
