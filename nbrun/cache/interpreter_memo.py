@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from ..storage.atomic import write_text_atomic
+from ..storage.user_cache import user_cache_dir
 
 _VARIABLES = ("PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONNOUSERSITE", "PYTHONSAFEPATH", "PYTHONPLATLIBDIR")
 
 
 def memo_file() -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "nbrun" / "interpreters.json"
+    return user_cache_dir() / "interpreters.json"
 
 
 def recall(executable: str) -> dict[str, Any] | None:

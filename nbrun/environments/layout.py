@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..options import EnvironmentSettings, KernelEnvironment
+from ..storage.user_cache import user_cache_dir
 from .declarations import Declarations
 
 ENV_VAR = "NBRUN_ENV_DIR"
@@ -39,8 +40,7 @@ def environments_root(settings: EnvironmentSettings) -> Path:
         return settings.directory
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR])
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "nbrun" / "envs"
+    return user_cache_dir() / "envs"
 
 
 @dataclass(frozen=True)

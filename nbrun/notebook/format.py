@@ -18,6 +18,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from ..errors import NotebookReadError
+from . import schema_check
 
 _SUPPORTED_MAJORS = (3, 4)
 
@@ -82,7 +83,7 @@ def _to_notebook(data: Any, path: Path | str | None) -> NotebookNode:
             minor = data.get("nbformat_minor", 0)
             nb = nbformat.versions[major].to_notebook_json(data, minor=minor)
             nb = nbformat.convert(nb, 4)
-            nbformat.validate(nb)
+            schema_check.validate(nb)
     except nbformat.ValidationError as exc:
         raise NotebookReadError(path, f"not a valid notebook: {_first_line(exc.message)}") from None
     except Exception as exc:  # noqa: BLE001 - nbformat raises many types on malformed input

@@ -16,7 +16,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import nbformat
+import IPython  # noqa: F401 - jupyter_client imports it on a process's first kernel start, and with it jedi,
+import nbformat  # which raises the recursion limit: hypothesis would call that a change the test made
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, event, given, settings
