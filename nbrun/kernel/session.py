@@ -27,6 +27,7 @@ from ..storage.leftovers import session_prefix, sweep_sessions_once
 from . import iopub
 from .output_log import KernelLog
 from .protocol import KernelExit, Message, Reaper
+from .spec_manager import SpecManager
 from .specs import kernel_spec
 from .stdin_channel import StdinChannel
 from .transport import choose_transport, start_channels_without_drops
@@ -78,10 +79,11 @@ class KernelSession:
         TCP on 127.0.0.1 for every other kernel (some, like xeus-python, fail
         on IPC); over TCP a start lost to a port race is retried twice.
         *spec_manager* chooses how specs are read (``fast_start.ForkSpecManager``
-        names the fork provisioner); by default jupyter_client's own.
+        names the fork provisioner); by default ``spec_manager.SpecManager``.
         """
         if kernel_name == "python":  # jupyter_client's alias for the native kernel
             kernel_name = NATIVE_KERNEL_NAME
+        spec_manager = spec_manager or SpecManager()
         spec = kernel_spec(kernel_name, spec_manager)
         chosen = choose_transport(transport, spec.argv)
         last_error: KernelStartError | None = None
@@ -110,7 +112,7 @@ class KernelSession:
         startup_timeout: float,
         extra_args: tuple[str, ...],
         transport: str,
-        spec_manager: KernelSpecManager | None,
+        spec_manager: KernelSpecManager,
         extra_env: Mapping[str, str],
     ) -> KernelSession:
         sweep_sessions_once()  # folders of nbrun processes that were killed
@@ -122,7 +124,7 @@ class KernelSession:
             connection_file=str(folder / "kernel.json"),
             transport=transport,
             ip=str(folder / "k") if transport == "ipc" else "127.0.0.1",  # short socket paths
-            **({"kernel_spec_manager": spec_manager} if spec_manager is not None else {}),
+            kernel_spec_manager=spec_manager,
         )
         arguments = list(extra_args)
         if manager.ipykernel or any("ipykernel" in part for part in argv):

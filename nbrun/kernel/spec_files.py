@@ -40,7 +40,8 @@ def kernel_dirs() -> list[Path]:
 
     folders = [Path(path) for path in jupyter_path("kernels")]
     if importlib.util.find_spec("IPython") is not None:  # jupyter_client adds IPython's own folder
-        folders.append(Path(os.environ.get("IPYTHONDIR") or Path.home() / ".ipython") / "kernels")
+        ipython_dir = os.environ.get("IPYTHONDIR") or os.environ.get("IPYTHON_DIR") or "~/.ipython"
+        folders.append(Path(os.path.normpath(os.path.expanduser(ipython_dir))) / "kernels")
     return folders
 
 

@@ -22,12 +22,14 @@ def installed_kernels() -> list[str]:
 
 def kernel_spec(kernel_name: str, spec_manager: KernelSpecManager | None = None) -> KernelSpec:
     """The kernelspec a run of *kernel_name* starts (``python`` is the native kernel); NoSuchKernelError."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    from jupyter_client.kernelspec import NoSuchKernel
+
+    from .spec_manager import SpecManager
 
     if kernel_name == "python":  # jupyter_client's alias for the native kernel
         kernel_name = NATIVE_KERNEL_NAME
     try:
-        return (spec_manager or KernelSpecManager()).get_kernel_spec(kernel_name)
+        return (spec_manager or SpecManager()).get_kernel_spec(kernel_name)
     except NoSuchKernel:
         raise NoSuchKernelError(kernel_name, installed_kernels()) from None
 

@@ -15,6 +15,7 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from ..options import ExecuteOptions
 from .protocol import Kernel
 from .session import KernelSession
+from .spec_manager import SpecManager
 
 KernelStarter = Callable[[str, Path, ExecuteOptions], Awaitable[Kernel]]
 
@@ -42,7 +43,7 @@ async def start_local_kernel(
     return session
 
 
-class InterpreterSpecManager(KernelSpecManager):
+class InterpreterSpecManager(SpecManager):
     """Kernel specs whose ipykernel runs on another interpreter (a notebook's own environment).
 
     ``<python> -m ipykernel_launcher ...`` becomes ``<environment python> -m

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.kernelspec import KernelSpec
 
 from ...options import ExecuteOptions
 from ..protocol import Kernel
+from ..spec_manager import SpecManager
 from ..starter import start_local_kernel
 from .provisioner import PROVISIONER_NAME, provisioner_installed
 from .templates import current_templates
 
 
-class ForkSpecManager(KernelSpecManager):
+class ForkSpecManager(SpecManager):
     """Kernel specs naming the fork provisioner, through the spec metadata jupyter_client documents.
 
     The specs are built here (jupyter_client's ``kernel_spec_manager`` trait);
