@@ -1,6 +1,6 @@
 """Runs inside a Python kernel (stdlib only): what a run read, touched and reached that no key part sees.
 
-``nbrun.execution.kernel_reads`` sends this file's source to the kernel before the
+``nbrun.execution.kernel_reads`` loads this module in the kernel before the
 first cell (as one silent, history-free execute that defines no user
 names) and calls :func:`report` after the last one.
 
@@ -15,10 +15,10 @@ tool folders (caches, IPython and Jupyter configuration). A subprocess that
 the standard library or matplotlib starts only to probe the machine
 (``ctypes.util.find_library``, ``platform``, the font list) is not counted.
 
-:func:`report` prints one JSON line: those findings, and the source files of
-the modules imported from outside the interpreter (local modules, editable
-installs), which imports read without any event when their bytecode is
-cached.
+:func:`report` writes them as JSON (into a file nbrun names, else on stdout),
+with the source files of the modules imported from outside the interpreter
+(local modules, editable installs), which imports read without any event
+when their bytecode is cached.
 """
 
 from __future__ import annotations
@@ -124,7 +124,17 @@ def _refresh_cwd() -> str:
 
 
 def _on_chdir(args: tuple[Any, ...]) -> None:
-    _cwd[0] = None  # the event comes before the change: look the folder up again at the next event
+    _settle_pending()  # the event comes before the change: relative paths still mean the old folder
+    _cwd[0] = None  # look the folder up again at the next event
+
+
+_pending: dict[str, None] = {}  # paths as opened for reading, not yet made absolute (see _hook)
+_PENDING_AT_MOST = 4096
+
+
+def _settle_pending() -> None:
+    while _pending:  # popitem, not iteration: another thread may read a file meanwhile
+        _note(_read, _pending.popitem()[0])
 
 
 def _note(found: dict[str, None], value: Any) -> None:
@@ -151,6 +161,7 @@ def _on_open(args: tuple[Any, ...]) -> None:
 
 
 _WRITING_MODES: dict[str, bool] = {}
+_READS = {mode: True for mode in ("r", "rb", "rt", "br", "tr", "rU", "U")}  # the hook's shortcut; others: _on_open
 
 
 def _on_listing(args: tuple[Any, ...]) -> None:
@@ -261,20 +272,52 @@ _HANDLERS: dict[str, Callable[[tuple[Any, ...]], None]] = {
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
-    handler = _HANDLERS.get(event)
-    if handler is not None and _state["on"]:
-        try:
+    """Every audit event of the kernel process comes here: a read by name is only noted, as it was written.
+
+    Making it absolute and checking it against the skipped folders waits for
+    the next ``os.chdir``, the report or a few thousand more reads: about half
+    the cost of a file opened once.
+    """
+    try:
+        if event == "open" and type(args[0]) is str and _READS.get(args[1]) is True and _state["on"]:
+            _pending[args[0]] = None
+            if len(_pending) >= _PENDING_AT_MOST:
+                _settle_pending()
+            return
+        handler = _HANDLERS.get(event)
+        if handler is not None and _state["on"]:
             handler(args)
-        except Exception:  # noqa: BLE001 - a recorder must never break the notebook's own call
-            pass
+    except Exception:  # noqa: BLE001 - a recorder must never break the notebook's own call
+        pass
 
 
-def report(marker: str) -> None:
-    """Print *marker* and the findings as one JSON line (what reporting itself reads is not recorded)."""
+def report(marker: str, path: str | None = None) -> None:
+    """The findings as JSON, written into *path* when given (a file nbrun made for them), else printed after *marker*.
+
+    A file spares a run that read thousands of files a long stream message
+    through the kernel's stdout and IOPub. What reporting itself does is not recorded.
+    """
     _state["on"] = False
+    try:
+        text = json.dumps(_findings())
+        if path is not None:
+            try:
+                with open(path, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                return
+            except OSError:
+                pass
+        sys.stdout.write(marker + text + "\n")
+        sys.stdout.flush()
+    finally:
+        _state["on"] = True
+
+
+def _findings() -> dict[str, Any]:
+    _settle_pending()
     modules = module_files()
     read = [path for path in _read if path not in _written]
-    findings = {
+    return {
         "env": sorted(_names),
         "files": modules,
         "read": sorted(set(read) | set(modules)),
@@ -285,32 +328,43 @@ def report(marker: str) -> None:
         "processes": list(_processes),
         "overflow": _state["overflow"],
     }
-    sys.stdout.write(marker + json.dumps(findings) + "\n")
-    sys.stdout.flush()
-    _state["on"] = True
 
 
 def module_files() -> list[str]:
     """Sorted real paths of the loaded modules' files from outside the interpreter (local modules, editable installs).
 
-    Editable installs count wherever their project folder is (even inside a skipped one).
+    Editable installs count wherever their project folder is (even inside a skipped one); they
+    are looked for (a scan of ``sys.path``, a few ms) only when a module lies in a skipped folder
+    that is neither the standard library nor a site folder.
     """
-    editable = editable_roots()
+    editable: list[tuple[str, ...]] = []
+    stdlib = _stdlib_folders()
+
+    def in_editable(path: str) -> bool:
+        if not editable:
+            editable.append(editable_roots())
+        return path.startswith(editable[0]) and not _in_site_folder(path)
+
     found = set()
     folders: dict[str, str] = {}  # real paths per folder: one lookup for all of a package's modules
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
         if not isinstance(path, str) or not path.endswith(".py"):
             continue
-        if path.startswith(_skipped) and not path.startswith(editable):
+        if path.startswith(_skipped) and (_in_site_folder(path) or path.startswith(stdlib) or not in_editable(path)):
             continue  # the standard library's or an installed package's module (most of them): no real path needed
         folder, name = os.path.split(path)
         if folder not in folders:
             folders[folder] = os.path.join(os.path.realpath(folder), "")
         path = folders[folder] + name
-        if path.startswith(editable) and not _in_site_folder(path) or not path.startswith(_skipped):
+        if not path.startswith(_skipped) or in_editable(path):
             found.add(path)
     return sorted(found)
+
+
+def _stdlib_folders() -> tuple[str, ...]:
+    folder = os.path.dirname(os.__file__)  # sysconfig's "stdlib" path, without importing sysconfig
+    return tuple({os.path.join(folder, ""), os.path.join(os.path.realpath(folder), "")})
 
 
 def _in_site_folder(path: str) -> bool:
