@@ -123,12 +123,13 @@ def run_command(
         jobs = len(paths) if grid is None else len(grid)  # the cluster schedules; submit everything
     from nbrun.kernel import fork as fast_start
     from nbrun.kernel.peek import any_forkable
+    from nbrun.storage.cache_folder import may_hold_entries
 
-    # only for ipykernel notebooks; with a cache, the template starts at the first miss
+    # only for ipykernel notebooks; with a cache that may hold entries, the template starts at the first miss
     if (
         not batch.no_fast_start
         and runner is None
-        and cache is None
+        and (cache is None or not may_hold_entries(cache.directory))
         and not batch.prepare_only
         and any_forkable(paths, execution["kernel_name"])
     ):

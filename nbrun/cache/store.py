@@ -29,9 +29,8 @@ from typing import Any
 from nbformat import NotebookNode, from_dict
 
 from ..errors import CacheStoreError, CorruptEntryError
+from ..storage.cache_folder import STORE_FOLDER, SUFFIX
 
-STORE_FOLDER = "nbrun-cache-1"
-SUFFIX = ".nbrun"
 DIGEST_KEY_FILE = "digest.key"
 _STALE_TEMP_SECONDS = 3600
 
