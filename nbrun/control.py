@@ -17,6 +17,7 @@ class RunControl:
         self.reason: str | None = None
         self.forced = False
         self._event: asyncio.Event | None = None
+        self._stopped: asyncio.Future[None] | None = None
 
     def _ensure_event(self) -> asyncio.Event:
         if self._event is None:
@@ -37,7 +38,22 @@ class RunControl:
             self.reason = reason
         if self._event is not None:
             self._event.set()
+        if self._stopped is not None and not self._stopped.done():
+            self._stopped.set_result(None)
 
     async def wait(self) -> None:
         """Return once a stop has been requested."""
         await self._ensure_event().wait()
+
+    def stopped(self) -> asyncio.Future[None]:
+        """A future done once a stop has been requested, shared by every cell of the running loop.
+
+        One future for the whole run, not a task per cell: a task costs the
+        loop a start and a cancellation at every cell.
+        """
+        loop = asyncio.get_running_loop()
+        if self._stopped is None or self._stopped.get_loop() is not loop:
+            self._stopped = loop.create_future()
+            if self.reason is not None:
+                self._stopped.set_result(None)
+        return self._stopped

@@ -141,13 +141,15 @@ class _CellWaiter:
         helpers = [reply_task, iopub_task]
         if self.stdin is not None:
             helpers.append(asyncio.ensure_future(self._answer_stdin()))
-        stop_task = asyncio.ensure_future(self.control.wait()) if self.control is not None else None
+        stop_task = self.control.stopped() if self.control is not None else None  # the run's, not this cell's
         try:
             await self._supervise(reply_task, iopub_task, stop_task)
         finally:
-            for task in helpers + ([stop_task] if stop_task else []):
+            running = [task for task in helpers if not task.done()]
+            for task in running:
                 task.cancel()
-            await asyncio.gather(*helpers, *([stop_task] if stop_task else []), return_exceptions=True)
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
             self.collector.finish()
         return self.result
 
