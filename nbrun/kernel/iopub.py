@@ -8,7 +8,10 @@ straight from the frame, and only up to what could be kept (about
 Display, result and update messages larger than that are not decoded at
 all: only their envelope is, and their size is counted as dropped. The
 signature is still checked over the whole message. Every other message is
-decoded as jupyter_client does.
+decoded as jupyter_client does (signature, replay check, protocol adapter),
+except that header dates stay the ISO strings the kernel sent: parsing them
+(dateutil, header and parent header) was a quarter of decoding a message,
+and nbrun only ever writes them back as strings (``protocol.message_time``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import json
 import re
 from typing import Any
 
-from jupyter_client.jsonutil import extract_dates
+from jupyter_client.adapter import adapt
 
 from .protocol import DROPPED_KEY, UNDECODABLE_KEY, Message
 
@@ -70,8 +73,34 @@ def _decode(session: Any, frames: list[Any], max_content: int | None) -> Message
             oversized = _oversized_rich(session, message_frames)
             if oversized is not None:
                 return oversized
-    msg: Message = session.deserialize(message_frames, content=True, copy=False)
-    return msg
+    return _deserialize(session, message_frames)
+
+
+def _deserialize(session: Any, frames: list[Any]) -> Message:
+    """``Session.deserialize(frames, copy=False)`` without its date parsing (see the module's docstring)."""
+    if len(frames) < 5:
+        raise TypeError(f"malformed message, must have at least 5 elements, not {len(frames)}")
+    if session.auth is not None:
+        signature = frames[0].bytes
+        if not signature:
+            raise ValueError("Unsigned Message")
+        if signature in session.digest_history:
+            raise ValueError(f"Duplicate Signature: {signature!r}")
+        session._add_digest(signature)  # jupyter_client's replay history, shared with its own channels
+        _check_signature(session, frames)
+    header = session.unpack(frames[1].bytes)
+    buffers = [frame.buffer for frame in frames[5:]]
+    msg: Message = {
+        "header": header,
+        "msg_id": header["msg_id"],
+        "msg_type": header["msg_type"],
+        "parent_header": session.unpack(frames[2].bytes),
+        "metadata": session.unpack(frames[3].bytes),
+        "content": session.unpack(frames[4].bytes),
+        "buffers": [buffer if buffer.shape is not None else memoryview(bytes(buffer)) for buffer in buffers],
+    }
+    adapted: Message = adapt(msg)
+    return adapted
 
 
 def _large_stream(session: Any, frames: list[Any], max_content: int | None) -> Message | None:
@@ -100,8 +129,8 @@ def _large_stream(session: Any, frames: list[Any], max_content: int | None) -> M
         pieces.append(text)
         position += used
     msg: Message = {
-        "header": _dates(header),
-        "parent_header": _dates(session.unpack(frames[2].bytes)),
+        "header": header,
+        "parent_header": session.unpack(frames[2].bytes),
         "metadata": session.unpack(frames[3].bytes),
         "content": {"name": name, "text": pieces},
         "buffers": [],
@@ -156,8 +185,8 @@ def _oversized_rich(session: Any, frames: list[Any]) -> Message | None:
         return None
     _check_signature(session, frames)
     msg: Message = {
-        "header": _dates(header),
-        "parent_header": _dates(session.unpack(frames[2].bytes)),
+        "header": header,
+        "parent_header": session.unpack(frames[2].bytes),
         "metadata": {},
         "content": {"data": {}, "metadata": {}},
         "buffers": [],
@@ -209,7 +238,3 @@ def _decode_prefix(raw: bytes) -> tuple[str, int]:
             return text[:-1], len(piece) - 6
         return text, len(piece)
     return "", 0
-
-
-def _dates(header: dict[str, Any]) -> dict[str, Any]:
-    return dict(extract_dates(header))

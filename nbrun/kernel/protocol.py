@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import re
 import signal
 from typing import Any, Protocol
 
@@ -23,14 +24,30 @@ DROPPED_KEY = "nbrun_dropped_bytes"
 UNDECODABLE_KEY = "nbrun_undecodable"
 
 
+_ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z")
+
+
 def utc_now() -> str:
     """Now as Jupyter's ISO string (UTC, ``Z``)."""
     return datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def message_time(msg: Message) -> str | None:
-    """The message header's date as Jupyter's ISO string (UTC, ``Z``)."""
+    """The message header's date as Jupyter's ISO string (UTC, ``Z``).
+
+    IOPub headers keep the string the kernel sent; one in another ISO form (an
+    offset, milliseconds, no zone: local time, as jupyter_client reads it) is
+    written the usual way.
+    """
     date = msg.get("header", {}).get("date")
+    if isinstance(date, str) and not _ISO_UTC.fullmatch(date):
+        try:
+            date = datetime.datetime.fromisoformat(date)
+        except ValueError:
+            pass
+        else:
+            if date.tzinfo is None:
+                date = date.astimezone()
     if isinstance(date, datetime.datetime):
         if date.tzinfo is None:
             date = date.replace(tzinfo=datetime.timezone.utc)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jupyter_client.jsonutil import extract_dates
 from jupyter_client.session import Session
 
-from nbrun.kernel.iopub import _large_stream
-from nbrun.kernel.protocol import DROPPED_KEY
+from nbrun.kernel.iopub import _deserialize, _large_stream
+from nbrun.kernel.protocol import DROPPED_KEY, message_time
 
 SESSION = Session(key=b"secret")
 WHITESPACE = st.sampled_from(["", " ", "\n  ", "\t"])
@@ -67,7 +70,7 @@ def test_fast_path_matches_session_deserialize(content: bytes, cut: int | None) 
     else:
         assert reference["content"]["text"].startswith(text)
         assert len(text.encode("utf-8", "surrogatepass")) <= cut
-    assert fast["header"] == reference["header"]
+    assert extract_dates(fast["header"]) == reference["header"]  # the date left as the string sent
 
 
 @settings(max_examples=200, deadline=None)
@@ -81,3 +84,55 @@ def test_fast_path_agrees_when_scanned_in_tiny_slices(content: bytes, piece: int
         test_fast_path_matches_session_deserialize.hypothesis.inner_test(content, None)  # type: ignore[attr-defined]
     finally:
         iopub._PIECE = saved
+
+
+@settings(max_examples=200, deadline=None)
+@given(content=st.dictionaries(st.text(max_size=8), st.integers() | TEXT, max_size=4), buffers=st.integers(0, 2))
+def test_every_other_message_decodes_as_session_deserialize_does_but_its_dates(content: dict, buffers: int) -> None:
+    sender, receiver, reference_receiver = (Session(key=b"secret") for _ in range(3))
+    message = sender.msg("display_data", content, parent=sender.msg_header("execute_request"))
+    parts = [sender.pack(message[part]) for part in ("header", "parent_header", "metadata", "content")]
+    payload = [b"buffer %d" % number for number in range(buffers)]
+    frames = [_Frame(sender.sign(parts)), *(_Frame(part) for part in (*parts, *payload))]
+    ours = _deserialize(receiver, frames)
+    theirs = reference_receiver.deserialize([frame.bytes for frame in frames], content=True)
+    for part in ("header", "parent_header"):
+        assert extract_dates(ours[part]) == theirs[part] and isinstance(ours[part]["date"], str)
+    assert {k: v for k, v in ours.items() if k not in ("header", "parent_header", "buffers")} == {
+        k: v for k, v in theirs.items() if k not in ("header", "parent_header", "buffers")
+    }
+    assert [bytes(b) for b in ours["buffers"]] == [bytes(b) for b in theirs["buffers"]] == payload
+    assert message_time(ours) == message_time(theirs)
+
+
+def test_a_replayed_unsigned_or_forged_message_is_refused_as_jupyter_client_refuses_it() -> None:
+    sender, receiver = Session(key=b"secret"), Session(key=b"secret")
+    message = sender.msg("stream", {"name": "stdout", "text": "x"})
+    parts = [sender.pack(message[part]) for part in ("header", "parent_header", "metadata", "content")]
+    frames = [_Frame(sender.sign(parts)), *(_Frame(part) for part in parts)]
+    _deserialize(receiver, frames)
+    with pytest.raises(ValueError, match="Duplicate Signature"):
+        _deserialize(receiver, frames)
+    with pytest.raises(ValueError, match="Unsigned"):
+        _deserialize(receiver, [_Frame(b""), *frames[1:]])
+    with pytest.raises(ValueError, match="Invalid Signature"):
+        _deserialize(receiver, [_Frame(b"0" * 64), *frames[1:]])
+
+
+@pytest.mark.parametrize(
+    ("sent", "written"),
+    [
+        ("2026-12-07T23:54:12.123456Z", "2026-12-07T23:54:12.123456Z"),
+        ("2026-12-07T23:54:12Z", "2026-12-07T23:54:12Z"),
+        ("2026-12-07T23:54:12.123Z", "2026-12-07T23:54:12.123000Z"),
+        ("2026-12-08T01:54:12.123456+02:00", "2026-12-07T23:54:12.123456Z"),
+        ("not a date", "not a date"),
+    ],
+)
+def test_a_kernel_date_in_any_iso_form_is_written_in_jupyters(sent: str, written: str) -> None:
+    assert message_time({"header": {"date": sent}}) == written
+
+
+def test_a_date_without_a_zone_is_local_time_as_jupyter_client_reads_it() -> None:
+    local = datetime.datetime(2026, 12, 7, 23, 54, 12, 123456).astimezone()
+    assert message_time({"header": {"date": "2026-12-07T23:54:12.123456"}}) == message_time({"header": {"date": local}})
