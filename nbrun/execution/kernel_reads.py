@@ -66,7 +66,7 @@ _BOOT = (
     f"if {_MODULE!r} in sys.modules:\n"
     f"    sys.modules[{_MODULE!r}].install()\n"
     "else:\n"
-    f"    print({_NEEDS_SOURCE!r})\n"
+    f"    sys.stdout.write({_NEEDS_SOURCE + chr(10)!r})\n"
 )
 _REPORT = "__import__('sys').modules[{module!r}].report({marker!r}, {path!r})"
 HELPER_TIMEOUT = 60.0

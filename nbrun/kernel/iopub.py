@@ -12,6 +12,7 @@ decoded as jupyter_client does (signature, replay check, protocol adapter),
 except that header dates stay the ISO strings the kernel sent: parsing them
 (dateutil, header and parent header) was a quarter of decoding a message,
 and nbrun only ever writes them back as strings (``protocol.message_time``).
+Shell replies (:func:`receive_shell`) are decoded the same way.
 """
 
 from __future__ import annotations
@@ -61,6 +62,19 @@ async def receive(client: Any, timeout: float, max_content: int | None) -> Messa
             "msg_type": None,
             UNDECODABLE_KEY: f"{type(error).__name__}: {error}"[:200],
         }
+
+
+async def receive_shell(client: Any, timeout: float) -> Message | None:
+    """The next shell reply, or None after *timeout* seconds: jupyter_client's ``get_shell_msg``, dates as sent.
+
+    A reply that cannot be decoded raises, as it does there.
+    """
+    socket = client.shell_channel.socket
+    if not await socket.poll(int(timeout * 1000)):
+        return None
+    frames = await socket.recv_multipart(copy=False)
+    _, message_frames = client.session.feed_identities(frames, copy=False)
+    return _deserialize(client.session, message_frames)
 
 
 def _decode(session: Any, frames: list[Any], max_content: int | None) -> Message:

@@ -16,7 +16,6 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from queue import Empty
 from typing import Any
 
 from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpecManager
@@ -233,7 +232,7 @@ class KernelSession:
         return await iopub.receive(self._client, timeout, self.max_message_bytes)
 
     async def get_shell(self, timeout: float) -> Message | None:
-        return await self._get(self._client.get_shell_msg, timeout)
+        return await iopub.receive_shell(self._client, timeout)
 
     async def get_stdin(self, timeout: float) -> Message | None:
         if self._stdin is None:
@@ -249,14 +248,6 @@ class KernelSession:
         """Send a widget state update to the kernel, as a front end does (shell channel)."""
         content = {"comm_id": comm_id, "data": {"method": "update", "state": state, "buffer_paths": []}}
         self._client.shell_channel.send(self._client.session.msg("comm_msg", content))
-
-    @staticmethod
-    async def _get(getter: Any, timeout: float) -> Message | None:
-        try:
-            message: Message = await getter(timeout=timeout)
-            return message
-        except Empty:
-            return None
 
     # -- watching and stopping ---------------------------------------------
 
