@@ -5,9 +5,10 @@ the kernel (compiled once per interpreter version and kept in the user
 cache; the source is sent only when that copy is missing); after the last
 cell, :func:`collect_reads` has it write, into a private file, the
 environment variable names read, the files and folders used, the network
-and subprocess use, and the imported modules from outside the interpreter. Both are history-free executes whose outputs are dropped
-and which define no user names; the execution counts do not move. Other
-kernels are skipped (``None``).
+and subprocess use, and the imported modules from outside the interpreter.
+Both are history-free executes whose outputs are dropped and which define
+no user names; the execution counts do not move. Other kernels are skipped
+(``None``).
 """
 
 from __future__ import annotations
@@ -129,8 +130,8 @@ async def collect_reads(kernel: KernelLike, limits: CellLimits) -> KernelReads |
     """
     handle, name = tempfile.mkstemp(prefix="nbrun-reads-", suffix=".json")
     try:
-        printed = await _helper(kernel, _REPORT.format(module=_MODULE, marker=_MARKER, path=name), limits)
         with os.fdopen(handle, "rb") as written:
+            printed = await _helper(kernel, _REPORT.format(module=_MODULE, marker=_MARKER, path=name), limits)
             text = written.read().decode("utf-8", "replace")
         if printed is not None and not text and _MARKER not in printed:
             printed = await _helper(kernel, _REPORT.format(module=_MODULE, marker=_MARKER, path=None), limits)
