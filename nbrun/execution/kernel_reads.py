@@ -1,8 +1,9 @@
 """What a Python kernel read, touched and reached during a run (``ExecuteOptions.record_reads``).
 
 Before the first cell, :func:`install_recorder` starts ``reads_recorder`` in
-the kernel (compiled once per interpreter version and kept in the user
-cache; the source is sent only when that copy is missing); after the last
+the kernel, with ``recorded_imports`` beside it (compiled once per
+interpreter version and kept in the user cache; the sources are sent only
+when that copy is missing); after the last
 cell, :func:`collect_reads` has it write, into a private file, the
 environment variable names read, the files and folders used, the network
 and subprocess use, and the imported modules from outside the interpreter.
@@ -31,41 +32,47 @@ from .outputs import CellOutputs, DisplayRegistry
 
 REPORT_NAME = "kernel_reads"  # the ExecutionResult.reports entry that carries KernelReads
 _MODULE = "_nbrun_reads_recorder"
+_IMPORTS_MODULE = "_nbrun_recorded_imports"
 _MARKER = "nbrun-reads:"
 _NEEDS_SOURCE = "nbrun-reads: send the source"
-_SOURCE = (Path(__file__).with_name("reads_recorder.py")).read_text(encoding="utf-8")
-_DIGEST = hashlib.sha256(_SOURCE.encode()).hexdigest()[:16]
-# One expression statement: a module in sys.modules, nothing in the user namespace. The compiled
-# recorder is kept per interpreter version in the user cache, so the usual install is a short
-# request; only when that file is missing or unreadable is the source sent (SOURCE), compiled and
-# the file written. (The 16 KB source in a request costs the kernel about 4 ms to take in.)
+# The kernel's modules, loaded in this order: the recorder is handed the imports module's function.
+_SOURCES = tuple(
+    (name, (Path(__file__).with_name(file)).read_text(encoding="utf-8"))
+    for name, file in ((_IMPORTS_MODULE, "recorded_imports.py"), (_MODULE, "reads_recorder.py"))
+)
+_DIGEST = hashlib.sha256(repr(_SOURCES).encode()).hexdigest()[:16]
+# One expression statement: modules in sys.modules, nothing in the user namespace. The compiled
+# modules are kept per interpreter version in the user cache, so the usual install is a short
+# request; only when that file is missing or unreadable are the sources sent (SOURCES), compiled
+# and the file written. (The 16 KB of source in a request cost the kernel about 4 ms to take in.)
 _BOOT = (
     "import sys, types, marshal, os\n"
     f"if {_MODULE!r} not in sys.modules:\n"
     "    compiled = CACHE + sys.implementation.cache_tag + '.marshal'\n"
     "    try:\n"
-    "        if SOURCE is None:\n"
+    "        if SOURCES is None:\n"
     "            with open(compiled, 'rb') as handle:\n"
-    "                code = marshal.loads(handle.read())\n"
+    "                codes = marshal.loads(handle.read())\n"
     "        else:\n"
-    "            code = compile(SOURCE, '<nbrun reads recorder>', 'exec')\n"
-    f"        module = types.ModuleType({_MODULE!r})\n"
-    "        exec(code, module.__dict__)\n"
-    f"        sys.modules[{_MODULE!r}] = module\n"
+    "            codes = tuple((name, compile(text, f'<nbrun {name}>', 'exec')) for name, text in SOURCES)\n"
+    "        for name, code in codes:\n"
+    "            module = types.ModuleType(name)\n"
+    "            exec(code, module.__dict__)\n"
+    "            sys.modules[name] = module\n"
     "    except Exception:\n"
-    "        if SOURCE is not None:\n"
+    "        if SOURCES is not None:\n"
     "            raise\n"
     "    else:\n"
-    "        if SOURCE is not None:\n"
+    "        if SOURCES is not None:\n"
     "            try:\n"
     "                os.makedirs(os.path.dirname(compiled), exist_ok=True)\n"
     "                with open(compiled + f'.{os.getpid()}', 'wb') as handle:\n"
-    "                    handle.write(marshal.dumps(code))\n"
+    "                    handle.write(marshal.dumps(codes))\n"
     "                os.replace(compiled + f'.{os.getpid()}', compiled)\n"
     "            except OSError:\n"
     "                pass\n"
     f"if {_MODULE!r} in sys.modules:\n"
-    f"    sys.modules[{_MODULE!r}].install()\n"
+    f"    sys.modules[{_MODULE!r}].install(sys.modules[{_IMPORTS_MODULE!r}].module_files)\n"
     "else:\n"
     f"    sys.stdout.write({_NEEDS_SOURCE + chr(10)!r})\n"
 )
@@ -108,10 +115,10 @@ def is_python(kernel_info: dict[str, Any]) -> bool:
 
 
 def install_code(with_source: bool) -> str:
-    """The silent execute that starts recording: from the compiled recorder in the user cache, or from source."""
+    """The silent execute that starts recording: from the compiled modules in the user cache, or from source."""
     cache = str(user_cache_dir() / "recorder" / f"reads_recorder-{_DIGEST}-")
-    source = _SOURCE if with_source else None
-    return f"exec({_BOOT!r}, {{'SOURCE': {source!r}, 'CACHE': {cache!r}}})"
+    sources = _SOURCES if with_source else None
+    return f"exec({_BOOT!r}, {{'SOURCES': {sources!r}, 'CACHE': {cache!r}}})"
 
 
 async def install_recorder(kernel: KernelLike, limits: CellLimits) -> bool:

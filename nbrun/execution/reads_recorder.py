@@ -17,8 +17,8 @@ the standard library or matplotlib starts only to probe the machine
 
 :func:`report` writes them as JSON (into a file nbrun names, else on stdout),
 with the source files of the modules imported from outside the interpreter
-(local modules, editable installs), which imports read without any event
-when their bytecode is cached.
+(``recorded_imports``), which imports read without any event when their
+bytecode is cached.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ _network: dict[str, None] = {}
 _processes: dict[str, None] = {}
 _skipped: tuple[str, ...] = ()
 _state = {"on": False, "overflow": False}
+_module_files: Callable[[tuple[str, ...]], list[str]] = lambda skipped: []  # noqa: E731 - set by install
 MAX_PATHS = 200_000  # beyond this the run is too large to track: its entry is not stored
 _PROBES = ("ctypes/util.py", "/platform.py", "matplotlib/font_manager.py", "/uuid.py")
 _IMPORT_AND_GLOB = ("<frozen importlib", "/importlib/", "/glob.py", "/pkgutil.py")
@@ -55,12 +56,16 @@ class _Environ(type(os.environ)):  # type: ignore[misc]
         return super().__getitem__(key)  # .get, `in`, os.getenv and setdefault all come through here
 
 
-def install() -> None:
-    """Start recording (once per kernel process)."""
-    global _skipped
+def install(module_files: Callable[[tuple[str, ...]], list[str]]) -> None:
+    """Start recording (once per kernel process); *module_files* is ``recorded_imports.module_files``.
+
+    The loader hands it over: in the kernel the two files are two modules with no package.
+    """
+    global _skipped, _module_files
     if isinstance(os.environ, _Environ):
         return
     _skipped = _skipped_folders()
+    _module_files = module_files
     os.environ.__class__ = _Environ
     _state["on"] = True
     sys.addaudithook(_hook)
@@ -161,7 +166,7 @@ def _on_open(args: tuple[Any, ...]) -> None:
 
 
 _WRITING_MODES: dict[str, bool] = {}
-_READS = {mode: True for mode in ("r", "rb", "rt", "br", "tr", "rU", "U")}  # the hook's shortcut; others: _on_open
+_READING_MODES = frozenset(("r", "rb", "rt", "br", "tr", "rU", "U"))  # the hook's shortcut; others: _on_open
 
 
 def _on_listing(args: tuple[Any, ...]) -> None:
@@ -279,7 +284,7 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
     the cost of a file opened once.
     """
     try:
-        if event == "open" and type(args[0]) is str and _READS.get(args[1]) is True and _state["on"]:
+        if event == "open" and type(args[0]) is str and args[1] in _READING_MODES and _state["on"]:
             _pending[args[0]] = None
             if len(_pending) >= _PENDING_AT_MOST:
                 _settle_pending()
@@ -315,7 +320,7 @@ def report(marker: str, path: str | None = None) -> None:
 
 def _findings() -> dict[str, Any]:
     _settle_pending()
-    modules = module_files()
+    modules = _module_files(_skipped)
     read = [path for path in _read if path not in _written]
     return {
         "env": sorted(_names),
@@ -328,80 +333,6 @@ def _findings() -> dict[str, Any]:
         "processes": list(_processes),
         "overflow": _state["overflow"],
     }
-
-
-def module_files() -> list[str]:
-    """Sorted real paths of the loaded modules' files from outside the interpreter (local modules, editable installs).
-
-    Editable installs count wherever their project folder is (even inside a skipped one); they
-    are looked for (a scan of ``sys.path``, a few ms) only when a module lies in a skipped folder
-    that is neither the standard library nor a site folder.
-    """
-    editable: list[tuple[str, ...]] = []
-    stdlib = _stdlib_folders()
-
-    def in_editable(path: str) -> bool:
-        if not editable:
-            editable.append(editable_roots())
-        return path.startswith(editable[0]) and not _in_site_folder(path)
-
-    found = set()
-    folders: dict[str, str] = {}  # real paths per folder: one lookup for all of a package's modules
-    for module in list(sys.modules.values()):
-        path = getattr(module, "__file__", None)
-        if not isinstance(path, str) or not path.endswith(".py"):
-            continue
-        if path.startswith(_skipped) and (_in_site_folder(path) or path.startswith(stdlib) or not in_editable(path)):
-            continue  # the standard library's or an installed package's module (most of them): no real path needed
-        folder, name = os.path.split(path)
-        if folder not in folders:
-            folders[folder] = os.path.join(os.path.realpath(folder), "")
-        path = folders[folder] + name
-        if not path.startswith(_skipped) or in_editable(path):
-            found.add(path)
-    return sorted(found)
-
-
-def _stdlib_folders() -> tuple[str, ...]:
-    folder = os.path.dirname(os.__file__)  # sysconfig's "stdlib" path, without importing sysconfig
-    return tuple({os.path.join(folder, ""), os.path.join(os.path.realpath(folder), "")})
-
-
-def _in_site_folder(path: str) -> bool:
-    return "/site-packages/" in path or "/dist-packages/" in path
-
-
-def editable_roots() -> tuple[str, ...]:
-    """The project folders of the distributions installed in editable mode.
-
-    What ``importlib.metadata.distributions()`` finds on ``sys.path``, read
-    directly: a ``*.dist-info/direct_url.json`` with ``dir_info.editable``.
-    """
-    from urllib.parse import unquote, urlparse
-
-    roots = set()
-    for folder in dict.fromkeys(sys.path):
-        try:
-            with os.scandir(folder or ".") as entries:
-                infos = [
-                    os.path.join(entry.path, "direct_url.json")
-                    for entry in entries
-                    if entry.name.endswith(".dist-info")
-                ]
-        except OSError:
-            continue
-        for path in infos:
-            try:
-                with open(path, encoding="utf-8") as handle:
-                    info = json.load(handle)
-            except (OSError, ValueError):
-                continue
-            if not isinstance(info, dict) or not isinstance(info.get("dir_info"), dict):
-                continue
-            url = info.get("url")
-            if info["dir_info"].get("editable") is True and isinstance(url, str) and url.startswith("file:"):
-                roots.add(os.path.join(os.path.realpath(unquote(urlparse(url).path)), ""))
-    return tuple(sorted(roots))
 
 
 def _is_site_folder(path: str) -> bool:
