@@ -6,8 +6,9 @@ text, the string). Large stream messages are instead decoded piece by piece
 straight from the frame, and only up to what could be kept (about
 ``max_output_bytes``); the rest is counted as dropped, never decoded.
 Display, result and update messages larger than that are not decoded at
-all: only their envelope is, and their size is counted as dropped. The
-signature is still checked over the whole message. Every other message is
+all: only their envelope is, and their size is counted as dropped. Every
+message is checked first as jupyter_client checks it (frames, signature over
+the whole message, replay history: :func:`_verify`). Every other message is
 decoded as jupyter_client does (signature, replay check, protocol adapter),
 except that header dates stay the ISO strings the kernel sent: parsing them
 (dateutil, header and parent header) was a quarter of decoding a message,
@@ -74,12 +75,14 @@ async def receive_shell(client: Any, timeout: float) -> Message | None:
         return None
     frames = await socket.recv_multipart(copy=False)
     _, message_frames = client.session.feed_identities(frames, copy=False)
+    _verify(client.session, message_frames)
     return _deserialize(client.session, message_frames)
 
 
 def _decode(session: Any, frames: list[Any], max_content: int | None) -> Message:
     _, message_frames = session.feed_identities(frames, copy=False)
-    if len(message_frames) >= 5 and len(message_frames[4].buffer) > _LARGE:
+    _verify(session, message_frames)
+    if len(message_frames[4].buffer) > _LARGE:
         large = _large_stream(session, message_frames, max_content)
         if large is not None:
             return large
@@ -90,18 +93,31 @@ def _decode(session: Any, frames: list[Any], max_content: int | None) -> Message
     return _deserialize(session, message_frames)
 
 
-def _deserialize(session: Any, frames: list[Any]) -> Message:
-    """``Session.deserialize(frames, copy=False)`` without its date parsing (see the module's docstring)."""
+def _verify(session: Any, frames: list[Any]) -> None:
+    """What ``Session.deserialize`` checks before it decodes anything, once per message, on every path.
+
+    The frames are all there, the message is signed, the signature is new
+    (jupyter_client's replay history, shared with its own channels) and right.
+    """
     if len(frames) < 5:
         raise TypeError(f"malformed message, must have at least 5 elements, not {len(frames)}")
-    if session.auth is not None:
-        signature = frames[0].bytes
-        if not signature:
-            raise ValueError("Unsigned Message")
-        if signature in session.digest_history:
-            raise ValueError(f"Duplicate Signature: {signature!r}")
-        session._add_digest(signature)  # jupyter_client's replay history, shared with its own channels
-        _check_signature(session, frames)
+    if session.auth is None:
+        return
+    signature = frames[0].bytes
+    if not signature:
+        raise ValueError("Unsigned Message")
+    if signature in session.digest_history:
+        raise ValueError(f"Duplicate Signature: {signature!r}")
+    session._add_digest(signature)
+    digest = session.auth.copy()
+    for frame in frames[1:5]:
+        digest.update(frame.buffer)
+    if not hmac.compare_digest(digest.hexdigest().encode("ascii"), signature):
+        raise ValueError(f"Invalid Signature: {signature!r}")
+
+
+def _deserialize(session: Any, frames: list[Any]) -> Message:
+    """``Session.deserialize(frames, copy=False)`` after :func:`_verify`, without its date parsing (see above)."""
     header = session.unpack(frames[1].bytes)
     buffers = [frame.buffer for frame in frames[5:]]
     msg: Message = {
@@ -127,7 +143,6 @@ def _large_stream(session: Any, frames: list[Any], max_content: int | None) -> M
     header = session.unpack(frames[1].bytes)
     if header.get("msg_type") != "stream":
         return None
-    _check_signature(session, frames)
     content = frames[4].buffer
     shape = _text_span(content)
     if shape is None:
@@ -178,15 +193,6 @@ def _text_span(content: Any) -> tuple[str, int, int] | None:
     return name.decode(), start, end
 
 
-def _check_signature(session: Any, frames: list[Any]) -> None:
-    if session.auth is not None:
-        digest = session.auth.copy()
-        for frame in frames[1:5]:
-            digest.update(frame.buffer)
-        if not hmac.compare_digest(digest.hexdigest().encode("ascii"), frames[0].bytes):
-            raise ValueError(f"Invalid Signature: {frames[0].bytes!r}")
-
-
 def _oversized_rich(session: Any, frames: list[Any]) -> Message | None:
     """A display/result/update message too big to keep: its envelope only, content never decoded.
 
@@ -197,7 +203,6 @@ def _oversized_rich(session: Any, frames: list[Any]) -> Message | None:
     msg_type = header.get("msg_type")
     if msg_type not in _RICH:
         return None
-    _check_signature(session, frames)
     msg: Message = {
         "header": header,
         "parent_header": session.unpack(frames[2].bytes),

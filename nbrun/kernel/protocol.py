@@ -35,7 +35,7 @@ def utc_now() -> str:
 def message_time(msg: Message) -> str | None:
     """The message header's date as Jupyter's ISO string (UTC, ``Z``).
 
-    IOPub headers keep the string the kernel sent; one in another ISO form (an
+    Headers nbrun decodes itself (IOPub, shell replies) keep the string the kernel sent; one in another ISO form (an
     offset, milliseconds, no zone: local time, as jupyter_client reads it) is
     written the usual way.
     """

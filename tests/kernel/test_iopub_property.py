@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from jupyter_client.jsonutil import extract_dates
 from jupyter_client.session import Session
 
-from nbrun.kernel.iopub import _deserialize, _large_stream
+from nbrun.kernel.iopub import _decode, _large_stream
 from nbrun.kernel.protocol import DROPPED_KEY, message_time
 
 SESSION = Session(key=b"secret")
@@ -94,7 +94,7 @@ def test_every_other_message_decodes_as_session_deserialize_does_but_its_dates(c
     parts = [sender.pack(message[part]) for part in ("header", "parent_header", "metadata", "content")]
     payload = [b"buffer %d" % number for number in range(buffers)]
     frames = [_Frame(sender.sign(parts)), *(_Frame(part) for part in (*parts, *payload))]
-    ours = _deserialize(receiver, frames)
+    ours = _decode(receiver, [_Frame(b"<IDS|MSG>"), *frames], None)
     theirs = reference_receiver.deserialize([frame.bytes for frame in frames], content=True)
     for part in ("header", "parent_header"):
         assert extract_dates(ours[part]) == theirs[part] and isinstance(ours[part]["date"], str)
@@ -105,18 +105,21 @@ def test_every_other_message_decodes_as_session_deserialize_does_but_its_dates(c
     assert message_time(ours) == message_time(theirs)
 
 
-def test_a_replayed_unsigned_or_forged_message_is_refused_as_jupyter_client_refuses_it() -> None:
+@pytest.mark.parametrize("text", ["x", "y" * (3 << 20)], ids=["small", "large stream, decoded piece by piece"])
+def test_a_replayed_unsigned_or_forged_message_is_refused_as_jupyter_client_refuses_it(text: str) -> None:
     sender, receiver = Session(key=b"secret"), Session(key=b"secret")
-    message = sender.msg("stream", {"name": "stdout", "text": "x"})
+    message = sender.msg("stream", {"name": "stdout", "text": text})
     parts = [sender.pack(message[part]) for part in ("header", "parent_header", "metadata", "content")]
-    frames = [_Frame(sender.sign(parts)), *(_Frame(part) for part in parts)]
-    _deserialize(receiver, frames)
+    frames = [_Frame(b"<IDS|MSG>"), _Frame(sender.sign(parts)), *(_Frame(part) for part in parts)]
+    _decode(receiver, frames, None)
     with pytest.raises(ValueError, match="Duplicate Signature"):
-        _deserialize(receiver, frames)
+        _decode(receiver, frames, None)
     with pytest.raises(ValueError, match="Unsigned"):
-        _deserialize(receiver, [_Frame(b""), *frames[1:]])
+        _decode(receiver, [frames[0], _Frame(b""), *frames[2:]], None)
     with pytest.raises(ValueError, match="Invalid Signature"):
-        _deserialize(receiver, [_Frame(b"0" * 64), *frames[1:]])
+        _decode(receiver, [frames[0], _Frame(b"0" * 64), *frames[2:]], None)
+    with pytest.raises(TypeError, match="malformed"):
+        _decode(receiver, frames[:4], None)
 
 
 @pytest.mark.parametrize(
